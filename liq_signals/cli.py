@@ -1,0 +1,63 @@
+"""The ``liq-signals`` command.
+
+Each sub-command lives in its own module under :mod:`liq_signals.commands` exposing
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.  Modules are
+imported only when their command runs, so a slow import (freqtrade, numba, plotly) never
+delays ``liq-signals --help`` or an unrelated command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+# command name -> module under liq_signals.commands
+COMMANDS: dict[str, str] = {
+    "offline": "offline",
+    "features": "features",
+    "snapshot": "snapshot",
+}
+
+
+def _load(module: str):  # noqa: ANN202 - returns a module
+    return importlib.import_module(f"liq_signals.commands.{module}")
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="liq-signals",
+        description="Liquidation maps rebuilt from public exchange data, for freqtrade.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    wanted = next((a for a in argv if a in COMMANDS), None)
+    for name, module in COMMANDS.items():
+        if name == wanted:
+            mod = _load(module)
+            p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
+        else:
+            sub.add_parser(name, help=f"see `liq-signals {name} --help`", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args._run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

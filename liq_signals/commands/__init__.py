@@ -1,0 +1,1 @@
+"""Sub-commands of ``liq-signals``; one module per command (see :mod:`liq_signals.cli`)."""

@@ -1,0 +1,1 @@
+"""See DESIGN §2 for what belongs in liq_signals.viz."""
