@@ -35,13 +35,15 @@ INTEREST_RATE = 0.0001  # Binance's fixed 8h interest component of funding
 FUNDING_INTERVAL_MS = 8 * 3_600_000
 DAY_MS = 86_400_000
 
-# sidecar columns (Binance Vision "metrics" names) -> the /futures/data endpoint serving them
+# metrics-sidecar columns (liq_signals.data.sidecar schema) -> the /futures/data endpoint
+# serving them.  Names repeated here, not imported, so the emulator has no dependency on
+# the data package; tests/offline checks they match.
 RATIO_COLUMNS = {
-    "globalLongShortAccountRatio": "count_long_short_ratio",
-    "topLongShortAccountRatio": "count_toptrader_long_short_ratio",
-    "topLongShortPositionRatio": "sum_toptrader_long_short_ratio",
+    "globalLongShortAccountRatio": "global_long_short_ratio",
+    "topLongShortAccountRatio": "top_trader_long_short_ratio_accounts",
+    "topLongShortPositionRatio": "top_trader_long_short_ratio_positions",
 }
-COL_TAKER_VOL_RATIO = "sum_taker_long_short_vol_ratio"
+COL_TAKER_VOL_RATIO = "taker_buy_sell_ratio"
 
 
 class ApiError(Exception):
@@ -484,7 +486,9 @@ class BinanceFuturesApi:
         if COL_TAKER_VOL_RATIO in m.cols:
             r = m.cols[COL_TAKER_VOL_RATIO]
             return [{"buySellRatio": _num(r[i]), "buyVol": "0", "sellVol": "0",
-                     "timestamp": int(m.t[i])} for i in self._sampled(m, period, now, w)]
+                     "timestamp": int(m.t[i])}
+                    for i in self._sampled(m, period, now, w, lag=m.tf_ms)
+                    if np.isfinite(r[i])]
         if md.COL_TAKER_NET_BASE not in m.cols:
             return []
         candles = self.market.candles(sym, md.FUTURES, f"{m.tf_ms // 60_000}m")
@@ -519,6 +523,7 @@ class BinanceFuturesApi:
                  "longAccount": _num(r[i] / (1 + r[i])), "shortAccount": _num(1 / (1 + r[i])),
                  "timestamp": int(m.t[i])}
                 for i in self._sampled(m, period, now, w)
+                if np.isfinite(r[i])
             ]
 
         return handler

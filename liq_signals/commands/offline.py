@@ -1,0 +1,40 @@
+"""``liq-signals offline [options] -- <freqtrade args…>``: any freqtrade command, offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "run a freqtrade command against the loopback Binance emulator (no internet)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--datadir", type=Path, default=None,
+        help="datadir the emulator serves (default: freqtrade's --datadir, else "
+             "user_data/data/binance)",
+    )
+    parser.add_argument("--replay-start", default=None,
+                        help="replay clock start, ISO UTC (default: real time)")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="replay seconds per wall second (e.g. 60)")
+    parser.add_argument("--port", type=int, default=0, help="emulator port (default: any)")
+    parser.add_argument("freqtrade_args", nargs=argparse.REMAINDER,
+                        help="-- then the freqtrade command line, e.g. -- backtesting ...")
+
+
+def run(args: argparse.Namespace) -> int:
+    from liq_signals.offline.runner import run_freqtrade
+
+    ft_args = list(args.freqtrade_args)
+    if ft_args and ft_args[0] == "--":
+        ft_args = ft_args[1:]
+    if not ft_args:
+        print("liq-signals offline: give the freqtrade command after --, e.g.\n"
+              "  liq-signals offline -- backtesting --config user_data/config_backtest.json "
+              "--strategy BaselineStrategy", file=sys.stderr)
+        return 2
+    result = run_freqtrade(ft_args, datadir=args.datadir, replay_start=args.replay_start,
+                           speed=args.speed, port=args.port, echo=sys.stdout)
+    return result.returncode

@@ -1,0 +1,302 @@
+"""Run any freqtrade command against the loopback emulator.
+
+``run_freqtrade(["backtesting", "--strategy", "X", ...], datadir=...)`` starts an
+:class:`~liq_signals.offline.emulator.Emulator` on the datadir (unless one is passed),
+writes the overlay config (:mod:`liq_signals.offline.overlay`) under
+``user_data/.offline/``, runs the real ``freqtrade`` CLI of this interpreter's venv with
+``--config <yours…> --config <overlay> --datadir <datadir>``, tees its output live and
+returns its exit status — non-zero also when freqtrade logged a fatal/configuration error
+but exited 0 (it does for ``ConfigurationError``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from liq_signals.offline.emulator import Emulator
+from liq_signals.offline.overlay import build_overlay
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATADIR = Path("user_data/data/binance")
+OVERLAY_DIR = Path("user_data/.offline")
+DOWNLOAD_CANDLE_TYPES = "futures mark funding_rate open_interest"
+# commands that read candles from the datadir (so missing data is checked up front)
+DATA_COMMANDS = frozenset({
+    "backtesting", "hyperopt", "lookahead-analysis", "recursive-analysis", "plot-dataframe",
+})
+# commands that accept --config / --datadir
+CONFIG_COMMANDS = DATA_COMMANDS | {
+    "trade", "download-data", "list-data", "list-markets", "list-pairs", "test-pairlist",
+    "plot-profit", "backtesting-analysis", "backtesting-show", "convert-data",
+    "list-timeframes", "webserver",
+}
+# freqtrade's own fatal lines: its main module logs every FreqtradeException /
+# ConfigurationError at ERROR (and exits 0 for the latter); configuration and resolver
+# modules log unusable configs/strategies at ERROR before raising.
+_FATAL_RE = re.compile(
+    r" - freqtrade(?:\.configuration[\w.]*|\.resolvers[\w.]*|\.main)? - (?:ERROR|CRITICAL) - "
+    r"|^Traceback \(most recent call last\)"
+)
+_NO_HISTORY_RE = re.compile(r"No history for (\S+), (\w+), (\w+) found")
+
+
+@dataclass(frozen=True)
+class Result:
+    """Outcome of one wrapped freqtrade run.
+
+    :param returncode: freqtrade's exit status, or 1 when it exited 0 after logging a
+        fatal error, or 2 when the wrapper refused to start (missing data)
+    :param output: freqtrade's combined stdout/stderr (plus the wrapper's own messages)
+    :param errors: the fatal lines found in the output
+    """
+
+    returncode: int
+    output: str
+    errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+class MissingDataError(RuntimeError):
+    """The datadir lacks what the command needs; the message says how to download it."""
+
+
+def download_command(pairs: Sequence[str], timeframes: Sequence[str], datadir: Path) -> str:
+    """The exact ``freqtrade download-data`` command that fetches what is missing."""
+    return (
+        "freqtrade download-data --exchange binance --trading-mode futures "
+        f"--pairs {' '.join(pairs) or 'BTC/USDT:USDT'} "
+        f"--timeframes {' '.join(timeframes) or '5m 1h'} "
+        f"--candle-types {DOWNLOAD_CANDLE_TYPES} --datadir {shlex.quote(str(datadir))}"
+    )
+
+
+def _subcommand(args: Sequence[str]) -> str | None:
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def _option_values(args: Sequence[str], *names: str) -> list[str]:
+    """All values of options ``names`` (``--x v``, ``--x=v``, ``--x v1 v2`` for lists)."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        name, eq, val = a.partition("=")
+        if name in names:
+            if eq:
+                out.append(val)
+            else:
+                j = i + 1
+                while j < len(args) and not args[j].startswith("-"):
+                    out.append(args[j])
+                    j += 1
+                i = j
+                continue
+        i += 1
+    return out
+
+
+def _config_pairs_timeframe(configs: Sequence[str]) -> tuple[list[str], str | None]:
+    """Whitelist and timeframe of the user's configs (freqtrade's own loader: comments,
+    ``add_config_files``).  Errors are left to freqtrade itself to report."""
+    if not configs:
+        return [], None
+    try:
+        from freqtrade.configuration.load_config import load_from_files
+
+        cfg = load_from_files(list(configs))
+    except Exception:  # noqa: BLE001 - freqtrade reports broken configs better than we can
+        return [], None
+    return list(cfg.get("exchange", {}).get("pair_whitelist", [])), cfg.get("timeframe")
+
+
+def check_data(args: Sequence[str], datadir: Path, configs: Sequence[str]) -> None:
+    """Fail early, with the download command, when the datadir cannot serve the run.
+
+    :raise MissingDataError: datadir missing, or no futures candles for a requested pair /
+        timeframe
+    """
+    pairs = _option_values(args, "--pairs", "-p")
+    timeframe = next(iter(_option_values(args, "--timeframe", "-i")), None)
+    cfg_pairs, cfg_tf = _config_pairs_timeframe(configs)
+    pairs = pairs or cfg_pairs
+    timeframe = timeframe or cfg_tf
+    tfs = [timeframe] if timeframe else []
+    if not datadir.is_dir():
+        raise MissingDataError(
+            f"datadir {datadir} does not exist.  Download the data with:\n  "
+            + download_command(pairs, tfs, datadir)
+        )
+    from liq_signals.offline.market_data import FUTURES, MarketData
+
+    market = MarketData(datadir)
+    have = {pf.pair: pf for pf in market.pairs.values()}
+    missing_pairs = [p for p in pairs if p not in have]
+    missing_tf = [
+        p for p in pairs
+        if p in have and timeframe and (FUTURES, timeframe) not in have[p].files
+    ]
+    if missing_pairs or missing_tf:
+        what = []
+        if missing_pairs:
+            what.append(f"no futures data for {', '.join(missing_pairs)}")
+        if missing_tf:
+            what.append(f"no {timeframe} futures candles for {', '.join(missing_tf)}")
+        raise MissingDataError(
+            f"datadir {datadir}: {'; '.join(what)}.  Download it with:\n  "
+            + download_command(missing_pairs + missing_tf, tfs, datadir)
+        )
+
+
+def freqtrade_command() -> list[str]:
+    """The freqtrade CLI of this interpreter's environment."""
+    script = Path(sys.executable).with_name("freqtrade")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "freqtrade"]
+
+
+def _tee(stream: TextIO, sink: TextIO | None, lines: list[str]) -> None:
+    for line in stream:
+        lines.append(line)
+        if sink is not None:
+            sink.write(line)
+            sink.flush()
+
+
+def run_freqtrade(
+    args: Sequence[str],
+    *,
+    datadir: Path | None = None,
+    configs: Sequence[str | Path] = (),
+    replay_start: str | int | None = None,
+    speed: float = 1.0,
+    port: int = 0,
+    timeout: float | None = None,
+    emulator: Emulator | None = None,
+    overlay_dir: Path | None = None,
+    echo: TextIO | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Result:
+    """Run ``freqtrade <args…>`` against the emulator and return its result.
+
+    :param args: freqtrade arguments, sub-command first (``["backtesting", "--strategy", …]``)
+    :param datadir: datadir the emulator serves and freqtrade reads (default: freqtrade's
+        ``--datadir`` in ``args``, else ``user_data/data/binance``); a ``--datadir`` in
+        ``args`` wins for freqtrade (e.g. download-data writing elsewhere)
+    :param configs: configs passed before the overlay (in addition to any in ``args``)
+    :param replay_start: replay clock start (ISO / epoch ms); ``None`` = real time
+    :param speed: replay speed factor
+    :param port: emulator port (0 = free port)
+    :param timeout: kill freqtrade after this many seconds (returncode -9 / 124)
+    :param emulator: an already running emulator to use (not stopped afterwards)
+    :param overlay_dir: where to write the overlay (default ``<cwd>/user_data/.offline``)
+    :param echo: stream to tee freqtrade's output to live (``None`` = silent)
+    :param env: environment for freqtrade (default: inherited)
+    :param cwd: working directory of freqtrade (default: current)
+    :return: :class:`Result`
+    """
+    args = list(args)
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    sub = _subcommand(args)
+    ft_datadir = next(iter(_option_values(args, "--datadir", "--data-dir")), None)
+    src = Path(datadir) if datadir is not None else Path(ft_datadir or DEFAULT_DATADIR)
+    src = src if src.is_absolute() else cwd / src
+    configs = [str(c) for c in configs]
+    user_configs = _option_values(args, "--config", "-c") + configs
+    if not user_configs and sub in CONFIG_COMMANDS:
+        default = next((p for p in ("config.json", "user_data/config.json")
+                        if (cwd / p).is_file()), None)
+        configs += [default] if default else []
+        user_configs += [default] if default else []
+    try:
+        if sub in DATA_COMMANDS:
+            check_data(args, src, [str(cwd / c) for c in user_configs])
+        elif sub != "download-data" and emulator is None and not src.is_dir():
+            check_data(args, src, [str(cwd / c) for c in user_configs])
+    except MissingDataError as e:
+        msg = f"liq-signals offline: {e}\n"
+        if echo is not None:
+            echo.write(msg)
+        return Result(2, msg, (str(e),))
+
+    with ExitStack() as stack:
+        if emulator is None:
+            emulator = stack.enter_context(Emulator(
+                src if src.is_dir() else None, replay_start=replay_start, speed=speed,
+                port=port,
+            ))
+        out_dir = (cwd / OVERLAY_DIR) if overlay_dir is None else Path(overlay_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        overlay = out_dir / f"overlay-{uuid.uuid4().hex[:12]}.json"
+        overlay.write_text(json.dumps(build_overlay(emulator.url), indent=2))
+        stack.callback(overlay.unlink, missing_ok=True)
+
+        cmd = freqtrade_command() + args
+        if sub in CONFIG_COMMANDS:
+            for c in configs:
+                cmd += ["--config", c]
+            cmd += ["--config", str(overlay)]
+            if ft_datadir is None:
+                cmd += ["--datadir", str(src)]
+        logger.info("running %s", shlex.join(cmd))
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, errors="replace", start_new_session=True,
+        )
+        lines: list[str] = []
+        reader = threading.Thread(target=_tee, args=(proc.stdout, echo, lines), daemon=True)
+        reader.start()
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            rc = 124
+            lines.append(f"liq-signals offline: freqtrade killed after {timeout} s\n")
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+            raise
+        reader.join(timeout=10)
+    return _judge(rc, lines, src, echo)
+
+
+def _judge(rc: int, lines: list[str], datadir: Path, echo: TextIO | None) -> Result:
+    errors = tuple(line.rstrip() for line in lines if _FATAL_RE.search(line))
+    extra: list[str] = []
+    missing = sorted({m.groups() for line in lines if (m := _NO_HISTORY_RE.search(line))})
+    if missing:
+        pairs = sorted({p for p, _, _ in missing})
+        tfs = sorted({tf for _, _, tf in missing})
+        extra.append(
+            "liq-signals offline: missing data in "
+            f"{datadir}: {', '.join(f'{p} {c} {tf}' for p, c, tf in missing)}.  Get it with:\n  "
+            + download_command(pairs, tfs, datadir) + "\n"
+        )
+    if rc == 0 and errors:
+        rc = 1
+        extra.append(
+            "liq-signals offline: freqtrade exited 0 but reported an error:\n  "
+            + "\n  ".join(errors) + "\n"
+        )
+    if echo is not None:
+        for e in extra:
+            echo.write(e)
+    return Result(rc, "".join(lines + extra), errors)
