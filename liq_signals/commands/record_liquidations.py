@@ -1,0 +1,63 @@
+"""``liq-signals record-liquidations``: record a public liquidation stream to daily files."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+HELP = "record public liquidation events (Binance forceOrder / Bybit allLiquidation) to daily CSVs"
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--exchange", choices=("binance", "bybit"), required=True)
+    parser.add_argument(
+        "--pairs", nargs="+", required=True, help="e.g. BTC/USDT:USDT ETH/USDT:USDT (or BTCUSDT)"
+    )
+    parser.add_argument(
+        "--datadir",
+        type=Path,
+        default=Path("user_data/data/binance"),
+        help="files go to DATADIR/liquidations/EXCHANGE/ (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="stream base url (default: the exchange's public websocket host)",
+    )
+    parser.add_argument(
+        "--backoff-max", type=float, default=60.0, help="longest reconnect delay, seconds"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from liq_signals.live.recorder import LiquidationRecorder, RecorderConfig
+
+    config = RecorderConfig(
+        exchange=args.exchange,
+        pairs=tuple(args.pairs),
+        datadir=args.datadir,
+        url=args.url,
+        backoff_initial=min(1.0, args.backoff_max),
+        backoff_max=args.backoff_max,
+    )
+    recorder = LiquidationRecorder(config)
+    logger.info("recording %s liquidations for %s into %s (Ctrl-C to stop)",
+                config.exchange, ", ".join(config.pairs), config.folder)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(recorder.run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    asyncio.run(main())
+    return 0
