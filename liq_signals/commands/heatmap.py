@@ -1,0 +1,128 @@
+"""``liq-signals heatmap``: draw the estimated liquidation heatmap, or the map at one moment."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+HELP = (
+    "draw the liquidation heatmap (self-contained HTML or PNG), or with --at the "
+    "cumulative liquidation map of one moment"
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATADIR = Path("user_data/data/binance")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--datadir", type=Path, default=DEFAULT_DATADIR,
+        help="freqtrade data directory (default: %(default)s)",
+    )
+    parser.add_argument("--pair", required=True, help="e.g. BTC/USDT:USDT")
+    parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
+    parser.add_argument(
+        "--timerange",
+        default=None,
+        help="freqtrade timerange shown, e.g. 20250901-20251001 (default: all candles)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output file; .html (interactive, self-contained) or .png "
+        "(default: user_data/plot/heatmap-PAIR-TIMEFRAME.html)",
+    )
+    parser.add_argument(
+        "--at",
+        default=None,
+        metavar="TIMESTAMP",
+        help="draw the cumulative liquidation map at the close of the candle opened at "
+        "TIMESTAMP (UTC, e.g. 2025-10-10T21:00) instead of the heatmap",
+    )
+    parser.add_argument("--width", type=int, default=1600, help="PNG width, pixels")
+    parser.add_argument("--height", type=int, default=900, help="PNG height, pixels")
+    parser.add_argument(
+        "--max-columns", type=int, default=1200, help="most time columns (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--max-rows", type=int, default=300, help="most price rows (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--warmup-days",
+        type=float,
+        default=30.0,
+        help="days of candles before the timerange fed to the engine first, so the map "
+        "does not start empty (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--window-pct",
+        type=float,
+        default=15.0,
+        help="--at only: price window around price, percent (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--freqtrade",
+        action="store_true",
+        help="draw freqtrade's plot-dataframe figure (candles, volume, the strategy's "
+        "plot_config) with the heatmap layer added behind the candles",
+    )
+    parser.add_argument(
+        "--strategy",
+        default="LiquidationMagnetStrategy",
+        help="--freqtrade only: strategy whose plot_config is drawn (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--strategy-path",
+        type=Path,
+        default=Path("strategies"),
+        help="--freqtrade only: folder holding the strategy (default: %(default)s)",
+    )
+
+
+def _default_out(pair: str, timeframe: str, at: str | None) -> Path:
+    safe = pair.replace("/", "_").replace(":", "_")
+    kind = "liqmap" if at else "heatmap"
+    return Path("user_data/plot") / f"{kind}-{safe}-{timeframe}.html"
+
+
+def run(args: argparse.Namespace) -> int:
+    from liq_signals.viz import render
+    from liq_signals.viz.errors import HeatmapInputError
+
+    out: Path = args.out or _default_out(args.pair, args.timeframe, args.at)
+    if out.suffix.lower() not in (".html", ".png"):
+        logger.error("--out %s: use a .html or .png file name", out)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        request = render.Request(
+            datadir=args.datadir,
+            pair=args.pair,
+            timeframe=args.timeframe,
+            timerange=args.timerange,
+            out=out,
+            at=args.at,
+            width=args.width,
+            height=args.height,
+            max_columns=args.max_columns,
+            max_rows=args.max_rows,
+            warmup_days=args.warmup_days,
+            window_pct=args.window_pct,
+            freqtrade=args.freqtrade,
+            strategy=args.strategy,
+            strategy_path=args.strategy_path,
+        )
+        summary = render.render(request)
+    except HeatmapInputError as err:
+        logger.error("%s", err)
+        return 2
+    logger.info(
+        "wrote %s (%.1f MB) in %.1f s: %s",
+        out, out.stat().st_size / 1e6, time.perf_counter() - started, summary,
+    )
+    return 0

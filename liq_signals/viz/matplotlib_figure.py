@@ -1,0 +1,148 @@
+"""Static PNG of the heatmap and of the liquidation map, drawn with matplotlib.
+
+Why matplotlib and not plotly's own exporter: kaleido >= 1 drives a Chrome/Chromium binary,
+which a fresh machine (or a CI container) may not have; matplotlib's Agg backend is a plain
+wheel with no browser and no network.  Both renderers draw the same
+:class:`~liq_signals.viz.model.HeatmapData`, with the colours of :mod:`liq_signals.viz.style`.
+The image has exactly the requested pixel size (figure inches x dpi, no tight bbox).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402 - backend must be chosen first
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from liq_signals.viz import style  # noqa: E402
+from liq_signals.viz.liqmap import LiqMapData  # noqa: E402
+from liq_signals.viz.model import HeatmapData, format_usd  # noqa: E402
+
+DPI = 100
+
+
+def _cmap(name: str, ramp: tuple[tuple[float, tuple[int, int, int, float]], ...]):  # noqa: ANN202
+    stops = [(pos, (r / 255, g / 255, b / 255, a)) for pos, (r, g, b, a) in ramp]
+    return LinearSegmentedColormap.from_list(name, stops)
+
+
+def _new_figure(width: int, height: int):  # noqa: ANN202
+    if width < 200 or height < 150:
+        raise ValueError(f"PNG size {width}x{height} is too small (min 200x150 pixels)")
+    fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor=style.BACKGROUND)
+    ax = fig.add_axes((0.07, 0.08, 0.82, 0.80), facecolor=style.BACKGROUND)
+    ax.tick_params(colors=style.TEXT, labelsize=8)
+    for spine in ax.spines.values():
+        spine.set_color(style.GRID)
+    ax.grid(color=style.GRID, linewidth=0.5)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    return fig, ax
+
+
+def _save(fig, path: Path) -> None:  # noqa: ANN001
+    fig.savefig(path, dpi=DPI, facecolor=style.BACKGROUND)
+    plt.close(fig)
+
+
+def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int) -> None:
+    """
+    Draw the heatmap figure to a PNG of exactly ``width`` x ``height`` pixels.
+
+    :raise ValueError: if the size is too small to draw anything legible
+    """
+    fig, ax = _new_figure(width, height)
+    x = mdates.date2num(data.x.tz_convert(None).to_pydatetime())
+    step = np.median(np.diff(x)) if len(x) > 1 else data.bucket_minutes / 1440.0
+    x_edges = np.append(x - step / 2, x[-1] + step / 2)
+    zmax = style.colour_max(data.long_rows, data.short_rows)
+    for rows, name, ramp in (
+        (data.long_rows, "longs", style.LONG_RAMP),
+        (data.short_rows, "shorts", style.SHORT_RAMP),
+    ):
+        mesh = ax.pcolormesh(
+            x_edges, data.row_edges, rows, cmap=_cmap(name, ramp), vmin=0, vmax=zmax,
+            shading="flat", rasterized=True,
+        )
+        cax = fig.add_axes((0.905, 0.08 if name == "longs" else 0.49, 0.012, 0.38))
+        bar = fig.colorbar(mesh, cax=cax)
+        bar.set_label(f"{name} $", color=style.TEXT, fontsize=8)
+        bar.ax.tick_params(colors=style.TEXT, labelsize=7)
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_usd(v)))
+    up = data.close >= data.open
+    body_w = step * 0.7
+    for mask, colour in ((up, style.CANDLE_UP), (~up, style.CANDLE_DOWN)):
+        ax.vlines(x[mask], data.low[mask], data.high[mask], color=colour, linewidth=0.6)
+        ax.bar(
+            x[mask],
+            np.maximum(np.abs(data.close - data.open)[mask], 1e-9),
+            bottom=np.minimum(data.open, data.close)[mask],
+            width=body_w,
+            color=colour,
+            linewidth=0,
+        )
+    ax.step(x, data.magnet_up, where="post", color=style.MAGNET_UP_COLOUR, lw=0.9, ls=":",
+            label="magnet above")
+    ax.step(x, data.magnet_down, where="post", color=style.MAGNET_DOWN_COLOUR, lw=0.9, ls=":",
+            label="magnet below")
+    biggest = max(float(data.swept_short_usd.max()), float(data.swept_long_usd.max()), 0.0)
+    if biggest > 0:
+        for usd, price, colour, marker, label in (
+            (data.swept_short_usd, data.high, style.SWEPT_SHORT_COLOUR, "^", "shorts swept"),
+            (data.swept_long_usd, data.low, style.SWEPT_LONG_COLOUR, "v", "longs swept"),
+        ):
+            keep = usd > 0.02 * biggest
+            ax.scatter(x[keep], price[keep], s=(np.sqrt(usd[keep] / biggest) * 9 + 2) ** 2 / 4,
+                       c=colour, marker=marker, linewidths=0, label=label, zorder=5)
+    ax.set_xlim(x_edges[0], x_edges[-1])
+    ax.set_ylim(data.row_edges[0], data.row_edges[-1])
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_ylabel("Price (USDT)", color=style.TEXT, fontsize=9)
+    legend = ax.legend(loc="upper left", fontsize=7, facecolor=style.BACKGROUND,
+                       edgecolor=style.GRID, labelcolor=style.TEXT, ncols=4)
+    legend.set_zorder(10)
+    fig.suptitle(data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975)
+    fig.text(0.07, 0.905, "brighter = more notional would be liquidated there "
+             "(red-yellow: longs, below price; blue-cyan: shorts, above price)",
+             color=style.TEXT, fontsize=7.5, ha="left")
+    _save(fig, path)
+
+
+def write_liqmap_png(data: LiqMapData, path: Path, *, width: int, height: int) -> None:
+    """
+    Draw the one-moment liquidation map to a PNG of exactly ``width`` x ``height`` pixels.
+
+    :raise ValueError: if the size is too small to draw anything legible
+    """
+    fig, ax = _new_figure(width, height)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_usd(v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    widths = np.diff(data.edges)
+    ax.bar(data.edges[:-1], data.long_usd, width=widths, align="edge", color=style.LONG_BAR,
+           label="long liquidations (below)", linewidth=0)
+    ax.bar(data.edges[:-1], data.short_usd, width=widths, align="edge", color=style.SHORT_BAR,
+           label="short liquidations (above)", linewidth=0)
+    ax.set_ylabel("notional per price level", color=style.TEXT, fontsize=9)
+    ax.set_xlabel("Price (USDT)", color=style.TEXT, fontsize=9)
+    cum = ax.twinx()
+    cum.tick_params(colors=style.TEXT, labelsize=8)
+    cum.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_usd(v)))
+    cum.plot(data.price_mid[data.below], data.cum_long_below[data.below], color=style.LONG_BAR,
+             lw=1.6, label="cumulative longs")
+    cum.plot(data.price_mid[data.above], data.cum_short_above[data.above],
+             color=style.SHORT_BAR, lw=1.6, label="cumulative shorts")
+    cum.set_ylabel("cumulative notional from price", color=style.TEXT, fontsize=9)
+    ax.axvline(data.price, color=style.TEXT, lw=1, ls="--")
+    ax.legend(loc="upper left", fontsize=7, facecolor=style.BACKGROUND, edgecolor=style.GRID,
+              labelcolor=style.TEXT)
+    fig.suptitle(data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975)
+    fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left")
+    _save(fig, path)

@@ -1,0 +1,253 @@
+"""What a heatmap figure shows, independent of the library that draws it.
+
+:func:`build_heatmap_data` turns candles + feature columns + book snapshots into a
+:class:`HeatmapData`; :mod:`liq_signals.viz.plotly_figure` (HTML) and
+:mod:`liq_signals.viz.matplotlib_figure` (PNG) draw that same object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from liq_signals.viz import grid
+from liq_signals.viz.columns import (
+    IMBALANCE_BAND_PCT,
+    MAGNET_DOWN,
+    MAGNET_UP,
+    MODE,
+    SWEPT_LONG,
+    SWEPT_SHORT,
+    long_below,
+    short_above,
+)
+
+
+@dataclass(frozen=True)
+class BookSnapshots:
+    """
+    The engine's books at selected candles.
+
+    :ivar candle_index: position (in the displayed candle frame) of the candle at whose
+        close each snapshot was taken, ascending, shape ``(nt,)``
+    :ivar edges: price bin edges, ascending, shape ``(nbins + 1,)``
+    :ivar long_usd: long-book notional per bin, shape ``(nt, nbins)``
+    :ivar short_usd: short-book notional per bin, shape ``(nt, nbins)``
+    """
+
+    candle_index: np.ndarray
+    edges: np.ndarray
+    long_usd: np.ndarray
+    short_usd: np.ndarray
+
+    def at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """
+        Books at exactly the given candle positions.
+
+        :raise ValueError: if a position has no snapshot (the caller asked the engine for
+            the wrong candles -- drawing the nearest one would silently shift the map)
+        """
+        idx = np.searchsorted(self.candle_index, positions)
+        ok = (idx < len(self.candle_index)) & (
+            self.candle_index[np.minimum(idx, len(self.candle_index) - 1)] == positions
+        )
+        if not ok.all():
+            missing = positions[~ok][:5].tolist()
+            raise ValueError(f"no book snapshot for candle positions {missing}")
+        return self.long_usd[idx], self.short_usd[idx]
+
+
+@dataclass(frozen=True)
+class HeatmapData:
+    """
+    Everything one heatmap figure draws, one entry per column (time bucket).
+
+    :ivar row_edges: price edges of the heatmap rows, shape ``(nrows + 1,)``
+    :ivar long_rows: long-book notional (USD) per row and column, ``(nrows, ncols)``
+    :ivar short_rows: short-book notional (USD) per row and column, ``(nrows, ncols)``
+    :ivar outside_share: share of the books' notional outside the drawn price window
+    :ivar hover: per-column text (imbalance and nearby notional) for the candle hover
+    """
+
+    pair: str
+    timeframe: str
+    mode: str
+    bucket_minutes: int
+    x: pd.DatetimeIndex
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    row_edges: np.ndarray
+    long_rows: np.ndarray
+    short_rows: np.ndarray
+    magnet_up: np.ndarray
+    magnet_down: np.ndarray
+    swept_long_usd: np.ndarray
+    swept_short_usd: np.ndarray
+    hover: list[str]
+    outside_share: float
+
+    @property
+    def title(self) -> str:
+        """Figure title: pair, timeframe, column width and the mode that built the books."""
+        span = f"{self.x[0]:%Y-%m-%d %H:%M} .. {self.x[-1]:%Y-%m-%d %H:%M} UTC"
+        return (
+            f"{self.pair} estimated liquidation heatmap - {self.mode} mode - "
+            f"{self.timeframe} candles, {_duration(self.bucket_minutes)} columns - {span}"
+        )
+
+
+def format_usd(value: float) -> str:
+    """``$1.23B`` / ``$45.6M`` / ``$789K`` -- how traders quote liquidation notional."""
+    a = abs(value)
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if a >= div:
+            return f"${value / div:.3g}{suffix}"
+    return f"${value:.0f}"
+
+
+def format_ratio(shorts_above: float, longs_below: float) -> str:
+    """Imbalance for people: ``2.4:1 shorts`` means 2.4x more shorts above than longs below."""
+    if shorts_above <= 0 and longs_below <= 0:
+        return "no liquidity"
+    if longs_below <= 0:
+        return "shorts only"
+    if shorts_above <= 0:
+        return "longs only"
+    r = shorts_above / longs_below
+    return f"{r:.2f}:1 shorts" if r >= 1 else f"{1 / r:.2f}:1 longs"
+
+
+def _duration(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
+
+
+def _column_hover(frame: pd.DataFrame, lasts: np.ndarray) -> list[str]:
+    parts: list[list[str]] = [[] for _ in lasts]
+    for band in IMBALANCE_BAND_PCT:
+        above_col, below_col = short_above(band), long_below(band)
+        if above_col not in frame or below_col not in frame:
+            continue
+        above = frame[above_col].to_numpy(dtype=float)[lasts]
+        below = frame[below_col].to_numpy(dtype=float)[lasts]
+        for i, (a, b) in enumerate(zip(above, below, strict=True)):
+            if np.isnan(a) or np.isnan(b):
+                parts[i].append(f"±{band:g}%: warming up")
+            else:
+                parts[i].append(
+                    f"±{band:g}%: {format_usd(a)} shorts above / {format_usd(b)} longs below "
+                    f"= {format_ratio(a, b)}"
+                )
+    return ["<br>".join(p) for p in parts]
+
+
+def _last_in_bucket(frame: pd.DataFrame, column: str, lasts: np.ndarray) -> np.ndarray:
+    if column not in frame:
+        return np.full(len(lasts), np.nan)
+    return frame[column].to_numpy(dtype=float)[lasts]
+
+
+def build_heatmap_data(
+    frame: pd.DataFrame,
+    books: BookSnapshots,
+    *,
+    pair: str,
+    timeframe: str,
+    timeframe_minutes: int,
+    max_columns: int = 1200,
+    max_rows: int = 300,
+    price_pad: float = 0.05,
+) -> HeatmapData:
+    """
+    Down-sample candles, features and books into one drawable object.
+
+    :param frame: displayed candles (``date, open, high, low, close``) joined with the
+        feature columns, positional index 0..n-1 matching ``books.candle_index``
+    :param books: the engine's books at the close of every bucket's last candle (ask
+        :func:`required_snapshots` which ones)
+    :param pair: pair shown in the title
+    :param timeframe: candle timeframe shown in the title
+    :param timeframe_minutes: candle duration in minutes
+    :param max_columns: most time columns to draw
+    :param max_rows: most price rows to draw
+    :param price_pad: the price window is the displayed candles' range widened by this
+        fraction of price on each side (the walls just outside the range are the story)
+    :return: the figure's data
+    :raise ValueError: on an empty frame or a missing snapshot
+    """
+    if frame.empty:
+        raise ValueError(f"{pair}: no candles to draw")
+    starts = required_starts(frame, timeframe_minutes, max_columns)
+    lasts = grid.bucket_lasts(starts, len(frame))
+    o, h, lo, c = grid.aggregate_ohlc(
+        frame["open"].to_numpy(float),
+        frame["high"].to_numpy(float),
+        frame["low"].to_numpy(float),
+        frame["close"].to_numpy(float),
+        starts,
+    )
+    long_cols, short_cols = books.at(lasts)
+    price_lo = float(np.nanmin(lo)) * (1.0 - price_pad)
+    price_hi = float(np.nanmax(h)) * (1.0 + price_pad)
+    row_edges, long_rows, short_rows, outside = grid.group_price_bins(
+        books.edges, long_cols, short_cols, price_lo, price_hi, max_rows
+    )
+    modes = frame[MODE].dropna().unique().tolist() if MODE in frame else []
+    dates = pd.DatetimeIndex(frame["date"])
+    bucket_minutes = grid.choose_bucket_minutes(len(dates), timeframe_minutes, max_columns)
+    return HeatmapData(
+        pair=pair,
+        timeframe=timeframe,
+        mode="/".join(str(m) for m in modes) or "unknown",
+        bucket_minutes=bucket_minutes,
+        x=dates[starts],
+        open=o,
+        high=h,
+        low=lo,
+        close=c,
+        row_edges=row_edges,
+        long_rows=long_rows,
+        short_rows=short_rows,
+        magnet_up=_last_in_bucket(frame, MAGNET_UP, lasts),
+        magnet_down=_last_in_bucket(frame, MAGNET_DOWN, lasts),
+        swept_long_usd=grid.bucket_sum(_column(frame, SWEPT_LONG), starts),
+        swept_short_usd=grid.bucket_sum(_column(frame, SWEPT_SHORT), starts),
+        hover=_column_hover(frame, lasts),
+        outside_share=outside,
+    )
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame:
+        return np.zeros(len(frame))
+    return frame[name].to_numpy(dtype=float)
+
+
+def candles_per_bucket(n_candles: int, timeframe_minutes: int, max_columns: int) -> int:
+    """Candles drawn as one column (see :func:`liq_signals.viz.grid.choose_bucket_minutes`)."""
+    minutes = grid.choose_bucket_minutes(n_candles, timeframe_minutes, max_columns)
+    return minutes // timeframe_minutes
+
+
+def required_starts(frame: pd.DataFrame, timeframe_minutes: int, max_columns: int) -> np.ndarray:
+    """Bucket start positions for ``frame`` (see :func:`liq_signals.viz.grid.bucket_starts`)."""
+    return grid.bucket_starts(
+        len(frame), candles_per_bucket(len(frame), timeframe_minutes, max_columns)
+    )
+
+
+def required_snapshots(frame: pd.DataFrame, timeframe_minutes: int, max_columns: int) -> np.ndarray:
+    """
+    Candle positions at whose close the books must be snapshotted for this figure.
+
+    :return: the last candle position of every bucket, ascending
+    """
+    starts = required_starts(frame, timeframe_minutes, max_columns)
+    return grid.bucket_lasts(starts, len(frame))
