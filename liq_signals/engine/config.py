@@ -1,0 +1,134 @@
+"""The one place where the liquidation model's parameters are declared.
+
+Every number the engine and the feature layer use comes from :class:`ModelConfig`; the
+defaults are documented here and in ``docs/model.md``.  Strategy hyperopt parameters map
+onto these fields (``dataclasses.replace(cfg, decay_half_life_hours=...)``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Parameters of the two-sided liquidation book (DESIGN §4) and its features (§5).
+
+    :param grid_step: δ of the absolute log-price grid; bin ``k`` holds liquidation levels
+        whose price rounds to ``exp(k·δ)``.  0.001 ≈ 0.1 % per bin: finer than any band or
+        cluster we report, coarse enough that a 50 % price range is ~700 bins.
+    :param leverage_min: lowest leverage of the mix (2x: below that, liquidation is > 50 %
+        away and irrelevant to the features).
+    :param leverage_count: number of log-spaced leverages from ``leverage_min`` to the
+        pair's max leverage.  Many leverages give a smooth map instead of spikes.
+    :param leverage_alpha: weights of the mix ∝ ``L**-alpha`` (1.0: each doubling of
+        leverage carries ~half the notional of the previous one, per log-step).
+    :param leverage_max: optional extra ceiling on the mix (None: the pair's max leverage
+        for ``position_notional_usd`` from the maintenance tiers).
+    :param decay_half_life_hours: half-life of every level (churn net OI cannot see);
+        the decay uses the real time between candles, so data gaps also decay the book.
+    :param participation: volume mode only — fraction of traded volume (base units) that
+        opens new positions on each side.
+    :param taker_tilt: strength of the taker-buy tilt: with taker-buy share ``s`` long
+        weights become ∝ ``L**(-alpha + tilt·(2s−1))`` and short weights
+        ∝ ``L**(-alpha − tilt·(2s−1))`` (aggressive side carries higher leverage).
+    :param reopen_fraction: OI mode — fraction of the contracts liquidated this candle
+        that are assumed re-opened at the candle's typical price (ΔQ cannot see them).
+    :param position_notional_usd: representative position size used to pick the
+        maintenance tier (m, cum, max leverage) from the pair's tier table.
+    :param cluster_width_pct: width of a "cluster": grid bins are summed into buckets of
+        this width (aligned on the absolute grid) for magnet and nearest-cluster features.
+    :param nearest_min_share: a cluster counts for ``liq_nearest_*`` when it holds at least
+        this share of its side's whole book.
+    :param bands_pct: band widths (percent of close) for the short-above / long-below /
+        imbalance features; the widest band also bounds the magnet and nearest search.
+    :param cascade_band_pct: width of the band whose notional, divided by its width, is
+        the "cascade fuel" (USD of liquidations per 1 % of move).
+    :param recent_sweep_candles: window (candles) of ``liq_swept_*_usd_recent``.
+    :param oi_lag_candles: open interest stamped T is used from candle T + lag·timeframe
+        (DESIGN §6/§7: a one-candle lag makes backtest and dry-run agree).
+    :param metrics_lag_candles: same lag for the taker/long-short metrics sidecar.
+    :param imbalance_floor_usd: added to both sides before the log ratio so empty bands
+        give 0 instead of ±inf.
+    :param renormalize_below: the books store amounts divided by a lazy scale factor
+        (decay, closes and the cap multiply one scalar instead of every bin); when the
+        scale falls below this, it is folded back into the arrays.
+    """
+
+    grid_step: float = 0.001
+    leverage_min: float = 2.0
+    leverage_count: int = 48
+    leverage_alpha: float = 1.0
+    leverage_max: float | None = None
+    decay_half_life_hours: float = 72.0
+    participation: float = 0.05
+    taker_tilt: float = 0.5
+    reopen_fraction: float = 0.5
+    position_notional_usd: float = 10_000.0
+    cluster_width_pct: float = 0.5
+    nearest_min_share: float = 0.005
+    bands_pct: tuple[float, ...] = (2.0, 5.0, 10.0)
+    cascade_band_pct: float = 1.0
+    recent_sweep_candles: int = 12
+    oi_lag_candles: int = 1
+    metrics_lag_candles: int = 1
+    imbalance_floor_usd: float = 1.0
+    renormalize_below: float = 1e-100
+
+    def __post_init__(self) -> None:
+        def bad(name: str, why: str) -> ValueError:
+            return ValueError(f"ModelConfig.{name}={getattr(self, name)!r}: {why}")
+
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise bad(f.name, "must be a finite number")
+        if not 1e-5 <= self.grid_step <= 0.05:
+            raise bad("grid_step", "must be in [1e-5, 0.05] (log-price step, 0.001 ≈ 0.1 %)")
+        if self.leverage_min < 1.0:
+            raise bad("leverage_min", "must be >= 1")
+        if self.leverage_count < 1:
+            raise bad("leverage_count", "must be >= 1")
+        if self.leverage_max is not None and self.leverage_max < self.leverage_min:
+            raise bad("leverage_max", "must be >= leverage_min or None")
+        if self.decay_half_life_hours <= 0:
+            raise bad("decay_half_life_hours", "must be > 0 hours")
+        if not 0.0 <= self.participation <= 1.0:
+            raise bad("participation", "must be a fraction in [0, 1]")
+        if self.taker_tilt < 0:
+            raise bad("taker_tilt", "must be >= 0")
+        if not 0.0 <= self.reopen_fraction <= 1.0:
+            raise bad("reopen_fraction", "must be a fraction in [0, 1]")
+        if self.position_notional_usd <= 0:
+            raise bad("position_notional_usd", "must be > 0 USD")
+        if self.cluster_width_pct <= 0:
+            raise bad("cluster_width_pct", "must be > 0 %")
+        if not 0.0 <= self.nearest_min_share <= 1.0:
+            raise bad("nearest_min_share", "must be a fraction in [0, 1]")
+        if not isinstance(self.bands_pct, tuple) or not self.bands_pct:
+            raise bad("bands_pct", "must be a non-empty tuple of percents, e.g. (2.0, 5.0, 10.0)")
+        if any(not (0 < b < 100) for b in self.bands_pct) or list(self.bands_pct) != sorted(
+            set(self.bands_pct)
+        ):
+            raise bad("bands_pct", "must be strictly increasing percents in (0, 100)")
+        if not 0 < self.cascade_band_pct < 100:
+            raise bad("cascade_band_pct", "must be in (0, 100) %")
+        if self.recent_sweep_candles < 1:
+            raise bad("recent_sweep_candles", "must be >= 1 candle")
+        if self.oi_lag_candles < 0 or self.metrics_lag_candles < 0:
+            raise bad("oi_lag_candles", "lags must be >= 0 candles")
+        if self.imbalance_floor_usd <= 0:
+            raise bad("imbalance_floor_usd", "must be > 0 USD")
+        if not 0 < self.renormalize_below < 1e-10:
+            raise bad("renormalize_below", "must be in (0, 1e-10)")
+
+    @property
+    def decay_tau_seconds(self) -> float:
+        """e-folding time τ of the decay: half-life / ln 2, in seconds."""
+        return self.decay_half_life_hours * 3600.0 / math.log(2.0)
+
+    @property
+    def cluster_bins(self) -> int:
+        """Number of grid bins per cluster bucket (at least one)."""
+        return max(1, round(math.log1p(self.cluster_width_pct / 100.0) / self.grid_step))

@@ -1,0 +1,262 @@
+"""DataFrame in, liquidation-map features out (DESIGN §5), causal by construction.
+
+:func:`compute_features` validates the frames once (:mod:`liq_signals.data.validate`),
+aligns the optional series to the candles with the timing rules of DESIGN §6, runs the
+engine (:mod:`liq_signals.engine`) from the first candle, and appends the columns of
+:mod:`liq_signals.columns` to a copy of the candles.
+
+Timing rules (a candle is labelled by its open time and known only at its close):
+
+* open interest stamped T is used from the candle opening at ``T + oi_lag_candles·tf``
+  (default one candle: freqtrade's dry-run drops OI rows at or after the forming candle,
+  and the exchange's publication delay is unknown — DESIGN §7);
+* the metrics sidecar (taker flow) is lagged the same way by ``metrics_lag_candles``;
+* mark candles are used for the consume step only when they have the candles'
+  timeframe (same open time); a coarser mark candle's extreme could lie after levels
+  opened inside it, so trade high/low is used instead (logged once per call).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from liq_signals import columns as C
+from liq_signals.data.tiers import load_tiers
+from liq_signals.data.validate import (
+    TAKER_NET_BASE,
+    TAKER_RATIO,
+    validate_candles,
+    validate_mark,
+    validate_metrics,
+    validate_open_interest,
+)
+from liq_signals.engine import book as B
+from liq_signals.engine.config import ModelConfig
+from liq_signals.engine.leverage import build_leverage_mix
+
+logger = logging.getLogger(__name__)
+
+_NS = 1_000_000_000
+
+
+def timeframe_seconds(timeframe: str) -> int:
+    """Seconds per candle of a freqtrade timeframe string (``5m`` -> 300)."""
+    from freqtrade.exchange import timeframe_to_seconds
+
+    return int(timeframe_to_seconds(timeframe))
+
+
+@lru_cache(maxsize=64)
+def engine_params_for(pair: str, cfg: ModelConfig) -> B.EngineParams:
+    """Engine parameters for ``pair``: its maintenance tier for the representative position
+    picks (m, cum, max leverage), which fix the leverage mix."""
+    mmr, cum, max_lev = load_tiers(pair).lookup(cfg.position_notional_usd)
+    return B.engine_params(cfg, build_leverage_mix(cfg, mmr, cum, max_lev))
+
+
+@dataclass(frozen=True)
+class PreparedInputs:
+    """Engine inputs aligned to the candles, plus the per-candle staleness flag."""
+
+    inputs: B.EngineInputs
+    stale: np.ndarray
+
+
+def _lookup(src_ns: np.ndarray, values: np.ndarray, target_ns: np.ndarray) -> np.ndarray:
+    """``values`` at exactly ``target_ns`` (NaN where the source has no such date)."""
+    out = np.full(len(target_ns), np.nan)
+    if len(src_ns) == 0:
+        return out
+    idx = np.searchsorted(src_ns, target_ns)
+    ok = idx < len(src_ns)
+    ok[ok] = src_ns[idx[ok]] == target_ns[ok]
+    out[ok] = values[idx[ok]]
+    return out
+
+
+def _taker_share(metrics: pd.DataFrame, m_ns: np.ndarray, c_ns: np.ndarray, volume: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Taker-buy share of volume at ``target`` dates from the metrics sidecar.
+
+    ``taker_buy_sell_ratio`` r gives s = r/(1+r); otherwise ``taker_net_base`` n (buy −
+    sell, base units) with the candle's volume v gives s = (1 + n/v)/2, clipped to [0, 1].
+    """
+    share = np.full(len(target), np.nan)
+    if TAKER_RATIO in metrics.columns:
+        r = _lookup(m_ns, metrics[TAKER_RATIO].to_numpy(dtype=np.float64, na_value=np.nan), target)
+        share = r / (1.0 + r)
+    if TAKER_NET_BASE in metrics.columns:
+        net = _lookup(m_ns, metrics[TAKER_NET_BASE].to_numpy(dtype=np.float64, na_value=np.nan), target)
+        vol = _lookup(c_ns, volume, target)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            from_net = np.clip(0.5 * (1.0 + net / vol), 0.0, 1.0)
+        from_net[~(vol > 0)] = np.nan
+        share = np.where(np.isfinite(share), share, from_net)
+    return share
+
+
+def prepare_inputs(
+    candles: pd.DataFrame,
+    *,
+    pair: str,
+    open_interest: pd.DataFrame | None = None,
+    mark: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+    timeframe: str = "5m",
+    config: ModelConfig | None = None,
+) -> PreparedInputs:
+    """Validate the frames and align them to the candles (timing rules in module doc).
+
+    :raise LiqInputError: any input problem (see :mod:`liq_signals.data.validate`).
+    """
+    cfg = config or ModelConfig()
+    tf_s = timeframe_seconds(timeframe)
+    c_ns = validate_candles(candles, pair=pair, timeframe_s=tf_s)
+    n = len(c_ns)
+    high = candles["high"].to_numpy(dtype=np.float64)
+    low = candles["low"].to_numpy(dtype=np.float64)
+    close = candles["close"].to_numpy(dtype=np.float64)
+    volume = candles["volume"].to_numpy(dtype=np.float64)
+    typical = (high + low + close) / 3.0
+    stale = np.zeros(n, dtype=bool)
+
+    oi = np.full(n, np.nan)
+    if open_interest is not None and len(open_interest):
+        o_ns = validate_open_interest(open_interest, pair=pair)
+        amount = open_interest["open_interest_amount"].to_numpy(dtype=np.float64, na_value=np.nan)
+        oi = _lookup(o_ns, amount, c_ns - cfg.oi_lag_candles * tf_s * _NS)
+        missing = np.isnan(oi)
+        stale |= missing
+        if missing.any():
+            logger.info(
+                "%s: %d of %d candle(s) have no open interest (lag %d candle) -> volume mode, "
+                "flagged %s.", pair, int(missing.sum()), n, cfg.oi_lag_candles, C.STALE,
+            )
+
+    cons_high, cons_low = high, low
+    if mark is not None and len(mark):
+        m_ns = validate_mark(mark, pair=pair)
+        step = int(np.diff(m_ns).min()) // _NS if len(m_ns) > 1 else 0
+        if step == tf_s:
+            mh = _lookup(m_ns, mark["high"].to_numpy(dtype=np.float64), c_ns)
+            ml = _lookup(m_ns, mark["low"].to_numpy(dtype=np.float64), c_ns)
+            have = np.isfinite(mh)
+            cons_high = np.where(have, mh, high)
+            cons_low = np.where(have, ml, low)
+            if not have.all():
+                logger.info("%s: %d candle(s) without a mark candle use trade high/low.", pair, int((~have).sum()))
+        else:
+            logger.info(
+                "%s: mark candles are %ss, candles %ss; only same-timeframe mark candles are "
+                "used (trade high/low otherwise).", pair, step or "?", tf_s,
+            )
+
+    share = np.full(n, np.nan)
+    if metrics is not None and len(metrics):
+        mt_ns = validate_metrics(metrics, pair=pair)
+        if TAKER_RATIO in metrics.columns or TAKER_NET_BASE in metrics.columns:
+            share = _taker_share(metrics, mt_ns, c_ns, volume, c_ns - cfg.metrics_lag_candles * tf_s * _NS)
+            stale |= np.isnan(share)
+
+    inputs = B.EngineInputs(
+        time_s=c_ns // _NS, high=cons_high, low=cons_low, close=close, typical=typical,
+        volume=volume, oi=oi, taker_share=share,
+    )
+    return PreparedInputs(inputs, stale)
+
+
+def feature_values(out: np.ndarray, close: np.ndarray, stale: np.ndarray, cfg: ModelConfig) -> dict[str, np.ndarray]:
+    """Engine outputs -> named feature columns (elementwise, so rows are independent).
+
+    :param out: engine output rows (``liq_signals.engine.book.O_*`` columns).
+    :param close: the candles' close, same rows.
+    :param stale: staleness flags, same rows.
+    :param cfg: the config the outputs were produced with (bands, imbalance floor).
+    :return: column name -> array, every name of ``columns.feature_columns(cfg.bands_pct)``.
+    """
+    nb = len(cfg.bands_pct)
+
+    def up(price):
+        return (price / close - 1.0) * 100.0
+
+    def down(price):
+        return (1.0 - price / close) * 100.0
+
+    cols: dict[str, np.ndarray] = {
+        C.LONG_SWEPT_USD: out[:, B.O_LONG_SWEPT_USD],
+        C.SHORT_SWEPT_USD: out[:, B.O_SHORT_SWEPT_USD],
+        C.MAGNET_UP_PRICE: out[:, B.O_MAGNET_UP_PRICE],
+        C.MAGNET_UP_DIST_PCT: up(out[:, B.O_MAGNET_UP_PRICE]),
+        C.MAGNET_UP_USD: out[:, B.O_MAGNET_UP_USD],
+        C.MAGNET_DOWN_PRICE: out[:, B.O_MAGNET_DOWN_PRICE],
+        C.MAGNET_DOWN_DIST_PCT: down(out[:, B.O_MAGNET_DOWN_PRICE]),
+        C.MAGNET_DOWN_USD: out[:, B.O_MAGNET_DOWN_USD],
+        C.NEAREST_UP_PRICE: out[:, B.O_NEAREST_UP_PRICE],
+        C.NEAREST_UP_DIST_PCT: up(out[:, B.O_NEAREST_UP_PRICE]),
+        C.NEAREST_UP_USD: out[:, B.O_NEAREST_UP_USD],
+        C.NEAREST_DOWN_PRICE: out[:, B.O_NEAREST_DOWN_PRICE],
+        C.NEAREST_DOWN_DIST_PCT: down(out[:, B.O_NEAREST_DOWN_PRICE]),
+        C.NEAREST_DOWN_USD: out[:, B.O_NEAREST_DOWN_USD],
+    }
+    for b, band in enumerate(cfg.bands_pct):
+        cols[C.short_above_usd(band)] = out[:, B.o_short_above(b)]
+    for b, band in enumerate(cfg.bands_pct):
+        cols[C.long_below_usd(band)] = out[:, B.o_long_below(b, nb)]
+    floor = cfg.imbalance_floor_usd
+    for b, band in enumerate(cfg.bands_pct):
+        cols[C.imbalance_log(band)] = np.log(
+            (out[:, B.o_short_above(b)] + floor) / (out[:, B.o_long_below(b, nb)] + floor)
+        )
+    cols[C.CASCADE_UP_USD_PER_PCT] = out[:, B.O_CASCADE_UP]
+    cols[C.CASCADE_DOWN_USD_PER_PCT] = out[:, B.O_CASCADE_DOWN]
+    cols[C.SWEPT_LONG_USD_RECENT] = out[:, B.O_LONG_SWEPT_RECENT_USD]
+    cols[C.SWEPT_SHORT_USD_RECENT] = out[:, B.O_SHORT_SWEPT_RECENT_USD]
+    cols[C.MODE] = np.where(out[:, B.O_MODE_OI] == 1.0, C.MODE_OI, C.MODE_VOLUME).astype(object)
+    cols[C.COVERAGE] = out[:, B.O_COVERAGE]
+    cols[C.STALE] = stale.astype(bool)
+    return cols
+
+
+def attach_features(candles: pd.DataFrame, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A copy of ``candles`` with ``cols`` appended (replacing same-named columns)."""
+    base = candles.drop(columns=[c for c in cols if c in candles.columns])
+    extra = pd.DataFrame(cols, index=candles.index)
+    extra[C.MODE] = extra[C.MODE].astype(object)
+    return pd.concat([base, extra], axis=1)
+
+
+def compute_features(
+    candles: pd.DataFrame,
+    *,
+    pair: str,
+    open_interest: pd.DataFrame | None = None,
+    mark: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+    timeframe: str = "5m",
+    config: ModelConfig | None = None,
+) -> pd.DataFrame:
+    """Liquidation-map features for every candle, built from the first candle on.
+
+    :param candles: freqtrade OHLCV frame (``date`` column, UTC, sorted).
+    :param pair: freqtrade pair name; picks the maintenance tiers (``BTC/USDT:USDT``).
+    :param open_interest: freqtrade ``open_interest`` frame (``date,
+        open_interest_amount``); None -> volume mode throughout.
+    :param mark: mark-price candles of the same timeframe (coarser ones are ignored).
+    :param metrics: metrics sidecar (``taker_buy_sell_ratio`` or ``taker_net_base``).
+    :param timeframe: the candles' timeframe.
+    :param config: model parameters (defaults: :class:`ModelConfig`).
+    :return: a copy of ``candles`` (index and columns kept) with the feature columns of
+        :func:`liq_signals.columns.feature_columns` for ``config.bands_pct``.
+    :raise LiqInputError: bad input, naming the pair, the source and the first bad row.
+    """
+    cfg = config or ModelConfig()
+    prep = prepare_inputs(
+        candles, pair=pair, open_interest=open_interest, mark=mark, metrics=metrics,
+        timeframe=timeframe, config=cfg,
+    )
+    _, out = B.run(prep.inputs, engine_params_for(pair, cfg))
+    return attach_features(candles, feature_values(out, prep.inputs.close, prep.stale, cfg))
