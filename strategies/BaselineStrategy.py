@@ -6,8 +6,8 @@ one), with the liquidation terms absent:
 * **Entry score** per candle, in ``[-1, 1]`` for the TA part:
   ``score = ta_confirmation + liquidation_terms`` where ``ta_confirmation`` is half EMA
   trend (EMA50 vs EMA200) and half RSI momentum, and ``liquidation_terms`` is ``0`` here.
-  Long when ``score >= entry_threshold``, short when ``score <= -entry_threshold``; both
-  only when ADX says the market is moving (``adx >= adx_min``).
+  Long when the score crosses above ``entry_threshold``, short when it crosses below
+  ``-entry_threshold``; both only when ADX says the market is moving (``adx >= adx_min``).
 * **Exit signal** when the score turns against the position by ``exit_threshold``.
 * **Stop** (``custom_stoploss``): ``stop_atr_mult`` ATRs beyond price (a trailing ATR stop,
   freqtrade only ever tightens it), never tighter than ``min_stop_pct`` of price, never
@@ -160,11 +160,13 @@ class BaselineStrategy(IStrategy):
         dataframe["entry_score"] = score
         moving = dataframe["adx"] >= self.adx_min.value
         threshold = self.entry_threshold.value
-        dataframe.loc[moving & (score >= threshold), ["enter_long", "enter_tag"]] = (1, "long")
-        dataframe.loc[moving & (score <= -threshold), ["enter_short", "enter_tag"]] = (
-            1,
-            "short",
-        )
+        # Enter when the score *crosses* the threshold, not while it stays beyond it:
+        # a state signal re-enters after every exit and pays the fees again.
+        previous = score.shift(1)
+        long_cross = (score >= threshold) & (previous < threshold)
+        short_cross = (score <= -threshold) & (previous > -threshold)
+        dataframe.loc[moving & long_cross, ["enter_long", "enter_tag"]] = (1, "long")
+        dataframe.loc[moving & short_cross, ["enter_short", "enter_tag"]] = (1, "short")
         return dataframe
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:

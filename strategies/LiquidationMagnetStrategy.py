@@ -1,0 +1,203 @@
+"""LiquidationMagnetStrategy: trade with the liquidation fuel, stop beyond it, exit at it.
+
+Built on BaselineStrategy (same entry score, exit signal, stop, target, leverage and
+protections); this file adds the liquidation map from ``liq_signals``:
+
+* ``populate_indicators`` rebuilds the map once per pair from candles + open interest
+  (freqtrade's native ``open_interest`` candle type) + mark candles, and turns it into four
+  terms, each a normalised difference ``(up - down) / (up + down)`` in ``[-1, 1]``
+  (positive = favours a long):
+
+  ========== ============================================================================
+  imbalance  short-liquidation notional above vs long-liquidation notional below within
+             ``imbalance_band`` % (``tanh(ln(above/below)/2)``): a short wall above and
+             thin longs below is fuel for a squeeze up
+  magnet     largest cluster above vs below, each weighted by ``1 / (1 + distance in
+             ATR)``: big and near pulls harder
+  cascade    liquidation notional per 1 % of move up vs down (what a move would trigger)
+  sweeps     long vs short liquidations the model saw in the last hour: longs flushed
+             below = sell pressure exhausted (the weight may be negative: hyperopt
+             decides whether sweeps mean reversal or momentum)
+  ========== ============================================================================
+
+* ``populate_entry_trend``: ``score = ta_confirmation + w_imb*imbalance + w_mag*magnet +
+  w_casc*cascade + w_sweep*sweeps`` -- only arithmetic on those columns, so hyperopt
+  epochs reuse the indicators.  While the map is warming up, stale, or has no data the
+  terms are NaN and there are **no entries**.
+* ``custom_stoploss``: beyond the nearest opposing cluster (the longs below a long, the
+  shorts above a short) plus ``stop_buffer_atr`` ATRs, so a sweep of that cluster does
+  not take the trade out; clamped to [``min_stop_pct``, ``stoploss``].
+* ``custom_exit``: at the magnet the trade was entered for (the largest cluster on the
+  trade's side), when price reaches it or a wick sweeps it.
+
+Spot (``config_dryrun_spot.json``): long only; no open interest exists there, so the map
+runs in volume-flow mode (logged).  Futures pairs without open-interest data do the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas import DataFrame
+
+from BaselineStrategy import BaselineStrategy
+from freqtrade.strategy import CategoricalParameter, DecimalParameter
+
+from liq_signals import columns as C
+from liq_signals.data.sidecar import read_sidecar
+from liq_signals.engine.config import ModelConfig
+from liq_signals.features import compute_features
+
+logger = logging.getLogger(__name__)
+
+#: The model behind the features.  A 24 h half-life keeps the map's memory short enough
+#: for freqtrade's startup window (below), and matches how long leveraged positions on
+#: BTC typically stay open.  Changing it changes the indicators: re-run the gates.
+MODEL = ModelConfig(decay_half_life_hours=24.0)
+#: Mark candles as stored by freqtrade for Binance futures.
+MARK_TIMEFRAME = "1h"
+#: Imbalance bands the strategy can choose from (must be in MODEL.bands_pct).
+IMBALANCE_BANDS = ("2", "5", "10")
+
+
+def _normalised_difference(up: pd.Series, down: pd.Series) -> pd.Series:
+    """``(up - down) / (up + down)`` in [-1, 1]; 0 when both are 0, NaN when either is NaN."""
+    total = up + down
+    return ((up - down) / total.where(total > 0)).where(total > 0, 0.0).where(
+        up.notna() & down.notna()
+    )
+
+
+class LiquidationMagnetStrategy(BaselineStrategy):
+    """Entries biased by liquidation magnets and imbalance; stops and exits at clusters."""
+
+    # The book forgets with a 24 h half-life (MODEL): 1440 candles = 5 days = 5 half-lives,
+    # so what the map inherits from before the window weighs < 3 % of it (recursive-analysis
+    # in tests/strategy checks the score terms are stable at this count).
+    startup_candle_count: int = 1440
+
+    # --- buy space: how much each liquidation term counts ---------------------------------
+    w_imbalance = DecimalParameter(0.0, 1.5, default=0.5, decimals=2, space="buy")
+    w_magnet = DecimalParameter(0.0, 1.5, default=0.5, decimals=2, space="buy")
+    w_cascade = DecimalParameter(0.0, 1.5, default=0.3, decimals=2, space="buy")
+    w_sweeps = DecimalParameter(-1.0, 1.0, default=0.2, decimals=2, space="buy")
+    imbalance_band = CategoricalParameter(IMBALANCE_BANDS, default="5", space="buy")
+    # --- sell space: stop buffer beyond the opposing cluster ------------------------------
+    stop_buffer_atr = DecimalParameter(0.0, 3.0, default=1.0, decimals=1, space="sell")
+
+    @property
+    def plot_config(self) -> dict[str, Any]:
+        config = super().plot_config
+        config["main_plot"].update(
+            {
+                C.MAGNET_UP_PRICE: {"color": "green", "type": "scatter"},
+                C.MAGNET_DOWN_PRICE: {"color": "red", "type": "scatter"},
+                C.NEAREST_UP_PRICE: {"color": "lightgreen"},
+                C.NEAREST_DOWN_PRICE: {"color": "salmon"},
+            }
+        )
+        config["subplots"]["liquidation terms"] = {
+            "liq_term_imbalance_5": {"color": "blue"},
+            "liq_term_magnet": {"color": "green"},
+            "liq_term_cascade": {"color": "orange"},
+            "liq_term_sweeps": {"color": "grey"},
+        }
+        config["subplots"]["imbalance (ln ratio)"] = {
+            C.IMBALANCE_LOG_2PCT: {"color": "lightblue"},
+            C.IMBALANCE_LOG_5PCT: {"color": "blue"},
+            C.IMBALANCE_LOG_10PCT: {"color": "navy"},
+        }
+        return config
+
+    def informative_pairs(self) -> list[tuple[str, str, str]]:
+        """Declare the extra series so dry-run fetches them (undeclared ones come back empty)."""
+        if self.config.get("trading_mode", "spot") == "spot":
+            return []
+        pairs = self.dp.current_whitelist()
+        return [(p, self.timeframe, "open_interest") for p in pairs] + [
+            (p, MARK_TIMEFRAME, "mark") for p in pairs
+        ]
+
+    # --- inputs ---------------------------------------------------------------------------
+    def _extra_series(self, pair: str, candle_type: str, timeframe: str) -> DataFrame | None:
+        if self.config.get("trading_mode", "spot") == "spot":
+            return None
+        frame = self.dp.get_pair_dataframe(pair, timeframe, candle_type=candle_type)
+        return frame if len(frame) else None
+
+    def _metrics(self, pair: str) -> DataFrame | None:
+        """Taker-flow sidecar beside the candles, if any (freqtrade has no candle type for it)."""
+        frame = read_sidecar(self.config["datadir"], pair, self.timeframe)
+        return frame if len(frame) else None
+
+    # --- indicators: the map, once per pair -----------------------------------------------
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = super().populate_indicators(dataframe, metadata)
+        pair = metadata["pair"]
+        open_interest = self._extra_series(pair, "open_interest", self.timeframe)
+        if open_interest is None:
+            logger.warning(
+                "%s: no open interest (candle type 'open_interest'); the liquidation map "
+                "runs in volume-flow mode. Get it with `freqtrade download-data "
+                "--candle-types open_interest`.",
+                pair,
+            )
+        features = compute_features(
+            dataframe[["date", "open", "high", "low", "close", "volume"]],
+            pair=pair,
+            open_interest=open_interest,
+            mark=self._extra_series(pair, "mark", MARK_TIMEFRAME),
+            metrics=self._metrics(pair),
+            timeframe=self.timeframe,
+            config=MODEL,
+        )
+        for column in C.FEATURE_COLUMNS:
+            dataframe[column] = features[column].to_numpy()
+
+        usable = ~dataframe[C.STALE].astype(bool)
+        for band in IMBALANCE_BANDS:
+            imbalance = dataframe[C.imbalance_log(float(band))]
+            dataframe[f"liq_term_imbalance_{band}"] = np.tanh(imbalance / 2.0).where(usable)
+        close_in_atr = dataframe["close"] / dataframe["atr"]
+        pull_up = dataframe[C.MAGNET_UP_USD].fillna(0.0) / (
+            1.0 + dataframe[C.MAGNET_UP_DIST_PCT] / 100.0 * close_in_atr
+        ).fillna(np.inf)
+        pull_down = dataframe[C.MAGNET_DOWN_USD].fillna(0.0) / (
+            1.0 + dataframe[C.MAGNET_DOWN_DIST_PCT] / 100.0 * close_in_atr
+        ).fillna(np.inf)
+        dataframe["liq_term_magnet"] = _normalised_difference(pull_up, pull_down).where(usable)
+        dataframe["liq_term_cascade"] = _normalised_difference(
+            dataframe[C.CASCADE_UP_USD_PER_PCT], dataframe[C.CASCADE_DOWN_USD_PER_PCT]
+        ).where(usable)
+        dataframe["liq_term_sweeps"] = _normalised_difference(
+            dataframe[C.SWEPT_LONG_USD_RECENT], dataframe[C.SWEPT_SHORT_USD_RECENT]
+        ).where(usable)
+        return dataframe
+
+    # --- the three hooks of the skeleton --------------------------------------------------
+    def _liquidation_score(self, dataframe: DataFrame) -> pd.Series:
+        return (
+            self.w_imbalance.value * dataframe[f"liq_term_imbalance_{self.imbalance_band.value}"]
+            + self.w_magnet.value * dataframe["liq_term_magnet"]
+            + self.w_cascade.value * dataframe["liq_term_cascade"]
+            + self.w_sweeps.value * dataframe["liq_term_sweeps"]
+        )
+
+    def _stop_anchor(self, row: pd.Series, current_rate: float, is_short: bool) -> float:
+        """Beyond the nearest opposing cluster plus a buffer; the ATR stop if there is none."""
+        cluster = row[C.NEAREST_UP_PRICE] if is_short else row[C.NEAREST_DOWN_PRICE]
+        if not np.isfinite(cluster):
+            return super()._stop_anchor(row, current_rate, is_short)
+        buffer = self.stop_buffer_atr.value * row["atr"]
+        return cluster + buffer if is_short else cluster - buffer
+
+    def _target(self, row: pd.Series, entry_rate: float, is_short: bool) -> tuple[float, str]:
+        """The magnet on the trade's side, if it lies beyond the entry; else the ATR target."""
+        magnet = row[C.MAGNET_DOWN_PRICE] if is_short else row[C.MAGNET_UP_PRICE]
+        beyond = (magnet < entry_rate) if is_short else (magnet > entry_rate)
+        if np.isfinite(magnet) and beyond:
+            return float(magnet), "magnet"
+        return super()._target(row, entry_rate, is_short)

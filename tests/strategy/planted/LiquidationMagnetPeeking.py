@@ -1,0 +1,26 @@
+"""A deliberately biased copy of LiquidationMagnetStrategy: the gates must catch it.
+
+Lives in the tests, never in strategies/.  The magnet term peeks one candle ahead
+(``shift(-1)``), the classic look-ahead bug; everything else is the real strategy.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pandas import DataFrame
+
+# freqtrade puts only this file's folder on sys.path while loading it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "strategies"))
+
+from LiquidationMagnetStrategy import LiquidationMagnetStrategy
+
+
+class LiquidationMagnetPeeking(LiquidationMagnetStrategy):
+    """The real strategy with ``liq_term_magnet`` taken from the next candle."""
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = super().populate_indicators(dataframe, metadata)
+        dataframe["liq_term_magnet"] = dataframe["liq_term_magnet"].shift(-1)
+        return dataframe
