@@ -1,7 +1,18 @@
-"""Shared fixtures.  Anything freqtrade-process related lives in tests/offline/conftest.py."""
+"""Shared fixtures: repository paths, the network guard, and offline freqtrade runs.
+
+Network guard: nothing in the suite may reach a host other than 127.0.0.1/localhost.
+The guard (tests/netguard/netguard.py) is installed in this process as soon as this file
+is imported, and in every child Python process through tests/netguard/sitecustomize.py
+(``PYTHONPATH`` + ``LIQ_SIGNALS_NETGUARD=<log>`` are exported for the whole session).
+Refused attempts raise in the caller and are logged; the session fails if the log is not
+empty at the end, even when the caller swallowed the error.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,8 +22,70 @@ TESTDATA = REPO / "tests" / "testdata"
 DATADIR_2025 = REPO / "user_data" / "data" / "binance"
 DATADIR_2023 = REPO / "user_data" / "data" / "binance-2023"
 DATADIR_OI = REPO / "user_data" / "data" / "binance-oi-2026-06"
+NETGUARD_DIR = REPO / "tests" / "netguard"
+
+sys.path.insert(0, str(NETGUARD_DIR))
+import netguard  # noqa: E402 - needs the path above
+
+netguard.install(None)  # refuse from the very first import; the log comes with the session
 
 
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session", autouse=True)
+def network_guard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Log file of refused connections (this process and all children); must stay empty."""
+    log = tmp_path_factory.getbasetemp() / "netguard.log"
+    log.touch()
+    netguard.set_logfile(log)
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", netguard.ENV_VAR)}
+    os.environ[netguard.ENV_VAR] = str(log)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(NETGUARD_DIR), saved["PYTHONPATH"]) if p
+    )
+    yield log
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    attempts = log.read_text(encoding="utf-8")
+    if attempts.strip():
+        pytest.fail(
+            "network guard: the suite tried to reach non-loopback hosts:\n" + attempts,
+            pytrace=False,
+        )
+
+
+FreqtradeRunner = Callable[..., "object"]
+
+
+@pytest.fixture
+def freqtrade_offline(tmp_path: Path) -> FreqtradeRunner:
+    """Run a real freqtrade command against the loopback emulator.
+
+    ``freqtrade_offline(["backtesting", "--strategy", "BaselineStrategy", ...],
+    datadir=DATADIR_2025, configs=["user_data/config_backtest.json"])`` returns a
+    :class:`liq_signals.offline.runner.Result` (``returncode``, ``output``, ``errors``).
+    Runs from the repository root with ``--user-data-dir`` in ``tmp_path`` (results and
+    logs stay out of the repo) unless ``args`` already set one.  Other keyword arguments
+    go to :func:`liq_signals.offline.runner.run_freqtrade` (``replay_start``, ``speed``,
+    ``emulator``, ``timeout`` — default 300 s).
+    """
+    from liq_signals.offline.runner import run_freqtrade
+
+    def run(args: Sequence[str], **kwargs: object) -> object:
+        args = list(args)
+        if "--user-data-dir" not in args and "--userdir" not in args and args:
+            uddir = tmp_path / "user_data"
+            uddir.mkdir(exist_ok=True)
+            args += ["--user-data-dir", str(uddir)]
+        kwargs.setdefault("timeout", 300)
+        kwargs.setdefault("cwd", REPO)
+        kwargs.setdefault("overlay_dir", tmp_path / "overlay")
+        return run_freqtrade(args, **kwargs)  # type: ignore[arg-type]
+
+    return run
