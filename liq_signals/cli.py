@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "offline": "offline",
     "features": "features",
     "snapshot": "snapshot",
+    "import-binance-metrics": "import_binance_metrics",
 }
 
 

@@ -4,7 +4,15 @@ freqtrade stores open interest natively (``<PAIR>-<tf>-open_interest.feather``, 
 ``date, open_interest_amount, open_interest_value``).  Taker flow and the long/short ratios
 have no home there, so they live next to it, in the same folder and naming scheme::
 
-    <datadir>/futures/<PAIR>-<timeframe>-metrics.feather      e.g. BTC_USDT_USDT-5m-metrics.feather
+    <datadir>/futures/<PAIR>-<timeframe>-metrics.arrow      e.g. BTC_USDT_USDT-5m-metrics.arrow
+
+The file is Arrow IPC ("feather" v2, lz4, as freqtrade writes); the ``.arrow`` extension is
+deliberate.  freqtrade lists a datadir by globbing ``*.feather`` and parsing the last part
+of each name as a ``CandleType``; a ``-metrics.feather`` file makes that raise
+``ValueError: 'metrics' is not a valid CandleType``, and futures ``backtesting``/
+``download-data`` list the datadir at start-up (``migrate_data``), so they would crash.
+A sidecar under the older name ``<PAIR>-<tf>-metrics.feather`` is still read (with a warning
+to rename it).
 
 Schema (every value column float64, NaN = not known for that timestamp):
 
@@ -33,7 +41,7 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +68,10 @@ VALUE_COLUMNS: tuple[str, ...] = (
 SIDECAR_COLUMNS: tuple[str, ...] = (DATE, *VALUE_COLUMNS)
 #: Suffix used in place of freqtrade's candle type in the file name.
 SIDECAR_KIND = "metrics"
+#: Extension of the sidecar: Arrow IPC, deliberately not ``.feather`` (see module docstring).
+SIDECAR_EXTENSION = "arrow"
+_LEGACY_EXTENSION = "feather"
+_WARNED_LEGACY: set[Path] = set()  # warn once per file, not on every dry-run candle
 
 
 class SidecarError(ValueError):
@@ -74,11 +86,21 @@ def sidecar_path(datadir: Path | str, pair: str, timeframe: str) -> Path:
     :param datadir: the exchange folder, e.g. ``user_data/data/binance``
     :param pair: freqtrade pair, e.g. ``BTC/USDT:USDT``
     :param timeframe: e.g. ``5m``
-    :return: ``<datadir>/futures/<PAIR>-<timeframe>-metrics.feather``
+    :return: ``<datadir>/futures/<PAIR>-<timeframe>-metrics.arrow``
     """
+    return _named(datadir, pair, timeframe, SIDECAR_EXTENSION)
+
+
+def legacy_sidecar_path(datadir: Path | str, pair: str, timeframe: str) -> Path:
+    """The older ``-metrics.feather`` name (read for compatibility; freqtrade trips on it)."""
+    return _named(datadir, pair, timeframe, _LEGACY_EXTENSION)
+
+
+def _named(datadir: Path | str, pair: str, timeframe: str, extension: str) -> Path:
     from freqtrade.misc import pair_to_filename
 
-    return Path(datadir) / "futures" / f"{pair_to_filename(pair)}-{timeframe}-{SIDECAR_KIND}.feather"
+    name = f"{pair_to_filename(pair)}-{timeframe}-{SIDECAR_KIND}.{extension}"
+    return Path(datadir) / "futures" / name
 
 
 def empty_sidecar() -> pd.DataFrame:
@@ -148,6 +170,16 @@ def read_sidecar(datadir: Path | str, pair: str, timeframe: str) -> pd.DataFrame
         merge cannot overwrite it
     """
     path = sidecar_path(datadir, pair, timeframe)
+    legacy = legacy_sidecar_path(datadir, pair, timeframe)
+    if not path.exists() and legacy.exists():
+        if legacy not in _WARNED_LEGACY:
+            _WARNED_LEGACY.add(legacy)
+            logger.warning(
+                "%s: reading a sidecar under its old name; rename it to %s — freqtrade's "
+                "datadir listing (run by futures backtesting) fails on '-metrics.feather' files",
+                legacy, path.name,
+            )
+        return read_sidecar_file(legacy)
     return read_sidecar_file(path)
 
 
@@ -188,6 +220,12 @@ def merge_sidecar(
     return merged.sort_index().reset_index()
 
 
+def temp_path_for(path: Path) -> Path:
+    """A unique hidden sibling of ``path`` for an atomic write (normal permissions, unlike
+    ``tempfile.mkstemp``'s 0600)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+
+
 def atomic_write_feather(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` so that readers see the old file or the new one, never half.
 
@@ -199,8 +237,7 @@ def atomic_write_feather(frame: pd.DataFrame, path: Path) -> None:
     :param path: final location
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = temp_path_for(path)
     try:
         frame.reset_index(drop=True).to_feather(tmp, compression="lz4", compression_level=9)
         with open(tmp, "rb") as fh:
@@ -235,6 +272,6 @@ def write_sidecar(
     path = sidecar_path(datadir, pair, timeframe)
     new = validate_sidecar(frame, f"{pair} {timeframe} sidecar")
     if merge:
-        new = merge_sidecar(read_sidecar_file(path), new, new_wins=new_wins)
+        new = merge_sidecar(read_sidecar(datadir, pair, timeframe), new, new_wins=new_wins)
     atomic_write_feather(new, path)
     return path
