@@ -63,6 +63,13 @@ def parse_time_ms(value: str | int | float | pd.Timestamp | None) -> int | None:
     return int(ts.value // 1_000_000)
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -238,8 +245,10 @@ class Emulator:
         now = self.now_ms()
         if fault is not None:
             if fault.kind == "error":
-                h.send_json(fault.status, {"code": -1001, "msg": "Internal error; unable to "
-                                           "process your request. Please try again."})
+                # what Binance's gateway sends when the backend is down (an HTML page, not a
+                # JSON error code), so ccxt raises ExchangeNotAvailable as in production
+                page = f"<html><body><h1>{fault.status} {_phrase(fault.status)}</h1></body></html>"
+                h.send(fault.status, page.encode(), "text/html")
                 return fault.status
             if fault.kind in ("ratelimit", "teapot"):
                 status = 429 if fault.kind == "ratelimit" else 418
