@@ -158,7 +158,8 @@ def prepare_inputs(
     share = np.full(n, np.nan)
     if metrics is not None and len(metrics):
         mt_ns = validate_metrics(metrics, pair=pair)
-        if TAKER_RATIO in metrics.columns or TAKER_NET_BASE in metrics.columns:
+        taker_cols = [c for c in (TAKER_RATIO, TAKER_NET_BASE) if c in metrics.columns]
+        if taker_cols and metrics[taker_cols].notna().to_numpy().any():
             share = _taker_share(metrics, mt_ns, c_ns, volume, c_ns - cfg.metrics_lag_candles * tf_s * _NS)
             stale |= np.isnan(share)
 

@@ -1,0 +1,84 @@
+"""``liq-signals features``: write the per-candle liquidation features of a pair to a file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+HELP = "compute the liquidation-map features of a pair from a freqtrade datadir and write them (feather/csv)"
+
+logger = logging.getLogger(__name__)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by ``features`` and ``snapshot``."""
+    from liq_signals.data.load import DEFAULT_DATADIR
+
+    parser.add_argument(
+        "--datadir", type=Path, default=DEFAULT_DATADIR,
+        help="exchange data folder as for freqtrade's --datadir (default: %(default)s)",
+    )
+    parser.add_argument("--exchange", default="binance", help="exchange (only binance tiers ship; default: %(default)s)")
+    parser.add_argument("--pair", required=True, help="freqtrade pair, e.g. BTC/USDT:USDT")
+    parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
+    parser.add_argument(
+        "--trading-mode", default="futures", choices=("futures", "spot"),
+        help="futures reads OI/mark/metrics; spot runs in volume mode (default: %(default)s)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser)
+    parser.add_argument(
+        "--timerange", default=None,
+        help="YYYYMMDD-YYYYMMDD: only these rows are written; the book is still built from "
+        "the first candle on file, so values never depend on the range",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="output file, .feather or .csv")
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+    from freqtrade.configuration import TimeRange
+
+    from liq_signals import columns as C
+    from liq_signals.data.load import load_pair_inputs
+    from liq_signals.data.validate import LiqInputError
+    from liq_signals.features import compute_features
+
+    suffix = args.out.suffix.lower()
+    if suffix not in (".feather", ".csv"):
+        logger.error("--out must end in .feather or .csv, got %s", args.out)
+        return 2
+    try:
+        inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
+        feats = compute_features(
+            inputs.candles, pair=args.pair, open_interest=inputs.open_interest, mark=inputs.mark,
+            metrics=inputs.metrics, timeframe=args.timeframe,
+        )
+    except LiqInputError as exc:
+        logger.error("%s", exc)
+        return 1
+    if args.timerange:
+        tr = TimeRange.parse_timerange(args.timerange)
+        date = feats["date"]
+        keep = pd.Series(True, index=feats.index)
+        if tr.startts:
+            keep &= date >= pd.Timestamp(tr.startts, unit="s", tz="UTC")
+        if tr.stopts:
+            keep &= date < pd.Timestamp(tr.stopts, unit="s", tz="UTC")
+        feats = feats[keep]
+    out = feats[["date", *C.FEATURE_COLUMNS]].reset_index(drop=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".feather":
+        out.to_feather(args.out)
+    else:
+        out.to_csv(args.out, index=False)
+    modes = out[C.MODE].value_counts().to_dict()
+    print(
+        f"{args.pair} {args.timeframe}: wrote {len(out)} rows to {args.out} "
+        f"(mode: {', '.join(f'{k} {v}' for k, v in sorted(modes.items())) or 'none'}; "
+        f"read {', '.join(sorted(inputs.files))})"
+    )
+    return 0

@@ -1,0 +1,120 @@
+"""``liq-signals snapshot``: the liquidation map at one candle, as text a trader would post."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+HELP = "print price, liquidation notional per band, the N:1 ratio and the top clusters at one candle"
+
+logger = logging.getLogger(__name__)
+
+TOP_CLUSTERS = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from liq_signals.commands.features import add_common_arguments
+
+    add_common_arguments(parser)
+    parser.add_argument(
+        "--at", required=True,
+        help="candle time (UTC), e.g. '2025-03-01 12:00'; the last candle opening at or before it is used",
+    )
+    parser.add_argument("--top", type=int, default=TOP_CLUSTERS, help="clusters per side (default: %(default)s)")
+
+
+def _usd(x: float) -> str:
+    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(x) >= div:
+            return f"${x / div:,.1f}{unit}"
+    return f"${x:,.0f}"
+
+
+def ratio_text(short_above: float, long_below: float) -> str:
+    """``"2.4:1 shorts"`` when short-above dominates, ``"1:3.0 longs"`` otherwise."""
+    if short_above <= 0 and long_below <= 0:
+        return "n/a (empty)"
+    if short_above >= long_below:
+        return f"{short_above / long_below:.1f}:1 shorts above" if long_below > 0 else "all shorts above"
+    return f"1:{long_below / short_above:.1f} longs below" if short_above > 0 else "all longs below"
+
+
+def snapshot_text(feats_row, clusters_up, clusters_down, cfg, pair: str, timeframe: str) -> str:
+    """Format one candle's features and clusters (see the module docstring)."""
+    from liq_signals import columns as C
+
+    lines = [
+        f"{pair} {timeframe} @ {feats_row['date']:%Y-%m-%d %H:%M} UTC   price {feats_row['close']:,.2f}"
+        f"   (mode {feats_row[C.MODE]}"
+        + (f", coverage {feats_row[C.COVERAGE]:.0%}" if feats_row[C.MODE] == C.MODE_OI else "")
+        + (", STALE inputs" if feats_row[C.STALE] else "")
+        + ")",
+        f"{'band':>6}  {'shorts above':>13}  {'longs below':>12}  ratio",
+    ]
+    for band in cfg.bands_pct:
+        s = float(feats_row[C.short_above_usd(band)])
+        lo = float(feats_row[C.long_below_usd(band)])
+        lines.append(f"{'±' + format(band, 'g') + '%':>6}  {_usd(s):>13}  {_usd(lo):>12}  {ratio_text(s, lo)}")
+    lines.append(
+        f"swept this candle: longs {_usd(feats_row[C.LONG_SWEPT_USD])}, shorts {_usd(feats_row[C.SHORT_SWEPT_USD])}"
+    )
+    for title, clusters, sign in (
+        ("Top short-liquidation clusters above", clusters_up, "+"),
+        ("Top long-liquidation clusters below", clusters_down, "-"),
+    ):
+        lines.append(f"{title}:")
+        if not clusters:
+            lines.append("  (none within the widest band)")
+        for cl in clusters:
+            lines.append(f"  {cl.price:>12,.2f}  {sign}{cl.dist_pct:.2f}%  {_usd(cl.usd)}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from liq_signals.data.load import load_pair_inputs
+    from liq_signals.data.validate import LiqInputError
+    from liq_signals.engine import book as B
+    from liq_signals.engine.clusters import top_clusters
+    from liq_signals.engine.config import ModelConfig
+    from liq_signals.features import (
+        attach_features,
+        engine_params_for,
+        feature_values,
+        prepare_inputs,
+    )
+
+    try:
+        at = pd.Timestamp(args.at)
+    except ValueError:
+        logger.error("--at %r is not a timestamp (e.g. '2025-03-01 12:00')", args.at)
+        return 2
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    cfg = ModelConfig()
+    try:
+        inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
+        candles = inputs.candles[inputs.candles["date"] <= at]
+        if candles.empty:
+            first = inputs.candles["date"].iloc[0]
+            logger.error("%s: --at %s is before the first candle on file (%s)", args.pair, at, first)
+            return 1
+        prep = prepare_inputs(
+            candles, pair=args.pair, open_interest=inputs.open_interest, mark=inputs.mark,
+            metrics=inputs.metrics, timeframe=args.timeframe, config=cfg,
+        )
+    except LiqInputError as exc:
+        logger.error("%s", exc)
+        return 1
+    state, out = B.run(prep.inputs, engine_params_for(args.pair, cfg))
+    feats = attach_features(candles, feature_values(out, prep.inputs.close, prep.stale, cfg))
+    row = feats.iloc[-1]
+    price, long_q, short_q = state.books()
+    k = np.arange(state.k0, state.k0 + len(price))
+    close = float(row["close"])
+    widest = cfg.bands_pct[-1]
+    up = top_clusters(k, price, short_q * price, close, above=True, cluster_bins=cfg.cluster_bins, max_pct=widest, count=args.top)
+    down = top_clusters(k, price, long_q * price, close, above=False, cluster_bins=cfg.cluster_bins, max_pct=widest, count=args.top)
+    print(snapshot_text(row, up, down, cfg, args.pair, args.timeframe))
+    return 0
