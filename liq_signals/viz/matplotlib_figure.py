@@ -70,7 +70,8 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
             x_edges, data.row_edges, rows, cmap=_cmap(name, ramp), vmin=0, vmax=zmax,
             shading="flat", rasterized=True,
         )
-        cax = fig.add_axes((0.905, 0.08 if name == "longs" else 0.49, 0.012, 0.38))
+        cax = fig.add_axes((0.905, 0.08 if name == "longs" else 0.49, 0.012, 0.38),
+                           facecolor=style.BACKGROUND)
         bar = fig.colorbar(mesh, cax=cax)
         bar.set_label(f"{name} $", color=style.TEXT, fontsize=8)
         bar.ax.tick_params(colors=style.TEXT, labelsize=7)
@@ -87,19 +88,17 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
             color=colour,
             linewidth=0,
         )
-    ax.step(x, data.magnet_up, where="post", color=style.MAGNET_UP_COLOUR, lw=0.9, ls=":",
+    ax.step(x, data.magnet_up, where="post", color=style.MAGNET_UP_COLOUR, lw=1.1,
             label="magnet above")
-    ax.step(x, data.magnet_down, where="post", color=style.MAGNET_DOWN_COLOUR, lw=0.9, ls=":",
+    ax.step(x, data.magnet_down, where="post", color=style.MAGNET_DOWN_COLOUR, lw=1.1,
             label="magnet below")
-    biggest = max(float(data.swept_short_usd.max()), float(data.swept_long_usd.max()), 0.0)
-    if biggest > 0:
-        for usd, price, colour, marker, label in (
-            (data.swept_short_usd, data.high, style.SWEPT_SHORT_COLOUR, "^", "shorts swept"),
-            (data.swept_long_usd, data.low, style.SWEPT_LONG_COLOUR, "v", "longs swept"),
-        ):
-            keep = usd > 0.02 * biggest
-            ax.scatter(x[keep], price[keep], s=(np.sqrt(usd[keep] / biggest) * 9 + 2) ** 2 / 4,
-                       c=colour, marker=marker, linewidths=0, label=label, zorder=5)
+    _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
+    for price, colour, marker, label, keep, size in (
+        (data.high, style.SWEPT_SHORT_COLOUR, "^", "shorts swept", masks[0], sizes[0]),
+        (data.low, style.SWEPT_LONG_COLOUR, "v", "longs swept", masks[1], sizes[1]),
+    ):
+        ax.scatter(x[keep], price[keep], s=(size * 8 + 3) ** 2, c=colour, marker=marker,
+                   linewidths=0, label=label, zorder=5)
     ax.set_xlim(x_edges[0], x_edges[-1])
     ax.set_ylim(data.row_edges[0], data.row_edges[-1])
     locator = mdates.AutoDateLocator()

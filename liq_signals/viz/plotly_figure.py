@@ -22,10 +22,7 @@ MAGNET_BELOW = "Magnet below"
 SWEPT_SHORTS = "Shorts swept"
 SWEPT_LONGS = "Longs swept"
 
-# Sweeps smaller than this share of the largest one are not marked (thousands of dots
-# would hide the candles); the hover of the candle still has the number.
-SWEEP_MARKER_MIN_SHARE = 0.02
-SWEEP_MARKER_MAX_PX = 18.0
+SWEEP_MARKER_MAX_PX = 12.0
 
 
 def heatmap_traces(data: HeatmapData, *, show_scale: bool = True) -> list[go.Heatmap]:
@@ -74,7 +71,7 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
             y=data.magnet_up,
             name=MAGNET_ABOVE,
             mode="lines",
-            line=dict(color=style.MAGNET_UP_COLOUR, width=1.2, dash="dot", shape="hv"),
+            line=dict(color=style.MAGNET_UP_COLOUR, width=1.5, shape="hv"),
             hovertemplate="largest short cluster above: %{y:,.0f}<extra></extra>",
         ),
         go.Scatter(
@@ -82,26 +79,25 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
             y=data.magnet_down,
             name=MAGNET_BELOW,
             mode="lines",
-            line=dict(color=style.MAGNET_DOWN_COLOUR, width=1.2, dash="dot", shape="hv"),
+            line=dict(color=style.MAGNET_DOWN_COLOUR, width=1.5, shape="hv"),
             hovertemplate="largest long cluster below: %{y:,.0f}<extra></extra>",
         ),
     ]
-    biggest = max(float(data.swept_short_usd.max()), float(data.swept_long_usd.max()), 0.0)
-    for name, usd, price, colour, symbol in (
-        (SWEPT_SHORTS, data.swept_short_usd, data.high, style.SWEPT_SHORT_COLOUR, "triangle-up"),
-        (SWEPT_LONGS, data.swept_long_usd, data.low, style.SWEPT_LONG_COLOUR, "triangle-down"),
+    _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
+    for name, usd, price, colour, symbol, keep, size in (
+        (SWEPT_SHORTS, data.swept_short_usd, data.high, style.SWEPT_SHORT_COLOUR, "triangle-up",
+         masks[0], sizes[0]),
+        (SWEPT_LONGS, data.swept_long_usd, data.low, style.SWEPT_LONG_COLOUR, "triangle-down",
+         masks[1], sizes[1]),
     ):
-        keep = usd > SWEEP_MARKER_MIN_SHARE * biggest if biggest > 0 else np.zeros(len(usd), bool)
-        size = (
-            np.sqrt(usd[keep] / biggest) * SWEEP_MARKER_MAX_PX + 3 if biggest > 0 else []
-        )
         traces.append(
             go.Scatter(
                 x=data.x[keep],
                 y=price[keep],
                 name=name,
                 mode="markers",
-                marker=dict(color=colour, symbol=symbol, size=size, line=dict(width=0)),
+                marker=dict(color=colour, symbol=symbol, size=size * SWEEP_MARKER_MAX_PX + 4,
+                            line=dict(width=0)),
                 customdata=usd[keep],
                 hovertemplate=f"{name.lower()}: %{{customdata:$.3s}}<extra></extra>",
             )

@@ -15,8 +15,8 @@ GRID = "#2a2e39"
 TEXT = "#d1d4dc"
 CANDLE_UP = "#e8e8e8"
 CANDLE_DOWN = "#7a7f8c"
-MAGNET_UP_COLOUR = "#4dd0ff"
-MAGNET_DOWN_COLOUR = "#ff8a3d"
+MAGNET_UP_COLOUR = "#9cff57"
+MAGNET_DOWN_COLOUR = "#ff4dd2"
 SWEPT_SHORT_COLOUR = "#00e5ff"
 SWEPT_LONG_COLOUR = "#ff3d3d"
 LONG_BAR = "#ff5a36"
@@ -58,3 +58,27 @@ def colour_max(*grids: np.ndarray) -> float:
     if positive.size == 0:
         return 1.0
     return float(np.quantile(positive, SATURATION_QUANTILE))
+
+
+# Swept-liquidation markers: sized against this quantile of the non-zero sweeps (one crash
+# would otherwise shrink every other marker to nothing); sweeps below SWEEP_MIN_SHARE of
+# that reference are not marked (the candle hover still has them).
+SWEEP_REFERENCE_QUANTILE = 0.98
+SWEEP_MIN_SHARE = 0.15
+
+
+def sweep_marker_scale(*sweeps: np.ndarray) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+    """
+    Which sweeps get a marker and how big (0..1.5 of the largest marker size).
+
+    :param sweeps: swept USD per column, one array per side
+    :return: reference USD, per side a boolean mask of marked columns, per side the
+        relative sizes of the marked ones
+    """
+    positive = np.concatenate([s[s > 0] for s in sweeps])
+    if positive.size == 0:
+        return 0.0, [np.zeros(len(s), dtype=bool) for s in sweeps], [np.zeros(0) for s in sweeps]
+    ref = float(np.quantile(positive, SWEEP_REFERENCE_QUANTILE))
+    masks = [s >= SWEEP_MIN_SHARE * ref for s in sweeps]
+    sizes = [np.clip(np.sqrt(s[m] / ref), 0.0, 1.5) for s, m in zip(sweeps, masks, strict=True)]
+    return ref, masks, sizes

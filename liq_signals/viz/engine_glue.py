@@ -1,0 +1,105 @@
+"""The figures' only contact with the data loader, the feature layer and the engine.
+
+The feature frame comes from :func:`liq_signals.features.compute_features` (exactly what
+the strategy sees); the books come from :func:`liq_signals.engine.history.book_history`
+run on the same prepared inputs, so the heatmap and the features describe one model run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from liq_signals import columns as C
+from liq_signals.data.load import PairInputs
+from liq_signals.data.validate import LiqInputError
+from liq_signals.engine import book as B
+from liq_signals.engine.config import ModelConfig
+from liq_signals.features import compute_features, engine_params_for, prepare_inputs
+from liq_signals.engine.history import BookHistory
+from liq_signals.engine.history import book_history as _engine_book_history
+from liq_signals.viz.errors import HeatmapInputError
+
+if TYPE_CHECKING:
+    from liq_signals.viz.render import Window
+
+MODE = C.MODE
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """
+    Engine inputs and feature frame for candles ``[first, stop)`` of the loaded data.
+
+    :ivar frame: candles + feature columns, positional index 0..n-1
+    :ivar show: position in ``frame`` of the first drawn candle
+    """
+
+    pair: str
+    timeframe: str
+    frame: pd.DataFrame
+    show: int
+    inputs: B.EngineInputs
+    params: B.EngineParams
+
+    @property
+    def stop_count(self) -> int:
+        """Number of drawn candles."""
+        return len(self.frame) - self.show
+
+
+def load(datadir: Path, pair: str, timeframe: str) -> PairInputs:
+    """
+    Everything the model can use for ``pair`` (futures when the pair has ``:``, else spot).
+
+    :raise HeatmapInputError: no such datadir or candle file (the loader's message names
+        the file and the download command that creates it)
+    """
+    from liq_signals.data.load import load_pair_inputs
+
+    mode = "futures" if ":" in pair else "spot"
+    try:
+        return load_pair_inputs(datadir, pair, timeframe, trading_mode=mode)
+    except LiqInputError as err:
+        raise HeatmapInputError(str(err)) from err
+
+
+def source_of(loaded: PairInputs) -> str:
+    """The candle file, for messages."""
+    return str(loaded.files.get("candles", loaded.pair))
+
+
+def run_engine(loaded: PairInputs, window: Window, cfg: ModelConfig | None = None) -> EngineRun:
+    """
+    Features and engine inputs for candles ``[window.first, window.stop)``.
+
+    Candles after the drawn range are never given to the engine (nothing later can leak
+    into the picture); the warm-up candles before it only build the book.
+
+    :raise HeatmapInputError: the loader's validation rejected the data
+    """
+    cfg = cfg or ModelConfig()
+    candles = loaded.candles.iloc[window.first : window.stop].reset_index(drop=True)
+    frames = dict(
+        open_interest=loaded.open_interest, mark=loaded.mark, metrics=loaded.metrics,
+        timeframe=loaded.timeframe, config=cfg,
+    )
+    try:
+        frame = compute_features(candles, pair=loaded.pair, **frames)
+        prepared = prepare_inputs(candles, pair=loaded.pair, **frames)
+    except LiqInputError as err:
+        raise HeatmapInputError(str(err)) from err
+    return EngineRun(
+        pair=loaded.pair,
+        timeframe=loaded.timeframe,
+        frame=frame,
+        show=window.show - window.first,
+        inputs=prepared.inputs,
+        params=engine_params_for(loaded.pair, cfg),
+    )
+
+
+def book_history(run: EngineRun, *, every: int, start: int) -> BookHistory:
+    """The engine's books after every ``every``-th candle from ``start`` (and the last)."""
+    return _engine_book_history(run.inputs, run.params, every=every, start=start)

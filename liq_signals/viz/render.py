@@ -1,0 +1,251 @@
+"""From a datadir to a written figure: load, select the timerange, run the engine, draw.
+
+The steps are kept apart so each can be tested and reused: :func:`select_window` (which
+candles are shown and which feed the engine first), :func:`heatmap_data_for` (engine books
+and features -> :class:`~liq_signals.viz.model.HeatmapData`), :func:`liqmap_data_for`
+(the map at one candle) and :func:`render` (the command's whole job).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from liq_signals.viz import engine_glue
+from liq_signals.viz.errors import HeatmapInputError
+from liq_signals.viz.liqmap import LiqMapData, build_liqmap_data
+from liq_signals.viz.model import (
+    BookSnapshots,
+    HeatmapData,
+    build_heatmap_data,
+    candles_per_bucket,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What ``liq-signals heatmap`` was asked to draw (see its ``--help``)."""
+
+    datadir: Path
+    pair: str
+    timeframe: str
+    timerange: str | None
+    out: Path
+    at: str | None = None
+    width: int = 1600
+    height: int = 900
+    max_columns: int = 1200
+    max_rows: int = 300
+    warmup_days: float = 30.0
+    window_pct: float = 15.0
+    freqtrade: bool = False
+    strategy: str = "LiquidationMagnetStrategy"
+    strategy_path: Path = Path("strategies")
+
+
+@dataclass(frozen=True)
+class Window:
+    """
+    Which candles feed the engine and which are drawn.
+
+    :ivar first: position (in the loaded candles) of the first candle fed to the engine
+    :ivar show: position of the first drawn candle (``first + warm-up``)
+    :ivar stop: position after the last drawn candle
+    """
+
+    first: int
+    show: int
+    stop: int
+
+
+def timeframe_minutes(timeframe: str) -> int:
+    """Minutes of a freqtrade timeframe string (``5m`` -> 5, ``1h`` -> 60)."""
+    from freqtrade.exchange import timeframe_to_minutes
+
+    try:
+        return int(timeframe_to_minutes(timeframe))
+    except Exception as err:  # ccxt raises several types for a malformed timeframe
+        raise HeatmapInputError(f"unknown timeframe {timeframe!r} (use e.g. 5m, 1h)") from err
+
+
+def select_window(
+    dates: pd.Series, timerange: str | None, warmup_days: float, *, pair: str, source: str
+) -> Window:
+    """
+    Candles in ``timerange`` plus up to ``warmup_days`` before it for the engine.
+
+    :param dates: candle open times (UTC, sorted)
+    :param timerange: freqtrade timerange (``20250101-20250201``, ``20250101-``, ...) or
+        None for all candles
+    :param pair: named in messages
+    :param source: data file named in messages
+    :raise HeatmapInputError: malformed timerange, or no candle inside it
+    """
+    from freqtrade.configuration import TimeRange
+    from freqtrade.exceptions import ConfigurationError
+
+    ns = _ns(dates)
+    lo, hi = 0, len(ns)
+    if timerange:
+        try:
+            tr = TimeRange.parse_timerange(timerange)
+        except ConfigurationError as err:
+            raise HeatmapInputError(f"--timerange {timerange!r}: {err}") from err
+        if tr.starttype == "date":
+            lo = int(np.searchsorted(ns, tr.startts * 10**9, side="left"))
+        if tr.stoptype == "date":
+            hi = int(np.searchsorted(ns, tr.stopts * 10**9, side="left"))
+    if hi <= lo:
+        have = f"{dates.iloc[0]:%Y-%m-%d %H:%M} .. {dates.iloc[-1]:%Y-%m-%d %H:%M} UTC"
+        raise HeatmapInputError(
+            f"{pair}: no candles in timerange {timerange!r} in {source} (data covers {have})"
+        )
+    if warmup_days < 0:
+        raise HeatmapInputError(f"--warmup-days must be >= 0, got {warmup_days}")
+    warm_from = ns[lo] - int(warmup_days * 86400 * 10**9)
+    first = int(np.searchsorted(ns, warm_from, side="left"))
+    return Window(first=first, show=lo, stop=hi)
+
+
+def heatmap_data_for(
+    run: engine_glue.EngineRun, *, max_columns: int, max_rows: int, tf_minutes: int
+) -> HeatmapData:
+    """
+    Snapshot the books at every column's last candle and build the figure data.
+
+    :param run: engine inputs and features for the candles ``[window.first, window.stop)``
+    """
+    shown = run.frame.iloc[run.show :].reset_index(drop=True)
+    every = candles_per_bucket(len(shown), tf_minutes, max_columns)
+    hist = engine_glue.book_history(run, every=every, start=run.show)
+    books = BookSnapshots(
+        candle_index=hist.index - run.show,
+        edges=hist.edges,
+        long_usd=hist.long_usd,
+        short_usd=hist.short_usd,
+    )
+    return build_heatmap_data(
+        shown,
+        books,
+        pair=run.pair,
+        timeframe=run.timeframe,
+        timeframe_minutes=tf_minutes,
+        max_columns=max_columns,
+        max_rows=max_rows,
+    )
+
+
+def find_candle(dates: pd.Series, at: str, tf_minutes: int, *, pair: str) -> int:
+    """
+    Position of the candle containing ``at`` (open <= at < open + timeframe).
+
+    :raise HeatmapInputError: unparsable timestamp, or no candle contains it
+    """
+    try:
+        ts = pd.Timestamp(at)
+    except ValueError as err:
+        raise HeatmapInputError(f"--at {at!r} is not a timestamp (use 2025-10-10T21:00)") from err
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ns = _ns(dates)
+    pos = int(np.searchsorted(ns, ts.value, side="right")) - 1
+    if pos < 0 or ts.value >= ns[pos] + tf_minutes * 60 * 10**9:
+        have = f"{dates.iloc[0]:%Y-%m-%d %H:%M} .. {dates.iloc[-1]:%Y-%m-%d %H:%M} UTC"
+        raise HeatmapInputError(f"{pair}: no candle contains --at {ts} (data covers {have})")
+    return pos
+
+
+def liqmap_data_for(run: engine_glue.EngineRun, *, window_pct: float) -> LiqMapData:
+    """The books at the close of the last candle of ``run``."""
+    last = len(run.frame) - 1
+    hist = engine_glue.book_history(run, every=len(run.frame), start=0)
+    if hist.index[-1] != last:
+        raise AssertionError("book_history did not end on the last candle")
+    row = run.frame.iloc[last]
+    return build_liqmap_data(
+        pair=run.pair,
+        mode=str(row.get(engine_glue.MODE, "unknown")),
+        at=pd.Timestamp(row["date"]),
+        price=float(row["close"]),
+        edges=hist.edges,
+        long_usd=hist.long_usd[-1],
+        short_usd=hist.short_usd[-1],
+        window_pct=window_pct,
+    )
+
+
+def render(req: Request) -> str:
+    """
+    Do what the command was asked and write ``req.out``.
+
+    :return: one-line summary for the log
+    :raise HeatmapInputError: on any input the user can fix
+    """
+    tf_minutes = timeframe_minutes(req.timeframe)
+    loaded = engine_glue.load(req.datadir, req.pair, req.timeframe)
+    dates = loaded.candles["date"]
+    png = req.out.suffix.lower() == ".png"
+    if req.at is not None:
+        pos = find_candle(dates, req.at, tf_minutes, pair=req.pair)
+        window = Window(
+            first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1
+        )
+        run = engine_glue.run_engine(loaded, window)
+        data = liqmap_data_for(run, window_pct=req.window_pct)
+        if png:
+            from liq_signals.viz.matplotlib_figure import write_liqmap_png
+
+            write_liqmap_png(data, req.out, width=req.width, height=req.height)
+        else:
+            from liq_signals.viz.liqmap import build_liqmap_figure
+            from liq_signals.viz.plotly_figure import write_html
+
+            write_html(build_liqmap_figure(data), req.out)
+        return data.subtitle
+    window = select_window(
+        dates, req.timerange, req.warmup_days, pair=req.pair, source=engine_glue.source_of(loaded)
+    )
+    run = engine_glue.run_engine(loaded, window)
+    data = heatmap_data_for(
+        run, max_columns=req.max_columns, max_rows=req.max_rows, tf_minutes=tf_minutes
+    )
+    summary = (
+        f"{len(data.x)} columns x {len(data.row_edges) - 1} price rows, "
+        f"{run.stop_count} candles shown, mode {data.mode}"
+    )
+    if req.freqtrade:
+        from liq_signals.viz.freqtrade_plot import freqtrade_figure
+
+        fig = freqtrade_figure(run, data, strategy=req.strategy, strategy_path=req.strategy_path)
+        if png:
+            raise HeatmapInputError("--freqtrade draws freqtrade's plotly figure: use --out *.html")
+        from liq_signals.viz.plotly_figure import write_html
+
+        write_html(fig, req.out)
+        return summary
+    if png:
+        from liq_signals.viz.matplotlib_figure import write_heatmap_png
+
+        write_heatmap_png(data, req.out, width=req.width, height=req.height)
+    else:
+        from liq_signals.viz.plotly_figure import build_figure, write_html
+
+        write_html(build_figure(data), req.out)
+    return summary
+
+
+def _warm_first(dates: pd.Series, pos: int, warmup_days: float) -> int:
+    if warmup_days < 0:
+        raise HeatmapInputError(f"--warmup-days must be >= 0, got {warmup_days}")
+    ns = _ns(dates)
+    return int(np.searchsorted(ns, ns[pos] - int(warmup_days * 86400 * 10**9), side="left"))
+
+
+def _ns(dates: pd.Series) -> np.ndarray:
+    """Epoch nanoseconds whatever the column's resolution (pandas 3 keeps ms/s units)."""
+    return pd.DatetimeIndex(dates).as_unit("ns").asi8
