@@ -1,0 +1,196 @@
+"""Tiny hand-computed cases of the book's per-candle steps (DESIGN §3, §4)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from liq_signals.data.tiers import load_tiers
+from liq_signals.engine import book as B
+from liq_signals.engine.config import ModelConfig
+from liq_signals.engine.leverage import build_leverage_mix, liquidation_ratio_long, liquidation_ratio_short
+from tests.engine.helpers import BTC_TIER1, inputs_from_rows, params
+
+NO_DECAY = 1e9  # hours: decay factor ≈ 1 over a test's few candles
+T0 = 1_700_000_000
+
+
+def one_leverage(lev: float, **kw) -> ModelConfig:
+    return ModelConfig(leverage_min=lev, leverage_max=lev, leverage_count=1, **kw)
+
+
+def test_long_at_100x_liquidates_about_0p6_pct_below_entry_with_btc_tiers() -> None:
+    mmr, cum, _ = load_tiers("BTC/USDT:USDT").lookup(10_000)
+    # hand: 1 − 0.99/0.996 = 0.006024…, short: 1.01/1.004 − 1 = 0.005976…
+    assert 1 - liquidation_ratio_long(100, mmr, cum, 10_000) == pytest.approx(0.0060241, abs=1e-7)
+    assert liquidation_ratio_short(100, mmr, cum, 10_000) - 1 == pytest.approx(0.0059761, abs=1e-7)
+
+
+def test_one_cohort_is_opened_then_swept_at_its_liquidation_price() -> None:
+    cfg = one_leverage(10.0, participation=1.0, decay_half_life_hours=NO_DECAY)
+    rows = [
+        dict(t=T0, high=101, low=99, close=100, typical=100.0, volume=2.0),
+        dict(t=T0 + 300, high=101, low=90.5, close=95, volume=0.0),  # above 90.36: survives
+        dict(t=T0 + 600, high=96, low=90.2, close=91, volume=0.0),  # crosses it: swept
+    ]
+    _, out = B.run(inputs_from_rows(rows), params(cfg))
+    liq_long = 100 * 0.9 / 0.996  # 90.3614…, DESIGN §3 with m=0.004, cum=0
+    k = round(math.log(liq_long) / cfg.grid_step)
+    assert out[:, B.O_OPENED_Q].tolist() == [2.0, 0.0, 0.0]
+    assert out[:, B.O_LONG_SWEPT_Q] == pytest.approx([0, 0, 2.0], rel=1e-9)
+    assert out[2, B.O_LONG_SWEPT_USD] == pytest.approx(2.0 * math.exp(k * cfg.grid_step), rel=1e-9)
+    assert abs(math.exp(k * cfg.grid_step) / liq_long - 1) <= cfg.grid_step / 2 + 1e-12
+    assert out[2, B.O_LONG_TOTAL_Q] == pytest.approx(0.0, abs=1e-12)
+    # the short side (liq at 100·1.1/1.004 = 109.56) is untouched and still 2 contracts
+    assert out[2, B.O_SHORT_TOTAL_Q] == pytest.approx(2.0, rel=1e-9)
+    assert out[:, B.O_SHORT_SWEPT_Q].sum() == 0.0
+    # while it lived, it was the magnet below: price ≈ 90.36, 2·90.36 USD
+    assert out[0, B.O_MAGNET_DOWN_PRICE] == pytest.approx(liq_long, rel=1e-3)
+    assert out[0, B.O_MAGNET_DOWN_USD] == pytest.approx(2 * liq_long, rel=1e-3)
+
+
+def test_short_cohort_is_swept_when_high_reaches_it() -> None:
+    cfg = one_leverage(20.0, participation=1.0, decay_half_life_hours=NO_DECAY)
+    liq_short = 100 * 1.05 / 1.004  # 104.58
+    rows = [
+        dict(t=T0, high=100.5, low=99.5, close=100, typical=100.0, volume=1.0),
+        dict(t=T0 + 300, high=104.5, low=100, close=104, volume=0.0),
+        dict(t=T0 + 600, high=104.7, low=104, close=104.6, volume=0.0),
+    ]
+    _, out = B.run(inputs_from_rows(rows), params(cfg))
+    assert out[:, B.O_SHORT_SWEPT_Q] == pytest.approx([0, 0, 1.0])
+    assert out[1, B.O_NEAREST_UP_PRICE] == pytest.approx(liq_short, rel=1e-3)
+    assert out[1, B.O_NEAREST_UP_USD] == pytest.approx(liq_short, rel=1e-3)
+
+
+def test_falling_open_interest_closes_both_books_proportionally() -> None:
+    cfg = ModelConfig(leverage_count=4, decay_half_life_hours=NO_DECAY)
+    rows = [
+        dict(t=T0, high=101, low=99, close=100, oi=1000.0),
+        dict(t=T0 + 300, high=101, low=99, close=100, oi=1100.0),  # +100 opens
+        dict(t=T0 + 600, high=100.2, low=99.8, close=100, oi=1050.0),  # −50, nothing liquidated
+    ]
+    state1, out1 = B.run(inputs_from_rows(rows[:2]), params(cfg))
+    state2, out2 = B.advance(state1, inputs_from_rows(rows[2:]), params(cfg))
+    assert out1[1, B.O_MODE_OI] == 1.0 and out1[0, B.O_MODE_OI] == 0.0
+    assert out1[1, B.O_OPENED_Q] == pytest.approx(100.0)
+    assert out2[0, B.O_LONG_CLOSED_Q] == pytest.approx(50.0, rel=1e-6)
+    assert out2[0, B.O_SHORT_CLOSED_Q] == pytest.approx(50.0, rel=1e-6)
+    assert out2[0, B.O_LONG_TOTAL_Q] == pytest.approx(50.0, rel=1e-6)
+    _, l1, s1 = state1.books()
+    _, l2, s2 = state2.books()
+    np.testing.assert_allclose(l2, l1 / 2, rtol=1e-6)
+    np.testing.assert_allclose(s2, s1 / 2, rtol=1e-6)
+    # coverage = (50 + 50)/2 / 1050
+    assert out2[0, B.O_COVERAGE] == pytest.approx(50 / 1050, rel=1e-6)
+
+
+def test_liquidated_contracts_count_against_the_oi_drop() -> None:
+    """OI falls by exactly what was swept: nothing is 'closed', reopen_fraction re-opens."""
+    cfg = one_leverage(10.0, decay_half_life_hours=NO_DECAY, reopen_fraction=0.25)
+    rows = [
+        dict(t=T0, high=101, low=99, close=100, typical=100.0, oi=1000.0),
+        dict(t=T0 + 300, high=101, low=99, close=100, typical=100.0, oi=1040.0),  # +40 opens
+        dict(t=T0 + 600, high=100, low=90.0, close=91, typical=91.0, oi=1000.0),  # 40 longs swept
+    ]
+    _, out = B.run(inputs_from_rows(rows), params(cfg))
+    assert out[2, B.O_LONG_SWEPT_Q] == pytest.approx(40.0)
+    assert out[2, B.O_LONG_CLOSED_Q] == 0.0
+    assert out[2, B.O_OPENED_Q] == pytest.approx(0.25 * 40.0)
+
+
+def test_decay_halves_the_book_after_one_half_life_including_a_data_gap() -> None:
+    cfg = ModelConfig(leverage_count=3, participation=1.0, decay_half_life_hours=1.0)
+    rows = [
+        dict(t=T0, high=101, low=99, close=100, volume=10.0),
+        dict(t=T0 + 3600, high=100.2, low=99.8, close=100, volume=0.0),  # 1 h later (gap)
+        dict(t=T0 + 3 * 3600, high=100.2, low=99.8, close=100, volume=0.0),  # 2 h later
+    ]
+    _, out = B.run(inputs_from_rows(rows), params(cfg))
+    assert out[:, B.O_LONG_TOTAL_Q] == pytest.approx([10.0, 5.0, 1.25], rel=1e-12)
+    assert out[1, B.O_LONG_DECAYED_Q] == pytest.approx(5.0, rel=1e-12)
+    assert out[2, B.O_SHORT_DECAYED_Q] == pytest.approx(3.75, rel=1e-12)
+
+
+def test_book_is_capped_at_open_interest() -> None:
+    cfg = ModelConfig(leverage_count=3, participation=1.0, decay_half_life_hours=NO_DECAY)
+    rows = [
+        dict(t=T0, high=101, low=99, close=100, volume=500.0),  # volume mode: 500 each side
+        dict(t=T0 + 300, high=100.2, low=99.8, close=100, volume=0.0, oi=200.0),
+    ]
+    _, out = B.run(inputs_from_rows(rows), params(cfg))
+    assert out[1, B.O_LONG_TOTAL_Q] == pytest.approx(200.0)
+    assert out[1, B.O_LONG_CAPPED_Q] == pytest.approx(300.0)
+    assert out[1, B.O_SHORT_CAPPED_Q] == pytest.approx(300.0)
+
+
+def test_taker_buying_puts_higher_leverage_on_longs() -> None:
+    cfg = ModelConfig(leverage_count=8, participation=1.0, taker_tilt=1.0)
+    rows = [dict(t=T0, high=101, low=99, close=100, volume=10.0, share=0.9)]
+    state, _ = B.run(inputs_from_rows(rows), params(cfg))
+    price, long_q, short_q = state.books()
+    near = lambda q, lo, hi: q[(price > lo) & (price < hi)].sum()  # noqa: E731
+    # levels within 3 % of entry come from leverage > ~30x
+    assert near(long_q, 97, 100) > 2 * near(short_q, 100, 103)
+
+
+def test_tier_lookup_switches_exactly_at_the_notional_floor() -> None:
+    tiers = load_tiers("BTC/USDT:USDT")
+    assert tiers.lookup(299_999.99) == (0.004, 0.0, 150.0)
+    assert tiers.lookup(300_000.0) == (0.005, 300.0, 100.0)
+    # Binance defines cum so that maintenance margin N·m − cum is continuous at each floor
+    for i in range(1, len(tiers.floor)):
+        f = tiers.floor[i]
+        assert f * tiers.mmr[i - 1] - tiers.cum[i - 1] == pytest.approx(f * tiers.mmr[i] - tiers.cum[i])
+
+
+def test_tier_two_liquidation_uses_cum() -> None:
+    mmr, cum, _ = load_tiers("BTC/USDT:USDT").lookup(300_000.0)
+    # E·((1 − 1/L) − cum/N)/(1 − m) with E=1, L=10, cum=300, N=300000, m=0.005
+    assert liquidation_ratio_long(10.0, mmr, cum, 300_000.0) == pytest.approx((0.9 - 0.001) / 0.995)
+    assert liquidation_ratio_short(10.0, mmr, cum, 300_000.0) == pytest.approx((1.1 + 0.001) / 1.005)
+
+
+@pytest.mark.parametrize(
+    "notional,leverage_max,expected_top",
+    [(10_000.0, None, 150.0), (1_000_000.0, None, 75.0), (10_000.0, 20.0, 20.0)],
+)
+def test_leverage_mix_is_clipped_to_the_pairs_max_leverage(notional, leverage_max, expected_top) -> None:
+    cfg = ModelConfig(position_notional_usd=notional, leverage_max=leverage_max)
+    mix = build_leverage_mix(cfg, *load_tiers("BTC/USDT:USDT").lookup(notional))
+    assert mix.leverage.max() == pytest.approx(expected_top)
+    assert mix.leverage.min() == pytest.approx(cfg.leverage_min)
+    # the highest long level opened is the max leverage's liquidation price
+    rows = [dict(t=T0, high=101, low=99, close=100, typical=100.0, volume=1.0)]
+    p = B.engine_params(ModelConfig(participation=1.0, position_notional_usd=notional, leverage_max=leverage_max), mix)
+    state, _ = B.run(inputs_from_rows(rows), p)
+    price, long_q, _ = state.books()
+    top = price[np.flatnonzero(long_q)].max()
+    expected = 100 * liquidation_ratio_long(expected_top, mix.mmr, mix.cum, notional)
+    assert abs(top / expected - 1) <= cfg.grid_step
+
+
+def test_pair_without_tiers_falls_back_to_documented_default(caplog) -> None:
+    tiers = load_tiers("NOSUCHCOIN/USDT:USDT")
+    assert tiers.is_default
+    assert tiers.lookup(0.0) == (0.015, 0.0, 50.0)
+    assert "No maintenance tiers for NOSUCHCOIN/USDT:USDT" in caplog.text
+
+
+def test_spot_pair_name_reads_the_perpetuals_tiers() -> None:
+    assert load_tiers("BTC/USDT").lookup(10_000) == load_tiers("BTC/USDT:USDT").lookup(10_000)
+    assert not load_tiers("BTC/USDT").is_default
+
+
+def test_bad_leverage_mix_is_rejected() -> None:
+    # cum larger than the margin of a 2x long: liquidation at or below zero
+    with pytest.raises(ValueError, match="outside"):
+        build_leverage_mix(ModelConfig(position_notional_usd=100.0), 0.01, 60.0, 10.0)
+
+
+def test_empty_inputs_give_empty_outputs() -> None:
+    cfg = ModelConfig()
+    state, out = B.run(inputs_from_rows([]) if False else B.EngineInputs(*[np.zeros(0)] * 8), params(cfg, BTC_TIER1))
+    assert out.shape == (0, B.n_outputs(3)) and state.candles_seen == 0
