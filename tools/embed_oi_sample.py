@@ -16,7 +16,7 @@ Choices, stated so nobody has to guess:
 * The real recording outage (2026-06-14 15:05 -> 2026-06-20 10:55) stays a gap: no OI
   rows are written for it.
 * ``taker_cvd_btc`` becomes ``taker_net_base`` (per-candle taker buy − sell, BTC) in the
-  metrics sidecar ``BTC_USDT_USDT-5m-metrics.feather`` (schema: ``liq_signals.data.sidecar``).
+  metrics sidecar ``BTC_USDT_USDT-5m-metrics.arrow`` (schema: ``liq_signals.data.sidecar``).
   The other sidecar series (taker buy/sell ratio, long/short ratios) were not recorded.
 """
 
@@ -65,7 +65,7 @@ def main(src: Path, datadir: Path) -> None:
     # Funding settles every 8h; the recording repeats the current rate on every 5m row.
     settle = funding[funding["date"].dt.hour.isin([0, 8, 16]) & (funding["date"].dt.minute == 0)]
     handler.ohlcv_store(pair, "1h", settle.reset_index(drop=True), CandleType.FUNDING_RATE)
-    metrics.to_feather(datadir / "futures" / "BTC_USDT_USDT-5m-metrics.feather")
+    metrics.to_feather(datadir / "futures" / "BTC_USDT_USDT-5m-metrics.arrow")
     print(f"candles {len(candles)}, oi rows {len(oi)}, funding rows {len(settle)}")
 
 
