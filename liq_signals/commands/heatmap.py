@@ -81,6 +81,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path("strategies"),
         help="--freqtrade only: folder holding the strategy (default: %(default)s)",
     )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("user_data/config_backtest.json"),
+        help="--freqtrade only: freqtrade config the strategy is loaded with "
+        "(default: %(default)s)",
+    )
 
 
 def _default_out(pair: str, timeframe: str, at: str | None) -> Path:
@@ -116,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             freqtrade=args.freqtrade,
             strategy=args.strategy,
             strategy_path=args.strategy_path,
+            config=args.config,
         )
         summary = render.render(request)
     except HeatmapInputError as err:

@@ -178,7 +178,8 @@ def build_heatmap_data(
     :param max_columns: most time columns to draw
     :param max_rows: most price rows to draw
     :param price_pad: the price window is the displayed candles' range widened by this
-        fraction of price on each side (the walls just outside the range are the story)
+        fraction of price on each side (the walls just outside the range are the story),
+        and further if needed so that every magnet is inside it
     :return: the figure's data
     :raise ValueError: on an empty frame or a missing snapshot
     """
@@ -194,8 +195,10 @@ def build_heatmap_data(
         starts,
     )
     long_cols, short_cols = books.at(lasts)
-    price_lo = float(np.nanmin(lo)) * (1.0 - price_pad)
-    price_hi = float(np.nanmax(h)) * (1.0 + price_pad)
+    magnet_up = _last_in_bucket(frame, MAGNET_UP, lasts)
+    magnet_down = _last_in_bucket(frame, MAGNET_DOWN, lasts)
+    price_lo = min(float(np.nanmin(lo)) * (1.0 - price_pad), _finite_min(magnet_down))
+    price_hi = max(float(np.nanmax(h)) * (1.0 + price_pad), _finite_max(magnet_up))
     row_edges, long_rows, short_rows, outside = grid.group_price_bins(
         books.edges, long_cols, short_cols, price_lo, price_hi, max_rows
     )
@@ -215,13 +218,23 @@ def build_heatmap_data(
         row_edges=row_edges,
         long_rows=long_rows,
         short_rows=short_rows,
-        magnet_up=_last_in_bucket(frame, MAGNET_UP, lasts),
-        magnet_down=_last_in_bucket(frame, MAGNET_DOWN, lasts),
+        magnet_up=magnet_up,
+        magnet_down=magnet_down,
         swept_long_usd=grid.bucket_sum(_column(frame, SWEPT_LONG), starts),
         swept_short_usd=grid.bucket_sum(_column(frame, SWEPT_SHORT), starts),
         hover=_column_hover(frame, lasts),
         outside_share=outside,
     )
+
+
+def _finite_min(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.min()) if finite.size else np.inf
+
+
+def _finite_max(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else -np.inf
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:

@@ -141,7 +141,10 @@ def build_figure(data: HeatmapData) -> go.Figure:
         plot_bgcolor=style.BACKGROUND,
         font=dict(color=style.TEXT),
         xaxis=dict(rangeslider=dict(visible=False), gridcolor=style.GRID, type="date"),
-        yaxis=dict(title="Price (USDT)", gridcolor=style.GRID, side="left", tickformat=",.0f"),
+        yaxis=dict(
+            title="Price (USDT)", gridcolor=style.GRID, side="left", tickformat=",.0f",
+            range=[float(data.row_edges[0]), float(data.row_edges[-1])],
+        ),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
         margin=dict(l=70, r=80, t=90, b=40),
         hovermode="closest",
@@ -149,7 +152,9 @@ def build_figure(data: HeatmapData) -> go.Figure:
     return fig
 
 
-def add_heatmap_layer(fig: go.Figure, data: HeatmapData, *, row: int = 1, col: int = 1) -> go.Figure:
+def add_heatmap_layer(
+    fig: go.Figure, data: HeatmapData, *, row: int = 1, col: int = 1, magnets: bool = True
+) -> go.Figure:
     """
     Put the books, magnets and sweeps onto an existing figure, e.g. freqtrade's.
 
@@ -162,6 +167,8 @@ def add_heatmap_layer(fig: go.Figure, data: HeatmapData, *, row: int = 1, col: i
     :param data: the heatmap data for the same pair and period
     :param row: subplot row of the price chart (1 in freqtrade's figure)
     :param col: subplot column
+    :param magnets: also draw our magnet lines (off when the figure already plots the
+        magnet columns, as the strategy's ``plot_config`` does)
     :return: the same figure, modified in place
     """
     subplots = fig._grid_ref is not None  # noqa: SLF001 - plotly has no public accessor
@@ -171,7 +178,8 @@ def add_heatmap_layer(fig: go.Figure, data: HeatmapData, *, row: int = 1, col: i
         fig.add_trace(trace, **place)
     n_heat = len(fig.data) - n_before
     for trace in overlay_traces(data):
-        fig.add_trace(trace, **place)
+        if magnets or trace.name not in (MAGNET_ABOVE, MAGNET_BELOW):
+            fig.add_trace(trace, **place)
     traces = list(fig.data)
     heat = traces[n_before : n_before + n_heat]
     fig.data = tuple(heat + traces[:n_before] + traces[n_before + n_heat :])
@@ -184,13 +192,18 @@ def write_html(fig: go.Figure, path: Path) -> int:
 
     :return: size of the written file in bytes
     """
-    fig.write_html(
-        path,
+    html = fig.to_html(
         include_plotlyjs=True,
         full_html=True,
         default_width="100%",
         default_height="100vh",
         config={"scrollZoom": True, "displaylogo": False, "responsive": True},
     )
+    html = html.replace("<head>", f"<head><style>{_PAGE_CSS}</style>", 1)
+    path.write_text(html, encoding="utf-8")
     return path.stat().st_size
+
+
+# The figure fills the window: no body margin (it would add a scrollbar to a 100vh plot).
+_PAGE_CSS = f"html,body{{margin:0;padding:0;background:{style.BACKGROUND};}}"
 

@@ -47,6 +47,7 @@ class Request:
     freqtrade: bool = False
     strategy: str = "LiquidationMagnetStrategy"
     strategy_path: Path = Path("strategies")
+    config: Path = Path("user_data/config_backtest.json")
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,9 @@ def render(req: Request) -> str:
     :raise HeatmapInputError: on any input the user can fix
     """
     tf_minutes = timeframe_minutes(req.timeframe)
+    if req.freqtrade and (req.at is not None or req.out.suffix.lower() == ".png"):
+        raise HeatmapInputError("--freqtrade draws freqtrade's interactive figure: use "
+                                "--out *.html and no --at")
     loaded = engine_glue.load(req.datadir, req.pair, req.timeframe)
     dates = loaded.candles["date"]
     png = req.out.suffix.lower() == ".png"
@@ -220,11 +224,12 @@ def render(req: Request) -> str:
     )
     if req.freqtrade:
         from liq_signals.viz.freqtrade_plot import freqtrade_figure
-
-        fig = freqtrade_figure(run, data, strategy=req.strategy, strategy_path=req.strategy_path)
-        if png:
-            raise HeatmapInputError("--freqtrade draws freqtrade's plotly figure: use --out *.html")
         from liq_signals.viz.plotly_figure import write_html
+
+        fig = freqtrade_figure(
+            run, data, strategy=req.strategy, strategy_path=req.strategy_path,
+            datadir=req.datadir, config_file=req.config,
+        )
 
         write_html(fig, req.out)
         return summary
