@@ -95,7 +95,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:  # noqa: N802
         self.server.emulator._dispatch(self, "PUT")
 
+    # called with the status just before a response goes out, so the request log is
+    # complete by the time the client sees the answer
+    on_status: Any = None
+
     def send(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None):
+        if self.on_status is not None:
+            self.on_status(status)
         try:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
@@ -214,11 +220,14 @@ class Emulator:
             return
         endpoint, route = self._route(path)
         fault = self.faults.take(endpoint) if endpoint else None
-        status = self._serve(h, method, path, params, endpoint, route, fault)
-        self.faults.record(RequestRecord(
+        h.on_status = lambda status: self.faults.record(RequestRecord(
             time=time.time(), method=method, path=path, endpoint=endpoint or "",
             params=params, status=status, fault=fault.kind if fault else None,
         ))
+        try:
+            self._serve(h, method, path, params, endpoint, route, fault)
+        finally:
+            h.on_status = None
 
     def _route(self, path: str) -> tuple[str | None, Any]:
         if path.startswith(ARCHIVE_PREFIX):

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -171,6 +172,17 @@ def freqtrade_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "freqtrade"]
 
 
+def _child_env(env: dict[str, str] | None, echo: TextIO | None) -> dict[str, str]:
+    """freqtrade's rich log handler wraps at ``COLUMNS`` (80 on a pipe), which would split
+    the error lines the wrapper watches: use the user's terminal width when teeing to a
+    terminal, else a wide one."""
+    out = dict(os.environ if env is None else env)
+    if "COLUMNS" not in out:
+        tty = echo is not None and hasattr(echo, "isatty") and echo.isatty()
+        out["COLUMNS"] = str(shutil.get_terminal_size().columns if tty else 200)
+    return out
+
+
 def _tee(stream: TextIO, sink: TextIO | None, lines: list[str]) -> None:
     for line in stream:
         lines.append(line)
@@ -257,7 +269,7 @@ def run_freqtrade(
                 cmd += ["--datadir", str(src)]
         logger.info("running %s", shlex.join(cmd))
         proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cmd, cwd=cwd, env=_child_env(env, echo), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, errors="replace", start_new_session=True,
         )
         lines: list[str] = []

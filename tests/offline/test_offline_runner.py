@@ -1,0 +1,123 @@
+"""The wrapper runs the real freqtrade CLI against the emulator and judges the outcome."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import ccxt
+import pandas as pd
+import pytest
+from emu_helpers import DATADIR_2025, REPO
+
+from liq_signals import cli
+from liq_signals.offline.overlay import build_overlay
+from liq_signals.offline.runner import download_command
+
+PROBE = ["--strategy-path", "tests/offline/strategies", "--strategy", "OfflineProbeStrategy"]
+BACKTEST_CONFIG = ["--config", "user_data/config_backtest.json"]
+
+
+def test_overlay_remaps_every_ccxt_binance_url_to_loopback() -> None:
+    overlay = build_overlay("http://127.0.0.1:5555")
+    urls = overlay["exchange"]["ccxt_config"]["urls"]["api"]
+    real = ccxt.binance().urls["api"]
+    assert set(urls) == set(real)
+    for key, url in urls.items():
+        assert url == "http://127.0.0.1:5555" + urlsplit(real[key]).path
+    assert overlay["exchange"]["ccxt_config"]["options"]["fetchMarkets"]["types"] == ["linear"]
+    assert overlay["exchange"]["enable_ws"] is False
+    assert overlay["exchange"]["only_from_ccxt"] is True  # no data.binance.vision downloads
+    assert overlay["entry_pricing"]["use_order_book"] and overlay["exit_pricing"]["use_order_book"]
+
+
+@pytest.mark.freqtrade
+def test_backtesting_through_the_wrapper_reports_trades(
+    freqtrade_offline, emulator_factory, tmp_path
+) -> None:
+    from freqtrade.data.btanalysis import load_backtest_stats
+
+    emu = emulator_factory(DATADIR_2025)
+    results = tmp_path / "user_data" / "backtest_results"  # the fixture's --user-data-dir
+    result = freqtrade_offline(
+        ["backtesting", *BACKTEST_CONFIG, *PROBE, "--timerange", "20251001-20251015",
+         "--export", "trades"],
+        emulator=emu,
+    )
+    assert result.returncode == 0, result.output[-3000:]
+    assert "BACKTESTING REPORT" in result.output
+    stats = load_backtest_stats(results)["strategy"]["OfflineProbeStrategy"]
+    assert stats["total_trades"] > 0
+    assert stats["pairlist"] == ["BTC/USDT:USDT"]
+    # freqtrade loaded its markets from the emulator, and needed nothing else
+    assert {r.endpoint for r in emu.requests()} == {"exchangeInfo"}
+
+
+@pytest.mark.freqtrade
+def test_download_data_through_the_wrapper_writes_the_served_candles(freqtrade_offline, tmp_path):
+    out = tmp_path / "dl"
+    result = freqtrade_offline(
+        ["download-data", "--exchange", "binance", "--trading-mode", "futures",
+         "--pairs", "BTC/USDT:USDT", "--timeframes", "1h", "--candle-types", "futures",
+         "funding_rate", "--timerange", "20260210-20260219", "--datadir", str(out)],
+        datadir=DATADIR_2025,
+    )
+    assert result.returncode == 0, result.output[-3000:]
+    got = pd.read_feather(out / "futures" / "BTC_USDT_USDT-1h-futures.feather")
+    src = pd.read_feather(DATADIR_2025 / "futures" / "BTC_USDT_USDT-1h-futures.feather")
+    merged = got.merge(src, on="date", suffixes=("_got", "_src"))
+    assert len(merged) == len(got) > 200
+    assert (merged["close_got"] == merged["close_src"]).all()
+    fr = pd.read_feather(out / "futures" / "BTC_USDT_USDT-1h-funding_rate.feather")
+    assert len(fr) > 20
+
+
+@pytest.mark.freqtrade
+def test_wrapper_fails_on_invalid_json_although_freqtrade_exits_0(freqtrade_offline, tmp_path):
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"max_open_trades": 1,')
+    result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, "--config", str(bad), *PROBE])
+    assert result.returncode == 1
+    assert "freqtrade exited 0 but reported an error" in result.output
+    assert any("Configuration error" in e for e in result.errors)
+
+
+@pytest.mark.freqtrade
+def test_wrapper_fails_on_unknown_strategy(freqtrade_offline) -> None:
+    result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, "--strategy", "NoSuchStrategy",
+                                "--timerange", "20251001-20251002"])
+    assert result.returncode != 0
+    assert any("Impossible to load Strategy 'NoSuchStrategy'" in e for e in result.errors), result.output[-2000:]
+
+
+def test_missing_datadir_names_it_and_gives_the_download_command(freqtrade_offline, tmp_path):
+    missing = tmp_path / "nowhere" / "binance"
+    result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, *PROBE, "--datadir", str(missing)])
+    assert result.returncode == 2
+    assert f"datadir {missing} does not exist" in result.output
+    assert download_command(["BTC/USDT:USDT"], ["5m"], missing) in result.output
+    assert "--candle-types futures mark funding_rate open_interest" in result.output
+
+
+def test_missing_pair_and_timeframe_are_named(freqtrade_offline) -> None:
+    result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, *PROBE,
+                                "--pairs", "ETH/USDT:USDT", "BTC/USDT:USDT", "--timeframe", "15m"])
+    assert result.returncode == 2
+    assert "no futures data for ETH/USDT:USDT" in result.output
+    assert "no 15m futures candles for BTC/USDT:USDT" in result.output
+    assert "--pairs ETH/USDT:USDT BTC/USDT:USDT --timeframes 15m" in result.output
+
+
+def test_cli_command_returns_the_wrapper_status(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(REPO)
+    rc = cli.main(["offline", "--datadir", str(tmp_path / "none"), "--", "backtesting",
+                   *BACKTEST_CONFIG, *PROBE])
+    assert rc == 2
+    assert "freqtrade download-data --exchange binance" in capsys.readouterr().out
+    assert cli.main(["offline"]) == 2
+
+
+def test_overlay_files_are_removed_after_the_run(freqtrade_offline, tmp_path) -> None:
+    freqtrade_offline(["list-data", "--trading-mode", "futures"], datadir=DATADIR_2025)
+    assert list((tmp_path / "overlay").glob("*.json")) == []
+    assert Path(tmp_path / "overlay").is_dir()
