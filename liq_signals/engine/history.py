@@ -20,6 +20,7 @@ class BookHistory:
     :param centers: bin price ``exp(k·δ)``, length ``nbins``.
     :param long_usd: long-liquidation notional (USD at the bin price), ``[n_snap, nbins]``.
     :param short_usd: short-liquidation notional, same shape.
+    :param k0: absolute grid index of the first bin (bin ``j`` is grid index ``k0 + j``).
     """
 
     index: np.ndarray
@@ -27,6 +28,7 @@ class BookHistory:
     centers: np.ndarray
     long_usd: np.ndarray
     short_usd: np.ndarray
+    k0: int = 0
 
 
 def book_history(
@@ -69,5 +71,5 @@ def book_history(
     k = np.arange(lo, hi, dtype=np.float64)
     edges = np.exp((np.arange(lo, hi + 1, dtype=np.float64) - 0.5) * delta)
     return BookHistory(
-        np.array([s[0] for s in snaps], dtype=np.int64), edges, np.exp(k * delta), long_usd, short_usd
+        np.array([s[0] for s in snaps], dtype=np.int64), edges, np.exp(k * delta), long_usd, short_usd, lo
     )

@@ -192,5 +192,5 @@ def test_bad_leverage_mix_is_rejected() -> None:
 
 def test_empty_inputs_give_empty_outputs() -> None:
     cfg = ModelConfig()
-    state, out = B.run(inputs_from_rows([]) if False else B.EngineInputs(*[np.zeros(0)] * 8), params(cfg, BTC_TIER1))
+    state, out = B.run(B.EngineInputs(*[np.zeros(0)] * 8), params(cfg, BTC_TIER1))
     assert out.shape == (0, B.n_outputs(3)) and state.candles_seen == 0
