@@ -37,7 +37,7 @@ COL_TAKER_NET_BASE = "taker_net_base"
 _FILE_RE = re.compile(
     r"^(?P<pair>[A-Za-z0-9]+_[A-Za-z0-9]+_[A-Za-z0-9]+)-(?P<tf>\d+[smhdw])-"
     r"(?P<kind>futures|mark|index|premiumIndex|funding_rate|open_interest|metrics)"
-    r"\.(?P<ext>feather|parquet)$"
+    r"\.(?P<ext>feather|parquet|arrow)$"
 )
 _TF_UNITS_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
