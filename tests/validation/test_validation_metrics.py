@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from liq_signals.validation.metrics import (
+    log_ratio,
     magnet_test,
     naive_baselines,
     partial_spearman,
@@ -149,3 +150,15 @@ def test_magnet_test_skips_unmatched_distances_and_counts_unresolved():
     assert res.matched == 300 and res.candidates == 400
     res = magnet_test(close, high, low, atr, up_p, up_usd, down_p, down_usd, idx, horizon=2)
     assert res.unresolved == 400 and res.larger_first.n == 0
+
+
+def test_log_ratio_is_zero_for_a_constant_fraction_and_grows_with_distortion():
+    rng = np.random.default_rng(4)
+    implied = rng.lognormal(mean=10, sigma=2, size=500)
+    lower_bound = log_ratio(implied, 0.2 * implied)  # e.g. a throttled feed
+    assert lower_bound.dispersion == pytest.approx(0.0, abs=1e-12)
+    assert lower_bound.median == pytest.approx(math.log(0.2))
+    squashed = log_ratio(implied, implied**0.7)  # large sweeps over-estimated
+    assert squashed.dispersion > 0.5
+    zeros = log_ratio(np.r_[implied[:3], np.zeros(10)], np.r_[implied[:3], np.ones(10)])
+    assert zeros.n == 3 and math.isnan(zeros.dispersion)

@@ -1,0 +1,100 @@
+"""``liq-signals calibrate``: fit the model's free parameters to a realized record."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+from pathlib import Path
+
+HELP = "fit leverage-mix slope, decay, tilt and participation to realized liquidations (fit/test windows)"
+
+logger = logging.getLogger(__name__)
+
+
+def _grid_item(text: str) -> tuple[str, tuple[float, ...]]:
+    name, _, values = text.partition("=")
+    try:
+        return name.strip(), tuple(float(v) for v in values.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--grid wants name=v1,v2,...; got {text!r}") from exc
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from liq_signals.commands.validate import add_window_arguments
+
+    add_window_arguments(parser)
+    parser.add_argument("--fit-range", required=True, help="YYYYMMDD-YYYYMMDD window to fit on")
+    parser.add_argument("--test-range", required=True, help="YYYYMMDD-YYYYMMDD window to score on")
+    parser.add_argument(
+        "--grid", type=_grid_item, action="append", default=None, metavar="NAME=V1,V2,...",
+        help="replace the default grid (repeat per parameter), e.g. decay_half_life_hours=12,24,72",
+    )
+    parser.add_argument(
+        "--no-participation", action="store_true",
+        help="do not rescale participation (always use this with a lower-bound record "
+        "such as Binance forceOrder)",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="parameters JSON to write")
+
+
+def _scores_line(label: str, s) -> str:  # noqa: ANN001 - WindowScores
+    def f(x: float) -> str:
+        return "n/a" if not math.isfinite(x) else f"{x:.3f}"
+
+    return (f"{label:<22} long ρ {f(s.long.implied.rho)} (baseline {f(s.long.baseline.rho)})  "
+            f"short ρ {f(s.short.implied.rho)} (baseline {f(s.short.baseline.rho)})  "
+            f"log-ratio dispersion {f(s.objective)}  periods {s.periods}")
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from liq_signals.data.liquidations import LiquidationDataError, load_realized
+    from liq_signals.data.validate import LiqInputError
+    from liq_signals.validation.calibrate import calibrate
+    from liq_signals.validation.inputs import describe_record, load_window, parse_timerange
+    from liq_signals.validation.params import load_model_config, save_model_config
+    from liq_signals.validation.runner import ValidationError
+
+    try:
+        fit = parse_timerange(args.fit_range)
+        test = parse_timerange(args.test_range)
+        if None in fit or None in test:
+            raise ValueError("--fit-range and --test-range need both a start and an end date")
+        base = load_model_config(args.params) if args.params else None
+        realized = load_realized(args.realized, pair=args.pair)
+        start, stop = min(fit[0], test[0]), max(fit[1], test[1])
+        inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop,
+                             pd.Timedelta(args.warmup))
+        result = calibrate(
+            inputs.candles, realized, pair=args.pair, fit_range=fit, test_range=test,
+            timeframe=args.timeframe, period=args.period, base=base,
+            grid=dict(args.grid) if args.grid else None,
+            fit_participation=not args.no_participation,
+            open_interest=inputs.open_interest, mark=inputs.mark, metrics=inputs.metrics,
+        )
+    except (LiquidationDataError, LiqInputError, ValidationError, ValueError) as exc:
+        logger.error("%s", exc)
+        return 1
+    fitted = {name: getattr(result.best, name) for name in result.fitted}
+    save_model_config(result.best, args.out, fit={
+        "pair": args.pair, "realized": [str(s) for s in realized.sources],
+        "realized_is": describe_record(realized), "fit_range": args.fit_range,
+        "test_range": args.test_range, "period": args.period, "fitted": fitted,
+        "participation": result.participation_note,
+        "objective": "mean log-ratio dispersion of implied vs realized per period (lower is better)",
+        "fit_objective": result.best_fit.objective, "test_objective": result.best_test.objective,
+        "base_fit_objective": result.base_fit.objective,
+        "base_test_objective": result.base_test.objective,
+        "fit_spearman": result.best_fit.spearman, "test_spearman": result.best_test.spearman,
+        "base_test_spearman": result.base_test.spearman,
+    })
+    print(f"fitted {fitted}")
+    print(f"participation: {result.participation_note}")
+    print(_scores_line("start, fit window", result.base_fit))
+    print(_scores_line("start, test window", result.base_test))
+    print(_scores_line("fitted, fit window", result.best_fit))
+    print(_scores_line("fitted, test window", result.best_test))
+    print(f"wrote {args.out}")
+    return 0

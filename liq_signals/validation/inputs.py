@@ -1,0 +1,103 @@
+"""Load the candles (and OI / mark / metrics) a validation or calibration window needs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from liq_signals.data.liquidations import COL_DATE, EXCHANGE_BINANCE, RealizedRecord
+from liq_signals.data.load import PairInputs, load_pair_inputs
+from liq_signals.data.validate import LiqInputError
+
+
+def parse_timerange(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """freqtrade's ``YYYYMMDD-YYYYMMDD`` (either side may be empty) as UTC timestamps."""
+    from freqtrade.configuration import TimeRange
+
+    tr = TimeRange.parse_timerange(text)
+    start = pd.Timestamp(tr.startts, unit="s", tz="UTC") if tr.startts else None
+    stop = pd.Timestamp(tr.stopts, unit="s", tz="UTC") if tr.stopts else None
+    return start, stop
+
+
+def download_hint(pair: str, start: pd.Timestamp, stop: pd.Timestamp, timeframe: str) -> str:
+    """The freqtrade command that fetches the candles a window needs."""
+    return (
+        "freqtrade download-data --exchange binance --trading-mode futures "
+        f"--pairs {pair} --timeframes {timeframe} --candle-types futures mark "
+        f"--timerange {start:%Y%m%d}-{(stop + pd.Timedelta(days=1)):%Y%m%d}"
+    )
+
+
+def _cut(frame: pd.DataFrame | None, start: pd.Timestamp, stop: pd.Timestamp) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    out = frame[(frame["date"] >= start) & (frame["date"] < stop)].reset_index(drop=True)
+    return out if len(out) else None
+
+
+def load_window(
+    datadir: Path, pair: str, timeframe: str, start: pd.Timestamp, stop: pd.Timestamp,
+    warmup: pd.Timedelta,
+) -> PairInputs:
+    """Inputs from ``start - warmup`` to ``stop``.
+
+    :raise LiqInputError: when the candles on file do not reach into ``[start, stop)``;
+        the message names the span on file and the download command for the window
+    """
+    inputs = load_pair_inputs(datadir, pair, timeframe)
+    first = start - warmup
+    candles = _cut(inputs.candles, first, stop)
+    if candles is None or candles["date"].iloc[-1] < start:
+        on_file = inputs.candles["date"]
+        raise LiqInputError(
+            f"{pair}: the candles in {inputs.files.get('candles')} span {on_file.iloc[0]} → "
+            f"{on_file.iloc[-1]} and do not cover {start} → {stop}. Get them with "
+            f"`{download_hint(pair, first, stop, timeframe)}` and pass that --datadir."
+        )
+    return replace(
+        inputs,
+        candles=candles,
+        open_interest=_cut(inputs.open_interest, first, stop),
+        mark=_cut(inputs.mark, first, stop),
+        metrics=_cut(inputs.metrics, first, stop),
+    )
+
+
+def record_span(realized: RealizedRecord) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last time the record covers."""
+    if not realized.events.empty:
+        return realized.events[COL_DATE].iloc[0], realized.events[COL_DATE].iloc[-1]
+    return realized.aggregated.index[0], realized.aggregated.index[-1]
+
+
+def restrict(realized: RealizedRecord, start, stop) -> RealizedRecord:  # noqa: ANN001
+    """The part of the record inside ``[start, stop)`` (None = open)."""
+    events, agg = realized.events, realized.aggregated
+    if start is not None:
+        events = events[events[COL_DATE] >= start]
+        agg = agg[agg.index >= start]
+    if stop is not None:
+        events = events[events[COL_DATE] < stop]
+        agg = agg[agg.index < stop]
+    return RealizedRecord(events.reset_index(drop=True), agg, realized.sources)
+
+
+def describe_record(realized: RealizedRecord) -> str:
+    """What the record is, in words the report carries next to every number."""
+    if realized.events.empty:
+        return ("aggregated per-period totals supplied by the user (completeness unknown to "
+                "liq-signals)")
+    exchanges = sorted(set(realized.events["exchange"]))
+    parts = []
+    for ex in exchanges:
+        if ex == EXCHANGE_BINANCE:
+            parts.append("Binance forceOrder stream: at most one event per symbol per second "
+                         "is published, so totals are a LOWER BOUND; periods without events "
+                         "may be recording gaps")
+        else:
+            parts.append("Bybit allLiquidation stream (complete by Bybit's documentation); "
+                         "periods without events may still be recording gaps")
+    return "; ".join(parts)

@@ -1,0 +1,401 @@
+"""Run the engine over the candles of a realized-liquidation record and score it.
+
+The pipeline (DESIGN §8):
+
+1. features for every candle (:func:`liq_signals.features.compute_features`, built from
+   the first candle given, so pass a warm-up before the scored window);
+2. per period: implied long/short liquidations (sum of ``liq_*_swept_usd``), realized
+   ones, and the naive baselines — then Spearman, partial Spearman beyond the baseline;
+3. map snapshots at each period's last candle (:func:`liq_signals.engine.book_history`),
+   grouped into zones of the model's cluster width, scored on the next period's
+   realized events (needs individual events with prices);
+4. the distance-controlled magnet test on the per-candle largest clusters.
+
+Only periods inside the realized record's span are scored; periods inside it without any
+event count as zero liquidations (the record is taken to be continuous — say so when it
+is not, e.g. Binance's throttled stream with unknown recording windows).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import talib
+
+from liq_signals import columns as C
+from liq_signals.data.liquidations import (
+    COL_DATE,
+    COL_LONG_USD,
+    COL_PRICE,
+    COL_SHORT_USD,
+    COL_SIDE,
+    SIDE_LONG,
+    SIDE_SHORT,
+    RealizedRecord,
+    aggregate_events,
+)
+from liq_signals.engine import BookHistory, book_history
+from liq_signals.engine import book as B
+from liq_signals.engine.config import ModelConfig
+from liq_signals.features import (
+    attach_features,
+    engine_params_for,
+    feature_values,
+    prepare_inputs,
+    timeframe_seconds,
+)
+from liq_signals.validation.metrics import (
+    Correlation,
+    MagnetResult,
+    ZonePrecision,
+    magnet_test,
+    naive_baselines,
+    partial_spearman,
+    spearman,
+    zone_precision,
+)
+
+# per-period frame columns
+P_IMPLIED_LONG = "implied_long_usd"
+P_IMPLIED_SHORT = "implied_short_usd"
+P_REALIZED_LONG = "realized_long_usd"
+P_REALIZED_SHORT = "realized_short_usd"
+P_BASE_LONG = "baseline_long"
+P_BASE_SHORT = "baseline_short"
+
+
+class ValidationError(ValueError):
+    """The inputs cannot be scored (no overlap, too few periods, ...)."""
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """How the scores are computed.
+
+    :param period: scoring period (pandas alias), e.g. ``1h``
+    :param zone_band_pct: zones within this distance of price are ranked
+    :param zone_step: time between two map snapshots of the zone test
+    :param zone_horizon: time after a snapshot whose realized events score it
+    :param top_quantile: zones at/above this quantile are "top" (0.9 = top decile)
+    :param atr_period: candles of the ATR used to express magnet distances
+    :param magnet_horizon: time to wait for a magnet to be touched
+    :param magnet_step: time between two magnet decision points (limits overlap)
+    :param atr_min: nearer magnets (in candle ATRs) are not tested
+    :param atr_max: farther magnets are not tested (the largest clusters of the default
+        map sit several percent away, i.e. tens of 5-minute ATRs)
+    :param distance_ratio_max: max ratio of the two magnet distances (ATR units)
+    :param size_ratio_min: min ratio of the larger to the smaller magnet notional
+    """
+
+    period: str = "1h"
+    zone_band_pct: float = 10.0
+    zone_step: str = "4h"
+    zone_horizon: str = "1D"
+    top_quantile: float = 0.9
+    atr_period: int = 14
+    magnet_horizon: str = "7D"
+    magnet_step: str = "1D"
+    atr_min: float = 2.0
+    atr_max: float = 150.0
+    distance_ratio_max: float = 1.25
+    size_ratio_min: float = 1.5
+
+
+@dataclass(frozen=True)
+class SideScores:
+    """Per-period scores of one side."""
+
+    implied: Correlation
+    baseline: Correlation
+    beyond_baseline: Correlation
+
+
+@dataclass
+class ValidationResult:
+    """Everything the report shows."""
+
+    pair: str
+    settings: ValidationSettings
+    config: ModelConfig
+    candles_span: tuple[pd.Timestamp, pd.Timestamp]
+    scored_span: tuple[pd.Timestamp, pd.Timestamp]
+    periods: pd.DataFrame
+    long: SideScores
+    short: SideScores
+    zones_long: ZonePrecision | None
+    zones_short: ZonePrecision | None
+    magnet: MagnetResult
+    realized_events: int
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """Engine output for the candles: features plus what the zone test needs."""
+
+    features: pd.DataFrame
+    inputs: B.EngineInputs
+    params: B.EngineParams
+
+
+def run_model(
+    candles: pd.DataFrame,
+    *,
+    pair: str,
+    timeframe: str,
+    config: ModelConfig,
+    open_interest: pd.DataFrame | None = None,
+    mark: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+) -> ModelRun:
+    """Features for every candle, keeping the engine inputs for later map snapshots."""
+    prep = prepare_inputs(
+        candles, pair=pair, open_interest=open_interest, mark=mark, metrics=metrics,
+        timeframe=timeframe, config=config,
+    )
+    params = engine_params_for(pair, config)
+    _, out = B.run(prep.inputs, params)
+    feats = attach_features(candles, feature_values(out, prep.inputs.close, prep.stale, config))
+    return ModelRun(feats, prep.inputs, params)
+
+
+def realized_per_period(realized: RealizedRecord, period: str) -> tuple[pd.DataFrame, tuple]:
+    """Realized long/short USD per period and the span the record covers."""
+    if not realized.events.empty:
+        per = aggregate_events(realized.events, period)
+        start = realized.events[COL_DATE].iloc[0].floor(period)
+        end = realized.events[COL_DATE].iloc[-1].floor(period)
+        if not realized.aggregated.empty:
+            raise ValidationError("give either event files or aggregated CSVs, not both")
+    elif not realized.aggregated.empty:
+        agg = realized.aggregated
+        per = agg.groupby(agg.index.floor(period)).sum()
+        start, end = per.index[0], per.index[-1]
+    else:
+        raise ValidationError("the realized record holds no liquidations")
+    return per, (start, end)
+
+
+def period_table(
+    features: pd.DataFrame, realized: pd.DataFrame, span: tuple, period: str, tf_s: int
+) -> pd.DataFrame:
+    """Implied, realized and baseline per complete period inside ``span``."""
+    dates = pd.DatetimeIndex(features["date"])
+    key = dates.floor(period)
+    typical = (features["high"] + features["low"] + features["close"]) / 3.0
+    frame = pd.DataFrame(
+        {
+            "open": features["open"].to_numpy(),
+            "high": features["high"].to_numpy(),
+            "low": features["low"].to_numpy(),
+            "close": features["close"].to_numpy(),
+            "quote_volume": (features["volume"] * typical).to_numpy(),
+            P_IMPLIED_LONG: features[C.LONG_SWEPT_USD].to_numpy(),
+            P_IMPLIED_SHORT: features[C.SHORT_SWEPT_USD].to_numpy(),
+            "_n": 1,
+        },
+        index=key,
+    )
+    grouped = frame.groupby(level=0)
+    per = grouped.agg(
+        open=("open", "first"), high=("high", "max"), low=("low", "min"),
+        close=("close", "last"), quote_volume=("quote_volume", "sum"),
+        implied_long_usd=(P_IMPLIED_LONG, "sum"), implied_short_usd=(P_IMPLIED_SHORT, "sum"),
+        n=("_n", "sum"),
+    )
+    expected = int(pd.Timedelta(period).total_seconds() // tf_s)
+    per = per[(per["n"] == expected) & (per.index >= span[0]) & (per.index <= span[1])]
+    per[P_BASE_LONG], per[P_BASE_SHORT] = naive_baselines(
+        per["open"].to_numpy(), per["high"].to_numpy(), per["low"].to_numpy(),
+        per["quote_volume"].to_numpy(),
+    )
+    aligned = realized.reindex(per.index, fill_value=0.0)
+    per[P_REALIZED_LONG] = aligned[COL_LONG_USD].to_numpy()
+    per[P_REALIZED_SHORT] = aligned[COL_SHORT_USD].to_numpy()
+    return per.drop(columns="n")
+
+
+def side_scores(per: pd.DataFrame, side: str) -> SideScores:
+    implied, realized, base = (
+        (P_IMPLIED_LONG, P_REALIZED_LONG, P_BASE_LONG)
+        if side == SIDE_LONG
+        else (P_IMPLIED_SHORT, P_REALIZED_SHORT, P_BASE_SHORT)
+    )
+    x, y, z = (per[c].to_numpy() for c in (implied, realized, base))
+    return SideScores(spearman(x, y), spearman(z, y), partial_spearman(x, y, z))
+
+
+def score_periods(per: pd.DataFrame) -> tuple[SideScores, SideScores]:
+    """Long and short per-period scores."""
+    return side_scores(per, SIDE_LONG), side_scores(per, SIDE_SHORT)
+
+
+def _zone_scores(
+    run: ModelRun, events: pd.DataFrame, per: pd.DataFrame, settings: ValidationSettings,
+    tf_s: int,
+) -> tuple[ZonePrecision, ZonePrecision]:
+    """Map snapshots every ``zone_step`` inside the scored span, each scored on the
+    realized events of the following ``zone_horizon``."""
+    dates = pd.DatetimeIndex(run.features["date"])
+    tf = pd.Timedelta(seconds=tf_s)
+    step = int(pd.Timedelta(settings.zone_step) / tf)
+    horizon = int(pd.Timedelta(settings.zone_horizon) / tf)
+    end = per.index[-1] + pd.Timedelta(settings.period)
+    inside = np.flatnonzero((dates >= per.index[0]) & (dates + tf <= end))
+    if len(inside) <= horizon:
+        raise ValidationError(
+            f"the scored span is shorter than the zone horizon {settings.zone_horizon}"
+        )
+    wanted = inside[step - 1 :: step]
+    wanted = wanted[wanted + horizon <= inside[-1]]
+    if len(wanted) == 0:
+        raise ValidationError("no map snapshot has a full zone horizon inside the scored span")
+    hist = _snapshots(run, wanted, step)
+    idx = hist.index
+    delta = run.params.cfg.grid_step
+    width = run.params.cfg.cluster_bins
+    k = np.rint(np.log(hist.centers) / delta).astype(np.int64)
+    zone_of_bin = np.floor_divide(k, width)
+    zones = np.arange(zone_of_bin[0], zone_of_bin[-1] + 1)
+    edges = np.exp((np.r_[zones, zones[-1] + 1] * width - 0.5) * delta)
+    col = zone_of_bin - zones[0]
+
+    def to_zones(book: np.ndarray) -> np.ndarray:
+        out = np.zeros((book.shape[0], len(zones)))
+        np.add.at(out, (slice(None), col), book)
+        return out
+
+    long_z, short_z = to_zones(hist.long_usd), to_zones(hist.short_usd)
+    high, low = run.inputs.high, run.inputs.low
+    n_snap = len(idx)
+    reach_low = np.empty(n_snap)
+    reach_high = np.empty(n_snap)
+    hit_long = np.zeros((n_snap, len(zones)), dtype=bool)
+    hit_short = np.zeros((n_snap, len(zones)), dtype=bool)
+    ev_time = events[COL_DATE].dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    ev_bin = np.rint(np.log(events[COL_PRICE].to_numpy()) / delta).astype(np.int64)
+    ev_zone = np.floor_divide(ev_bin, width) - zones[0]
+    ev_long = (events[COL_SIDE] == SIDE_LONG).to_numpy()
+    for row, i in enumerate(idx):
+        stop = i + 1 + horizon
+        reach_low[row] = low[i + 1 : stop].min()
+        reach_high[row] = high[i + 1 : stop].max()
+        sel = (ev_time >= _naive(dates[i] + tf)) & (ev_time < _naive(dates[stop - 1] + tf))
+        sel &= (ev_zone >= 0) & (ev_zone < len(zones))
+        hit_long[row, ev_zone[sel & ev_long]] = True
+        hit_short[row, ev_zone[sel & ~ev_long]] = True
+    close = run.inputs.close[idx]
+    return (
+        zone_precision(edges, long_z, close, reach_low, hit_long, SIDE_LONG,
+                       settings.zone_band_pct, settings.top_quantile),
+        zone_precision(edges, short_z, close, reach_high, hit_short, SIDE_SHORT,
+                       settings.zone_band_pct, settings.top_quantile),
+    )
+
+
+def _naive(ts: pd.Timestamp) -> np.datetime64:
+    return ts.tz_convert(None).to_datetime64().astype("datetime64[ns]")
+
+
+def _snapshots(run: ModelRun, idx: np.ndarray, every: int) -> BookHistory:
+    """Books after the candles ``idx`` (one per period, so spaced ``every`` candles on
+    gap-free candles; any that fall off that spacing after a gap are dropped)."""
+    start = max(int(idx[0]) - every + 1, 0)
+    hist = book_history(run.inputs, run.params, every=every, start=start)
+    keep = np.isin(hist.index, idx)
+    return BookHistory(
+        hist.index[keep], hist.edges, hist.centers, hist.long_usd[keep], hist.short_usd[keep]
+    )
+
+
+def magnet_scores(
+    run: ModelRun, per: pd.DataFrame, settings: ValidationSettings, tf_s: int
+) -> MagnetResult:
+    """The magnet test at every ``magnet_step``-th candle inside the scored span."""
+    f = run.features
+    high = f["high"].to_numpy(dtype=float)
+    low = f["low"].to_numpy(dtype=float)
+    close = f["close"].to_numpy(dtype=float)
+    atr = talib.ATR(high, low, close, timeperiod=settings.atr_period)
+    dates = pd.DatetimeIndex(f["date"])
+    end = per.index[-1] + pd.Timedelta(settings.period)
+    inside = np.flatnonzero((dates >= per.index[0]) & (dates < end))
+    tf = pd.Timedelta(seconds=tf_s)
+    decision = inside[:: int(pd.Timedelta(settings.magnet_step) / tf)]
+    return magnet_test(
+        close, high, low, atr,
+        f[C.MAGNET_UP_PRICE].to_numpy(dtype=float), f[C.MAGNET_UP_USD].to_numpy(dtype=float),
+        f[C.MAGNET_DOWN_PRICE].to_numpy(dtype=float), f[C.MAGNET_DOWN_USD].to_numpy(dtype=float),
+        decision, int(pd.Timedelta(settings.magnet_horizon) / tf),
+        distance_ratio_max=settings.distance_ratio_max, size_ratio_min=settings.size_ratio_min,
+        atr_min=settings.atr_min, atr_max=settings.atr_max,
+    )
+
+
+def validate(
+    candles: pd.DataFrame,
+    realized: RealizedRecord,
+    *,
+    pair: str,
+    timeframe: str = "5m",
+    config: ModelConfig | None = None,
+    settings: ValidationSettings | None = None,
+    open_interest: pd.DataFrame | None = None,
+    mark: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+) -> ValidationResult:
+    """Score the model on ``candles`` against ``realized``.
+
+    :param candles: freqtrade OHLCV frame covering the record plus a warm-up before it
+    :param realized: from :func:`liq_signals.data.liquidations.load_realized`
+    :raise ValidationError: when candles and record do not overlap in enough periods
+    """
+    cfg = config or ModelConfig()
+    settings = settings or ValidationSettings()
+    tf_s = timeframe_seconds(timeframe)
+    if pd.Timedelta(settings.period).total_seconds() % tf_s:
+        raise ValidationError(f"period {settings.period} is not a multiple of {timeframe}")
+    run = run_model(candles, pair=pair, timeframe=timeframe, config=cfg,
+                    open_interest=open_interest, mark=mark, metrics=metrics)
+    realized_per, span = realized_per_period(realized, settings.period)
+    per = period_table(run.features, realized_per, span, settings.period, tf_s)
+    dates = pd.DatetimeIndex(candles["date"])
+    if len(per) < 5:
+        raise ValidationError(
+            f"only {len(per)} complete {settings.period} period(s) where the candles "
+            f"({dates[0]} → {dates[-1]}) overlap the realized record ({span[0]} → {span[1]}); "
+            "download candles for the record's window (see docs/validation.md)"
+        )
+    notes = []
+    long_s, short_s = score_periods(per)
+    zones_long = zones_short = None
+    if realized.events.empty:
+        notes.append("zone precision needs individual events with prices; the record is aggregated")
+    else:
+        zones_long, zones_short = _zone_scores(run, realized.events, per, settings, tf_s)
+    magnet = magnet_scores(run, per, settings, tf_s)
+    mode = run.features[C.MODE].iloc[-1]
+    notes.append(f"engine mode at the last candle: {mode}")
+    warm = per.index[0] - dates[0]
+    if warm < pd.Timedelta(hours=cfg.decay_half_life_hours):
+        notes.append(
+            f"warm-up before the scored window is {warm}, shorter than the decay half-life "
+            f"({cfg.decay_half_life_hours} h): early implied values are underestimated"
+        )
+    return ValidationResult(
+        pair=pair, settings=settings, config=cfg,
+        candles_span=(dates[0], dates[-1]),
+        scored_span=(per.index[0], per.index[-1] + pd.Timedelta(settings.period)),
+        periods=per, long=long_s, short=short_s, zones_long=zones_long,
+        zones_short=zones_short, magnet=magnet, realized_events=len(realized.events),
+        notes=notes,
+    )
+
+
+def mean_rho(result_long: Correlation, result_short: Correlation) -> float:
+    """Objective of the calibration: mean of the long and short Spearman ρ (NaN-safe)."""
+    values = [c.rho for c in (result_long, result_short) if math.isfinite(c.rho)]
+    return float(np.mean(values)) if values else math.nan

@@ -1,0 +1,152 @@
+"""validate / calibrate end to end on real candles with realized records whose answer is
+known: generated from the engine's own implied liquidations (must score ρ = 1), the same
+record shuffled across periods (must score ≈ 0), and a record generated with other
+parameters (calibrate must find them)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liq_signals import columns as C
+from liq_signals.cli import main
+from liq_signals.data.liquidations import (
+    LiquidationEvent,
+    RealizedRecord,
+    events_to_frame,
+    load_realized,
+)
+from liq_signals.engine.config import ModelConfig
+from liq_signals.validation.inputs import load_window
+from liq_signals.validation.params import load_model_config, save_model_config
+from liq_signals.validation.runner import ValidationSettings, run_model, validate
+
+PAIR = "BTC/USDT:USDT"
+START = pd.Timestamp("2025-10-05", tz="UTC")
+STOP = pd.Timestamp("2025-10-12", tz="UTC")
+WARMUP = "3D"
+
+
+def _implied(datadir, cfg: ModelConfig, start=START, stop=STOP) -> pd.DataFrame:
+    """The engine's implied liquidations per candle, on exactly the candles validate loads."""
+    inputs = load_window(datadir, PAIR, "5m", start, stop, pd.Timedelta(WARMUP))
+    feats = run_model(inputs.candles, pair=PAIR, timeframe="5m", config=cfg).features
+    return feats[(feats["date"] >= start) & (feats["date"] < stop)].reset_index(drop=True)
+
+
+def _aggregated_csv(feats: pd.DataFrame, path, shuffle_seed: int | None = None):
+    hourly = (
+        feats.set_index("date")[[C.LONG_SWEPT_USD, C.SHORT_SWEPT_USD]]
+        .resample("1h").sum()
+        .rename(columns={C.LONG_SWEPT_USD: "long_usd", C.SHORT_SWEPT_USD: "short_usd"})
+    )
+    if shuffle_seed is not None:
+        rng = np.random.default_rng(shuffle_seed)
+        hourly["long_usd"] = rng.permutation(hourly["long_usd"].to_numpy())
+        hourly["short_usd"] = rng.permutation(hourly["short_usd"].to_numpy())
+    hourly.index = hourly.index.strftime("%Y-%m-%dT%H:%M:%SZ")
+    hourly.rename_axis("date").to_csv(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def implied(repo):
+    return _implied(repo / "user_data/data/binance", ModelConfig())
+
+
+def test_own_implied_liquidations_score_rho_one_through_the_cli(implied, repo, tmp_path):
+    record = _aggregated_csv(implied, tmp_path / "own.csv")
+    report = tmp_path / "out" / "report.md"
+    rc = main([
+        "validate", "--realized", str(record), "--pair", PAIR,
+        "--datadir", str(repo / "user_data/data/binance"), "--warmup", WARMUP,
+        "--out", str(report),
+    ])
+    assert rc == 0
+    text = report.read_text()
+    assert "| long | 1.000 [1.000, 1.000]" in text
+    assert "| short | 1.000 [1.000, 1.000]" in text
+    assert "scored: 2025-10-05 00:00:00+00:00 → 2025-10-12 00:00:00+00:00, 168 periods" in text
+    assert "liq-signals validate" in text and "--realized" in text
+    for png in ("report-scatter.png", "report-series.png"):
+        assert (report.parent / png).stat().st_size > 1000
+        assert f"]({png})" in text
+
+
+def test_shuffled_record_scores_near_zero_so_the_metric_can_fail(implied, repo, tmp_path):
+    record = load_realized(_aggregated_csv(implied, tmp_path / "shuffled.csv", shuffle_seed=5))
+    inputs = load_window(repo / "user_data/data/binance", PAIR, "5m", START, STOP,
+                         pd.Timedelta(WARMUP))
+    res = validate(inputs.candles, record, pair=PAIR)
+    assert res.long.implied.n == res.short.implied.n == 168
+    for side in (res.long, res.short):
+        assert abs(side.implied.rho) < 0.25
+        assert side.implied.low < 0 < side.implied.high
+    # the baselines do not depend on the record's order being right either
+    assert abs(res.long.baseline.rho) < 0.25
+
+
+def test_event_record_at_the_swept_prices_scores_rho_one_and_feeds_the_zone_test(implied, repo):
+    events = []
+    for row in implied.itertuples():
+        t = int(row.date.timestamp() * 1000)
+        if row.liq_long_swept_usd > 0:
+            events.append(LiquidationEvent(t, PAIR, "long", row.low, row.liq_long_swept_usd / row.low, "bybit"))
+        if row.liq_short_swept_usd > 0:
+            events.append(LiquidationEvent(t, PAIR, "short", row.high, row.liq_short_swept_usd / row.high, "bybit"))
+    record = RealizedRecord(events_to_frame(events), pd.DataFrame(), ("constructed",))
+    inputs = load_window(repo / "user_data/data/binance", PAIR, "5m", START, STOP,
+                         pd.Timedelta(WARMUP))
+    # the record's span starts at its first event, which may be after START
+    res = validate(inputs.candles, record, pair=PAIR, settings=ValidationSettings())
+    assert res.long.implied.rho == pytest.approx(1.0)
+    assert res.short.implied.rho == pytest.approx(1.0)
+    assert res.zones_long is not None and res.zones_long.random.n > 0
+    assert res.zones_long.snapshots > 10
+    # every realized event sits at the extreme price reached, so every crossed zone that
+    # contains an event is the deepest one: the random-zone rate must be well below 1
+    assert res.zones_long.random.rate < 1.0
+
+
+def test_calibrate_recovers_the_parameters_the_record_was_generated_with(repo, tmp_path):
+    datadir = repo / "user_data/data/binance"
+    truth = replace(ModelConfig(), leverage_alpha=1.5, decay_half_life_hours=24.0, participation=0.1)
+    fit_stop = pd.Timestamp("2025-10-12", tz="UTC")
+    test_stop = pd.Timestamp("2025-10-16", tz="UTC")
+    feats = _implied(datadir, truth, START, test_stop)
+    record = _aggregated_csv(feats, tmp_path / "truth.csv")
+    out = tmp_path / "params.json"
+    rc = main([
+        "calibrate", "--realized", str(record), "--pair", PAIR, "--datadir", str(datadir),
+        "--warmup", WARMUP, "--fit-range", "20251005-20251012", "--test-range", "20251012-20251016",
+        "--grid", "leverage_alpha=0.5,1.0,1.5,2.0", "--grid", "decay_half_life_hours=12,24,72",
+        "--out", str(out),
+    ])
+    assert rc == 0
+    fitted = load_model_config(out)
+    assert fitted.leverage_alpha == 1.5
+    assert fitted.decay_half_life_hours == 24.0
+    assert fitted.participation == pytest.approx(0.1, rel=1e-6)
+    fit = json.loads(out.read_text())["fit"]
+    # generated with these parameters: realized / implied is one constant in every period
+    assert fit["fit_objective"] == pytest.approx(0.0, abs=1e-9)
+    assert fit["test_objective"] == pytest.approx(0.0, abs=1e-9)
+    assert fit["base_test_objective"] > 0.02  # the defaults really were different
+    assert fit["test_spearman"] == pytest.approx(1.0)
+    assert fit_stop < test_stop
+
+
+def test_params_file_round_trips_and_rejects_unknown_fields(tmp_path):
+    cfg = replace(ModelConfig(), leverage_alpha=0.7, bands_pct=(1.0, 3.0))
+    path = save_model_config(cfg, tmp_path / "p.json", fit={"note": "x"})
+    assert load_model_config(path) == cfg
+    path.write_text(json.dumps({"model_config": {"leverage_alfa": 2.0}}))
+    with pytest.raises(ValueError, match="p.json: unknown ModelConfig field"):
+        load_model_config(path)
+    path.write_text(json.dumps({"model_config": {"decay_half_life_hours": -1}}))
+    with pytest.raises(ValueError, match="p.json: ModelConfig.decay_half_life_hours"):
+        load_model_config(path)
