@@ -159,6 +159,6 @@ def test_log_ratio_is_zero_for_a_constant_fraction_and_grows_with_distortion():
     assert lower_bound.dispersion == pytest.approx(0.0, abs=1e-12)
     assert lower_bound.median == pytest.approx(math.log(0.2))
     squashed = log_ratio(implied, implied**0.7)  # large sweeps over-estimated
-    assert squashed.dispersion > 0.5
+    assert squashed.dispersion > 0.3  # MAD of 0.3·N(0, 2) ≈ 0.40
     zeros = log_ratio(np.r_[implied[:3], np.zeros(10)], np.r_[implied[:3], np.ones(10)])
     assert zeros.n == 3 and math.isnan(zeros.dispersion)
