@@ -16,10 +16,14 @@ from collections.abc import Sequence
 
 # command name -> module under liq_signals.commands
 COMMANDS: dict[str, str] = {
+    "heatmap": "heatmap",
     "offline": "offline",
     "features": "features",
     "snapshot": "snapshot",
     "import-binance-metrics": "import_binance_metrics",
+    "record-liquidations": "record_liquidations",
+    "validate": "validate",
+    "calibrate": "calibrate",
 }
 
 
