@@ -12,8 +12,8 @@ protections); this file adds the liquidation map from ``liq_signals``:
   imbalance  short-liquidation notional above vs long-liquidation notional below within
              ``imbalance_band`` % (``tanh(ln(above/below)/2)``): a short wall above and
              thin longs below is fuel for a squeeze up
-  magnet     largest cluster above vs below, each weighted by ``1 / (1 + distance in
-             ATR)``: big and near pulls harder
+  magnet     pull of the clusters above vs below: nearest + largest cluster on each
+             side, each ``notional / (1 + distance in ATR)``: big and near pulls harder
   cascade    liquidation notional per 1 % of move up vs down (what a move would trigger)
   sweeps     long vs short liquidations the model saw in the last hour: longs flushed
              below = sell pressure exhausted (the weight may be negative: hyperopt
@@ -27,8 +27,9 @@ protections); this file adds the liquidation map from ``liq_signals``:
 * ``custom_stoploss``: beyond the nearest opposing cluster (the longs below a long, the
   shorts above a short) plus ``stop_buffer_atr`` ATRs, so a sweep of that cluster does
   not take the trade out; clamped to [``min_stop_pct``, ``stoploss``].
-* ``custom_exit``: at the magnet the trade was entered for (the largest cluster on the
-  trade's side), when price reaches it or a wick sweeps it.
+* ``custom_exit``: at the magnet the trade was entered for (the nearest cluster on the
+  trade's side at entry -- the largest one sits ~9 % away, too far for a 5m trade), when
+  price reaches it or a wick sweeps it.
 
 Spot (``config_dryrun_spot.json``): long only; no open interest exists there, so the map
 runs in volume-flow mode (logged).  Futures pairs without open-interest data do the same.
@@ -44,6 +45,7 @@ import pandas as pd
 from pandas import DataFrame
 
 from BaselineStrategy import BaselineStrategy
+from freqtrade.enums import RunMode
 from freqtrade.strategy import CategoricalParameter, DecimalParameter
 
 from liq_signals import columns as C
@@ -57,8 +59,6 @@ logger = logging.getLogger(__name__)
 #: for freqtrade's startup window (below), and matches how long leveraged positions on
 #: BTC typically stay open.  Changing it changes the indicators: re-run the gates.
 MODEL = ModelConfig(decay_half_life_hours=24.0)
-#: Mark candles as stored by freqtrade for Binance futures.
-MARK_TIMEFRAME = "1h"
 #: Imbalance bands the strategy can choose from (must be in MODEL.bands_pct).
 IMBALANCE_BANDS = ("2", "5", "10")
 
@@ -118,7 +118,7 @@ class LiquidationMagnetStrategy(BaselineStrategy):
             return []
         pairs = self.dp.current_whitelist()
         return [(p, self.timeframe, "open_interest") for p in pairs] + [
-            (p, MARK_TIMEFRAME, "mark") for p in pairs
+            (p, self.timeframe, "mark") for p in pairs
         ]
 
     # --- inputs ---------------------------------------------------------------------------
@@ -127,6 +127,18 @@ class LiquidationMagnetStrategy(BaselineStrategy):
             return None
         frame = self.dp.get_pair_dataframe(pair, timeframe, candle_type=candle_type)
         return frame if len(frame) else None
+
+    def _mark(self, pair: str) -> DataFrame | None:
+        """Mark candles of the strategy timeframe, in dry-run/live only.
+
+        Liquidations trigger on the mark price, and the engine uses mark candles of the
+        candles' own timeframe.  Binance serves 5m mark klines live; recorded datadirs
+        usually hold 1h mark only (freqtrade's funding-fee timeframe), so backtests use
+        the trade candles' high/low instead of asking for a file that is not there.
+        """
+        if self.dp.runmode not in (RunMode.DRY_RUN, RunMode.LIVE):
+            return None
+        return self._extra_series(pair, "mark", self.timeframe)
 
     def _metrics(self, pair: str) -> DataFrame | None:
         """Taker-flow sidecar beside the candles, if any (freqtrade has no candle type for it)."""
@@ -149,7 +161,7 @@ class LiquidationMagnetStrategy(BaselineStrategy):
             dataframe[["date", "open", "high", "low", "close", "volume"]],
             pair=pair,
             open_interest=open_interest,
-            mark=self._extra_series(pair, "mark", MARK_TIMEFRAME),
+            mark=self._mark(pair),
             metrics=self._metrics(pair),
             timeframe=self.timeframe,
             config=MODEL,
@@ -162,13 +174,21 @@ class LiquidationMagnetStrategy(BaselineStrategy):
             imbalance = dataframe[C.imbalance_log(float(band))]
             dataframe[f"liq_term_imbalance_{band}"] = np.tanh(imbalance / 2.0).where(usable)
         close_in_atr = dataframe["close"] / dataframe["atr"]
-        pull_up = dataframe[C.MAGNET_UP_USD].fillna(0.0) / (
-            1.0 + dataframe[C.MAGNET_UP_DIST_PCT] / 100.0 * close_in_atr
-        ).fillna(np.inf)
-        pull_down = dataframe[C.MAGNET_DOWN_USD].fillna(0.0) / (
-            1.0 + dataframe[C.MAGNET_DOWN_DIST_PCT] / 100.0 * close_in_atr
-        ).fillna(np.inf)
-        dataframe["liq_term_magnet"] = _normalised_difference(pull_up, pull_down).where(usable)
+
+        def pull(usd: str, dist_pct: str) -> pd.Series:
+            """Notional / (1 + distance in ATR); a missing cluster pulls with 0."""
+            distance_atr = dataframe[dist_pct] / 100.0 * close_in_atr
+            return (dataframe[usd] / (1.0 + distance_atr)).fillna(0.0)
+
+        pull_up = pull(C.NEAREST_UP_USD, C.NEAREST_UP_DIST_PCT) + pull(
+            C.MAGNET_UP_USD, C.MAGNET_UP_DIST_PCT
+        )
+        pull_down = pull(C.NEAREST_DOWN_USD, C.NEAREST_DOWN_DIST_PCT) + pull(
+            C.MAGNET_DOWN_USD, C.MAGNET_DOWN_DIST_PCT
+        )
+        dataframe["liq_term_magnet"] = _normalised_difference(pull_up, pull_down).where(
+            usable & dataframe["atr"].notna()
+        )
         dataframe["liq_term_cascade"] = _normalised_difference(
             dataframe[C.CASCADE_UP_USD_PER_PCT], dataframe[C.CASCADE_DOWN_USD_PER_PCT]
         ).where(usable)
@@ -195,9 +215,9 @@ class LiquidationMagnetStrategy(BaselineStrategy):
         return cluster + buffer if is_short else cluster - buffer
 
     def _target(self, row: pd.Series, entry_rate: float, is_short: bool) -> tuple[float, str]:
-        """The magnet on the trade's side, if it lies beyond the entry; else the ATR target."""
-        magnet = row[C.MAGNET_DOWN_PRICE] if is_short else row[C.MAGNET_UP_PRICE]
-        beyond = (magnet < entry_rate) if is_short else (magnet > entry_rate)
-        if np.isfinite(magnet) and beyond:
-            return float(magnet), "magnet"
+        """The nearest cluster on the trade's side, if beyond the entry; else the ATR target."""
+        cluster = row[C.NEAREST_DOWN_PRICE] if is_short else row[C.NEAREST_UP_PRICE]
+        beyond = (cluster < entry_rate) if is_short else (cluster > entry_rate)
+        if np.isfinite(cluster) and beyond:
+            return float(cluster), "magnet"
         return super()._target(row, entry_rate, is_short)
