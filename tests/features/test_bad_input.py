@@ -1,0 +1,156 @@
+"""Bad input is rejected at the boundary with a message naming pair, source and row;
+extreme but valid input never crashes the kernel (hypothesis)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from liq_signals import columns as C
+from liq_signals.data.validate import LiqInputError
+from liq_signals.features import compute_features
+
+PAIR = "ETH/USDT:USDT"
+
+
+def candles(n: int = 40, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = 2000 * np.exp(np.cumsum(rng.normal(0, 0.003, n)))
+    openp = np.concatenate([[2000.0], close[:-1]])
+    return pd.DataFrame({
+        "date": pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC"),
+        "open": openp,
+        "high": np.maximum(openp, close) * 1.002,
+        "low": np.minimum(openp, close) * 0.998,
+        "close": close,
+        "volume": rng.gamma(2.0, 100.0, n),
+    })
+
+
+def oi_frame(c: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"date": c["date"], "open_interest_amount": np.linspace(1e5, 1.1e5, len(c)),
+                         "open_interest_value": 0.0})
+
+
+def with_value(df: pd.DataFrame, row: int, col: str, value) -> pd.DataFrame:
+    df = df.copy()
+    df.loc[row, col] = value
+    return df
+
+
+CASES = {
+    "empty": (lambda c: c.iloc[:0], {}, "no candles"),
+    "missing column": (lambda c: c.drop(columns=["volume"]), {}, "missing column"),
+    "nan close": (lambda c: with_value(c, 17, "close", np.nan), {}, "row 17"),
+    "zero price": (lambda c: with_value(c, 3, "low", 0.0), {}, "row 3"),
+    "high below low": (lambda c: with_value(c, 5, "high", 1.0), {}, "row 5"),
+    "negative volume": (lambda c: with_value(c, 8, "volume", -1.0), {}, "row 8"),
+    "duplicate date": (lambda c: with_value(c, 9, "date", c["date"].iloc[8]), {}, "duplicate date at row 9"),
+    "unsorted": (lambda c: c.iloc[[0, 2, 1, 3]].reset_index(drop=True), {}, "unsorted date at row 2"),
+    "naive dates": (lambda c: c.assign(date=c["date"].dt.tz_localize(None)), {}, "timezone-naive"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_candles_raise_naming_pair_and_row(name) -> None:
+    make, kw, match = CASES[name]
+    with pytest.raises(LiqInputError, match=match) as err:
+        compute_features(make(candles()), pair=PAIR, **kw)
+    assert PAIR in str(err.value) and "[candles]" in str(err.value)
+
+
+@pytest.mark.parametrize("value,row", [(0.0, 4), (-5.0, 11), (np.inf, 2)])
+def test_zero_or_negative_open_interest_is_an_error(value, row) -> None:
+    c = candles()
+    oi = with_value(oi_frame(c), row, "open_interest_amount", value)
+    with pytest.raises(LiqInputError, match=f"row {row}") as err:
+        compute_features(c, pair=PAIR, open_interest=oi)
+    assert "open_interest" in str(err.value) and "download-data" in str(err.value)
+
+
+def test_nan_and_short_open_interest_become_flagged_volume_mode(caplog) -> None:
+    caplog.set_level(logging.INFO)
+    c = candles()
+    oi = with_value(oi_frame(c), 20, "open_interest_amount", np.nan).iloc[:30]
+    out = compute_features(c, pair=PAIR, open_interest=oi)
+    mode = out[C.MODE].to_numpy()
+    # lag 1: candle k uses OI stamped k−1; ΔQ needs k−1 and k−2
+    assert (mode[[0, 1, 21, 22]] == C.MODE_VOLUME).all() and mode[2] == C.MODE_OI and mode[20] == C.MODE_OI
+    assert (mode[31:] == C.MODE_VOLUME).all()
+    assert out[C.STALE].to_numpy()[[0, 21, 31, 39]].all() and not out[C.STALE].iloc[22]
+    assert "volume mode" in caplog.text
+
+
+def test_bad_mark_and_metrics_are_errors() -> None:
+    c = candles()
+    mark = with_value(c[["date", "high", "low"]], 6, "low", np.nan)
+    with pytest.raises(LiqInputError, match="row 6"):
+        compute_features(c, pair=PAIR, mark=mark)
+    metrics = pd.DataFrame({"date": c["date"], "taker_buy_sell_ratio": 1.0})
+    metrics.loc[12, "taker_buy_sell_ratio"] = -0.5
+    with pytest.raises(LiqInputError, match="row 12"):
+        compute_features(c, pair=PAIR, metrics=metrics)
+
+
+def test_not_a_dataframe_is_an_error() -> None:
+    with pytest.raises(LiqInputError, match="DataFrame"):
+        compute_features(np.zeros((3, 6)), pair=PAIR)  # type: ignore[arg-type]
+
+
+def test_pair_without_tiers_still_computes_with_default_tiers(caplog) -> None:
+    out = compute_features(candles(), pair="NOPE/USDT:USDT")
+    assert out[C.LONG_BELOW_USD_10PCT].iloc[-1] > 0
+    assert "default tier table" in caplog.text
+
+
+@st.composite
+def extreme_frames(draw):
+    n = draw(st.integers(1, 60))
+    scale = draw(st.sampled_from([1e-7, 1e-3, 1.0, 1e4, 1e7]))
+    steps = draw(st.lists(st.floats(-0.6, 0.6), min_size=n, max_size=n))
+    wick = draw(st.lists(st.floats(0.0, 0.9), min_size=n, max_size=n))
+    vol = draw(st.lists(st.one_of(st.just(0.0), st.floats(0.0, 1e9)), min_size=n, max_size=n))
+    gaps = draw(st.lists(st.sampled_from([1, 1, 1, 2, 500]), min_size=n, max_size=n))
+    close = scale * np.exp(np.cumsum(steps))
+    w = np.asarray(wick)
+    c = pd.DataFrame({
+        "date": pd.to_datetime(1_700_000_000 + 300 * np.cumsum(gaps), unit="s", utc=True),
+        "open": close, "high": close * (1 + w), "low": close * (1 - w) + 0.0, "close": close,
+        "volume": np.asarray(vol),
+    })
+    c["low"] = np.minimum(c["low"], c["close"])
+    oi_vals = draw(st.lists(st.one_of(st.just(np.nan), st.floats(1e-3, 1e9)), min_size=n, max_size=n))
+    oi = pd.DataFrame({"date": c["date"], "open_interest_amount": oi_vals})
+    return c, oi
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(extreme_frames())
+def test_extreme_valid_input_gives_finite_features(frames) -> None:
+    c, oi = frames
+    out = compute_features(c, pair="BTC/USDT:USDT", open_interest=oi)
+    for col in (C.LONG_SWEPT_USD, C.SHORT_SWEPT_USD, C.SHORT_ABOVE_USD_10PCT, C.LONG_BELOW_USD_10PCT,
+                C.IMBALANCE_LOG_5PCT, C.CASCADE_UP_USD_PER_PCT, C.SWEPT_SHORT_USD_RECENT):
+        v = out[col].to_numpy(dtype=float)
+        assert np.isfinite(v).all(), col
+        if col != C.IMBALANCE_LOG_5PCT:
+            assert (v >= 0).all(), col
+    cov = out[C.COVERAGE].to_numpy(dtype=float)
+    assert (cov[np.isfinite(cov)] <= 1 + 1e-9).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    col=st.sampled_from(["open", "high", "low", "close", "volume"]),
+    value=st.sampled_from([np.nan, -1.0, np.inf, -np.inf]),
+    row=st.integers(0, 39),
+)
+def test_any_bad_value_is_rejected_at_the_boundary(col, value, row) -> None:
+    c = with_value(candles(), row, col, value)
+    with pytest.raises(LiqInputError, match=f"row {row}"):
+        compute_features(c, pair=PAIR)
