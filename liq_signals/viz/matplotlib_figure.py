@@ -28,6 +28,11 @@ from liq_signals.viz.model import HeatmapData, format_usd  # noqa: E402
 DPI = 100
 
 
+def _dollars(value: float) -> str:
+    """:func:`format_usd` with the dollar escaped (matplotlib reads ``$..$`` as math)."""
+    return format_usd(value).replace("$", r"\$")
+
+
 def _cmap(name: str, ramp: tuple[tuple[float, tuple[int, int, int, float]], ...]):  # noqa: ANN202
     stops = [(pos, (r / 255, g / 255, b / 255, a)) for pos, (r, g, b, a) in ramp]
     return LinearSegmentedColormap.from_list(name, stops)
@@ -75,7 +80,7 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
         bar = fig.colorbar(mesh, cax=cax)
         bar.set_label(f"{name} $", color=style.TEXT, fontsize=8)
         bar.ax.tick_params(colors=style.TEXT, labelsize=7)
-        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_usd(v)))
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
     up = data.close >= data.open
     body_w = step * 0.7
     for mask, colour in ((up, style.CANDLE_UP), (~up, style.CANDLE_DOWN)):
@@ -108,7 +113,8 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
     legend = ax.legend(loc="upper left", fontsize=7, facecolor=style.BACKGROUND,
                        edgecolor=style.GRID, labelcolor=style.TEXT, ncols=4)
     legend.set_zorder(10)
-    fig.suptitle(data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975)
+    fig.suptitle(data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975,
+                 parse_math=False)
     fig.text(0.07, 0.905, "brighter = more notional would be liquidated there "
              "(red-yellow: longs, below price; blue-cyan: shorts, above price)",
              color=style.TEXT, fontsize=7.5, ha="left")
@@ -122,7 +128,7 @@ def write_liqmap_png(data: LiqMapData, path: Path, *, width: int, height: int) -
     :raise ValueError: if the size is too small to draw anything legible
     """
     fig, ax = _new_figure(width, height)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_usd(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     widths = np.diff(data.edges)
     ax.bar(data.edges[:-1], data.long_usd, width=widths, align="edge", color=style.LONG_BAR,
@@ -133,7 +139,7 @@ def write_liqmap_png(data: LiqMapData, path: Path, *, width: int, height: int) -
     ax.set_xlabel("Price (USDT)", color=style.TEXT, fontsize=9)
     cum = ax.twinx()
     cum.tick_params(colors=style.TEXT, labelsize=8)
-    cum.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_usd(v)))
+    cum.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
     cum.plot(data.price_mid[data.below], data.cum_long_below[data.below], color=style.LONG_BAR,
              lw=1.6, label="cumulative longs")
     cum.plot(data.price_mid[data.above], data.cum_short_above[data.above],
@@ -142,6 +148,8 @@ def write_liqmap_png(data: LiqMapData, path: Path, *, width: int, height: int) -
     ax.axvline(data.price, color=style.TEXT, lw=1, ls="--")
     ax.legend(loc="upper left", fontsize=7, facecolor=style.BACKGROUND, edgecolor=style.GRID,
               labelcolor=style.TEXT)
-    fig.suptitle(data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975)
-    fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left")
+    fig.suptitle(data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975,
+                 parse_math=False)
+    fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left",
+             parse_math=False)
     _save(fig, path)
