@@ -266,12 +266,16 @@ def write_sidecar(
     :param merge: merge with the file on disk (see :func:`merge_sidecar`); ``False``
         replaces it
     :param new_wins: with ``merge``, prefer ``frame`` where both know a value
-    :return: the path written
+    :return: the path written (value columns that are entirely NaN are not stored)
     :raise SidecarError: ``frame`` or the existing file breaks the schema (nothing written)
     """
     path = sidecar_path(datadir, pair, timeframe)
     new = validate_sidecar(frame, f"{pair} {timeframe} sidecar")
     if merge:
         new = merge_sidecar(read_sidecar(datadir, pair, timeframe), new, new_wins=new_wins)
-    atomic_write_feather(new, path)
+    # store only the columns that hold something: a reader cannot tell "all NaN" from
+    # "absent" anyway (read_sidecar adds absent columns back), and consumers that look at
+    # the file's columns (the emulator, other tools) are not misled by empty ones
+    empty = [c for c in VALUE_COLUMNS if new[c].isna().all()]
+    atomic_write_feather(new.drop(columns=empty), path)
     return path

@@ -112,11 +112,13 @@ def test_unreadable_existing_file_is_an_error_not_empty(tmp_path):
 
 
 def test_legacy_feather_name_is_still_read(tmp_path):
-    futures = tmp_path / "futures"
-    futures.mkdir()
-    shutil.copy(DATADIR_OI / "futures" / "BTC_USDT_USDT-5m-metrics.feather", futures)
+    real = sc.read_sidecar(DATADIR_OI, PAIR, "5m")  # the embedded real sample
+    legacy = sc.legacy_sidecar_path(tmp_path, PAIR, "5m")
+    assert legacy.name == "BTC_USDT_USDT-5m-metrics.feather"
+    sc.atomic_write_feather(real, legacy)
     back = sc.read_sidecar(tmp_path, PAIR, "5m")
     assert len(back) == 4406 and back[sc.TAKER_NET_BASE].notna().sum() > 4000
+    pd.testing.assert_frame_equal(back, real)
 
 
 def test_freqtrade_datadir_listing_survives_the_sidecar_but_not_the_legacy_name(tmp_path):
