@@ -1,0 +1,206 @@
+"""The strategy callbacks on hand-computed rows: stop beyond the opposing cluster, exits at
+the magnet, leverage cap, spot behaviour, missing open interest, no entries on stale maps.
+
+The strategies run inside freqtrade's own objects (resolver, DataProvider with an analysed
+frame, LocalTrade without a database), as in a backtest.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from strategy_harness import (
+    DATADIR_2025,
+    DATADIR_OI,
+    PAIR,
+    REPO,
+    analyse,
+    load_candles,
+    load_strategy,
+)
+
+from liq_signals import columns as C
+
+T0 = datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
+ATR = 0.5
+
+
+def _frame(**last: float) -> pd.DataFrame:
+    """Two analysed candles at T0 (signal) and T0+5m; price 100, ATR 0.5, clusters at
+    98 (nearest below), 101 (nearest above), 93 / 109 (largest), overridable on both rows."""
+    row = {
+        "open": 100.0, "high": 100.2, "low": 99.8, "close": 100.0, "volume": 1.0, "atr": ATR,
+        C.NEAREST_DOWN_PRICE: 98.0, C.NEAREST_UP_PRICE: 101.0,
+        C.MAGNET_DOWN_PRICE: 93.0, C.MAGNET_UP_PRICE: 109.0,
+    }
+    rows = [dict(row, date=T0), dict(row, date=T0 + timedelta(minutes=5), **last)]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def no_db():
+    from freqtrade.persistence import CustomDataWrapper, FtNoDBContext
+
+    with FtNoDBContext("5m"):
+        CustomDataWrapper.reset_custom_data()
+        yield
+        CustomDataWrapper.reset_custom_data()
+
+
+def _wire(strategy, frame: pd.DataFrame) -> None:
+    from freqtrade.enums import CandleType
+
+    strategy.dp._set_cached_df(PAIR, "5m", frame, CandleType.FUTURES)
+    strategy.dp._set_dataframe_max_index(PAIR, len(frame))
+
+
+def _trade(is_short: bool = False, open_rate: float = 100.0):
+    from freqtrade.enums import TradingMode
+    from freqtrade.persistence import LocalTrade
+
+    return LocalTrade(
+        pair=PAIR, open_rate=open_rate, open_date=T0 + timedelta(minutes=5), amount=1.0,
+        stake_amount=50.0, fee_open=0.0005, fee_close=0.0005, exchange="binance",
+        is_short=is_short, leverage=2.0, trading_mode=TradingMode.FUTURES,
+    )
+
+
+def _strategy(name: str):
+    strategy = load_strategy(name, DATADIR_2025, "20251001-20251002")
+    strategy.stoploss = -0.10
+    strategy.min_stop_pct.value = 0.006
+    strategy.stop_atr_mult.value = 3.0
+    strategy.target_atr_mult.value = 6.0
+    if hasattr(strategy, "stop_buffer_atr"):
+        strategy.stop_buffer_atr.value = 1.0
+    return strategy
+
+
+def _stop(strategy, trade, rate: float = 100.0) -> float:
+    return strategy.custom_stoploss(
+        pair=PAIR, trade=trade, current_time=T0 + timedelta(minutes=10), current_rate=rate,
+        current_profit=0.0, after_fill=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("last", "is_short", "expected"),
+    [
+        # long: cluster 98 - 1 ATR (0.5) = 97.5 -> 2.5 % price -> 5 % at 2x
+        ({}, False, -0.05),
+        # short: cluster 101 + 0.5 = 101.5 -> 1.5 % -> 3 %
+        ({}, True, -0.03),
+        # cluster right under price: never tighter than min_stop_pct (0.6 % -> 1.2 %)
+        ({C.NEAREST_DOWN_PRICE: 99.9}, False, -0.012),
+        # cluster 10 % away: never looser than stoploss (-10 % at 2x = 5 % price)
+        ({C.NEAREST_DOWN_PRICE: 90.0}, False, -0.10),
+        # no cluster: the baseline's ATR stop, 3 ATR = 1.5 % -> 3 %
+        ({C.NEAREST_DOWN_PRICE: np.nan}, False, -0.03),
+    ],
+    ids=["long", "short", "min-clamp", "max-clamp", "no-cluster"],
+)
+def test_liquidation_stop_sits_beyond_the_opposing_cluster(no_db, last, is_short, expected) -> None:
+    strategy = _strategy("LiquidationMagnetStrategy")
+    _wire(strategy, _frame(**last))
+
+    assert _stop(strategy, _trade(is_short)) == pytest.approx(expected, rel=1e-9)
+
+
+def test_baseline_stop_ignores_clusters(no_db) -> None:
+    strategy = _strategy("BaselineStrategy")
+    _wire(strategy, _frame(**{C.NEAREST_DOWN_PRICE: 99.9}))
+
+    assert _stop(strategy, _trade()) == pytest.approx(-0.03, rel=1e-9)
+
+
+def _exit(strategy, trade, rate: float):
+    return strategy.custom_exit(
+        pair=PAIR, trade=trade, current_time=T0 + timedelta(minutes=10), current_rate=rate,
+        current_profit=0.0,
+    )
+
+
+def test_exit_at_the_magnet_fixed_at_entry(no_db) -> None:
+    strategy = _strategy("LiquidationMagnetStrategy")
+    trade = _trade()
+    _wire(strategy, _frame(high=100.5))
+    assert _exit(strategy, trade, 100.4) is None
+
+    # The map moves on (new nearest cluster at 105); the trade keeps its entry magnet, 101.
+    _wire(strategy, _frame(high=101.2, **{C.NEAREST_UP_PRICE: 105.0}))
+    assert _exit(strategy, trade, 100.8) == "magnet_swept"
+    assert _exit(strategy, trade, 101.0) == "magnet_reached"
+
+
+def test_short_exit_at_the_magnet_below(no_db) -> None:
+    strategy = _strategy("LiquidationMagnetStrategy")
+    trade = _trade(is_short=True)
+    _wire(strategy, _frame(low=99.5))
+    assert _exit(strategy, trade, 99.6) is None
+    assert _exit(strategy, trade, 97.9) == "magnet_reached"
+
+
+def test_no_magnet_beyond_entry_falls_back_to_the_atr_target(no_db) -> None:
+    strategy = _strategy("LiquidationMagnetStrategy")
+    trade = _trade(open_rate=101.5)  # the nearest cluster above (101) is behind the entry
+    _wire(strategy, _frame(high=101.9))
+    assert _exit(strategy, trade, 104.4) is None
+    assert _exit(strategy, trade, 104.5) == "atr_target_reached"  # 101.5 + 6 x 0.5
+
+
+def test_leverage_is_two_capped_by_the_exchange() -> None:
+    strategy = _strategy("LiquidationMagnetStrategy")
+    kwargs = dict(pair=PAIR, current_time=T0, current_rate=100.0, proposed_leverage=1.0,
+                  entry_tag=None, side="long")
+    assert strategy.leverage(max_leverage=125.0, **kwargs) == 2.0
+    assert strategy.leverage(max_leverage=1.5, **kwargs) == 1.5
+
+
+def test_spot_config_is_long_only_without_open_interest() -> None:
+    from freqtrade.configuration import Configuration
+    from freqtrade.enums import RunMode
+    from freqtrade.resolvers import StrategyResolver
+
+    config = Configuration(
+        {"config": [str(REPO / "user_data" / "config_dryrun_spot.json")],
+         "strategy": "LiquidationMagnetStrategy", "strategy_path": str(REPO / "strategies")},
+        RunMode.DRY_RUN,
+    ).get_config()
+    strategy = StrategyResolver.load_strategy(config)  # raises if can_short stayed True
+
+    assert strategy.can_short is False
+    assert strategy.informative_pairs() == []
+
+
+def test_missing_open_interest_runs_volume_mode_with_a_warning(caplog) -> None:
+    strategy = load_strategy("LiquidationMagnetStrategy", DATADIR_2025, "20251001-20251002")
+    candles = load_candles(DATADIR_2025, "20251001-20251002", strategy.startup_candle_count)
+
+    with caplog.at_level(logging.WARNING):
+        frame = analyse(strategy, candles)
+
+    assert any("volume-flow mode" in r.getMessage() and PAIR in r.getMessage() for r in caplog.records)
+    assert set(frame[C.MODE]) == {C.MODE_VOLUME}
+    assert frame["liq_term_imbalance_5"].abs().max() > 0
+
+
+def test_no_entries_while_the_map_is_stale() -> None:
+    # 2026-06-14 15:05 -> 06-20 10:55: the recorded open interest has a real outage.
+    timerange = "20260613-20260621"
+    strategy = load_strategy("LiquidationMagnetStrategy", DATADIR_OI, timerange)
+    candles = load_candles(DATADIR_OI, timerange, 0)
+
+    frame = analyse(strategy, candles)
+
+    stale = frame[C.STALE].astype(bool)
+    entries = (frame["enter_long"].fillna(0) + frame["enter_short"].fillna(0)) > 0
+    assert stale.sum() > 1000 and (~stale).sum() > 500
+    assert frame.loc[stale, "liq_term_magnet"].isna().all()
+    assert not entries[stale].any()
+    assert entries[~stale].sum() > 0
+    # (the first candle after each gap has no previous open interest: volume mode)
+    assert (frame.loc[~stale, C.MODE] == C.MODE_OI).mean() > 0.99
