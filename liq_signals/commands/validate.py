@@ -12,12 +12,13 @@ HELP = "score the liquidation map against a realized-liquidation record (markdow
 logger = logging.getLogger(__name__)
 
 
-def add_window_arguments(parser: argparse.ArgumentParser) -> None:
+def add_window_arguments(parser: argparse.ArgumentParser, realized_required: bool = True) -> None:
     """Arguments shared with ``calibrate``."""
     parser.add_argument(
-        "--realized", type=Path, required=True,
+        "--realized", type=Path, required=realized_required,
         help="realized liquidations: a file or a folder (Binance forceOrder CSV, "
-        "record-liquidations files, raw message .jsonl, or date,long_usd,short_usd CSV)",
+        "record-liquidations files, raw message .jsonl, or date,long_usd,short_usd CSV)"
+        + ("" if realized_required else "; without it only the magnet test runs (needs --timerange)"),
     )
     parser.add_argument("--pair", required=True, help="freqtrade pair, e.g. BTC/USDT:USDT")
     parser.add_argument(
@@ -37,11 +38,18 @@ def add_window_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_window_arguments(parser)
+    add_window_arguments(parser, realized_required=False)
     parser.add_argument(
         "--timerange", default="",
         help="YYYYMMDD-YYYYMMDD: score only this part of the record (default: all of it)",
     )
+    parser.add_argument(
+        "--skip-empty-periods", action="store_true",
+        help="score only periods with at least one realized event (record with unknown "
+        "recording windows, e.g. the shipped Binance forceOrder sample)",
+    )
+    parser.add_argument("--zone-horizon", default="1D", help="zone test horizon (default: %(default)s)")
+    parser.add_argument("--magnet-horizon", default="7D", help="magnet test horizon (default: %(default)s)")
     parser.add_argument(
         "--out", type=Path, default=Path("validation-report.md"),
         help="markdown report; figures are written next to it (default: %(default)s)",
@@ -62,28 +70,49 @@ def run(args: argparse.Namespace) -> int:
     )
     from liq_signals.validation.params import load_model_config
     from liq_signals.validation.report import render_markdown, write_figures
-    from liq_signals.validation.runner import ValidationError, ValidationSettings, validate
+    from liq_signals.validation.runner import (
+        ValidationError,
+        ValidationSettings,
+        validate,
+        validate_magnets,
+    )
 
     command = "liq-signals validate " + shlex.join(_argv_of(args))
+    settings = ValidationSettings(
+        period=args.period, skip_empty_periods=args.skip_empty_periods,
+        zone_horizon=args.zone_horizon, magnet_horizon=args.magnet_horizon,
+    )
+    sources: tuple[str, ...] = ()
+    note = "none"
     try:
         config = load_model_config(args.params) if args.params else None
-        realized = load_realized(args.realized, pair=args.pair)
         start, stop = parse_timerange(args.timerange) if args.timerange else (None, None)
-        realized = restrict(realized, start, stop)
-        if realized.events.empty and realized.aggregated.empty:
-            logger.error("%s: no realized liquidations for %s in %s", args.realized, args.pair,
-                         args.timerange or "the record")
-            return 1
-        first, last = record_span(realized)
-        window_start = (start or first).floor(args.period)
-        window_stop = (stop or last.floor(args.period) + pd.Timedelta(args.period))
-        inputs = load_window(args.datadir, args.pair, args.timeframe, window_start, window_stop,
-                             pd.Timedelta(args.warmup))
-        result = validate(
-            inputs.candles, realized, pair=args.pair, timeframe=args.timeframe, config=config,
-            settings=ValidationSettings(period=args.period),
-            open_interest=inputs.open_interest, mark=inputs.mark, metrics=inputs.metrics,
-        )
+        if args.realized is None:
+            if start is None or stop is None:
+                raise ValueError("without --realized, give --timerange START-END for the magnet test")
+            inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop,
+                                 pd.Timedelta(args.warmup))
+            result = validate_magnets(
+                inputs.candles, pair=args.pair, start=start, stop=stop,
+                timeframe=args.timeframe, config=config, settings=settings,
+                open_interest=inputs.open_interest, mark=inputs.mark, metrics=inputs.metrics,
+            )
+        else:
+            realized = restrict(load_realized(args.realized, pair=args.pair), start, stop)
+            if realized.events.empty and realized.aggregated.empty:
+                raise ValueError(f"{args.realized}: no realized liquidations for {args.pair} "
+                                 f"in {args.timerange or 'the record'}")
+            sources, note = realized.sources, describe_record(realized)
+            first, last = record_span(realized)
+            window_start = (start or first).floor(args.period)
+            window_stop = stop or last.floor(args.period) + pd.Timedelta(args.period)
+            inputs = load_window(args.datadir, args.pair, args.timeframe, window_start,
+                                 window_stop, pd.Timedelta(args.warmup))
+            result = validate(
+                inputs.candles, realized, pair=args.pair, timeframe=args.timeframe,
+                config=config, settings=settings,
+                open_interest=inputs.open_interest, mark=inputs.mark, metrics=inputs.metrics,
+            )
     except (LiquidationDataError, LiqInputError, ValidationError, ValueError) as exc:
         logger.error("%s", exc)
         return 1
@@ -91,24 +120,29 @@ def run(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     figures = write_figures(result, out.parent, out.stem)
     text = render_markdown(
-        result, command=command, sources=realized.sources,
-        realized_note=describe_record(realized),
+        result, command=command, sources=sources, realized_note=note,
         figures=[f.relative_to(out.parent) for f in figures],
     )
     out.write_text(text, encoding="utf-8")
-    print(
-        f"{args.pair}: {len(result.periods)} periods scored; Spearman implied vs realized "
-        f"long {result.long.implied.rho:.3f} (baseline {result.long.baseline.rho:.3f}), "
-        f"short {result.short.implied.rho:.3f} (baseline {result.short.baseline.rho:.3f}); "
-        f"report {out}"
-    )
+    if result.long is not None and result.short is not None and result.periods is not None:
+        print(
+            f"{args.pair}: {len(result.periods)} periods scored; Spearman implied vs realized "
+            f"long {result.long.implied.rho:.3f} (baseline {result.long.baseline.rho:.3f}), "
+            f"short {result.short.implied.rho:.3f} (baseline {result.short.baseline.rho:.3f})"
+        )
+    for name, m in result.magnet.items():
+        p = m.larger_first
+        print(f"magnet test ({name} clusters): larger reached first {p.k}/{p.n}"
+              + (f" = {p.rate:.1%} [{p.low:.1%}, {p.high:.1%}]" if p.n else ""))
+    print(f"report: {out}")
     return 0
 
 
 def _argv_of(args: argparse.Namespace) -> list[str]:
     out = []
     for key, value in sorted(vars(args).items()):
-        if key.startswith("_") or key in ("command", "verbose") or value in (None, ""):
+        if key.startswith("_") or key in ("command", "verbose") or value in (None, "", False):
             continue
-        out += [f"--{key.replace('_', '-')}", str(value)]
+        flag = f"--{key.replace('_', '-')}"
+        out += [flag] if value is True else [flag, str(value)]
     return out

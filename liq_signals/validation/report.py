@@ -58,15 +58,19 @@ def _zone_rows(name: str, z: ZonePrecision | None) -> list[str]:
     ]
 
 
-def _magnet_rows(m: MagnetResult) -> list[str]:
-    p = m.larger_first
-    return [
-        "| larger cluster reached first | decision points resolved | matched | "
+def _magnet_rows(results: dict[str, MagnetResult]) -> list[str]:
+    rows = [
+        "| clusters compared | larger reached first | resolved | matched | "
         "unresolved | same-candle | candidates |",
-        "|---|---|---|---|---|---|",
-        f"| {_prop(p)}, p={_f(p.p_value, 3)} vs 50% | {p.n} | {m.matched} | {m.unresolved} | "
-        f"{m.ambiguous} | {m.candidates} |",
+        "|---|---|---|---|---|---|---|",
     ]
+    for name, m in results.items():
+        p = m.larger_first
+        rows.append(
+            f"| {name} above vs below | {_prop(p)}, p={_f(p.p_value, 3)} vs 50% | {p.n} | "
+            f"{m.matched} | {m.unresolved} | {m.ambiguous} | {m.candidates} |"
+        )
+    return rows
 
 
 def render_markdown(
@@ -93,41 +97,52 @@ def render_markdown(
         f"Command: `{command}`",
         "",
         f"- candles: {r.candles_span[0]} → {r.candles_span[1]} (engine built from the first)",
-        f"- scored: {r.scored_span[0]} → {r.scored_span[1]}, {len(per)} periods of {s.period}",
-        f"- realized record: {r.realized_events} events; "
-        f"long {per[P_REALIZED_LONG].sum():,.0f} USD, short {per[P_REALIZED_SHORT].sum():,.0f} USD "
-        f"in the scored periods; periods with no event: "
-        f"{int(((per[P_REALIZED_LONG] + per[P_REALIZED_SHORT]) == 0).sum())}",
-        f"- realized files: {', '.join(sources) if sources else 'n/a'}",
-        f"- what the record is: {realized_note}",
-        f"- implied in the scored periods: long {per[P_IMPLIED_LONG].sum():,.0f} USD, "
-        f"short {per[P_IMPLIED_SHORT].sum():,.0f} USD",
-        "",
-        "## 1. Implied vs realized liquidations per period (Spearman ρ, 95% CI)",
-        "",
-        "| side | model implied | naive baseline | model beyond baseline (partial) | periods |",
-        "|---|---|---|---|---|",
-        *_side_rows("long", r.long),
-        *_side_rows("short", r.short),
-        "",
-        "Baselines: down-move × quote volume (longs), up-move × quote volume (shorts). "
-        "'Beyond baseline' is the partial rank correlation of implied and realized after "
-        "removing what the baseline explains of both; ≈ 0 means the map adds nothing to "
-        "range × volume.",
-        "",
-        f"## 2. Top-decile price zones vs random zones (horizon {s.zone_horizon}, "
-        f"snapshot every {s.zone_step}, band ±{s.zone_band_pct:g}%)",
-        "",
-        "| side | precision of top-decile zones | random crossed zone | lift | snapshots |",
-        "|---|---|---|---|---|",
-        *_zone_rows("long (below price)", r.zones_long),
-        *_zone_rows("short (above price)", r.zones_short),
-        "",
-        "Precision = share of zones that price crossed within the horizon and that saw a "
-        "realized liquidation of that side. Only crossed zones are scored, so the random "
-        "baseline is the hit rate of any crossed zone. Overlapping horizons make the "
-        "intervals optimistic.",
-        "",
+    ]
+    if per is None or r.long is None or r.short is None:
+        lines += [
+            f"- scored: {r.scored_span[0]} → {r.scored_span[1]}",
+            "- realized record: none — sections 1 and 2 need one",
+            "",
+        ]
+    else:
+        empty = int(((per[P_REALIZED_LONG] + per[P_REALIZED_SHORT]) == 0).sum())
+        lines += [
+            f"- scored: {r.scored_span[0]} → {r.scored_span[1]}, {len(per)} periods of {s.period}",
+            f"- realized record: {r.realized_events} events; long "
+            f"{per[P_REALIZED_LONG].sum():,.0f} USD, short {per[P_REALIZED_SHORT].sum():,.0f} USD "
+            f"in the scored periods; periods with no event: {empty}",
+            f"- realized files: {', '.join(sources) if sources else 'n/a'}",
+            f"- what the record is: {realized_note}",
+            f"- implied in the scored periods: long {per[P_IMPLIED_LONG].sum():,.0f} USD, "
+            f"short {per[P_IMPLIED_SHORT].sum():,.0f} USD",
+            "",
+            "## 1. Implied vs realized liquidations per period (Spearman ρ, 95% CI)",
+            "",
+            "| side | model implied | naive baseline | model beyond baseline (partial) | periods |",
+            "|---|---|---|---|---|",
+            *_side_rows("long", r.long),
+            *_side_rows("short", r.short),
+            "",
+            "Baselines: down-move × quote volume (longs), up-move × quote volume (shorts). "
+            "'Beyond baseline' is the partial rank correlation of implied and realized after "
+            "removing what the baseline explains of both; ≈ 0 means the map adds nothing to "
+            "range × volume.",
+            "",
+            f"## 2. Top-decile price zones vs random zones (horizon {s.zone_horizon}, "
+            f"snapshot every {s.zone_step}, band ±{s.zone_band_pct:g}%)",
+            "",
+            "| side | precision of top-decile zones | random crossed zone | lift | snapshots |",
+            "|---|---|---|---|---|",
+            *_zone_rows("long (below price)", r.zones_long),
+            *_zone_rows("short (above price)", r.zones_short),
+            "",
+            "Precision = share of zones that price crossed within the horizon and that saw a "
+            "realized liquidation of that side. Only crossed zones are scored, so the random "
+            "baseline is the hit rate of any crossed zone. Overlapping horizons make the "
+            "intervals optimistic.",
+            "",
+        ]
+    lines += [
         f"## 3. Magnet test at matched distance (horizon {s.magnet_horizon}, every "
         f"{s.magnet_step}, distances within ×{s.distance_ratio_max:g} of each other and "
         f"{s.atr_min:g}–{s.atr_max:g} ATR({s.atr_period}), larger ≥ {s.size_ratio_min:g}× smaller)",
@@ -166,6 +181,8 @@ def write_figures(result: ValidationResult, folder: Path, stem: str) -> list[Pat
         logger.warning("matplotlib is not installed: the report has no figures")
         return []
     per = result.periods
+    if per is None or result.long is None or result.short is None:
+        return []
     folder.mkdir(parents=True, exist_ok=True)
     out: list[Path] = []
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))

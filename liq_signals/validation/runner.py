@@ -88,6 +88,9 @@ class ValidationSettings:
         map sit several percent away, i.e. tens of 5-minute ATRs)
     :param distance_ratio_max: max ratio of the two magnet distances (ATR units)
     :param size_ratio_min: min ratio of the larger to the smaller magnet notional
+    :param skip_empty_periods: score only periods with at least one realized event —
+        for records whose recording windows are unknown (an empty period may be a gap,
+        not a calm hour); drops true zero periods too, so say so when reporting
     """
 
     period: str = "1h"
@@ -102,6 +105,14 @@ class ValidationSettings:
     atr_max: float = 150.0
     distance_ratio_max: float = 1.25
     size_ratio_min: float = 1.5
+    skip_empty_periods: bool = False
+
+
+# magnet test variants: which pair of clusters is compared (feature columns)
+MAGNET_VARIANTS: dict[str, tuple[str, str, str, str]] = {
+    "largest": (C.MAGNET_UP_PRICE, C.MAGNET_UP_USD, C.MAGNET_DOWN_PRICE, C.MAGNET_DOWN_USD),
+    "nearest": (C.NEAREST_UP_PRICE, C.NEAREST_UP_USD, C.NEAREST_DOWN_PRICE, C.NEAREST_DOWN_USD),
+}
 
 
 @dataclass(frozen=True)
@@ -122,12 +133,12 @@ class ValidationResult:
     config: ModelConfig
     candles_span: tuple[pd.Timestamp, pd.Timestamp]
     scored_span: tuple[pd.Timestamp, pd.Timestamp]
-    periods: pd.DataFrame
-    long: SideScores
-    short: SideScores
+    periods: pd.DataFrame | None
+    long: SideScores | None
+    short: SideScores | None
     zones_long: ZonePrecision | None
     zones_short: ZonePrecision | None
-    magnet: MagnetResult
+    magnet: dict[str, MagnetResult]
     realized_events: int
     notes: list[str] = field(default_factory=list)
 
@@ -312,26 +323,64 @@ def _snapshots(run: ModelRun, idx: np.ndarray, every: int) -> BookHistory:
 
 
 def magnet_scores(
-    run: ModelRun, per: pd.DataFrame, settings: ValidationSettings, tf_s: int
-) -> MagnetResult:
-    """The magnet test at every ``magnet_step``-th candle inside the scored span."""
+    run: ModelRun, start: pd.Timestamp, end: pd.Timestamp, settings: ValidationSettings,
+    tf_s: int,
+) -> dict[str, MagnetResult]:
+    """The magnet test at every ``magnet_step`` inside ``[start, end)``, for the largest
+    clusters (``liq_magnet_*``) and the nearest significant ones (``liq_nearest_*``)."""
     f = run.features
     high = f["high"].to_numpy(dtype=float)
     low = f["low"].to_numpy(dtype=float)
     close = f["close"].to_numpy(dtype=float)
     atr = talib.ATR(high, low, close, timeperiod=settings.atr_period)
     dates = pd.DatetimeIndex(f["date"])
-    end = per.index[-1] + pd.Timedelta(settings.period)
-    inside = np.flatnonzero((dates >= per.index[0]) & (dates < end))
+    inside = np.flatnonzero((dates >= start) & (dates < end))
     tf = pd.Timedelta(seconds=tf_s)
     decision = inside[:: int(pd.Timedelta(settings.magnet_step) / tf)]
-    return magnet_test(
-        close, high, low, atr,
-        f[C.MAGNET_UP_PRICE].to_numpy(dtype=float), f[C.MAGNET_UP_USD].to_numpy(dtype=float),
-        f[C.MAGNET_DOWN_PRICE].to_numpy(dtype=float), f[C.MAGNET_DOWN_USD].to_numpy(dtype=float),
-        decision, int(pd.Timedelta(settings.magnet_horizon) / tf),
-        distance_ratio_max=settings.distance_ratio_max, size_ratio_min=settings.size_ratio_min,
-        atr_min=settings.atr_min, atr_max=settings.atr_max,
+    out = {}
+    for name, (up_p, up_u, down_p, down_u) in MAGNET_VARIANTS.items():
+        out[name] = magnet_test(
+            close, high, low, atr,
+            f[up_p].to_numpy(dtype=float), f[up_u].to_numpy(dtype=float),
+            f[down_p].to_numpy(dtype=float), f[down_u].to_numpy(dtype=float),
+            decision, int(pd.Timedelta(settings.magnet_horizon) / tf),
+            distance_ratio_max=settings.distance_ratio_max,
+            size_ratio_min=settings.size_ratio_min,
+            atr_min=settings.atr_min, atr_max=settings.atr_max,
+        )
+    return out
+
+
+def validate_magnets(
+    candles: pd.DataFrame,
+    *,
+    pair: str,
+    start: pd.Timestamp,
+    stop: pd.Timestamp,
+    timeframe: str = "5m",
+    config: ModelConfig | None = None,
+    settings: ValidationSettings | None = None,
+    open_interest: pd.DataFrame | None = None,
+    mark: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+) -> ValidationResult:
+    """Only the magnet test, which needs candles but no realized record: the map's own
+    claim ("price goes to the larger cluster") checked against the price path."""
+    cfg = config or ModelConfig()
+    settings = settings or ValidationSettings()
+    tf_s = timeframe_seconds(timeframe)
+    run = run_model(candles, pair=pair, timeframe=timeframe, config=cfg,
+                    open_interest=open_interest, mark=mark, metrics=metrics)
+    dates = pd.DatetimeIndex(candles["date"])
+    magnet = magnet_scores(run, start, stop, settings, tf_s)
+    modes = run.features[C.MODE].value_counts().to_dict()
+    return ValidationResult(
+        pair=pair, settings=settings, config=cfg, candles_span=(dates[0], dates[-1]),
+        scored_span=(max(start, dates[0]), min(stop, dates[-1] + pd.Timedelta(seconds=tf_s))),
+        periods=None, long=None, short=None, zones_long=None, zones_short=None,
+        magnet=magnet, realized_events=0,
+        notes=["no realized record: only the magnet test was run",
+               f"engine modes over the candles: {modes}"],
     )
 
 
@@ -363,22 +412,28 @@ def validate(
     realized_per, span = realized_per_period(realized, settings.period)
     per = period_table(run.features, realized_per, span, settings.period, tf_s)
     dates = pd.DatetimeIndex(candles["date"])
+    notes = []
+    if settings.skip_empty_periods:
+        active = (per[P_REALIZED_LONG] + per[P_REALIZED_SHORT]) > 0
+        notes.append(f"scored only the {int(active.sum())} of {len(per)} periods with at least "
+                     "one realized event (recording windows unknown)")
+        per = per[active]
     if len(per) < 5:
         raise ValidationError(
             f"only {len(per)} complete {settings.period} period(s) where the candles "
             f"({dates[0]} → {dates[-1]}) overlap the realized record ({span[0]} → {span[1]}); "
             "download candles for the record's window (see docs/validation.md)"
         )
-    notes = []
     long_s, short_s = score_periods(per)
     zones_long = zones_short = None
     if realized.events.empty:
         notes.append("zone precision needs individual events with prices; the record is aggregated")
     else:
         zones_long, zones_short = _zone_scores(run, realized.events, per, settings, tf_s)
-    magnet = magnet_scores(run, per, settings, tf_s)
-    mode = run.features[C.MODE].iloc[-1]
-    notes.append(f"engine mode at the last candle: {mode}")
+    magnet = magnet_scores(run, per.index[0], per.index[-1] + pd.Timedelta(settings.period),
+                           settings, tf_s)
+    modes = run.features[C.MODE].value_counts().to_dict()
+    notes.append(f"engine modes over the candles: {modes}")
     warm = per.index[0] - dates[0]
     if warm < pd.Timedelta(hours=cfg.decay_half_life_hours):
         notes.append(

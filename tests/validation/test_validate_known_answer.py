@@ -150,3 +150,51 @@ def test_params_file_round_trips_and_rejects_unknown_fields(tmp_path):
     path.write_text(json.dumps({"model_config": {"decay_half_life_hours": -1}}))
     with pytest.raises(ValueError, match="p.json: ModelConfig.decay_half_life_hours"):
         load_model_config(path)
+
+
+def test_magnet_only_run_needs_no_record_and_reports_both_cluster_pairs(repo, tmp_path):
+    report = tmp_path / "magnets.md"
+    rc = main([
+        "validate", "--pair", PAIR, "--datadir", str(repo / "user_data/data/binance"),
+        "--timerange", "20251001-20251101", "--warmup", WARMUP, "--out", str(report),
+    ])
+    assert rc == 0
+    text = report.read_text()
+    assert "realized record: none — sections 1 and 2 need one" in text
+    assert "## 1." not in text
+    assert "| largest above vs below |" in text and "| nearest above vs below |" in text
+    assert "--timerange 20251001-20251101" in text
+
+
+def test_shipped_forceorder_sample_cannot_be_scored_without_its_candles(repo, tmp_path, caplog):
+    """The honest state of the repo: the real record's window (Dec 2024) has no candles
+    on file, and the command says how to get them instead of scoring something else."""
+    rc = main([
+        "validate", "--realized", str(repo / "tests/testdata/BTCUSDT-forceOrder-2024-12-04_06.csv"),
+        "--pair", PAIR, "--datadir", str(repo / "user_data/data/binance"),
+        "--out", str(tmp_path / "never.md"),
+    ])
+    assert rc == 1
+    assert not (tmp_path / "never.md").exists()
+    assert "do not cover 2024-12-04 16:00:00+00:00" in caplog.text
+    assert "freqtrade download-data --exchange binance --trading-mode futures" in caplog.text
+    assert "--timerange 20241127-20241207" in caplog.text
+
+
+def test_recording_gap_hurts_unless_empty_periods_are_skipped(implied, repo, tmp_path):
+    path = _aggregated_csv(implied, tmp_path / "gap.csv")
+    table = pd.read_csv(path)
+    active = (table.long_usd + table.short_usd) > 0
+    gap = table.index[active][40:64]  # a day of periods with liquidations goes unrecorded
+    table.loc[gap, ["long_usd", "short_usd"]] = 0.0
+    table.to_csv(path, index=False)
+    record = load_realized(path)
+    inputs = load_window(repo / "user_data/data/binance", PAIR, "5m", START, STOP,
+                         pd.Timedelta(WARMUP))
+    plain = validate(inputs.candles, record, pair=PAIR)
+    skipped = validate(inputs.candles, record, pair=PAIR,
+                       settings=ValidationSettings(skip_empty_periods=True))
+    assert plain.long.implied.rho < 0.95
+    assert skipped.long.implied.rho == pytest.approx(1.0)
+    assert len(skipped.periods) == int(active.sum()) - len(gap)
+    assert any("periods with at least one realized event" in n for n in skipped.notes)
