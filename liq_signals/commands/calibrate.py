@@ -7,7 +7,7 @@ import logging
 import math
 from pathlib import Path
 
-HELP = "fit leverage-mix slope, decay, tilt and participation to realized liquidations (fit/test windows)"
+HELP = "fit leverage slope, decay, tilt, participation to realized liquidations (fit/test windows)"
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fit-range", required=True, help="YYYYMMDD-YYYYMMDD window to fit on")
     parser.add_argument("--test-range", required=True, help="YYYYMMDD-YYYYMMDD window to score on")
     parser.add_argument(
-        "--grid", type=_grid_item, action="append", default=None, metavar="NAME=V1,V2,...",
+        "--grid",
+        type=_grid_item,
+        action="append",
+        default=None,
+        metavar="NAME=V1,V2,...",
         help="replace the default grid (repeat per parameter), e.g. decay_half_life_hours=12,24,72",
     )
     parser.add_argument(
-        "--no-participation", action="store_true",
+        "--no-participation",
+        action="store_true",
         help="do not rescale participation (always use this with a lower-bound record "
         "such as Binance forceOrder)",
     )
@@ -42,9 +47,11 @@ def _scores_line(label: str, s) -> str:  # noqa: ANN001 - WindowScores
     def f(x: float) -> str:
         return "n/a" if not math.isfinite(x) else f"{x:.3f}"
 
-    return (f"{label:<22} long ρ {f(s.long.implied.rho)} (baseline {f(s.long.baseline.rho)})  "
-            f"short ρ {f(s.short.implied.rho)} (baseline {f(s.short.baseline.rho)})  "
-            f"log-ratio dispersion {f(s.objective)}  periods {s.periods}")
+    return (
+        f"{label:<22} long ρ {f(s.long.implied.rho)} (baseline {f(s.long.baseline.rho)})  "
+        f"short ρ {f(s.short.implied.rho)} (baseline {f(s.short.baseline.rho)})  "
+        f"log-ratio dispersion {f(s.objective)}  periods {s.periods}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,31 +72,50 @@ def run(args: argparse.Namespace) -> int:
         base = load_model_config(args.params) if args.params else None
         realized = load_realized(args.realized, pair=args.pair)
         start, stop = min(fit[0], test[0]), max(fit[1], test[1])
-        inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop,
-                             pd.Timedelta(args.warmup))
+        inputs = load_window(
+            args.datadir, args.pair, args.timeframe, start, stop, pd.Timedelta(args.warmup)
+        )
         result = calibrate(
-            inputs.candles, realized, pair=args.pair, fit_range=fit, test_range=test,
-            timeframe=args.timeframe, period=args.period, base=base,
+            inputs.candles,
+            realized,
+            pair=args.pair,
+            fit_range=fit,
+            test_range=test,
+            timeframe=args.timeframe,
+            period=args.period,
+            base=base,
             grid=dict(args.grid) if args.grid else None,
             fit_participation=not args.no_participation,
-            open_interest=inputs.open_interest, mark=inputs.mark, metrics=inputs.metrics,
+            open_interest=inputs.open_interest,
+            mark=inputs.mark,
+            metrics=inputs.metrics,
         )
     except (LiquidationDataError, LiqInputError, ValidationError, ValueError) as exc:
         logger.error("%s", exc)
         return 1
     fitted = {name: getattr(result.best, name) for name in result.fitted}
-    save_model_config(result.best, args.out, fit={
-        "pair": args.pair, "realized": [str(s) for s in realized.sources],
-        "realized_is": describe_record(realized), "fit_range": args.fit_range,
-        "test_range": args.test_range, "period": args.period, "fitted": fitted,
-        "participation": result.participation_note,
-        "objective": "mean log-ratio dispersion of implied vs realized per period (lower is better)",
-        "fit_objective": result.best_fit.objective, "test_objective": result.best_test.objective,
-        "base_fit_objective": result.base_fit.objective,
-        "base_test_objective": result.base_test.objective,
-        "fit_spearman": result.best_fit.spearman, "test_spearman": result.best_test.spearman,
-        "base_test_spearman": result.base_test.spearman,
-    })
+    save_model_config(
+        result.best,
+        args.out,
+        fit={
+            "pair": args.pair,
+            "realized": [str(s) for s in realized.sources],
+            "realized_is": describe_record(realized),
+            "fit_range": args.fit_range,
+            "test_range": args.test_range,
+            "period": args.period,
+            "fitted": fitted,
+            "participation": result.participation_note,
+            "objective": "mean log-ratio dispersion, implied vs realized per period (lower = better)",
+            "fit_objective": result.best_fit.objective,
+            "test_objective": result.best_test.objective,
+            "base_fit_objective": result.base_fit.objective,
+            "base_test_objective": result.base_test.objective,
+            "fit_spearman": result.best_fit.spearman,
+            "test_spearman": result.best_test.spearman,
+            "base_test_spearman": result.base_test.spearman,
+        },
+    )
     print(f"fitted {fitted}")
     print(f"participation: {result.participation_note}")
     print(_scores_line("start, fit window", result.base_fit))

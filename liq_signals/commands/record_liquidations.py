@@ -46,8 +46,12 @@ def run(args: argparse.Namespace) -> int:
         backoff_max=args.backoff_max,
     )
     recorder = LiquidationRecorder(config)
-    logger.info("recording %s liquidations for %s into %s (Ctrl-C to stop)",
-                config.exchange, ", ".join(config.pairs), config.folder)
+    logger.info(
+        "recording %s liquidations for %s into %s (Ctrl-C to stop)",
+        config.exchange,
+        ", ".join(config.pairs),
+        config.folder,
+    )
 
     async def main() -> None:
         task = asyncio.ensure_future(recorder.run())

@@ -15,24 +15,35 @@ logger = logging.getLogger(__name__)
 def add_window_arguments(parser: argparse.ArgumentParser, realized_required: bool = True) -> None:
     """Arguments shared with ``calibrate``."""
     parser.add_argument(
-        "--realized", type=Path, required=realized_required,
+        "--realized",
+        type=Path,
+        required=realized_required,
         help="realized liquidations: a file or a folder (Binance forceOrder CSV, "
         "record-liquidations files, raw message .jsonl, or date,long_usd,short_usd CSV)"
-        + ("" if realized_required else "; without it only the magnet test runs (needs --timerange)"),
+        + (
+            ""
+            if realized_required
+            else "; without it only the magnet test runs (needs --timerange)"
+        ),
     )
     parser.add_argument("--pair", required=True, help="freqtrade pair, e.g. BTC/USDT:USDT")
     parser.add_argument(
-        "--datadir", type=Path, default=Path("user_data/data/binance"),
+        "--datadir",
+        type=Path,
+        default=Path("user_data/data/binance"),
         help="freqtrade datadir with the pair's candles (default: %(default)s)",
     )
     parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
     parser.add_argument("--period", default="1h", help="scoring period (default: %(default)s)")
     parser.add_argument(
-        "--warmup", default="7D",
+        "--warmup",
+        default="7D",
         help="candles loaded before the scored window to build the book (default: %(default)s)",
     )
     parser.add_argument(
-        "--params", type=Path, default=None,
+        "--params",
+        type=Path,
+        default=None,
         help="model parameters JSON (from `liq-signals calibrate --out`); default: built-in",
     )
 
@@ -40,18 +51,26 @@ def add_window_arguments(parser: argparse.ArgumentParser, realized_required: boo
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_window_arguments(parser, realized_required=False)
     parser.add_argument(
-        "--timerange", default="",
+        "--timerange",
+        default="",
         help="YYYYMMDD-YYYYMMDD: score only this part of the record (default: all of it)",
     )
     parser.add_argument(
-        "--skip-empty-periods", action="store_true",
+        "--skip-empty-periods",
+        action="store_true",
         help="score only periods with at least one realized event (record with unknown "
         "recording windows, e.g. the shipped Binance forceOrder sample)",
     )
-    parser.add_argument("--zone-horizon", default="1D", help="zone test horizon (default: %(default)s)")
-    parser.add_argument("--magnet-horizon", default="7D", help="magnet test horizon (default: %(default)s)")
     parser.add_argument(
-        "--out", type=Path, default=Path("validation-report.md"),
+        "--zone-horizon", default="1D", help="zone test horizon (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--magnet-horizon", default="7D", help="magnet test horizon (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("validation-report.md"),
         help="markdown report; figures are written next to it (default: %(default)s)",
     )
 
@@ -79,8 +98,10 @@ def run(args: argparse.Namespace) -> int:
 
     command = "liq-signals validate " + shlex.join(_argv_of(args))
     settings = ValidationSettings(
-        period=args.period, skip_empty_periods=args.skip_empty_periods,
-        zone_horizon=args.zone_horizon, magnet_horizon=args.magnet_horizon,
+        period=args.period,
+        skip_empty_periods=args.skip_empty_periods,
+        zone_horizon=args.zone_horizon,
+        magnet_horizon=args.magnet_horizon,
     )
     sources: tuple[str, ...] = ()
     note = "none"
@@ -89,29 +110,53 @@ def run(args: argparse.Namespace) -> int:
         start, stop = parse_timerange(args.timerange) if args.timerange else (None, None)
         if args.realized is None:
             if start is None or stop is None:
-                raise ValueError("without --realized, give --timerange START-END for the magnet test")
-            inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop,
-                                 pd.Timedelta(args.warmup))
+                raise ValueError(
+                    "without --realized, give --timerange START-END for the magnet test"
+                )
+            inputs = load_window(
+                args.datadir, args.pair, args.timeframe, start, stop, pd.Timedelta(args.warmup)
+            )
             result = validate_magnets(
-                inputs.candles, pair=args.pair, start=start, stop=stop,
-                timeframe=args.timeframe, config=config, settings=settings,
-                open_interest=inputs.open_interest, mark=inputs.mark, metrics=inputs.metrics,
+                inputs.candles,
+                pair=args.pair,
+                start=start,
+                stop=stop,
+                timeframe=args.timeframe,
+                config=config,
+                settings=settings,
+                open_interest=inputs.open_interest,
+                mark=inputs.mark,
+                metrics=inputs.metrics,
             )
         else:
             realized = restrict(load_realized(args.realized, pair=args.pair), start, stop)
             if realized.events.empty and realized.aggregated.empty:
-                raise ValueError(f"{args.realized}: no realized liquidations for {args.pair} "
-                                 f"in {args.timerange or 'the record'}")
+                raise ValueError(
+                    f"{args.realized}: no realized liquidations for {args.pair} "
+                    f"in {args.timerange or 'the record'}"
+                )
             sources, note = realized.sources, describe_record(realized)
             first, last = record_span(realized)
             window_start = (start or first).floor(args.period)
             window_stop = stop or last.floor(args.period) + pd.Timedelta(args.period)
-            inputs = load_window(args.datadir, args.pair, args.timeframe, window_start,
-                                 window_stop, pd.Timedelta(args.warmup))
+            inputs = load_window(
+                args.datadir,
+                args.pair,
+                args.timeframe,
+                window_start,
+                window_stop,
+                pd.Timedelta(args.warmup),
+            )
             result = validate(
-                inputs.candles, realized, pair=args.pair, timeframe=args.timeframe,
-                config=config, settings=settings,
-                open_interest=inputs.open_interest, mark=inputs.mark, metrics=inputs.metrics,
+                inputs.candles,
+                realized,
+                pair=args.pair,
+                timeframe=args.timeframe,
+                config=config,
+                settings=settings,
+                open_interest=inputs.open_interest,
+                mark=inputs.mark,
+                metrics=inputs.metrics,
             )
     except (LiquidationDataError, LiqInputError, ValidationError, ValueError) as exc:
         logger.error("%s", exc)
@@ -120,7 +165,10 @@ def run(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     figures = write_figures(result, out.parent, out.stem)
     text = render_markdown(
-        result, command=command, sources=sources, realized_note=note,
+        result,
+        command=command,
+        sources=sources,
+        realized_note=note,
         figures=[f.relative_to(out.parent) for f in figures],
     )
     out.write_text(text, encoding="utf-8")
@@ -132,8 +180,10 @@ def run(args: argparse.Namespace) -> int:
         )
     for name, m in result.magnet.items():
         p = m.larger_first
-        print(f"magnet test ({name} clusters): larger reached first {p.k}/{p.n}"
-              + (f" = {p.rate:.1%} [{p.low:.1%}, {p.high:.1%}]" if p.n else ""))
+        print(
+            f"magnet test ({name} clusters): larger reached first {p.k}/{p.n}"
+            + (f" = {p.rate:.1%} [{p.low:.1%}, {p.high:.1%}]" if p.n else "")
+        )
     print(f"report: {out}")
     return 0
 

@@ -204,8 +204,10 @@ def parse_binance_message(message: Mapping[str, Any]) -> list[LiquidationEvent]:
     side = _BINANCE_ORDER_SIDE.get(str(order.get("S")))
     if side is None:
         raise LiquidationDataError(f"forceOrder side must be BUY or SELL, got {order.get('S')!r}")
-    price = _num(order.get("ap"), "average price 'ap'") if _is_positive(order.get("ap")) else (
-        _num(order.get("p"), "price 'p'")
+    price = (
+        _num(order.get("ap"), "average price 'ap'")
+        if _is_positive(order.get("ap"))
+        else (_num(order.get("p"), "price 'p'"))
     )
     return [
         LiquidationEvent(
@@ -246,7 +248,9 @@ def parse_bybit_message(message: Mapping[str, Any]) -> list[LiquidationEvent]:
             raise LiquidationDataError(f"allLiquidation entry is not an object: {item!r:.200}")
         side = _BYBIT_POSITION_SIDE.get(str(item.get("S")))
         if side is None:
-            raise LiquidationDataError(f"allLiquidation side must be Buy or Sell, got {item.get('S')!r}")
+            raise LiquidationDataError(
+                f"allLiquidation side must be Buy or Sell, got {item.get('S')!r}"
+            )
         events.append(
             LiquidationEvent(
                 time_ms=_int(item.get("T"), "time 'T'"),
@@ -332,9 +336,7 @@ def _positive_column(path: Path, df: pd.DataFrame, column: str) -> np.ndarray:
 def _require(path: Path, df: pd.DataFrame, columns: Iterable[str]) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise LiquidationDataError(
-            f"{path}: missing column(s) {missing}; found {list(df.columns)}"
-        )
+        raise LiquidationDataError(f"{path}: missing column(s) {missing}; found {list(df.columns)}")
 
 
 def load_binance_force_orders(path: str | Path) -> pd.DataFrame:
@@ -359,7 +361,9 @@ def load_binance_force_orders(path: str | Path) -> pd.DataFrame:
     times = pd.to_numeric(df["trade_time_ms"], errors="coerce").to_numpy(dtype=float)
     row = _first_bad(~np.isfinite(times) | (times <= 0))
     if row is not None:
-        raise _fail(path, row, "trade_time_ms must be epoch milliseconds", df["trade_time_ms"].iloc[row])
+        raise _fail(
+            path, row, "trade_time_ms must be epoch milliseconds", df["trade_time_ms"].iloc[row]
+        )
     avg = pd.to_numeric(df["average_price"], errors="coerce").to_numpy(dtype=float)
     limit = _positive_column(path, df, "price")
     row = _first_bad(~np.isfinite(avg) | (avg < 0))
@@ -400,7 +404,9 @@ def load_recorded(path: str | Path) -> pd.DataFrame:
     times = pd.to_numeric(df[RECORD_TIME], errors="coerce").to_numpy(dtype=float)
     row = _first_bad(~np.isfinite(times) | (times <= 0))
     if row is not None:
-        raise _fail(path, row, f"{RECORD_TIME} must be epoch milliseconds", df[RECORD_TIME].iloc[row])
+        raise _fail(
+            path, row, f"{RECORD_TIME} must be epoch milliseconds", df[RECORD_TIME].iloc[row]
+        )
     row = _first_bad(~df[COL_SIDE].isin([SIDE_LONG, SIDE_SHORT]))
     if row is not None:
         raise _fail(path, row, "side must be long or short", df[COL_SIDE].iloc[row])
@@ -558,8 +564,8 @@ def load_realized(path: str | Path, pair: str | None = None) -> RealizedRecord:
             aggregate_frames.append(load_aggregated(file))
         else:
             event_frames.append(_LOADERS[kind](file))
-    events = (
-        pd.concat([f for f in event_frames if not f.empty] or [empty_events()], ignore_index=True)
+    events = pd.concat(
+        [f for f in event_frames if not f.empty] or [empty_events()], ignore_index=True
     )
     if pair is not None and not events.empty:
         events = events[events[COL_PAIR] == pair]

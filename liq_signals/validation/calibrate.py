@@ -95,8 +95,11 @@ class CalibrationResult:
 
 
 def _window(
-    features: pd.DataFrame, realized_per: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp],
-    period: str, tf_s: int,
+    features: pd.DataFrame,
+    realized_per: pd.DataFrame,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    period: str,
+    tf_s: int,
 ) -> pd.DataFrame:
     last = window[1] - pd.Timedelta(period)
     return period_table(features, realized_per, (window[0], last), period, tf_s)
@@ -111,13 +114,17 @@ def _scores(per: pd.DataFrame) -> WindowScores:
         log_ratio(per[P_IMPLIED_SHORT].to_numpy(), per[P_REALIZED_SHORT].to_numpy()),
     ]
     disp = [r.dispersion for r in ratios if math.isfinite(r.dispersion)]
-    both = np.concatenate([
-        np.log(per[r].to_numpy()[(per[r] > 0) & (per[i] > 0)])
-        - np.log(per[i].to_numpy()[(per[r] > 0) & (per[i] > 0)])
-        for i, r in ((P_IMPLIED_LONG, P_REALIZED_LONG), (P_IMPLIED_SHORT, P_REALIZED_SHORT))
-    ])
+    both = np.concatenate(
+        [
+            np.log(per[r].to_numpy()[(per[r] > 0) & (per[i] > 0)])
+            - np.log(per[i].to_numpy()[(per[r] > 0) & (per[i] > 0)])
+            for i, r in ((P_IMPLIED_LONG, P_REALIZED_LONG), (P_IMPLIED_SHORT, P_REALIZED_SHORT))
+        ]
+    )
     return WindowScores(
-        long=long_s, short=short_s, spearman=mean_rho(long_s.implied, short_s.implied),
+        long=long_s,
+        short=short_s,
+        spearman=mean_rho(long_s.implied, short_s.implied),
         objective=float(np.mean(disp)) if disp else math.nan,
         log_scale=float(np.median(both)) if both.size else math.nan,
         periods=len(per),
@@ -179,9 +186,13 @@ def calibrate(
     for values in itertools.product(*(grid[n] for n in names)):
         cfg = replace(base, **dict(zip(names, values, strict=True)))
         fit_s, _, _ = evaluate(cfg)
-        rows.append({**dict(zip(names, values, strict=True)),
-                     "fit_log_ratio_dispersion": fit_s.objective,
-                     "fit_spearman": fit_s.spearman})
+        rows.append(
+            {
+                **dict(zip(names, values, strict=True)),
+                "fit_log_ratio_dispersion": fit_s.objective,
+                "fit_spearman": fit_s.spearman,
+            }
+        )
         if math.isfinite(fit_s.objective) and fit_s.objective < best_obj - 1e-12:
             best_cfg, best_obj = cfg, fit_s.objective
     table = pd.DataFrame(rows).sort_values("fit_log_ratio_dispersion", na_position="last")
@@ -192,20 +203,31 @@ def calibrate(
     if fit_participation:
         volume_share = float((features[C.MODE] == C.MODE_VOLUME).mean())
         if volume_share < 0.5:
-            note = (f"not fitted: the engine ran in open-interest mode on {1 - volume_share:.0%} "
-                    "of candles, where participation has no effect")
+            note = (
+                f"not fitted: the engine ran in open-interest mode on {1 - volume_share:.0%} "
+                "of candles, where participation has no effect"
+            )
         elif not math.isfinite(best_fit.log_scale):
             note = "not fitted: too few periods with both implied and realized liquidations"
         else:
             scale = math.exp(best_fit.log_scale)
             value = float(np.clip(best_cfg.participation * scale, *PARTICIPATION_BOUNDS))
-            note = (f"scaled {best_cfg.participation:g} -> {value:.6g} so the median realized / "
-                    "implied ratio on the fit window is 1 (valid only for a complete record)")
+            note = (
+                f"scaled {best_cfg.participation:g} -> {value:.6g} so the median realized / "
+                "implied ratio on the fit window is 1 (valid only for a complete record)"
+            )
             best_cfg = replace(best_cfg, participation=value)
             fitted.append("participation")
     best_fit, best_test, _ = evaluate(best_cfg)
     base_fit, base_test, _ = evaluate(base)
     return CalibrationResult(
-        base=base, best=best_cfg, fitted=tuple(fitted), grid=table, base_fit=base_fit,
-        base_test=base_test, best_fit=best_fit, best_test=best_test, participation_note=note,
+        base=base,
+        best=best_cfg,
+        fitted=tuple(fitted),
+        grid=table,
+        base_fit=base_fit,
+        base_test=base_test,
+        best_fit=best_fit,
+        best_test=best_test,
+        participation_note=note,
     )

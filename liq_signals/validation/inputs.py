@@ -31,7 +31,9 @@ def download_hint(pair: str, start: pd.Timestamp, stop: pd.Timestamp, timeframe:
     )
 
 
-def _cut(frame: pd.DataFrame | None, start: pd.Timestamp, stop: pd.Timestamp) -> pd.DataFrame | None:
+def _cut(
+    frame: pd.DataFrame | None, start: pd.Timestamp, stop: pd.Timestamp
+) -> pd.DataFrame | None:
     if frame is None:
         return None
     out = frame[(frame["date"] >= start) & (frame["date"] < stop)].reset_index(drop=True)
@@ -39,7 +41,11 @@ def _cut(frame: pd.DataFrame | None, start: pd.Timestamp, stop: pd.Timestamp) ->
 
 
 def load_window(
-    datadir: Path, pair: str, timeframe: str, start: pd.Timestamp, stop: pd.Timestamp,
+    datadir: Path,
+    pair: str,
+    timeframe: str,
+    start: pd.Timestamp,
+    stop: pd.Timestamp,
     warmup: pd.Timedelta,
 ) -> PairInputs:
     """Inputs from ``start - warmup`` to ``stop``.
@@ -88,16 +94,22 @@ def restrict(realized: RealizedRecord, start, stop) -> RealizedRecord:  # noqa: 
 def describe_record(realized: RealizedRecord) -> str:
     """What the record is, in words the report carries next to every number."""
     if realized.events.empty:
-        return ("aggregated per-period totals supplied by the user (completeness unknown to "
-                "liq-signals)")
+        return (
+            "aggregated per-period totals supplied by the user (completeness unknown to "
+            "liq-signals)"
+        )
     exchanges = sorted(set(realized.events["exchange"]))
     parts = []
     for ex in exchanges:
         if ex == EXCHANGE_BINANCE:
-            parts.append("Binance forceOrder stream: at most one event per symbol per second "
-                         "is published, so totals are a LOWER BOUND; periods without events "
-                         "may be recording gaps")
+            parts.append(
+                "Binance forceOrder stream: at most one event per symbol per second "
+                "is published, so totals are a LOWER BOUND; periods without events "
+                "may be recording gaps"
+            )
         else:
-            parts.append("Bybit allLiquidation stream (complete by Bybit's documentation); "
-                         "periods without events may still be recording gaps")
+            parts.append(
+                "Bybit allLiquidation stream (complete by Bybit's documentation); "
+                "periods without events may still be recording gaps"
+            )
     return "; ".join(parts)

@@ -28,7 +28,9 @@ def model_config_to_dict(cfg: ModelConfig) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()}
 
 
-def save_model_config(cfg: ModelConfig, path: str | Path, fit: dict[str, Any] | None = None) -> Path:
+def save_model_config(
+    cfg: ModelConfig, path: str | Path, fit: dict[str, Any] | None = None
+) -> Path:
     """Write ``cfg`` (all fields, so the file is complete on its own) and fit metadata."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -211,7 +211,9 @@ def write_figures(result: ValidationResult, folder: Path, stem: str) -> list[Pat
         strict=True,
     ):
         ax.plot(per.index, per[rea] / max(per[rea].max(), 1e-12), label="realized (scaled)")
-        ax.plot(per.index, per[imp] / max(per[imp].max(), 1e-12), label="implied (scaled)", alpha=0.7)
+        ax.plot(
+            per.index, per[imp] / max(per[imp].max(), 1e-12), label="implied (scaled)", alpha=0.7
+        )
         ax.set_ylabel(f"{name}, share of max")
         ax.legend(loc="upper right")
     fig.tight_layout()

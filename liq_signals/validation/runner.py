@@ -164,8 +164,13 @@ def run_model(
 ) -> ModelRun:
     """Features for every candle, keeping the engine inputs for later map snapshots."""
     prep = prepare_inputs(
-        candles, pair=pair, open_interest=open_interest, mark=mark, metrics=metrics,
-        timeframe=timeframe, config=config,
+        candles,
+        pair=pair,
+        open_interest=open_interest,
+        mark=mark,
+        metrics=metrics,
+        timeframe=timeframe,
+        config=config,
     )
     params = engine_params_for(pair, config)
     _, out = B.run(prep.inputs, params)
@@ -212,15 +217,21 @@ def period_table(
     )
     grouped = frame.groupby(level=0)
     per = grouped.agg(
-        open=("open", "first"), high=("high", "max"), low=("low", "min"),
-        close=("close", "last"), quote_volume=("quote_volume", "sum"),
-        implied_long_usd=(P_IMPLIED_LONG, "sum"), implied_short_usd=(P_IMPLIED_SHORT, "sum"),
+        open=("open", "first"),
+        high=("high", "max"),
+        low=("low", "min"),
+        close=("close", "last"),
+        quote_volume=("quote_volume", "sum"),
+        implied_long_usd=(P_IMPLIED_LONG, "sum"),
+        implied_short_usd=(P_IMPLIED_SHORT, "sum"),
         n=("_n", "sum"),
     )
     expected = int(pd.Timedelta(period).total_seconds() // tf_s)
     per = per[(per["n"] == expected) & (per.index >= span[0]) & (per.index <= span[1])]
     per[P_BASE_LONG], per[P_BASE_SHORT] = naive_baselines(
-        per["open"].to_numpy(), per["high"].to_numpy(), per["low"].to_numpy(),
+        per["open"].to_numpy(),
+        per["high"].to_numpy(),
+        per["low"].to_numpy(),
         per["quote_volume"].to_numpy(),
     )
     aligned = realized.reindex(per.index, fill_value=0.0)
@@ -245,7 +256,10 @@ def score_periods(per: pd.DataFrame) -> tuple[SideScores, SideScores]:
 
 
 def _zone_scores(
-    run: ModelRun, events: pd.DataFrame, per: pd.DataFrame, settings: ValidationSettings,
+    run: ModelRun,
+    events: pd.DataFrame,
+    per: pd.DataFrame,
+    settings: ValidationSettings,
     tf_s: int,
 ) -> tuple[ZonePrecision, ZonePrecision]:
     """Map snapshots every ``zone_step`` inside the scored span, each scored on the
@@ -300,10 +314,26 @@ def _zone_scores(
         hit_short[row, ev_zone[sel & ~ev_long]] = True
     close = run.inputs.close[idx]
     return (
-        zone_precision(edges, long_z, close, reach_low, hit_long, SIDE_LONG,
-                       settings.zone_band_pct, settings.top_quantile),
-        zone_precision(edges, short_z, close, reach_high, hit_short, SIDE_SHORT,
-                       settings.zone_band_pct, settings.top_quantile),
+        zone_precision(
+            edges,
+            long_z,
+            close,
+            reach_low,
+            hit_long,
+            SIDE_LONG,
+            settings.zone_band_pct,
+            settings.top_quantile,
+        ),
+        zone_precision(
+            edges,
+            short_z,
+            close,
+            reach_high,
+            hit_short,
+            SIDE_SHORT,
+            settings.zone_band_pct,
+            settings.top_quantile,
+        ),
     )
 
 
@@ -323,7 +353,10 @@ def _snapshots(run: ModelRun, idx: np.ndarray, every: int) -> BookHistory:
 
 
 def magnet_scores(
-    run: ModelRun, start: pd.Timestamp, end: pd.Timestamp, settings: ValidationSettings,
+    run: ModelRun,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    settings: ValidationSettings,
     tf_s: int,
 ) -> dict[str, MagnetResult]:
     """The magnet test at every ``magnet_step`` inside ``[start, end)``, for the largest
@@ -340,13 +373,20 @@ def magnet_scores(
     out = {}
     for name, (up_p, up_u, down_p, down_u) in MAGNET_VARIANTS.items():
         out[name] = magnet_test(
-            close, high, low, atr,
-            f[up_p].to_numpy(dtype=float), f[up_u].to_numpy(dtype=float),
-            f[down_p].to_numpy(dtype=float), f[down_u].to_numpy(dtype=float),
-            decision, int(pd.Timedelta(settings.magnet_horizon) / tf),
+            close,
+            high,
+            low,
+            atr,
+            f[up_p].to_numpy(dtype=float),
+            f[up_u].to_numpy(dtype=float),
+            f[down_p].to_numpy(dtype=float),
+            f[down_u].to_numpy(dtype=float),
+            decision,
+            int(pd.Timedelta(settings.magnet_horizon) / tf),
             distance_ratio_max=settings.distance_ratio_max,
             size_ratio_min=settings.size_ratio_min,
-            atr_min=settings.atr_min, atr_max=settings.atr_max,
+            atr_min=settings.atr_min,
+            atr_max=settings.atr_max,
         )
     return out
 
@@ -369,18 +409,35 @@ def validate_magnets(
     cfg = config or ModelConfig()
     settings = settings or ValidationSettings()
     tf_s = timeframe_seconds(timeframe)
-    run = run_model(candles, pair=pair, timeframe=timeframe, config=cfg,
-                    open_interest=open_interest, mark=mark, metrics=metrics)
+    run = run_model(
+        candles,
+        pair=pair,
+        timeframe=timeframe,
+        config=cfg,
+        open_interest=open_interest,
+        mark=mark,
+        metrics=metrics,
+    )
     dates = pd.DatetimeIndex(candles["date"])
     magnet = magnet_scores(run, start, stop, settings, tf_s)
     modes = run.features[C.MODE].value_counts().to_dict()
     return ValidationResult(
-        pair=pair, settings=settings, config=cfg, candles_span=(dates[0], dates[-1]),
+        pair=pair,
+        settings=settings,
+        config=cfg,
+        candles_span=(dates[0], dates[-1]),
         scored_span=(max(start, dates[0]), min(stop, dates[-1] + pd.Timedelta(seconds=tf_s))),
-        periods=None, long=None, short=None, zones_long=None, zones_short=None,
-        magnet=magnet, realized_events=0,
-        notes=["no realized record: only the magnet test was run",
-               f"engine modes over the candles: {modes}"],
+        periods=None,
+        long=None,
+        short=None,
+        zones_long=None,
+        zones_short=None,
+        magnet=magnet,
+        realized_events=0,
+        notes=[
+            "no realized record: only the magnet test was run",
+            f"engine modes over the candles: {modes}",
+        ],
     )
 
 
@@ -407,16 +464,25 @@ def validate(
     tf_s = timeframe_seconds(timeframe)
     if pd.Timedelta(settings.period).total_seconds() % tf_s:
         raise ValidationError(f"period {settings.period} is not a multiple of {timeframe}")
-    run = run_model(candles, pair=pair, timeframe=timeframe, config=cfg,
-                    open_interest=open_interest, mark=mark, metrics=metrics)
+    run = run_model(
+        candles,
+        pair=pair,
+        timeframe=timeframe,
+        config=cfg,
+        open_interest=open_interest,
+        mark=mark,
+        metrics=metrics,
+    )
     realized_per, span = realized_per_period(realized, settings.period)
     per = period_table(run.features, realized_per, span, settings.period, tf_s)
     dates = pd.DatetimeIndex(candles["date"])
     notes = []
     if settings.skip_empty_periods:
         active = (per[P_REALIZED_LONG] + per[P_REALIZED_SHORT]) > 0
-        notes.append(f"scored only the {int(active.sum())} of {len(per)} periods with at least "
-                     "one realized event (recording windows unknown)")
+        notes.append(
+            f"scored only the {int(active.sum())} of {len(per)} periods with at least "
+            "one realized event (recording windows unknown)"
+        )
         per = per[active]
     if len(per) < 5:
         raise ValidationError(
@@ -430,8 +496,9 @@ def validate(
         notes.append("zone precision needs individual events with prices; the record is aggregated")
     else:
         zones_long, zones_short = _zone_scores(run, realized.events, per, settings, tf_s)
-    magnet = magnet_scores(run, per.index[0], per.index[-1] + pd.Timedelta(settings.period),
-                           settings, tf_s)
+    magnet = magnet_scores(
+        run, per.index[0], per.index[-1] + pd.Timedelta(settings.period), settings, tf_s
+    )
     modes = run.features[C.MODE].value_counts().to_dict()
     notes.append(f"engine modes over the candles: {modes}")
     warm = per.index[0] - dates[0]
@@ -441,11 +508,18 @@ def validate(
             f"({cfg.decay_half_life_hours} h): early implied values are underestimated"
         )
     return ValidationResult(
-        pair=pair, settings=settings, config=cfg,
+        pair=pair,
+        settings=settings,
+        config=cfg,
         candles_span=(dates[0], dates[-1]),
         scored_span=(per.index[0], per.index[-1] + pd.Timedelta(settings.period)),
-        periods=per, long=long_s, short=short_s, zones_long=zones_long,
-        zones_short=zones_short, magnet=magnet, realized_events=len(realized.events),
+        periods=per,
+        long=long_s,
+        short=short_s,
+        zones_long=zones_long,
+        zones_short=zones_short,
+        magnet=magnet,
+        realized_events=len(realized.events),
         notes=notes,
     )
 

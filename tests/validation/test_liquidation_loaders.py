@@ -54,7 +54,9 @@ def test_buy_order_means_a_short_was_liquidated_and_totals_match_the_file(repo, 
 def test_aggregation_conserves_notional_per_side(sample):
     hourly = aggregate_events(sample, "1h")
     assert hourly.long_usd.sum() == pytest.approx(sample[sample.side == "long"].notional_usd.sum())
-    assert hourly.short_usd.sum() == pytest.approx(sample[sample.side == "short"].notional_usd.sum())
+    assert hourly.short_usd.sum() == pytest.approx(
+        sample[sample.side == "short"].notional_usd.sum()
+    )
     assert hourly.index[0] == pd.Timestamp("2024-12-04 16:00", tz="UTC")
 
 
@@ -63,7 +65,9 @@ def test_bad_side_names_file_and_line(repo, tmp_path):
     lines[5] = lines[5].replace(",SELL,", ",HOLD,").replace(",BUY,", ",HOLD,")
     bad = tmp_path / "bad-forceOrder.csv"
     bad.write_text("\n".join(lines) + "\n")
-    with pytest.raises(LiquidationDataError, match=r"bad-forceOrder\.csv: line 6: side must be BUY or SELL"):
+    with pytest.raises(
+        LiquidationDataError, match=r"bad-forceOrder\.csv: line 6: side must be BUY or SELL"
+    ):
         load_realized(bad)
 
 
@@ -72,7 +76,9 @@ def test_non_positive_quantity_is_rejected_not_coerced(repo, tmp_path):
     raw.loc[9, "accumulated_filled_quantity"] = "0"
     bad = tmp_path / "zero-qty.csv"
     raw.to_csv(bad, index=False)
-    with pytest.raises(LiquidationDataError, match=r"zero-qty\.csv: line 11: accumulated_filled_quantity"):
+    with pytest.raises(
+        LiquidationDataError, match=r"zero-qty\.csv: line 11: accumulated_filled_quantity"
+    ):
         load_binance_force_orders(bad)
 
 
@@ -80,7 +86,9 @@ def test_aggregated_csv_accepts_ms_and_iso_and_rejects_negative(tmp_path):
     ms = tmp_path / "agg-ms.csv"
     ms.write_text("timestamp,long_usd,short_usd\n1733331600000,10.5,0\n1733335200000,0,7\n")
     iso = tmp_path / "agg-iso.csv"
-    iso.write_text("date,long_usd,short_usd\n2024-12-04T17:00:00Z,10.5,0\n2024-12-04 18:00:00,0,7\n")
+    iso.write_text(
+        "date,long_usd,short_usd\n2024-12-04T17:00:00Z,10.5,0\n2024-12-04 18:00:00,0,7\n"
+    )
     a, b = load_aggregated(ms), load_aggregated(iso)
     pd.testing.assert_frame_equal(a, b, check_index_type=False, check_dtype=False)
     assert a.index[0] == pd.Timestamp("2024-12-04 17:00", tz="UTC")
@@ -101,7 +109,9 @@ def test_message_log_of_raw_bybit_frames(tmp_path):
         ],
     }
     log = tmp_path / "bybit.jsonl"
-    log.write_text(json.dumps({"op": "subscribe", "success": True}) + "\n" + json.dumps(frame) + "\n")
+    log.write_text(
+        json.dumps({"op": "subscribe", "success": True}) + "\n" + json.dumps(frame) + "\n"
+    )
     events = load_message_log(log)
     assert events.side.tolist() == ["short", "long"]
     assert events.pair.tolist() == ["ETH/USDT:USDT"] * 2
@@ -112,10 +122,15 @@ def test_message_log_of_raw_bybit_frames(tmp_path):
 
 
 def test_parsers_disagree_on_side_words_exactly_as_documented():
-    binance = {"e": "forceOrder", "E": 2, "o": {"s": "BTCUSDT", "S": "SELL", "q": "1", "p": "90",
-                                                "ap": "0", "z": "1", "T": 1}}
-    bybit = {"topic": "allLiquidation.BTCUSDT", "data": [{"T": 1, "s": "BTCUSDT", "S": "Sell",
-                                                          "v": "1", "p": "90"}]}
+    binance = {
+        "e": "forceOrder",
+        "E": 2,
+        "o": {"s": "BTCUSDT", "S": "SELL", "q": "1", "p": "90", "ap": "0", "z": "1", "T": 1},
+    }
+    bybit = {
+        "topic": "allLiquidation.BTCUSDT",
+        "data": [{"T": 1, "s": "BTCUSDT", "S": "Sell", "v": "1", "p": "90"}],
+    }
     assert parse_binance_message(binance)[0].side == "long"
     assert parse_binance_message(binance)[0].price == 90.0  # ap == 0 -> order price
     assert parse_bybit_message(bybit)[0].side == "short"

@@ -44,8 +44,14 @@ def _expected(rows: pd.DataFrame, tmp_path: Path) -> pd.DataFrame:
 
 async def _record(server: ReplayServer, exchange: str, datadir: Path, expected: int):
     recorder = LiquidationRecorder(
-        RecorderConfig(exchange=exchange, pairs=(PAIR,), datadir=datadir, url=server.url,
-                       backoff_initial=0.05, backoff_max=0.2)
+        RecorderConfig(
+            exchange=exchange,
+            pairs=(PAIR,),
+            datadir=datadir,
+            url=server.url,
+            backoff_initial=0.05,
+            backoff_max=0.2,
+        )
     )
     task = asyncio.create_task(recorder.run())
     deadline = time.monotonic() + 20
@@ -64,8 +70,12 @@ def test_binance_stream_survives_drop_and_malformed_without_loss_or_duplicates(r
     messages = [binance_message(r) for r in rows.itertuples()]
     malformed = [
         "not json at all",
-        json.dumps({"stream": "btcusdt@forceOrder", "data": {"e": "forceOrder", "o": {"S": "HOLD"}}}),
-        json.dumps({"e": "forceOrder", "E": 1, "o": {**json.loads(messages[0])["data"]["o"], "z": "-1"}}),
+        json.dumps(
+            {"stream": "btcusdt@forceOrder", "data": {"e": "forceOrder", "o": {"S": "HOLD"}}}
+        ),
+        json.dumps(
+            {"e": "forceOrder", "E": 1, "o": {**json.loads(messages[0])["data"]["o"], "z": "-1"}}
+        ),
     ]
     scripts = [
         [json.dumps({"result": None, "id": 1}), *messages[:25], DROP],
@@ -98,7 +108,12 @@ def test_bybit_stream_subscribes_and_maps_position_side(rows, tmp_path):
     frames = [bybit_message(rows.iloc[i : i + 3]) for i in range(0, len(rows), 3)]
     malformed = [
         json.dumps({"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "data": {"S": "Buy"}}),
-        json.dumps({"topic": "allLiquidation.BTCUSDT", "data": [{"T": 1, "s": "BTCUSDT", "S": "Long", "v": "1", "p": "1"}]}),
+        json.dumps(
+            {
+                "topic": "allLiquidation.BTCUSDT",
+                "data": [{"T": 1, "s": "BTCUSDT", "S": "Long", "v": "1", "p": "1"}],
+            }
+        ),
         b"\xff\xfe binary junk",
     ]
     scripts = [[*frames[:8], DROP], [frames[7], *malformed, *frames[8:]]]
@@ -131,10 +146,21 @@ def test_killed_recorder_keeps_every_received_event_and_restart_neither_loses_no
     async def first_run():
         async with ReplayServer([messages[:40]]) as server:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "liq_signals.cli", "record-liquidations",
-                "--exchange", "binance", "--pairs", PAIR, "--datadir", str(datadir),
-                "--url", server.url, cwd=repo,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                sys.executable,
+                "-m",
+                "liq_signals.cli",
+                "record-liquidations",
+                "--exchange",
+                "binance",
+                "--pairs",
+                PAIR,
+                "--datadir",
+                str(datadir),
+                "--url",
+                server.url,
+                cwd=repo,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
             deadline = time.monotonic() + 30
             while _rows_on_disk(folder) < 40:

@@ -41,7 +41,8 @@ def _implied(datadir, cfg: ModelConfig, start=START, stop=STOP) -> pd.DataFrame:
 def _aggregated_csv(feats: pd.DataFrame, path, shuffle_seed: int | None = None):
     hourly = (
         feats.set_index("date")[[C.LONG_SWEPT_USD, C.SHORT_SWEPT_USD]]
-        .resample("1h").sum()
+        .resample("1h")
+        .sum()
         .rename(columns={C.LONG_SWEPT_USD: "long_usd", C.SHORT_SWEPT_USD: "short_usd"})
     )
     if shuffle_seed is not None:
@@ -61,11 +62,21 @@ def implied(repo):
 def test_own_implied_liquidations_score_rho_one_through_the_cli(implied, repo, tmp_path):
     record = _aggregated_csv(implied, tmp_path / "own.csv")
     report = tmp_path / "out" / "report.md"
-    rc = main([
-        "validate", "--realized", str(record), "--pair", PAIR,
-        "--datadir", str(repo / "user_data/data/binance"), "--warmup", WARMUP,
-        "--out", str(report),
-    ])
+    rc = main(
+        [
+            "validate",
+            "--realized",
+            str(record),
+            "--pair",
+            PAIR,
+            "--datadir",
+            str(repo / "user_data/data/binance"),
+            "--warmup",
+            WARMUP,
+            "--out",
+            str(report),
+        ]
+    )
     assert rc == 0
     text = report.read_text()
     assert "| long | 1.000 [1.000, 1.000]" in text
@@ -79,8 +90,9 @@ def test_own_implied_liquidations_score_rho_one_through_the_cli(implied, repo, t
 
 def test_shuffled_record_scores_near_zero_so_the_metric_can_fail(implied, repo, tmp_path):
     record = load_realized(_aggregated_csv(implied, tmp_path / "shuffled.csv", shuffle_seed=5))
-    inputs = load_window(repo / "user_data/data/binance", PAIR, "5m", START, STOP,
-                         pd.Timedelta(WARMUP))
+    inputs = load_window(
+        repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
+    )
     res = validate(inputs.candles, record, pair=PAIR)
     assert res.long.implied.n == res.short.implied.n == 168
     for side in (res.long, res.short):
@@ -95,12 +107,21 @@ def test_event_record_at_the_swept_prices_scores_rho_one_and_feeds_the_zone_test
     for row in implied.itertuples():
         t = int(row.date.timestamp() * 1000)
         if row.liq_long_swept_usd > 0:
-            events.append(LiquidationEvent(t, PAIR, "long", row.low, row.liq_long_swept_usd / row.low, "bybit"))
+            events.append(
+                LiquidationEvent(
+                    t, PAIR, "long", row.low, row.liq_long_swept_usd / row.low, "bybit"
+                )
+            )
         if row.liq_short_swept_usd > 0:
-            events.append(LiquidationEvent(t, PAIR, "short", row.high, row.liq_short_swept_usd / row.high, "bybit"))
+            events.append(
+                LiquidationEvent(
+                    t, PAIR, "short", row.high, row.liq_short_swept_usd / row.high, "bybit"
+                )
+            )
     record = RealizedRecord(events_to_frame(events), pd.DataFrame(), ("constructed",))
-    inputs = load_window(repo / "user_data/data/binance", PAIR, "5m", START, STOP,
-                         pd.Timedelta(WARMUP))
+    inputs = load_window(
+        repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
+    )
     # the record's span starts at its first event, which may be after START
     res = validate(inputs.candles, record, pair=PAIR, settings=ValidationSettings())
     assert res.long.implied.rho == pytest.approx(1.0)
@@ -114,18 +135,37 @@ def test_event_record_at_the_swept_prices_scores_rho_one_and_feeds_the_zone_test
 
 def test_calibrate_recovers_the_parameters_the_record_was_generated_with(repo, tmp_path):
     datadir = repo / "user_data/data/binance"
-    truth = replace(ModelConfig(), leverage_alpha=1.5, decay_half_life_hours=24.0, participation=0.1)
+    truth = replace(
+        ModelConfig(), leverage_alpha=1.5, decay_half_life_hours=24.0, participation=0.1
+    )
     fit_stop = pd.Timestamp("2025-10-12", tz="UTC")
     test_stop = pd.Timestamp("2025-10-16", tz="UTC")
     feats = _implied(datadir, truth, START, test_stop)
     record = _aggregated_csv(feats, tmp_path / "truth.csv")
     out = tmp_path / "params.json"
-    rc = main([
-        "calibrate", "--realized", str(record), "--pair", PAIR, "--datadir", str(datadir),
-        "--warmup", WARMUP, "--fit-range", "20251005-20251012", "--test-range", "20251012-20251016",
-        "--grid", "leverage_alpha=0.5,1.0,1.5,2.0", "--grid", "decay_half_life_hours=12,24,72",
-        "--out", str(out),
-    ])
+    rc = main(
+        [
+            "calibrate",
+            "--realized",
+            str(record),
+            "--pair",
+            PAIR,
+            "--datadir",
+            str(datadir),
+            "--warmup",
+            WARMUP,
+            "--fit-range",
+            "20251005-20251012",
+            "--test-range",
+            "20251012-20251016",
+            "--grid",
+            "leverage_alpha=0.5,1.0,1.5,2.0",
+            "--grid",
+            "decay_half_life_hours=12,24,72",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     fitted = load_model_config(out)
     assert fitted.leverage_alpha == 1.5
@@ -154,10 +194,21 @@ def test_params_file_round_trips_and_rejects_unknown_fields(tmp_path):
 
 def test_magnet_only_run_needs_no_record_and_reports_both_cluster_pairs(repo, tmp_path):
     report = tmp_path / "magnets.md"
-    rc = main([
-        "validate", "--pair", PAIR, "--datadir", str(repo / "user_data/data/binance"),
-        "--timerange", "20251001-20251101", "--warmup", WARMUP, "--out", str(report),
-    ])
+    rc = main(
+        [
+            "validate",
+            "--pair",
+            PAIR,
+            "--datadir",
+            str(repo / "user_data/data/binance"),
+            "--timerange",
+            "20251001-20251101",
+            "--warmup",
+            WARMUP,
+            "--out",
+            str(report),
+        ]
+    )
     assert rc == 0
     text = report.read_text()
     assert "realized record: none — sections 1 and 2 need one" in text
@@ -169,11 +220,19 @@ def test_magnet_only_run_needs_no_record_and_reports_both_cluster_pairs(repo, tm
 def test_shipped_forceorder_sample_cannot_be_scored_without_its_candles(repo, tmp_path, caplog):
     """The honest state of the repo: the real record's window (Dec 2024) has no candles
     on file, and the command says how to get them instead of scoring something else."""
-    rc = main([
-        "validate", "--realized", str(repo / "tests/testdata/BTCUSDT-forceOrder-2024-12-04_06.csv"),
-        "--pair", PAIR, "--datadir", str(repo / "user_data/data/binance"),
-        "--out", str(tmp_path / "never.md"),
-    ])
+    rc = main(
+        [
+            "validate",
+            "--realized",
+            str(repo / "tests/testdata/BTCUSDT-forceOrder-2024-12-04_06.csv"),
+            "--pair",
+            PAIR,
+            "--datadir",
+            str(repo / "user_data/data/binance"),
+            "--out",
+            str(tmp_path / "never.md"),
+        ]
+    )
     assert rc == 1
     assert not (tmp_path / "never.md").exists()
     assert "do not cover 2024-12-04 16:00:00+00:00" in caplog.text
@@ -189,11 +248,13 @@ def test_recording_gap_hurts_unless_empty_periods_are_skipped(implied, repo, tmp
     table.loc[gap, ["long_usd", "short_usd"]] = 0.0
     table.to_csv(path, index=False)
     record = load_realized(path)
-    inputs = load_window(repo / "user_data/data/binance", PAIR, "5m", START, STOP,
-                         pd.Timedelta(WARMUP))
+    inputs = load_window(
+        repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
+    )
     plain = validate(inputs.candles, record, pair=PAIR)
-    skipped = validate(inputs.candles, record, pair=PAIR,
-                       settings=ValidationSettings(skip_empty_periods=True))
+    skipped = validate(
+        inputs.candles, record, pair=PAIR, settings=ValidationSettings(skip_empty_periods=True)
+    )
     assert plain.long.implied.rho < 0.95
     assert skipped.long.implied.rho == pytest.approx(1.0)
     assert len(skipped.periods) == int(active.sum()) - len(gap)

@@ -62,7 +62,9 @@ def test_partial_spearman_matches_pearson_on_ranks_of_residuals():
 
 def test_naive_baselines_are_move_times_quote_volume():
     long_b, short_b = naive_baselines(
-        np.array([100.0, 200.0]), np.array([110.0, 200.0]), np.array([95.0, 150.0]),
+        np.array([100.0, 200.0]),
+        np.array([110.0, 200.0]),
+        np.array([95.0, 150.0]),
         np.array([1000.0, 10.0]),
     )
     assert long_b.tolist() == [50.0, 2.5]

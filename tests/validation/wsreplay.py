@@ -14,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 from websockets.asyncio.server import ServerConnection, serve
 
-FORCE_ORDER_CSV = Path(__file__).resolve().parents[1] / "testdata" / "BTCUSDT-forceOrder-2024-12-04_06.csv"
+FORCE_ORDER_CSV = (
+    Path(__file__).resolve().parents[1] / "testdata" / "BTCUSDT-forceOrder-2024-12-04_06.csv"
+)
 
 DROP = object()  # script marker: abort the TCP connection without a close frame
 
@@ -86,7 +88,9 @@ class ReplayServer:
         if self.expect_subscribe:
             self.subscriptions.append(json.loads(await ws.recv()))
             await ws.send(
-                json.dumps({"success": True, "ret_msg": "subscribe", "conn_id": "t", "op": "subscribe"})
+                json.dumps(
+                    {"success": True, "ret_msg": "subscribe", "conn_id": "t", "op": "subscribe"}
+                )
             )
         script = self.scripts[index] if index < len(self.scripts) else []
         for frame in script:
