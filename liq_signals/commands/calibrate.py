@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             "period": args.period,
             "fitted": fitted,
             "participation": result.participation_note,
-            "objective": "mean log-ratio dispersion, implied vs realized per period (lower = better)",
+            "objective": "mean log-ratio dispersion, implied vs realized (lower = better)",
             "fit_objective": result.best_fit.objective,
             "test_objective": result.best_test.objective,
             "base_fit_objective": result.base_fit.objective,
