@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from liq_signals import columns as C
 from liq_signals.data.load import PairInputs
 from liq_signals.data.validate import LiqInputError
 from liq_signals.engine import book as B
 from liq_signals.engine.config import ModelConfig
-from liq_signals.features import compute_features, engine_params_for, prepare_inputs
 from liq_signals.engine.history import BookHistory
 from liq_signals.engine.history import book_history as _engine_book_history
+from liq_signals.features import compute_features, engine_params_for, prepare_inputs
 from liq_signals.viz.errors import HeatmapInputError
 
 if TYPE_CHECKING:

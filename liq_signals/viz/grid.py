@@ -12,7 +12,7 @@ shrink both axes without inventing numbers:
   union of engine bins and the notional of a column is conserved (only bins outside the
   displayed price window are left out, and :func:`group_price_bins` says how much).
 
-Pure NumPy/pandas, no plotting library: the plotly and matplotlib renderers both draw the
+Pure NumPy, no plotting library: the plotly and matplotlib renderers both draw the
 arrays produced here, which is what makes the HTML and the PNG "the same figure".
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 
 # Bucket durations a chart reader recognises, in minutes, smallest first.
 NICE_BUCKET_MINUTES: tuple[int, ...] = (

@@ -162,14 +162,14 @@ def build_liqmap_figure(data: LiqMapData) -> go.Figure:
     )
     fig.add_trace(
         go.Scatter(x=mid[data.below], y=data.cum_long_below[data.below], name=CUM_LONGS,
-                   mode="lines", line=dict(color=style.LONG_BAR, width=2),
+                   mode="lines", line=dict(color=style.LONG_CUM, width=2),
                    hovertemplate="a fall to %{x:,.0f} liquidates %{y:$.3s} of longs"
                    "<extra></extra>"),
         secondary_y=True,
     )
     fig.add_trace(
         go.Scatter(x=mid[data.above], y=data.cum_short_above[data.above], name=CUM_SHORTS,
-                   mode="lines", line=dict(color=style.SHORT_BAR, width=2),
+                   mode="lines", line=dict(color=style.SHORT_CUM, width=2),
                    hovertemplate="a rise to %{x:,.0f} liquidates %{y:$.3s} of shorts"
                    "<extra></extra>"),
         secondary_y=True,

@@ -132,18 +132,21 @@ def write_liqmap_png(data: LiqMapData, path: Path, *, width: int, height: int) -
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     widths = np.diff(data.edges)
     ax.bar(data.edges[:-1], data.long_usd, width=widths, align="edge", color=style.LONG_BAR,
-           label="long liquidations (below)", linewidth=0)
+           label="long liquidations (below)", linewidth=0, alpha=0.85)
     ax.bar(data.edges[:-1], data.short_usd, width=widths, align="edge", color=style.SHORT_BAR,
-           label="short liquidations (above)", linewidth=0)
+           label="short liquidations (above)", linewidth=0, alpha=0.85)
     ax.set_ylabel("notional per price level", color=style.TEXT, fontsize=9)
     ax.set_xlabel("Price (USDT)", color=style.TEXT, fontsize=9)
     cum = ax.twinx()
     cum.tick_params(colors=style.TEXT, labelsize=8)
     cum.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
-    cum.plot(data.price_mid[data.below], data.cum_long_below[data.below], color=style.LONG_BAR,
-             lw=1.6, label="cumulative longs")
+    cum.plot(data.price_mid[data.below], data.cum_long_below[data.below], color=style.LONG_CUM,
+             lw=2.0, label="cumulative longs (price falling)")
     cum.plot(data.price_mid[data.above], data.cum_short_above[data.above],
-             color=style.SHORT_BAR, lw=1.6, label="cumulative shorts")
+             color=style.SHORT_CUM, lw=2.0, label="cumulative shorts (price rising)")
+    cum.set_ylim(bottom=0)
+    cum.legend(loc="upper right", fontsize=7, facecolor=style.BACKGROUND, edgecolor=style.GRID,
+               labelcolor=style.TEXT)
     cum.set_ylabel("cumulative notional from price", color=style.TEXT, fontsize=9)
     ax.axvline(data.price, color=style.TEXT, lw=1, ls="--")
     ax.legend(loc="upper left", fontsize=7, facecolor=style.BACKGROUND, edgecolor=style.GRID,

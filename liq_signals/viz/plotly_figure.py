@@ -23,6 +23,8 @@ SWEPT_SHORTS = "Shorts swept"
 SWEPT_LONGS = "Longs swept"
 
 SWEEP_MARKER_MAX_PX = 12.0
+# On freqtrade's figure the books sit under many more lines than on ours: dim them a bit.
+LAYER_OPACITY = 0.75
 
 
 def heatmap_traces(data: HeatmapData, *, show_scale: bool = True) -> list[go.Heatmap]:
@@ -175,6 +177,7 @@ def add_heatmap_layer(
     place = dict(row=row, col=col) if subplots else {}
     n_before = len(fig.data)
     for trace in heatmap_traces(data, show_scale=False):
+        trace.opacity = LAYER_OPACITY
         fig.add_trace(trace, **place)
     n_heat = len(fig.data) - n_before
     for trace in overlay_traces(data):

@@ -21,6 +21,8 @@ SWEPT_SHORT_COLOUR = "#00e5ff"
 SWEPT_LONG_COLOUR = "#ff3d3d"
 LONG_BAR = "#ff5a36"
 SHORT_BAR = "#21b6ff"
+LONG_CUM = "#ffd166"
+SHORT_CUM = "#c6f6ff"
 
 # (position 0..1 of the colour scale, (r, g, b, alpha 0..1))
 LONG_RAMP: tuple[tuple[float, tuple[int, int, int, float]], ...] = (

@@ -48,8 +48,8 @@ def test_at_draws_the_cumulative_map_of_that_candle(tmp_path: Path, engine_run):
 
     # the map's totals agree with the engine's own band features at that candle (same
     # warm-up: the session run starts 2025-10-07 00:00, two days before 2025-10-09)
-    from liq_signals.viz.render import liqmap_data_for
     from liq_signals.viz.engine_glue import EngineRun
+    from liq_signals.viz.render import liqmap_data_for
 
     frame = engine_run.frame
     pos = int(np.flatnonzero(frame["date"] == pd.Timestamp("2025-10-11T12:00", tz="UTC"))[0])
