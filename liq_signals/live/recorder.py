@@ -61,8 +61,10 @@ from liq_signals.data.liquidations import (
 logger = logging.getLogger(__name__)
 
 # Real public stream endpoints (user defaults only; tests always pass a loopback url).
+# Binance split its futures websocket into /public, /market and /private entry points;
+# forceOrder is a /market stream and the legacy unrouted host no longer carries it.
 DEFAULT_URLS = {
-    EXCHANGE_BINANCE: "wss://fstream.binance.com",
+    EXCHANGE_BINANCE: "wss://fstream.binance.com/market",
     EXCHANGE_BYBIT: "wss://stream.bybit.com/v5/public/linear",
 }
 BYBIT_PING_SECONDS = 20.0  # Bybit drops a v5 public connection without an app-level ping
@@ -289,7 +291,10 @@ class LiquidationRecorder:
 
     def _handle(self, raw: str | bytes) -> None:
         try:
-            events = self._parse(json.loads(raw))
+            message = json.loads(raw)
+            if isinstance(message, dict) and message.get("success") is False:
+                logger.error("the exchange refused the subscription: %s", str(message)[:300])
+            events = self._parse(message)
         except (ValueError, LiquidationDataError) as exc:
             self.stats.malformed += 1
             logger.warning(

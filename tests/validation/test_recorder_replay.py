@@ -193,3 +193,15 @@ def _rows_on_disk(folder: Path) -> int:
     if not folder.exists():
         return 0
     return sum(max(len(p.read_text().splitlines()) - 1, 0) for p in folder.glob("*.csv"))
+
+
+def test_default_urls_follow_each_exchange_protocol_without_connecting(tmp_path):
+    binance = RecorderConfig("binance", ("BTC/USDT:USDT", "ethusdt"), tmp_path)
+    assert binance.stream_url() == (
+        "wss://fstream.binance.com/market/stream?streams=btcusdt@forceOrder/ethusdt@forceOrder"
+    )
+    bybit = RecorderConfig("bybit", ("BTC/USDT:USDT",), tmp_path)
+    assert bybit.stream_url() == "wss://stream.bybit.com/v5/public/linear"
+    assert bybit.folder == tmp_path / "liquidations" / "bybit"
+    with pytest.raises(ValueError, match="exchange must be one of"):
+        RecorderConfig("okx", ("BTC/USDT:USDT",), tmp_path)
