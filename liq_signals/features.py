@@ -44,11 +44,23 @@ logger = logging.getLogger(__name__)
 _NS = 1_000_000_000
 
 
-def timeframe_seconds(timeframe: str) -> int:
-    """Seconds per candle of a freqtrade timeframe string (``5m`` -> 300)."""
-    from freqtrade.exchange import timeframe_to_seconds
+_TF_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
-    return int(timeframe_to_seconds(timeframe))
+
+def timeframe_seconds(timeframe: str) -> int:
+    """Seconds per candle of a freqtrade timeframe string (``5m`` -> 300).
+
+    Same units as ``ccxt.Exchange.parse_timeframe`` (which freqtrade's
+    ``timeframe_to_seconds`` wraps; a test checks they agree).  Parsed here so that the
+    CLI and batch jobs need not import ccxt (~100 MB, ~0.6 s) just for this; months are
+    rejected because their length varies.
+
+    :raise ValueError: unknown timeframe.
+    """
+    unit = timeframe[-1:]
+    if unit not in _TF_UNIT_SECONDS or not timeframe[:-1].isdigit() or int(timeframe[:-1]) < 1:
+        raise ValueError(f"unsupported timeframe {timeframe!r} (use e.g. 1m, 5m, 1h, 1d)")
+    return int(timeframe[:-1]) * _TF_UNIT_SECONDS[unit]
 
 
 @lru_cache(maxsize=64)
@@ -177,7 +189,8 @@ def feature_values(out: np.ndarray, close: np.ndarray, stale: np.ndarray, cfg: M
     :param close: the candles' close, same rows.
     :param stale: staleness flags, same rows.
     :param cfg: the config the outputs were produced with (bands, imbalance floor).
-    :return: column name -> array, every name of ``columns.feature_columns(cfg.bands_pct)``.
+    :return: column name -> array, every name of ``columns.feature_columns(cfg.bands_pct)``;
+        ``liq_mode`` is a categorical of ``'volume'``/``'oi'`` (compare it with ``== 'oi'``).
     """
     nb = len(cfg.bands_pct)
 
@@ -216,7 +229,9 @@ def feature_values(out: np.ndarray, close: np.ndarray, stale: np.ndarray, cfg: M
     cols[C.CASCADE_DOWN_USD_PER_PCT] = out[:, B.O_CASCADE_DOWN]
     cols[C.SWEPT_LONG_USD_RECENT] = out[:, B.O_LONG_SWEPT_RECENT_USD]
     cols[C.SWEPT_SHORT_USD_RECENT] = out[:, B.O_SHORT_SWEPT_RECENT_USD]
-    cols[C.MODE] = np.where(out[:, B.O_MODE_OI] == 1.0, C.MODE_OI, C.MODE_VOLUME).astype(object)
+    cols[C.MODE] = pd.Categorical.from_codes(
+        (out[:, B.O_MODE_OI] == 1.0).astype(np.int8), categories=[C.MODE_VOLUME, C.MODE_OI]
+    )
     cols[C.COVERAGE] = out[:, B.O_COVERAGE]
     cols[C.STALE] = stale.astype(bool)
     return cols
@@ -226,7 +241,6 @@ def attach_features(candles: pd.DataFrame, cols: dict[str, np.ndarray]) -> pd.Da
     """A copy of ``candles`` with ``cols`` appended (replacing same-named columns)."""
     base = candles.drop(columns=[c for c in cols if c in candles.columns])
     extra = pd.DataFrame(cols, index=candles.index)
-    extra[C.MODE] = extra[C.MODE].astype(object)
     return pd.concat([base, extra], axis=1)
 
 

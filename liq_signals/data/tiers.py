@@ -9,11 +9,12 @@ alt-coin table) and a logged warning.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -104,10 +105,22 @@ def default_tiers(pair: str) -> TierTable:
     )
 
 
-@lru_cache(maxsize=1)
-def _tier_file() -> dict:
-    text = resources.files(TIERS_PACKAGE).joinpath(TIERS_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+def tier_file_path() -> Path:
+    """The tier file inside the installed freqtrade package.
+
+    Located through the package's import spec rather than ``importlib.resources`` on
+    ``freqtrade.exchange``: importing that package pulls in ccxt (~100 MB) for one JSON file.
+    """
+    spec = importlib.util.find_spec(TIERS_PACKAGE.split(".")[0])
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("freqtrade is not installed; it ships the Binance tier file")
+    return Path(spec.submodule_search_locations[0]) / "exchange" / TIERS_FILE
+
+
+def _tier_rows(pair: str) -> list[dict] | None:
+    """The pair's rows of the tier file (the file is parsed and dropped: ~3 MB of JSON)."""
+    with open(tier_file_path(), encoding="utf-8") as fh:
+        return json.load(fh).get(pair)
 
 
 def _futures_pair(pair: str) -> str:
@@ -117,6 +130,7 @@ def _futures_pair(pair: str) -> str:
     return f"{pair}:{pair.split('/')[1]}"
 
 
+@lru_cache(maxsize=256)
 def load_tiers(pair: str) -> TierTable:
     """Maintenance tiers for ``pair`` from freqtrade's bundled Binance tier file.
 
@@ -127,7 +141,7 @@ def load_tiers(pair: str) -> TierTable:
     :return: the pair's :class:`TierTable`, or :func:`default_tiers` (logged warning) when
         the file has no entry for it.
     """
-    rows = _tier_file().get(_futures_pair(pair))
+    rows = _tier_rows(_futures_pair(pair))
     if not rows:
         logger.warning(
             "No maintenance tiers for %s in freqtrade's %s; using the default tier table "

@@ -143,3 +143,28 @@ def test_longer_history_changes_values_but_not_their_causality(data_2023) -> Non
     a = compute_features(c, pair=PAIR)
     b = compute_features(c.iloc[1000:], pair=PAIR)
     assert not np.allclose(a[C.LONG_BELOW_USD_10PCT].iloc[-1], b[C.LONG_BELOW_USD_10PCT].iloc[-1])
+
+
+@pytest.mark.parametrize("tf", ["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w"])
+def test_timeframe_parsing_agrees_with_freqtrade(tf) -> None:
+    from freqtrade.exchange import timeframe_to_seconds
+
+    from liq_signals.features import timeframe_seconds
+
+    assert timeframe_seconds(tf) == timeframe_to_seconds(tf)
+
+
+@pytest.mark.parametrize("tf", ["1M", "5", "m", "0m", "5x"])
+def test_unsupported_timeframes_are_rejected(tf) -> None:
+    from liq_signals.features import timeframe_seconds
+
+    with pytest.raises(ValueError, match="unsupported timeframe"):
+        timeframe_seconds(tf)
+
+
+def test_tier_file_is_the_one_inside_installed_freqtrade() -> None:
+    from importlib import resources
+
+    from liq_signals.data.tiers import tier_file_path
+
+    assert tier_file_path() == resources.files("freqtrade.exchange").joinpath("binance_leverage_tiers.json")
