@@ -53,6 +53,7 @@ _FATAL_RE = re.compile(
     r" - freqtrade(?:\.configuration[\w.]*|\.resolvers[\w.]*|\.main)? - (?:ERROR|CRITICAL) - "
     r"|^Traceback \(most recent call last\)"
 )
+_SIGINT_EXIT = 130
 _NO_HISTORY_RE = re.compile(r"No history for (\S+), (\w+), (\w+) found")
 
 
@@ -172,6 +173,20 @@ def freqtrade_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "freqtrade"]
 
 
+def _wait(proc: subprocess.Popen, stop_after: float | None, timeout: float | None) -> int:
+    """Wait for freqtrade; with ``stop_after`` send SIGINT then (freqtrade's own clean
+    shutdown) and wait the rest of ``timeout``."""
+    if stop_after is None:
+        return proc.wait(timeout=timeout)
+    try:
+        return proc.wait(timeout=stop_after)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGINT)
+    rest = None if timeout is None else max(1.0, timeout - stop_after)
+    rc = proc.wait(timeout=rest)
+    return 0 if rc == _SIGINT_EXIT else rc  # freqtrade's clean exit after our SIGINT
+
+
 def _child_env(env: dict[str, str] | None, echo: TextIO | None) -> dict[str, str]:
     """freqtrade's rich log handler wraps at ``COLUMNS`` (80 on a pipe), which would split
     the error lines the wrapper watches: use the user's terminal width when teeing to a
@@ -200,6 +215,7 @@ def run_freqtrade(
     speed: float = 1.0,
     port: int = 0,
     timeout: float | None = None,
+    stop_after: float | None = None,
     emulator: Emulator | None = None,
     overlay_dir: Path | None = None,
     echo: TextIO | None = None,
@@ -216,7 +232,9 @@ def run_freqtrade(
     :param replay_start: replay clock start (ISO / epoch ms); ``None`` = real time
     :param speed: replay speed factor
     :param port: emulator port (0 = free port)
-    :param timeout: kill freqtrade after this many seconds (returncode -9 / 124)
+    :param timeout: kill freqtrade after this many seconds (returncode 124)
+    :param stop_after: send SIGINT after this many seconds (for ``trade``, which never
+        ends by itself); freqtrade's clean exit on that SIGINT (130) is reported as 0
     :param emulator: an already running emulator to use (not stopped afterwards)
     :param overlay_dir: where to write the overlay (default ``<cwd>/user_data/.offline``)
     :param echo: stream to tee freqtrade's output to live (``None`` = silent)
@@ -276,7 +294,7 @@ def run_freqtrade(
         reader = threading.Thread(target=_tee, args=(proc.stdout, echo, lines), daemon=True)
         reader.start()
         try:
-            rc = proc.wait(timeout=timeout)
+            rc = _wait(proc, stop_after, timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -121,3 +122,55 @@ def test_overlay_files_are_removed_after_the_run(freqtrade_offline, tmp_path) ->
     freqtrade_offline(["list-data", "--trading-mode", "futures"], datadir=DATADIR_2025)
     assert list((tmp_path / "overlay").glob("*.json")) == []
     assert Path(tmp_path / "overlay").is_dir()
+
+
+@pytest.mark.freqtrade
+def test_hyperopt_through_the_wrapper_finds_a_best_result(freqtrade_offline) -> None:
+    result = freqtrade_offline(
+        ["hyperopt", *BACKTEST_CONFIG, *PROBE, "--hyperopt-loss", "SharpeHyperOptLoss",
+         "--spaces", "roi", "stoploss", "-e", "3", "-j", "1",
+         "--timerange", "20251001-20251008"])
+    assert result.returncode == 0, result.output[-3000:]
+    assert "Best result:" in result.output
+
+
+@pytest.mark.freqtrade
+def test_lookahead_and_recursive_analysis_through_the_wrapper(freqtrade_offline) -> None:
+    look = freqtrade_offline(
+        ["lookahead-analysis", *BACKTEST_CONFIG, *PROBE, "--timerange", "20251001-20251008",
+         "--minimum-trade-amount", "1", "--targeted-trade-amount", "2"])
+    assert look.returncode == 0, look.output[-3000:]
+    row = re.search(r"OfflineProbeStrategy\.py\s*│\s*OfflineProbeStrategy\s*│\s*(\w+)\s*│\s*(\d+)",
+                    look.output)
+    assert row is not None, look.output[-3000:]
+    assert row.group(1) == "No" and int(row.group(2)) >= 1  # RSI on closed candles: no bias
+    rec = freqtrade_offline(
+        ["recursive-analysis", *BACKTEST_CONFIG, *PROBE, "--timerange", "20251001-20251008"])
+    assert rec.returncode == 0, rec.output[-3000:]
+    assert "Calculating indicators using startup candle of" in rec.output
+
+
+@pytest.mark.freqtrade
+def test_plot_dataframe_through_the_wrapper_writes_the_plot(freqtrade_offline, tmp_path) -> None:
+    result = freqtrade_offline(
+        ["plot-dataframe", *BACKTEST_CONFIG, *PROBE, "--no-trades",
+         "--timerange", "20251001-20251003"])
+    assert result.returncode == 0, result.output[-3000:]
+    plots = list((tmp_path / "user_data" / "plot").glob("*BTC_USDT_USDT-5m.html"))
+    assert len(plots) == 1 and plots[0].stat().st_size > 10_000
+
+
+@pytest.mark.freqtrade
+def test_dry_run_polls_the_emulator_and_stops_cleanly(freqtrade_offline, emulator_factory,
+                                                      tmp_path) -> None:
+    emu = emulator_factory(DATADIR_2025, replay_start="2026-01-10T12:00:00Z", speed=60)
+    result = freqtrade_offline(
+        ["trade", "--dry-run", "--config", "user_data/config_dryrun.json", *PROBE,
+         "--db-url", f"sqlite:///{tmp_path / 'dry.sqlite'}"],
+        emulator=emu, stop_after=20,
+    )
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.errors == ()
+    served = {r.endpoint for r in emu.requests() if r.status == 200}
+    assert {"exchangeInfo", "klines"} <= served
+    assert "Bot heartbeat" in result.output
