@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 FaultKind = Literal["error", "ratelimit", "teapot", "timeout", "stale", "duplicate"]

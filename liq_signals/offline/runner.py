@@ -287,8 +287,8 @@ def run_freqtrade(
                 cmd += ["--datadir", str(src)]
         logger.info("running %s", shlex.join(cmd))
         proc = subprocess.Popen(
-            cmd, cwd=cwd, env=_child_env(env, echo), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, errors="replace", start_new_session=True,
+            cmd, cwd=cwd, env=_child_env(env, echo), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True,
         )
         lines: list[str] = []
         reader = threading.Thread(target=_tee, args=(proc.stdout, echo, lines), daemon=True)

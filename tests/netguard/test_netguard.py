@@ -59,3 +59,18 @@ def test_guard_is_active_in_child_processes(tmp_path: Path) -> None:
 def test_session_exports_the_guard_to_children(network_guard: Path) -> None:
     assert os.environ[netguard.ENV_VAR] == str(network_guard)
     assert str(Path(netguard.__file__).parent) in os.environ["PYTHONPATH"].split(os.pathsep)
+
+
+def test_guard_stops_a_freqtrade_run_that_bypasses_the_emulator(tmp_path: Path) -> None:
+    """Without the wrapper's overlay freqtrade goes to the real Binance: the guard in the
+    freqtrade child refuses it and logs it (to a private log, not the session's)."""
+    log = tmp_path / "freqtrade.log"
+    env = {**os.environ, netguard.ENV_VAR: str(log)}
+    freqtrade = Path(sys.executable).with_name("freqtrade")
+    proc = subprocess.run(
+        [str(freqtrade), "list-markets", "--exchange", "binance", "--trading-mode", "futures",
+         "--userdir", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "binance.com" in log.read_text()

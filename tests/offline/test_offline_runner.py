@@ -88,7 +88,8 @@ def test_wrapper_fails_on_unknown_strategy(freqtrade_offline) -> None:
     result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, "--strategy", "NoSuchStrategy",
                                 "--timerange", "20251001-20251002"])
     assert result.returncode != 0
-    assert any("Impossible to load Strategy 'NoSuchStrategy'" in e for e in result.errors), result.output[-2000:]
+    assert any("Impossible to load Strategy 'NoSuchStrategy'" in e for e in result.errors), (
+        result.output[-2000:])
 
 
 def test_missing_datadir_names_it_and_gives_the_download_command(freqtrade_offline, tmp_path):

@@ -2,9 +2,8 @@
 RSI(14) mean reversion, long and short, on 5m futures candles."""
 
 import talib.abstract as ta
-from pandas import DataFrame
-
 from freqtrade.strategy import IStrategy
+from pandas import DataFrame
 
 
 class OfflineProbeStrategy(IStrategy):
