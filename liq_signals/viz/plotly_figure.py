@@ -208,5 +208,5 @@ def write_html(fig: go.Figure, path: Path) -> int:
 
 
 # The figure fills the window: no body margin (it would add a scrollbar to a 100vh plot).
-_PAGE_CSS = f"html,body{{margin:0;padding:0;background:{style.BACKGROUND};}}"
+_PAGE_CSS = f"html,body{{margin:0;padding:0;height:100%;background:{style.BACKGROUND};}}"
 
