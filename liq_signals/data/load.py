@@ -1,9 +1,13 @@
 """Read everything the model can use for one pair from a freqtrade datadir.
 
-Candles, mark, funding and open interest are read with freqtrade's own data handler (the
-same files ``freqtrade download-data`` writes); the metrics sidecar with
-:mod:`liq_signals.data.sidecar`.  Nothing here fills gaps: ``fill_missing=False`` keeps
-the file's truth, and :mod:`liq_signals.data.validate` decides what a gap means.
+Files are the ones ``freqtrade download-data`` writes (feather format), found with
+freqtrade's naming rule (:func:`pair_data_path`, tested equal to freqtrade's
+``IDataHandler._pair_data_filename``) and read with pandas.  We do not go through
+freqtrade's data handler here because (a) importing it costs ~120 MB and seconds, which
+the CLI and batch jobs would pay for nothing, and (b) it turns an unreadable file into an
+empty frame, where we want an error naming the file.  A test checks that the frames equal
+freqtrade's ``ohlcv_load(fill_missing=False)`` on the embedded data.  Nothing here fills
+gaps: :mod:`liq_signals.data.validate` decides what a gap means.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ from liq_signals.data.validate import LiqInputError
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATADIR = Path("user_data") / "data" / "binance"
-DATA_FORMAT = "feather"
+FILE_EXTENSION = "feather"
+OHLCV = ["date", "open", "high", "low", "close", "volume"]
+OPEN_INTEREST = ["date", "open_interest_amount", "open_interest_value"]
+#: funding-rate files written by older freqtrade versions are OHLCV-shaped, rate in "open"
+FUNDING_LEGACY = {"open": "funding_rate"}
 
 
 @dataclass(frozen=True)
@@ -39,12 +47,55 @@ class PairInputs:
     files: dict[str, Path] = field(default_factory=dict)
 
 
+def pair_data_path(datadir: Path | str, pair: str, timeframe: str, candle_type: str) -> Path:
+    """freqtrade's file name for a pair's candles of ``candle_type``.
+
+    ``spot`` candles live in the exchange folder, every other type under ``futures/`` with
+    ``-<candle_type>`` appended; the ``M`` (month) timeframe is written ``Mo``.
+
+    :param candle_type: a value of ``freqtrade.enums.CandleType`` (``spot``, ``futures``,
+        ``mark``, ``funding_rate``, ``open_interest``, ...).
+    """
+    from freqtrade.misc import pair_to_filename
+
+    datadir = Path(datadir)
+    suffix = ""
+    if candle_type != "spot":
+        datadir = datadir / "futures"
+        suffix = f"-{candle_type}"
+    return datadir / f"{pair_to_filename(pair)}-{timeframe.replace('M', 'Mo')}{suffix}.{FILE_EXTENSION}"
+
+
 def _download_hint(pair: str, timeframe: str, trading_mode: str, candle_types: str = "") -> str:
     extra = f" --candle-types {candle_types}" if candle_types else ""
     return (
         f"freqtrade download-data --exchange binance --trading-mode {trading_mode} "
         f"--pairs {pair} --timeframes {timeframe}{extra}"
     )
+
+
+def read_candle_file(path: Path, columns: list[str], pair: str) -> pd.DataFrame | None:
+    """Read one feather file: None when absent or empty, the named columns otherwise.
+
+    :raise LiqInputError: the file exists but cannot be read or lacks a column.
+    """
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_feather(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a broken file
+        raise LiqInputError(f"{pair} [{path}]: cannot read file: {exc}") from exc
+    if "funding_rate" in columns and "funding_rate" not in frame.columns:
+        frame = frame.rename(columns=FUNDING_LEGACY)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise LiqInputError(f"{pair} [{path}]: missing column(s) {missing}; have {list(frame.columns)}")
+    if frame.empty:
+        return None
+    frame = frame.loc[:, columns]
+    if isinstance(frame["date"].dtype, pd.DatetimeTZDtype):
+        frame["date"] = frame["date"].dt.as_unit("ms")
+    return frame
 
 
 def load_pair_inputs(
@@ -58,45 +109,37 @@ def load_pair_inputs(
     :param trading_mode: ``futures`` or ``spot`` (spot has no OI/mark: volume mode).
     :return: :class:`PairInputs`.
     :raise LiqInputError: the datadir or the candle file does not exist (the message names
-        the file and the download-data command that creates it).
+        the file and the download-data command that creates it), or a file is unreadable.
     """
-    from freqtrade.data.history import get_datahandler
-    from freqtrade.enums import CandleType
-
     datadir = Path(datadir)
     if not datadir.is_dir():
         raise LiqInputError(
             f"{pair}: datadir {datadir} does not exist — pass the exchange folder "
             f"(e.g. {DEFAULT_DATADIR}) or run `{_download_hint(pair, timeframe, trading_mode)}`"
         )
-    handler = get_datahandler(datadir, DATA_FORMAT)
     futures = trading_mode == "futures"
-    kind = CandleType.FUTURES if futures else CandleType.SPOT
     files: dict[str, Path] = {}
 
-    def path_of(ctype: CandleType, tf: str) -> Path:
-        return handler._pair_data_filename(datadir, pair, tf, ctype)
+    def load(ctype: str, tf: str, columns: list[str], label: str) -> pd.DataFrame | None:
+        path = pair_data_path(datadir, pair, tf, ctype)
+        frame = read_candle_file(path, columns, pair)
+        if frame is not None:
+            files[label] = path
+        return frame
 
-    def load(ctype: CandleType, tf: str, label: str) -> pd.DataFrame | None:
-        path = path_of(ctype, tf)
-        if not path.exists():
-            return None
-        frame = handler.ohlcv_load(pair, tf, ctype, fill_missing=False, warn_no_data=False)
-        files[label] = path
-        return frame if len(frame) else None
-
-    candles = load(kind, timeframe, "candles")
+    kind = "futures" if futures else "spot"
+    candles = load(kind, timeframe, OHLCV, "candles")
     if candles is None:
         raise LiqInputError(
-            f"{pair}: no candles in {path_of(kind, timeframe)} — run "
+            f"{pair}: no candles in {pair_data_path(datadir, pair, timeframe, kind)} — run "
             f"`{_download_hint(pair, timeframe, trading_mode)}`"
         )
     oi = mark = funding = metrics = None
     if futures:
-        oi = load(CandleType.OPEN_INTEREST, timeframe, "open_interest")
-        mark = load(CandleType.MARK, timeframe, "mark")
+        oi = load("open_interest", timeframe, OPEN_INTEREST, "open_interest")
+        mark = load("mark", timeframe, OHLCV, "mark")
         for tf in ("1h", "8h", timeframe):
-            funding = load(CandleType.FUNDING_RATE, tf, "funding")
+            funding = load("funding_rate", tf, ["date", "funding_rate"], "funding")
             if funding is not None:
                 break
         from liq_signals.data.sidecar import read_sidecar, sidecar_path
@@ -108,7 +151,7 @@ def load_pair_inputs(
         if oi is None:
             logger.info(
                 "%s: no open-interest file %s — volume mode (get it with `%s`).",
-                pair, path_of(CandleType.OPEN_INTEREST, timeframe),
+                pair, pair_data_path(datadir, pair, timeframe, "open_interest"),
                 _download_hint(pair, timeframe, trading_mode, "open_interest"),
             )
     return PairInputs(pair, timeframe, candles, oi, mark, funding, metrics, files)

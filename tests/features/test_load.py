@@ -1,0 +1,59 @@
+"""load_pair_inputs reads the same frames as freqtrade's own data handler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from liq_signals.data.load import load_pair_inputs, pair_data_path
+from liq_signals.data.validate import LiqInputError
+from tests.conftest import DATADIR_2023, DATADIR_2025, DATADIR_OI
+
+PAIR = "BTC/USDT:USDT"
+
+
+@pytest.mark.parametrize("ctype", ["spot", "futures", "mark", "funding_rate", "open_interest", "premiumIndex"])
+@pytest.mark.parametrize("tf", ["5m", "1h", "1M"])
+def test_file_names_follow_freqtrade(ctype, tf) -> None:
+    from freqtrade.data.history.datahandlers.featherdatahandler import FeatherDataHandler
+    from freqtrade.enums import CandleType
+
+    want = FeatherDataHandler._pair_data_filename(Path("dd"), PAIR, tf, CandleType(ctype))
+    assert pair_data_path("dd", PAIR, tf, ctype) == want
+
+
+@pytest.mark.parametrize("datadir", [DATADIR_OI, DATADIR_2025, DATADIR_2023])
+def test_frames_equal_freqtrades_ohlcv_load(datadir) -> None:
+    from freqtrade.data.history import get_datahandler
+    from freqtrade.enums import CandleType
+
+    ours = load_pair_inputs(datadir, PAIR, "5m")
+    handler = get_datahandler(datadir, "feather")
+    theirs = handler.ohlcv_load(PAIR, "5m", CandleType.FUTURES, fill_missing=False, warn_no_data=False)
+    pd.testing.assert_frame_equal(ours.candles.reset_index(drop=True), theirs.reset_index(drop=True))
+    oi = handler.ohlcv_load(PAIR, "5m", CandleType.OPEN_INTEREST, fill_missing=False, warn_no_data=False)
+    if len(oi):
+        pd.testing.assert_frame_equal(ours.open_interest.reset_index(drop=True), oi.reset_index(drop=True))
+    else:
+        assert ours.open_interest is None
+
+
+def test_oi_datadir_has_all_inputs() -> None:
+    ours = load_pair_inputs(DATADIR_OI, PAIR, "5m")
+    assert set(ours.files) == {"candles", "open_interest", "funding", "metrics"}
+    assert "taker_net_base" in ours.metrics.columns
+
+
+def test_broken_file_is_an_error_naming_it(tmp_path) -> None:
+    fut = tmp_path / "futures"
+    fut.mkdir()
+    (fut / "BTC_USDT_USDT-5m-futures.feather").write_bytes(b"not a feather file")
+    with pytest.raises(LiqInputError, match="BTC_USDT_USDT-5m-futures.feather"):
+        load_pair_inputs(tmp_path, PAIR, "5m")
+
+
+def test_missing_datadir_names_download_command(tmp_path) -> None:
+    with pytest.raises(LiqInputError, match="freqtrade download-data"):
+        load_pair_inputs(tmp_path / "nope", PAIR, "5m")
