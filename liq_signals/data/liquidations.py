@@ -30,6 +30,7 @@ nothing is coerced silently.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -394,10 +395,24 @@ def load_binance_force_orders(path: str | Path) -> pd.DataFrame:
 def load_recorded(path: str | Path) -> pd.DataFrame:
     """Load one daily file written by ``liq-signals record-liquidations``.
 
+    A last line without its newline is a write the recorder did not finish (it crashed
+    or is writing right now): it is left out and a warning says how many bytes.  The
+    recorder itself cuts such a line when it reopens the file.
+
     :raise LiquidationDataError: naming the file and first bad line
     """
     path = Path(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        logger.warning(
+            "%s: left out an unfinished last line of %d bytes (recorder interrupted or still "
+            "writing)",
+            path,
+            len(data) - keep,
+        )
+        data = data[:keep]
+    df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     _require(path, df, RECORD_COLUMNS)
     if df.empty:
         return empty_events()

@@ -134,3 +134,23 @@ def test_parsers_disagree_on_side_words_exactly_as_documented():
     assert parse_binance_message(binance)[0].side == "long"
     assert parse_binance_message(binance)[0].price == 90.0  # ap == 0 -> order price
     assert parse_bybit_message(bybit)[0].side == "short"
+
+
+def test_recorder_file_with_an_unfinished_last_line_loads_the_finished_rows(tmp_path, caplog):
+    path = tmp_path / "BTC_USDT_USDT-2024-12-05.csv"
+    path.write_text(
+        "time_ms,pair,side,price,quantity,notional_usd,exchange\n"
+        "1733356800000,BTC/USDT:USDT,long,98000.5,0.5,49000.25,binance\n"
+        "1733356801000,BTC/USDT:USDT,sh"
+    )
+    events = load_realized(path).events
+    assert events.side.tolist() == ["long"]
+    assert "unfinished last line of 30 bytes" in caplog.text
+    # a finished but broken row is an error, not a repair
+    path.write_text(
+        "time_ms,pair,side,price,quantity,notional_usd,exchange\n"
+        "1733356800000,BTC/USDT:USDT,long,98000.5,0.5,49000.25,binance\n"
+        "1733356801000,BTC/USDT:USDT,sh,1,1,1,binance\n"
+    )
+    with pytest.raises(LiquidationDataError, match=r"line 3: side must be long or short"):
+        load_realized(path)
