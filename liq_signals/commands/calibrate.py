@@ -37,8 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-participation",
         action="store_true",
-        help="do not rescale participation (always use this with a lower-bound record "
-        "such as Binance forceOrder)",
+        help="do not rescale participation (skipped anyway for a Binance-only record, "
+        "which is a lower bound)",
     )
     parser.add_argument("--out", type=Path, required=True, help="parameters JSON to write")
 

@@ -27,13 +27,13 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
 from liq_signals import columns as C
-from liq_signals.data.liquidations import RealizedRecord
+from liq_signals.data.liquidations import COL_EXCHANGE, EXCHANGE_BINANCE, RealizedRecord
 from liq_signals.engine.config import ModelConfig
 from liq_signals.features import timeframe_seconds
 from liq_signals.validation.metrics import log_ratio
@@ -162,6 +162,10 @@ def calibrate(
     grid = dict(DEFAULT_GRID if grid is None else grid)
     if fit_range[0] < test_range[1] and test_range[0] < fit_range[1]:
         raise ValidationError(f"fit {fit_range} and test {test_range} windows overlap")
+    known = {f.name for f in fields(ModelConfig)}
+    unknown = sorted(set(grid) - known)
+    if unknown:
+        raise ValidationError(f"--grid names unknown ModelConfig field(s) {unknown}")
     if metrics is None and "taker_tilt" in grid:
         logger.info("no taker metrics: taker_tilt has no effect and is not fitted")
         grid.pop("taker_tilt")
@@ -200,7 +204,15 @@ def calibrate(
     fitted = list(names)
     best_fit, _, features = evaluate(best_cfg)
     note = "not fitted (--no-participation)"
-    if fit_participation:
+    lower_bound = not realized.events.empty and set(realized.events[COL_EXCHANGE]) == {
+        EXCHANGE_BINANCE
+    }
+    if fit_participation and lower_bound:
+        note = (
+            "not fitted: the record is Binance forceOrder only, a lower bound (at most one "
+            "event per second), which would bias participation down"
+        )
+    elif fit_participation:
         volume_share = float((features[C.MODE] == C.MODE_VOLUME).mean())
         if volume_share < 0.5:
             note = (

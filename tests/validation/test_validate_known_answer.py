@@ -259,3 +259,47 @@ def test_recording_gap_hurts_unless_empty_periods_are_skipped(implied, repo, tmp
     assert skipped.long.implied.rho == pytest.approx(1.0)
     assert len(skipped.periods) == int(active.sum()) - len(gap)
     assert any("periods with at least one realized event" in n for n in skipped.notes)
+
+
+def test_calibrate_leaves_participation_alone_for_a_binance_lower_bound(implied, repo):
+    from liq_signals.validation.calibrate import calibrate
+    from liq_signals.validation.runner import ValidationError
+
+    events = [
+        LiquidationEvent(
+            int(r.date.timestamp() * 1000),
+            PAIR,
+            "long",
+            r.low,
+            0.3 * r.liq_long_swept_usd / r.low,
+            "binance",
+        )
+        for r in implied.itertuples()
+        if r.liq_long_swept_usd > 0
+    ]
+    record = RealizedRecord(events_to_frame(events), pd.DataFrame(), ("constructed",))
+    inputs = load_window(
+        repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
+    )
+    mid = pd.Timestamp("2025-10-09", tz="UTC")
+    res = calibrate(
+        inputs.candles,
+        record,
+        pair=PAIR,
+        fit_range=(START, mid),
+        test_range=(mid, STOP),
+        grid={"decay_half_life_hours": (24.0, 72.0)},
+    )
+    assert res.best.participation == ModelConfig().participation
+    assert "Binance forceOrder only, a lower bound" in res.participation_note
+    assert res.best.decay_half_life_hours == 72.0  # the generating value; 0.3x is scale-free
+    assert res.best_fit.log_scale == pytest.approx(np.log(0.3))
+    with pytest.raises(ValidationError, match="unknown ModelConfig field"):
+        calibrate(
+            inputs.candles,
+            record,
+            pair=PAIR,
+            fit_range=(START, mid),
+            test_range=(mid, STOP),
+            grid={"decay_half_life": (24.0,)},
+        )
