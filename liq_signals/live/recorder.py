@@ -70,6 +70,7 @@ DEFAULT_URLS = {
 BYBIT_PING_SECONDS = 20.0  # Bybit drops a v5 public connection without an app-level ping
 DEDUP_MEMORY = 10_000  # recent event keys remembered to drop repeats after a reconnect
 LIQUIDATIONS_SUBDIR = "liquidations"
+MAX_OPEN_FILES = 32  # daily files kept open at once (older days are closed)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,9 @@ class DailyFiles:
             handle.write(",".join(RECORD_COLUMNS) + "\n")
             handle.flush()
         self._handles[(pair, path.name)] = handle
+        while len(self._handles) > MAX_OPEN_FILES:  # a long run must not leak descriptors
+            oldest = next(iter(self._handles))
+            self._handles.pop(oldest).close()
         return handle
 
     @staticmethod

@@ -205,3 +205,25 @@ def test_default_urls_follow_each_exchange_protocol_without_connecting(tmp_path)
     assert bybit.folder == tmp_path / "liquidations" / "bybit"
     with pytest.raises(ValueError, match="exchange must be one of"):
         RecorderConfig("okx", ("BTC/USDT:USDT",), tmp_path)
+
+
+def test_daily_files_split_by_utc_day_and_close_old_days(tmp_path):
+    from liq_signals.data.liquidations import LiquidationEvent
+    from liq_signals.live.recorder import MAX_OPEN_FILES, DailyFiles
+
+    files = DailyFiles(tmp_path)
+    day_ms = 86_400_000
+    start = 1733270400000  # 2024-12-04 00:00 UTC
+    for day in range(MAX_OPEN_FILES + 8):
+        for k in range(2):
+            files.write(
+                LiquidationEvent(start + day * day_ms + k, PAIR, "long", 100.0 + k, 1.0, "bybit")
+            )
+        assert len(files._handles) <= MAX_OPEN_FILES
+    # an old day reopened later appends after its rows, without repeating them
+    files.write(LiquidationEvent(start, PAIR, "long", 100.0, 1.0, "bybit"))
+    files.write(LiquidationEvent(start + 5, PAIR, "short", 100.0, 1.0, "bybit"))
+    files.close()
+    first = load_realized(tmp_path / "BTC_USDT_USDT-2024-12-04.csv").events
+    assert first.side.tolist() == ["long", "long", "short"]
+    assert len(list(tmp_path.glob("*.csv"))) == MAX_OPEN_FILES + 8
