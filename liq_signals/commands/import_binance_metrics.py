@@ -1,4 +1,5 @@
-"""``liq-signals import-binance-metrics``: years of 5m open interest and ratios from Binance Vision."""
+"""``liq-signals import-binance-metrics``: years of 5m open interest and ratios from Binance
+Vision's daily metrics archive."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-days", type=int, default=31,
                         help="days written and recorded for resuming together "
                         "(default: %(default)s)")
+    parser.add_argument("--force", action="store_true",
+                        help="fetch days already imported again (the archive sometimes "
+                        "re-publishes repaired days)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -73,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             chunk_days=args.chunk_days,
             retry=RetryPolicy(attempts=args.retries),
             progress=not args.no_progress,
+            force=args.force,
         )
     except ValueError as exc:
         logger.error("%s", exc)

@@ -19,7 +19,7 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -360,7 +360,8 @@ def clean_day(raw: pd.DataFrame, day: date, name: str) -> CleanDay:
                 counts.empty_ratio_days[side_col] = 1
         out[side_col] = values
     day_start = pd.Timestamp(day, tz="UTC")
-    own_mask = (out[sidecar.DATE] >= day_start) & (out[sidecar.DATE] < day_start + pd.Timedelta(days=1))
+    day_end = day_start + pd.Timedelta(days=1)
+    own_mask = (out[sidecar.DATE] >= day_start) & (out[sidecar.DATE] < day_end)
     counts.spill_rows = int((~own_mask).sum())
     return CleanDay(
         own=out.loc[own_mask].reset_index(drop=True),
@@ -389,6 +390,6 @@ def utc_days(start: datetime, stop: datetime) -> list[date]:
     :param stop: exclusive, tz-aware
     :return: days in order
     """
-    first = start.astimezone(timezone.utc).date()
-    last = (stop.astimezone(timezone.utc) - timedelta(microseconds=1)).date()
+    first = start.astimezone(UTC).date()
+    last = (stop.astimezone(UTC) - timedelta(microseconds=1)).date()
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]

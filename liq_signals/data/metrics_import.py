@@ -60,6 +60,8 @@ class ImportConfig:
     :param chunk_days: days written (and recorded for resuming) together
     :param retry: per-file retry policy
     :param progress: show a progress bar (rich)
+    :param force: fetch every day again, ignoring the manifest (the archive re-publishes
+        repaired days; the merge keeps the result identical to a one-shot import)
     :raise ValueError: empty pairs, ``stop <= start``, ``workers``/``chunk_days`` < 1, naive
         datetimes or a pair without daily metrics
     """
@@ -73,6 +75,7 @@ class ImportConfig:
     chunk_days: int = 31
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     progress: bool = False
+    force: bool = False
 
     def __post_init__(self) -> None:
         if not self.pairs:
@@ -240,7 +243,8 @@ def _read_existing_oi(path: Path) -> pd.DataFrame:
         raise ValueError(f"{path}: cannot read existing open-interest file: {exc}") from exc
     if sidecar.DATE not in frame:
         raise ValueError(f"{path}: open-interest file has no 'date' column")
-    out = pd.DataFrame({sidecar.DATE: pd.to_datetime(frame[sidecar.DATE], utc=True).dt.as_unit("ms")})
+    dates = pd.to_datetime(frame[sidecar.DATE], utc=True).dt.as_unit("ms")
+    out = pd.DataFrame({sidecar.DATE: dates})
     for col in bv.OI_COLUMNS:
         out[col] = frame[col].astype("float64") if col in frame else float("nan")
     return out
@@ -379,7 +383,7 @@ def _import_pair(
     manifest = Manifest(datadir, symbol)
     side_file = sidecar.sidecar_path(datadir, pair, bv.METRICS_TIMEFRAME)
     manifest.load(outputs_present=side_file.exists())
-    todo = [d for d in days if not manifest.done(d)]
+    todo = list(days) if config.force else [d for d in days if not manifest.done(d)]
     rep.days_skipped = len(days) - len(todo)
     advance(rep.days_skipped)
     if rep.days_skipped:

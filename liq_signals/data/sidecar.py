@@ -125,7 +125,9 @@ def validate_sidecar(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         bad row
     """
     if DATE not in frame.columns:
-        raise SidecarError(f"{source}: sidecar has no '{DATE}' column (columns: {list(frame.columns)})")
+        raise SidecarError(
+            f"{source}: sidecar has no '{DATE}' column (columns: {list(frame.columns)})"
+        )
     unknown = [c for c in frame.columns if c not in SIDECAR_COLUMNS]
     if unknown:
         raise SidecarError(

@@ -8,7 +8,6 @@ real archive host: every --base-url is the emulator on 127.0.0.1.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import signal
 import subprocess
@@ -167,6 +166,28 @@ def test_second_run_skips_days_already_imported(tmp_path, sample_mirror):
     assert len(asked) == 9 and not any(p.endswith(".CHECKSUM") for p in asked)
     assert (oi_path(datadir, PAIR).read_bytes(),
             sidecar.sidecar_path(datadir, PAIR, "5m").read_bytes()) == before
+
+
+def test_force_refetches_a_republished_day(tmp_path, sample_mirror):
+    """The archive sometimes repairs a partial day later; --force picks the repair up."""
+    mirror = tmp_path / "mirror"
+    shutil.copytree(sample_mirror, mirror)
+    rows = sample_rows()
+    day = vm.split_days(rows)[date(2026, 6, 8)]
+    vm.write_metrics_day(mirror, SYMBOL, date(2026, 6, 8), day.iloc[:100])  # partial
+    datadir = tmp_path / "binance"
+    with archive_server(mirror) as emu:
+        _run(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 9))
+        assert len(_read_oi(datadir)) == len(rows[rows[bv.CREATE_TIME] < "2026-06-10"]) - 188
+        vm.write_metrics_day(mirror, SYMBOL, date(2026, 6, 8), day)  # re-published whole
+        _run(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 9))
+        assert len(_read_oi(datadir)) < len(rows[rows[bv.CREATE_TIME] < "2026-06-10"])
+        code = cli_main(["import-binance-metrics", "--pairs", PAIR, "--timerange",
+                         "20260607-20260610", "--datadir", str(datadir), "--base-url", emu.url,
+                         "--no-progress", "--force"])
+    assert code == 0
+    want = expected_oi(rows[rows[bv.CREATE_TIME] < "2026-06-10"])
+    pd.testing.assert_frame_equal(_read_oi(datadir), want)
 
 
 # --------------------------------------------------------------------------- quirks
