@@ -495,7 +495,10 @@ def validate(
     if realized.events.empty:
         notes.append("zone precision needs individual events with prices; the record is aggregated")
     else:
-        zones_long, zones_short = _zone_scores(run, realized.events, per, settings, tf_s)
+        try:
+            zones_long, zones_short = _zone_scores(run, realized.events, per, settings, tf_s)
+        except ValidationError as exc:
+            notes.append(f"zone test skipped: {exc}")
     magnet = magnet_scores(
         run, per.index[0], per.index[-1] + pd.Timedelta(settings.period), settings, tf_s
     )

@@ -303,3 +303,27 @@ def test_calibrate_leaves_participation_alone_for_a_binance_lower_bound(implied,
             test_range=(mid, STOP),
             grid={"decay_half_life": (24.0,)},
         )
+
+
+def test_record_shorter_than_the_zone_horizon_still_scores_periods(implied, repo):
+    day = implied[(implied["date"] >= START) & (implied["date"] < START + pd.Timedelta("12h"))]
+    events = [
+        LiquidationEvent(
+            int(r.date.timestamp() * 1000),
+            PAIR,
+            "long",
+            r.low,
+            r.liq_long_swept_usd / r.low,
+            "bybit",
+        )
+        for r in day.itertuples()
+        if r.liq_long_swept_usd > 0
+    ]
+    record = RealizedRecord(events_to_frame(events), pd.DataFrame(), ("constructed",))
+    inputs = load_window(
+        repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
+    )
+    res = validate(inputs.candles, record, pair=PAIR)
+    assert res.zones_long is None
+    assert any(n.startswith("zone test skipped: the scored span is shorter") for n in res.notes)
+    assert res.long.implied.rho == pytest.approx(1.0)
