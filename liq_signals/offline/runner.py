@@ -316,8 +316,9 @@ def _judge(rc: int, lines: list[str], datadir: Path, echo: TextIO | None) -> Res
         pairs = sorted({p for p, _, _ in missing})
         tfs = sorted({tf for _, _, tf in missing})
         extra.append(
-            "liq-signals offline: missing data in "
-            f"{datadir}: {', '.join(f'{p} {c} {tf}' for p, c, tf in missing)}.  Get it with:\n  "
+            "liq-signals offline: note: freqtrade found no data in "
+            f"{datadir} for {', '.join(f'{p} {c} {tf}' for p, c, tf in missing)}.  "
+            "Get it with:\n  "
             + download_command(pairs, tfs, datadir) + "\n"
         )
     if rc == 0 and errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -126,13 +127,20 @@ def test_overlay_files_are_removed_after_the_run(freqtrade_offline, tmp_path) ->
 
 
 @pytest.mark.freqtrade
-def test_hyperopt_through_the_wrapper_finds_a_best_result(freqtrade_offline) -> None:
+def test_hyperopt_through_the_wrapper_finds_a_best_result(freqtrade_offline, tmp_path) -> None:
+    # hyperopt writes <strategy>.json next to the strategy file: run a copy in tmp_path
+    strategies = tmp_path / "strategies"
+    strategies.mkdir()
+    shutil.copy(REPO / PROBE[1] / "OfflineProbeStrategy.py", strategies)
     result = freqtrade_offline(
-        ["hyperopt", *BACKTEST_CONFIG, *PROBE, "--hyperopt-loss", "SharpeHyperOptLoss",
+        ["hyperopt", *BACKTEST_CONFIG, "--strategy-path", str(strategies),
+         "--strategy", "OfflineProbeStrategy", "--hyperopt-loss", "SharpeHyperOptLoss",
          "--spaces", "roi", "stoploss", "-e", "3", "-j", "1",
          "--timerange", "20251001-20251008"])
     assert result.returncode == 0, result.output[-3000:]
     assert "Best result:" in result.output
+    assert (strategies / "OfflineProbeStrategy.json").is_file()
+    assert not (REPO / PROBE[1] / "OfflineProbeStrategy.json").exists()
 
 
 @pytest.mark.freqtrade
@@ -168,7 +176,7 @@ def test_dry_run_polls_the_emulator_and_stops_cleanly(freqtrade_offline, emulato
     result = freqtrade_offline(
         ["trade", "--dry-run", "--config", "user_data/config_dryrun.json", *PROBE,
          "--db-url", f"sqlite:///{tmp_path / 'dry.sqlite'}"],
-        emulator=emu, stop_after=20,
+        emulator=emu, stop_after=12,
     )
     assert result.returncode == 0, result.output[-3000:]
     assert result.errors == ()
