@@ -310,16 +310,13 @@ def _advance_kernel(
             closes = max(-dq - liq, 0.0)
             opens = max(dq, 0.0) + reopen * liq
             if closes > 0.0:
-                tl = fscal[F_LONG_TOTAL]
-                if tl > 0.0:
-                    fl = max(1.0 - closes / tl, 0.0)
-                    cl_l = tl * (1.0 - fl)
-                    _rescale(long_q, fscal, iscal, F_LONG_SCALE, F_LONG_TOTAL, I_LONG_HI, True, fl)
-                ts = fscal[F_SHORT_TOTAL]
-                if ts > 0.0:
-                    fs = max(1.0 - closes / ts, 0.0)
-                    cl_s = ts * (1.0 - fs)
-                    _rescale(short_q, fscal, iscal, F_SHORT_SCALE, F_SHORT_TOTAL, I_SHORT_LO, False, fs)
+                # closing positions are drawn from all open interest, of which each book
+                # holds a part: remove the fraction closes / OI (not the absolute amount)
+                keep = max(1.0 - closes / prev_oi, 0.0)
+                cl_l = fscal[F_LONG_TOTAL] * (1.0 - keep)
+                cl_s = fscal[F_SHORT_TOTAL] * (1.0 - keep)
+                _rescale(long_q, fscal, iscal, F_LONG_SCALE, F_LONG_TOTAL, I_LONG_HI, True, keep)
+                _rescale(short_q, fscal, iscal, F_SHORT_SCALE, F_SHORT_TOTAL, I_SHORT_LO, False, keep)
         else:
             mode_oi = 0.0
             opens = participation * volume[i]

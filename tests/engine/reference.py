@@ -87,14 +87,13 @@ class ReferenceBook:
             closes = max(-dq - liq, 0.0)
             opens = max(dq, 0.0) + cfg.reopen_fraction * liq
             if closes > 0:
+                # a book holds part of the open interest: each loses closes / OI of itself
+                frac = min(closes / self.prev_oi, 1.0)
                 for side in (True, False):
-                    tot = self.total(side)
-                    if tot > 0:
-                        frac = min(closes / tot, 1.0)
-                        closed[side] = tot * frac
-                        for c in self.cohorts:
-                            if c.long == side:
-                                c.qty *= 1 - frac
+                    closed[side] = self.total(side) * frac
+                    for c in self.cohorts:
+                        if c.long == side:
+                            c.qty *= 1 - frac
         else:
             mode_oi = False
             opens = cfg.participation * volume

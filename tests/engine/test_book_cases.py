@@ -76,15 +76,32 @@ def test_falling_open_interest_closes_both_books_proportionally() -> None:
     state2, out2 = B.advance(state1, inputs_from_rows(rows[2:]), params(cfg))
     assert out1[1, B.O_MODE_OI] == 1.0 and out1[0, B.O_MODE_OI] == 0.0
     assert out1[1, B.O_OPENED_Q] == pytest.approx(100.0)
-    assert out2[0, B.O_LONG_CLOSED_Q] == pytest.approx(50.0, rel=1e-6)
-    assert out2[0, B.O_SHORT_CLOSED_Q] == pytest.approx(50.0, rel=1e-6)
-    assert out2[0, B.O_LONG_TOTAL_Q] == pytest.approx(50.0, rel=1e-6)
+    # 50 of 1100 contracts close: each book (100 contracts, a part of the OI) loses 50/1100
+    kept = 100.0 * (1 - 50 / 1100)
+    assert out2[0, B.O_LONG_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-6)
+    assert out2[0, B.O_SHORT_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-6)
+    assert out2[0, B.O_LONG_TOTAL_Q] == pytest.approx(kept, rel=1e-6)
     _, l1, s1 = state1.books()
     _, l2, s2 = state2.books()
-    np.testing.assert_allclose(l2, l1 / 2, rtol=1e-6)
-    np.testing.assert_allclose(s2, s1 / 2, rtol=1e-6)
-    # coverage = (50 + 50)/2 / 1050
-    assert out2[0, B.O_COVERAGE] == pytest.approx(50 / 1050, rel=1e-6)
+    np.testing.assert_allclose(l2, l1 * kept / 100, rtol=1e-6)
+    np.testing.assert_allclose(s2, s1 * kept / 100, rtol=1e-6)
+    # coverage = mean book / OI
+    assert out2[0, B.O_COVERAGE] == pytest.approx(kept / 1050, rel=1e-6)
+
+
+def test_full_book_loses_exactly_the_closed_contracts() -> None:
+    """When the book holds all open interest, closes remove exactly −ΔQ contracts."""
+    cfg = ModelConfig(leverage_count=4, decay_half_life_hours=NO_DECAY, participation=1.0)
+    rows = [
+        dict(t=T0, high=100.2, low=99.8, close=100, volume=1000.0),  # volume mode: 1000 each side
+        dict(t=T0 + 300, high=100.2, low=99.8, close=100, oi=1000.0),  # OI known: book = OI
+        dict(t=T0 + 600, high=100.2, low=99.8, close=100, oi=900.0),  # 100 close
+    ]
+    _, out = B.run(inputs_from_rows(rows), params(cfg))
+    assert out[1, B.O_COVERAGE] != out[1, B.O_COVERAGE]  # NaN: ΔQ unknown -> volume mode
+    assert out[2, B.O_LONG_CLOSED_Q] == pytest.approx(100.0, rel=1e-9)
+    assert out[2, B.O_LONG_TOTAL_Q] == pytest.approx(900.0, rel=1e-9)
+    assert out[2, B.O_COVERAGE] == pytest.approx(1.0, rel=1e-9)
 
 
 def test_liquidated_contracts_count_against_the_oi_drop() -> None:
