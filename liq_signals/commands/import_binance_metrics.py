@@ -30,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=ARCHIVE_BASE_URL,
                         help="archive root; files are read from "
                         "{base}/data/futures/um/daily/metrics/... (default: %(default)s)")
+    parser.add_argument("-t", "--timeframes", nargs="+", default=["5m"],
+                        help="open_interest files to write: 5m always, plus coarser "
+                        "multiples of 5m (e.g. 1h) holding the snapshots on their grid "
+                        "(default: %(default)s)")
     parser.add_argument("--workers", type=int, default=8,
                         help="parallel downloads (default: %(default)s)")
     parser.add_argument("--retries", type=int, default=5,
@@ -78,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
             retry=RetryPolicy(attempts=args.retries),
             progress=not args.no_progress,
             force=args.force,
+            timeframes=tuple(dict.fromkeys(["5m", *args.timeframes])),
         )
     except ValueError as exc:
         logger.error("%s", exc)

@@ -60,6 +60,11 @@ class ImportConfig:
     :param chunk_days: days written (and recorded for resuming) together
     :param retry: per-file retry policy
     :param progress: show a progress bar (rich)
+    :param timeframes: timeframes to write ``open_interest`` files for; ``5m`` is always
+        written, coarser ones (multiples of 5m, e.g. ``1h``) hold the 5m snapshots that fall
+        on their grid — what Binance's ``openInterestHist`` answers for that period.  The
+        sidecar is 5m only: a window ratio (taker buy/sell) of a coarser period cannot be
+        rebuilt from 5m ratios
     :param force: fetch every day again, ignoring the manifest (the archive re-publishes
         repaired days; the merge keeps the result identical to a one-shot import)
     :raise ValueError: empty pairs, ``stop <= start``, ``workers``/``chunk_days`` < 1, naive
@@ -75,6 +80,7 @@ class ImportConfig:
     chunk_days: int = 31
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     progress: bool = False
+    timeframes: tuple[str, ...] = (bv.METRICS_TIMEFRAME,)
     force: bool = False
 
     def __post_init__(self) -> None:
@@ -88,6 +94,15 @@ class ImportConfig:
             raise ValueError("workers and chunk_days must be >= 1")
         for pair in self.pairs:
             bv.binance_symbol(pair)
+        from freqtrade.exchange import timeframe_to_seconds
+
+        for tf in self.timeframes:
+            try:
+                seconds = timeframe_to_seconds(tf)
+            except Exception as exc:  # ccxt raises its own types for a bad string
+                raise ValueError(f"bad timeframe {tf!r}: {exc}") from None
+            if seconds % 300:
+                raise ValueError(f"timeframe {tf!r} is not a multiple of the archive's 5m")
 
 
 @dataclass
@@ -129,15 +144,13 @@ class _DayResult:
     error: str = ""
 
 
-def oi_path(datadir: Path, pair: str) -> Path:
-    """Where freqtrade keeps the pair's 5m open interest (its own naming, feather)."""
+def oi_path(datadir: Path, pair: str, timeframe: str = bv.METRICS_TIMEFRAME) -> Path:
+    """Where freqtrade keeps the pair's open interest (its own naming, feather)."""
     from freqtrade.data.history import get_datahandler
     from freqtrade.enums import CandleType
 
     handler = get_datahandler(datadir, "feather")
-    return handler._pair_data_filename(
-        datadir, pair, bv.METRICS_TIMEFRAME, CandleType.OPEN_INTEREST
-    )
+    return handler._pair_data_filename(datadir, pair, timeframe, CandleType.OPEN_INTEREST)
 
 
 class Manifest:
@@ -262,18 +275,20 @@ def _priority_merge(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFr
     return merged.reindex(columns=columns).astype("float64").sort_index().reset_index()
 
 
-def _store_oi(datadir: Path, pair: str, frame: pd.DataFrame) -> Path:
+def _store_oi(
+    datadir: Path, pair: str, frame: pd.DataFrame, timeframe: str = bv.METRICS_TIMEFRAME
+) -> Path:
     """Write the OI frame with freqtrade's handler into a temp datadir, then swap it in."""
     from freqtrade.data.history import get_datahandler
     from freqtrade.enums import CandleType
 
-    final = oi_path(datadir, pair)
+    final = oi_path(datadir, pair, timeframe)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp_root = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=final.parent))
     try:
         handler = get_datahandler(tmp_root, "feather")
-        handler.ohlcv_store(pair, bv.METRICS_TIMEFRAME, frame, CandleType.OPEN_INTEREST)
-        written = oi_path(tmp_root, pair)
+        handler.ohlcv_store(pair, timeframe, frame, CandleType.OPEN_INTEREST)
+        written = oi_path(tmp_root, pair, timeframe)
         with open(written, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(written, final)
@@ -282,7 +297,9 @@ def _store_oi(datadir: Path, pair: str, frame: pd.DataFrame) -> Path:
     return final
 
 
-def _write_chunk(datadir: Path, pair: str, results: list[_DayResult]) -> tuple[int, int]:
+def _write_chunk(
+    datadir: Path, pair: str, results: list[_DayResult], timeframes: tuple[str, ...]
+) -> tuple[int, int]:
     """Merge one chunk of days into the OI file and the sidecar. Returns their row counts."""
     cleans = [r.clean for r in results if r.clean is not None]
     if not cleans:
@@ -306,7 +323,27 @@ def _write_chunk(datadir: Path, pair: str, results: list[_DayResult]) -> tuple[i
     sidecar.write_sidecar(datadir, pair, bv.METRICS_TIMEFRAME, merged, merge=False)
     if not oi.empty:
         _store_oi(datadir, pair, oi)
+        _store_coarser_oi(datadir, pair, oi, timeframes)
     return len(oi), len(merged)
+
+
+def _store_coarser_oi(
+    datadir: Path, pair: str, oi_5m: pd.DataFrame, timeframes: tuple[str, ...]
+) -> None:
+    """OI files of coarser timeframes: the 5m snapshots on their grid, merged over what is
+    there (e.g. freqtrade's own 1h download) with the same "known value wins" rule."""
+    from freqtrade.exchange import timeframe_to_seconds
+
+    oi_cols = list(bv.OI_COLUMNS)
+    stamps_ms = oi_5m[sidecar.DATE].dt.as_unit("ms").astype("int64")
+    for tf in timeframes:
+        if tf == bv.METRICS_TIMEFRAME:
+            continue
+        on_grid = oi_5m.loc[(stamps_ms % (timeframe_to_seconds(tf) * 1000)) == 0]
+        existing = _read_existing_oi(oi_path(datadir, pair, tf))
+        merged = _priority_merge([on_grid, existing], oi_cols)
+        if not merged.empty:
+            _store_oi(datadir, pair, merged, tf)
 
 
 def _remove_stale_temps(datadir: Path) -> None:
@@ -409,7 +446,7 @@ def _import_pair(
                     rep.days_imported += 1
                     rep.counts.add(res.clean.counts)
                     imported_dates += [res.clean.own[sidecar.DATE], res.clean.spill[sidecar.DATE]]
-            oi_rows, side_rows = _write_chunk(datadir, pair, chunk)
+            oi_rows, side_rows = _write_chunk(datadir, pair, chunk, config.timeframes)
             if oi_rows >= 0:
                 rep.oi_rows, rep.sidecar_rows = oi_rows, side_rows
             manifest.record(chunk)

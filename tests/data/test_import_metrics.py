@@ -417,3 +417,24 @@ def test_engine_runs_in_oi_mode_on_imported_data(tmp_path, sample_mirror):
     assert in_oi.sum() >= 2700
     outage = (feats["date"] > "2026-06-15") & (feats["date"] < "2026-06-20")
     assert not in_oi[outage].any()
+
+
+def test_coarser_timeframes_hold_the_5m_snapshots_on_their_grid(tmp_path, sample_mirror):
+    from freqtrade.data.history import get_datahandler
+    from freqtrade.enums import CandleType
+
+    datadir = tmp_path / "binance"
+    with archive_server(sample_mirror) as emu:
+        code = cli_main(["import-binance-metrics", "--pairs", PAIR, "--timerange",
+                         "20260607-20260623", "--datadir", str(datadir), "--base-url", emu.url,
+                         "--no-progress", "-t", "1h", "4h"])
+    assert code == 0
+    five = _read_oi(datadir)
+    handler = get_datahandler(datadir, "feather")
+    for tf, minutes in (("1h", 60), ("4h", 240)):
+        coarse = handler.ohlcv_load(PAIR, tf, CandleType.OPEN_INTEREST, fill_missing=False,
+                                    warn_no_data=False).reset_index(drop=True)
+        on_grid = five[(five["date"].dt.hour * 60 + five["date"].dt.minute) % minutes == 0]
+        assert len(coarse) > 0
+        pd.testing.assert_frame_equal(coarse, on_grid.reset_index(drop=True))
+    assert not sidecar.sidecar_path(datadir, PAIR, "1h").exists()
