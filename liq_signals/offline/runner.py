@@ -217,6 +217,7 @@ def run_freqtrade(
     timeout: float | None = None,
     stop_after: float | None = None,
     emulator: Emulator | None = None,
+    command: Sequence[str] | None = None,
     overlay_dir: Path | None = None,
     echo: TextIO | None = None,
     env: dict[str, str] | None = None,
@@ -226,8 +227,9 @@ def run_freqtrade(
 
     :param args: freqtrade arguments, sub-command first (``["backtesting", "--strategy", …]``)
     :param datadir: datadir the emulator serves and freqtrade reads (default: freqtrade's
-        ``--datadir`` in ``args``, else ``user_data/data/binance``); a ``--datadir`` in
-        ``args`` wins for freqtrade (e.g. download-data writing elsewhere)
+        ``--datadir`` in ``args``, else ``user_data/data/binance``; for ``download-data``
+        always ``user_data/data/binance``, its ``--datadir`` being the destination); a
+        ``--datadir`` in ``args`` wins for freqtrade
     :param configs: configs passed before the overlay (in addition to any in ``args``)
     :param replay_start: replay clock start (ISO / epoch ms); ``None`` = real time
     :param speed: replay speed factor
@@ -236,6 +238,8 @@ def run_freqtrade(
     :param stop_after: send SIGINT after this many seconds (for ``trade``, which never
         ends by itself); freqtrade's clean exit on that SIGINT (130) is reported as 0
     :param emulator: an already running emulator to use (not stopped afterwards)
+    :param command: the program to run instead of ``freqtrade`` (e.g. a launcher that
+        shifts the bot's clock for replays: ``[sys.executable, "-m", "pkg.launcher"]``)
     :param overlay_dir: where to write the overlay (default ``<cwd>/user_data/.offline``)
     :param echo: stream to tee freqtrade's output to live (``None`` = silent)
     :param env: environment for freqtrade (default: inherited)
@@ -246,7 +250,12 @@ def run_freqtrade(
     cwd = Path.cwd() if cwd is None else Path(cwd)
     sub = _subcommand(args)
     ft_datadir = next(iter(_option_values(args, "--datadir", "--data-dir")), None)
-    src = Path(datadir) if datadir is not None else Path(ft_datadir or DEFAULT_DATADIR)
+    if datadir is not None:
+        src = Path(datadir)
+    elif sub == "download-data":  # its --datadir is the destination, not what to serve
+        src = DEFAULT_DATADIR
+    else:
+        src = Path(ft_datadir or DEFAULT_DATADIR)
     src = src if src.is_absolute() else cwd / src
     configs = [str(c) for c in configs]
     user_configs = _option_values(args, "--config", "-c") + configs
@@ -278,7 +287,7 @@ def run_freqtrade(
         overlay.write_text(json.dumps(build_overlay(emulator.url), indent=2))
         stack.callback(overlay.unlink, missing_ok=True)
 
-        cmd = freqtrade_command() + args
+        cmd = list(command or freqtrade_command()) + args
         if sub in CONFIG_COMMANDS:
             for c in configs:
                 cmd += ["--config", c]

@@ -62,8 +62,7 @@ def test_download_data_through_the_wrapper_writes_the_served_candles(freqtrade_o
         ["download-data", "--exchange", "binance", "--trading-mode", "futures",
          "--pairs", "BTC/USDT:USDT", "--timeframes", "1h", "--candle-types", "futures",
          "funding_rate", "--timerange", "20260210-20260219", "--datadir", str(out)],
-        datadir=DATADIR_2025,
-    )
+    )  # served: user_data/data/binance (freqtrade's --datadir is the destination)
     assert result.returncode == 0, result.output[-3000:]
     got = pd.read_feather(out / "futures" / "BTC_USDT_USDT-1h-futures.feather")
     src = pd.read_feather(DATADIR_2025 / "futures" / "BTC_USDT_USDT-1h-futures.feather")
