@@ -455,6 +455,9 @@ def _import_pair(
         for fut in futures:
             fut.cancel()
         raise
+    if rep.days_imported == 0:  # nothing written this run: report what is on disk
+        rep.oi_rows = len(_read_existing_oi(oi_path(datadir, pair)))
+        rep.sidecar_rows = len(sidecar.read_sidecar(datadir, pair, bv.METRICS_TIMEFRAME))
     if imported_dates:
         stamps = pd.concat(imported_dates).drop_duplicates().sort_values()
         rep.counts.gaps, rep.counts.missing_slots = bv.count_gaps(stamps)

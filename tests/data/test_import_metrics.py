@@ -162,6 +162,7 @@ def test_second_run_skips_days_already_imported(tmp_path, sample_mirror):
         second = import_metrics(_config(datadir, emu.url, date(2026, 6, 5), date(2026, 6, 24)))
         asked = archive_requests(emu)
     assert first.pairs[0].days_imported == 11 and second.pairs[0].days_skipped == 11
+    assert second.pairs[0].oi_rows == first.pairs[0].oi_rows == 2727
     # only the 9 days the archive did not have are asked again (they may appear later)
     assert len(asked) == 9 and not any(p.endswith(".CHECKSUM") for p in asked)
     assert (oi_path(datadir, PAIR).read_bytes(),
@@ -438,3 +439,23 @@ def test_coarser_timeframes_hold_the_5m_snapshots_on_their_grid(tmp_path, sample
         assert len(coarse) > 0
         pd.testing.assert_frame_equal(coarse, on_grid.reset_index(drop=True))
     assert not sidecar.sidecar_path(datadir, PAIR, "1h").exists()
+
+
+def test_two_pairs_in_one_run(tmp_path, sample_mirror):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(sample_mirror, mirror)
+    eth = sample_rows()
+    eth[bv.SUM_OPEN_INTEREST] *= 20.0
+    write_mirror(mirror, eth[eth[bv.CREATE_TIME] < "2026-06-10"], symbol="ETHUSDT")
+    datadir = tmp_path / "binance"
+    with archive_server(mirror) as emu:
+        report = import_metrics(ImportConfig(
+            pairs=(PAIR, "ETH/USDT:USDT"), start=datetime(2026, 6, 7, tzinfo=UTC),
+            stop=datetime(2026, 6, 10, tzinfo=UTC), datadir=datadir, base_url=emu.url,
+            retry=FAST))
+    assert report.ok and [p.days_imported for p in report.pairs] == [3, 3]
+    btc = _read_oi(datadir)
+    eth_oi = pd.read_feather(oi_path(datadir, "ETH/USDT:USDT"))
+    assert len(btc) == len(eth_oi) == report.pairs[0].oi_rows
+    np.testing.assert_allclose(eth_oi["open_interest_amount"], 20 * btc["open_interest_amount"])
+    assert (datadir / "futures" / ".binance-vision" / "ETHUSDT-metrics.json").exists()
