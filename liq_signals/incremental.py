@@ -63,8 +63,18 @@ class IncrementalFeatures:
         return int(self._time[-1]) if len(self._time) else None
 
     def _consistent(self, inputs: B.EngineInputs, old_rows: np.ndarray, pos: np.ndarray) -> bool:
+        """Did the already-processed candles keep their inputs?
+
+        The taker share of a frame's first ``metrics_lag_candles`` rows may come from
+        ``taker_net_base`` ÷ the volume of a candle that a sliding window no longer holds;
+        those rows' shares are not compared (everything else is).
+        """
+        lagged = old_rows >= self.config.metrics_lag_candles
         for f in _FIELDS:
-            if not np.array_equal(getattr(inputs, f)[old_rows], self._inputs[f][pos], equal_nan=True):
+            new, old = getattr(inputs, f)[old_rows], self._inputs[f][pos]
+            if f == "taker_share":
+                new, old = new[lagged], old[lagged]
+            if not np.array_equal(new, old, equal_nan=True):
                 return False
         return True
 
@@ -116,5 +126,5 @@ class IncrementalFeatures:
             self._out = np.concatenate([self._out, out])
             self._stale = np.concatenate([self._stale, prep.stale[start:]])
         rows = np.searchsorted(self._time, t)
-        cols = feature_values(self._out[rows], inputs.close, prep.stale, self.config)
+        cols = feature_values(self._out[rows], inputs.close, self._stale[rows], self.config)
         return attach_features(candles, cols)

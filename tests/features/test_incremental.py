@@ -55,13 +55,15 @@ def test_rewritten_history_triggers_a_recompute(oi_data) -> None:
 
 def test_sliding_window_keeps_the_longer_history(oi_data) -> None:
     """freqtrade may drop old rows: values stay those of the full history seen."""
-    c = oi_data.candles.iloc[:600]
-    batch = compute_features(c, pair=PAIR)
+    c = oi_data.candles.iloc[:900]
+    kw = dict(open_interest=oi_data.open_interest, metrics=oi_data.metrics)
+    batch = compute_features(c, pair=PAIR, **kw)
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:500])
-    out = inc.update(c.iloc[100:600])
+    inc.update(c.iloc[:500], **kw)
+    for start in range(1, 400, 7):  # a window of 500 rows sliding by 7 candles
+        out = inc.update(c.iloc[start : start + 500], **kw)
+        pd.testing.assert_frame_equal(out, batch.iloc[start : start + 500])
     assert inc.recomputes == 0
-    pd.testing.assert_frame_equal(out, batch.iloc[100:600])
 
 
 def test_state_pickles_and_continues(oi_data) -> None:
