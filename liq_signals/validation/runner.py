@@ -255,6 +255,32 @@ def score_periods(per: pd.DataFrame) -> tuple[SideScores, SideScores]:
     return side_scores(per, SIDE_LONG), side_scores(per, SIDE_SHORT)
 
 
+@dataclass(frozen=True)
+class ZoneGrid:
+    """Zones of ``width`` engine bins on the engine's absolute log grid: zone z holds bins
+    ``z·width … z·width + width − 1``, i.e. prices in ``[edges[j], edges[j+1])`` for
+    ``j = z − zones[0]`` (bin k spans ``[e^((k−½)δ), e^((k+½)δ))``)."""
+
+    zones: np.ndarray
+    edges: np.ndarray
+    grid_step: float
+    width: int
+
+    @classmethod
+    def around(cls, centers: np.ndarray, grid_step: float, width: int) -> ZoneGrid:
+        """The zones covering the bins whose price centres are ``centers``."""
+        k = np.rint(np.log(centers) / grid_step).astype(np.int64)
+        z = np.floor_divide(k, width)
+        zones = np.arange(z.min(), z.max() + 1)
+        edges = np.exp((np.r_[zones, zones[-1] + 1] * width - 0.5) * grid_step)
+        return cls(zones, edges, grid_step, width)
+
+    def index_of(self, prices: np.ndarray) -> np.ndarray:
+        """Column (``zone − zones[0]``) of each price; may fall outside ``[0, len)``."""
+        k = np.rint(np.log(np.asarray(prices, dtype=float)) / self.grid_step).astype(np.int64)
+        return np.floor_divide(k, self.width) - self.zones[0]
+
+
 def _zone_scores(
     run: ModelRun,
     events: pd.DataFrame,
@@ -280,13 +306,10 @@ def _zone_scores(
         raise ValidationError("no map snapshot has a full zone horizon inside the scored span")
     hist = _snapshots(run, wanted, step)
     idx = hist.index
-    delta = run.params.cfg.grid_step
-    width = run.params.cfg.cluster_bins
-    k = np.rint(np.log(hist.centers) / delta).astype(np.int64)
-    zone_of_bin = np.floor_divide(k, width)
-    zones = np.arange(zone_of_bin[0], zone_of_bin[-1] + 1)
-    edges = np.exp((np.r_[zones, zones[-1] + 1] * width - 0.5) * delta)
-    col = zone_of_bin - zones[0]
+    grid = ZoneGrid.around(hist.centers, run.params.cfg.grid_step, run.params.cfg.cluster_bins)
+    zones = grid.zones
+    edges = grid.edges
+    col = grid.index_of(hist.centers)
 
     def to_zones(book: np.ndarray) -> np.ndarray:
         out = np.zeros((book.shape[0], len(zones)))
@@ -301,8 +324,7 @@ def _zone_scores(
     hit_long = np.zeros((n_snap, len(zones)), dtype=bool)
     hit_short = np.zeros((n_snap, len(zones)), dtype=bool)
     ev_time = events[COL_DATE].dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
-    ev_bin = np.rint(np.log(events[COL_PRICE].to_numpy()) / delta).astype(np.int64)
-    ev_zone = np.floor_divide(ev_bin, width) - zones[0]
+    ev_zone = grid.index_of(events[COL_PRICE].to_numpy())
     ev_long = (events[COL_SIDE] == SIDE_LONG).to_numpy()
     for row, i in enumerate(idx):
         stop = i + 1 + horizon

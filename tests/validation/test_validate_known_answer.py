@@ -327,3 +327,27 @@ def test_record_shorter_than_the_zone_horizon_still_scores_periods(implied, repo
     assert res.zones_long is None
     assert any(n.startswith("zone test skipped: the scored span is shorter") for n in res.notes)
     assert res.long.implied.rho == pytest.approx(1.0)
+
+
+def test_zone_test_counts_every_crossed_zone_hit_when_liquidations_cover_the_band(repo):
+    """Events on every 0.1 % below price, 1 minute into each 4-hour slot: every zone that
+    price crosses in the next day has a realized long liquidation, so both the top-decile
+    and the random-zone precision must be exactly 1 — unless the time windows or the zone
+    mapping are misaligned."""
+    inputs = load_window(
+        repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
+    )
+    candles = inputs.candles.set_index("date")
+    events = []
+    for slot in pd.date_range(START, STOP - pd.Timedelta("4h"), freq="4h"):
+        price = candles.loc[slot - pd.Timedelta("5min"), "close"]
+        t = int((slot + pd.Timedelta("1min")).timestamp() * 1000)
+        for level in price * np.exp(-0.001 * np.arange(1, 110)):
+            events.append(LiquidationEvent(t, PAIR, "long", float(level), 1.0, "bybit"))
+    record = RealizedRecord(events_to_frame(events), pd.DataFrame(), ("constructed",))
+    res = validate(inputs.candles, record, pair=PAIR)
+    zl = res.zones_long
+    assert zl is not None and zl.random.n > 50
+    assert zl.random.rate == 1.0
+    assert zl.top.n == 0 or zl.top.rate == 1.0
+    assert res.zones_short.random.k == 0  # no short liquidation anywhere

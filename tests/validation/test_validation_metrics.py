@@ -164,3 +164,19 @@ def test_log_ratio_is_zero_for_a_constant_fraction_and_grows_with_distortion():
     assert squashed.dispersion > 0.3  # MAD of 0.3·N(0, 2) ≈ 0.40
     zeros = log_ratio(np.r_[implied[:3], np.zeros(10)], np.r_[implied[:3], np.ones(10)])
     assert zeros.n == 3 and math.isnan(zeros.dispersion)
+
+
+def test_zone_grid_puts_each_price_between_its_zone_edges():
+    from liq_signals.validation.runner import ZoneGrid
+
+    delta, width = 0.001, 5
+    centers = np.exp(np.arange(11000, 11600) * delta)  # ~60k-107k, the engine's bin centres
+    grid = ZoneGrid.around(centers, delta, width)
+    prices = np.random.default_rng(9).uniform(61000, 105000, size=5000)
+    col = grid.index_of(prices)
+    assert (col >= 0).all() and (col < len(grid.zones)).all()
+    assert (grid.edges[col] <= prices * (1 + 1e-12)).all()
+    assert (prices < grid.edges[col + 1] * (1 + 1e-12)).all()
+    # each bin centre falls in the zone holding its bin
+    k = np.arange(11000, 11600)
+    assert (grid.index_of(centers) == k // width - grid.zones[0]).all()
