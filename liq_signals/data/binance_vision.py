@@ -315,7 +315,7 @@ class CleanDay:
     counts: QuirkCounts
 
 
-def clean_day(raw: pd.DataFrame, day: date, name: str) -> CleanDay:
+def clean_day(raw: pd.DataFrame, day: date) -> CleanDay:
     """Repair one parsed file's quirks, counting each, and map it to freqtrade/sidecar names.
 
     Order matters and is fixed: off-grid rows are dropped, rows are sorted (stable, so the
@@ -324,10 +324,8 @@ def clean_day(raw: pd.DataFrame, day: date, name: str) -> CleanDay:
 
     :param raw: output of :func:`read_metrics_zip`
     :param day: the UTC day the file is named for
-    :param name: file name (unused except for symmetry with the reader's messages)
     :return: the cleaned day
     """
-    del name
     counts = QuirkCounts(files=1)
     stamps = raw[sidecar.DATE]
     on_grid = (stamps.dt.as_unit("ms").astype("int64") % _PERIOD_MS) == 0

@@ -235,7 +235,7 @@ def _fetch_day(fetcher: Fetcher, base_url: str, symbol: str, day: date) -> _DayR
             raise bv.ArchiveError(f"{name}: the archive has the file but no .CHECKSUM")
         digest = bv.verify_checksum(payload, published.decode("utf-8", "replace"), name)
         raw = bv.read_metrics_zip(payload, name, symbol)
-        return _DayResult(day, clean=bv.clean_day(raw, day, name), sha256=digest)
+        return _DayResult(day, clean=bv.clean_day(raw, day), sha256=digest)
     except (DownloadError, bv.ArchiveError) as exc:
         return _DayResult(day, error=str(exc))
 

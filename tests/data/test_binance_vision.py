@@ -31,7 +31,7 @@ def _zip(rows: pd.DataFrame, header: bool = True) -> bytes:
 
 def _parse_clean(rows: pd.DataFrame) -> bv.CleanDay:
     raw = bv.read_metrics_zip(_zip(rows), NAME, SYMBOL)
-    return bv.clean_day(raw, DAY, NAME)
+    return bv.clean_day(raw, DAY)
 
 
 def test_url_layout_matches_the_archive():
