@@ -108,9 +108,11 @@ def render_markdown(
         empty = int(((per[P_REALIZED_LONG] + per[P_REALIZED_SHORT]) == 0).sum())
         lines += [
             f"- scored: {r.scored_span[0]} → {r.scored_span[1]}, {len(per)} periods of {s.period}",
-            f"- realized record: {r.realized_events} events; long "
-            f"{per[P_REALIZED_LONG].sum():,.0f} USD, short {per[P_REALIZED_SHORT].sum():,.0f} USD "
-            f"in the scored periods; periods with no event: {empty}",
+            f"- realized record: "
+            f"{f'{r.realized_events} events' if r.realized_events else 'per-period totals'}; "
+            f"long {per[P_REALIZED_LONG].sum():,.0f} USD, short "
+            f"{per[P_REALIZED_SHORT].sum():,.0f} USD in the scored periods; periods with no "
+            f"liquidation: {empty}",
             f"- realized files: {', '.join(sources) if sources else 'n/a'}",
             f"- what the record is: {realized_note}",
             f"- implied in the scored periods: long {per[P_IMPLIED_LONG].sum():,.0f} USD, "
