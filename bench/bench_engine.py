@@ -51,7 +51,11 @@ def child(cache_dir: str) -> tuple[float, float, float, int]:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONPATH=str(REPO))
     res = subprocess.run(
         [sys.executable, "-c", CHILD, str(DATADIR), PAIR],
-        capture_output=True, text=True, env=env, cwd=REPO, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=True,
     )
     total, feat, rss, n = res.stdout.split()
     return float(total), float(feat), float(rss), int(n)
@@ -64,8 +68,14 @@ def main() -> int:
         warm_total, warm_feat, rss, _ = child(cache)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    print(f"process cold JIT (empty cache): import+load+features {cold_total:.2f} s, features call {cold_feat:.2f} s")
-    print(f"process warm JIT (disk cache):  import+load+features {warm_total:.2f} s, features call {warm_feat:.2f} s")
+    print(
+        f"process cold JIT (empty cache): import+load+features {cold_total:.2f} s, "
+        f"features call {cold_feat:.2f} s"
+    )
+    print(
+        f"process warm JIT (disk cache):  import+load+features {warm_total:.2f} s, "
+        f"features call {warm_feat:.2f} s"
+    )
     print(f"peak RSS warm process: {rss:.0f} MB (target <= 500 MB)")
 
     from liq_signals.data.load import load_pair_inputs
@@ -101,7 +111,10 @@ def main() -> int:
         inc.update(frame.iloc[:k])
         upd.append(time.perf_counter() - t)
     p50, p95 = np.percentile(upd, [50, 95]) * 1e3
-    print(f"incremental update (frame of ~{INCREMENTAL_WARM} candles, 1 new): p50 {p50:.2f} ms, p95 {p95:.2f} ms (target <= 2 ms)")
+    print(
+        f"incremental update (frame of ~{INCREMENTAL_WARM} candles, 1 new): "
+        f"p50 {p50:.2f} ms, p95 {p95:.2f} ms (target <= 2 ms)"
+    )
     state, _ = B.run(inputs.slice(0, INCREMENTAL_WARM), params)
     steps = []
     for i in range(INCREMENTAL_WARM, INCREMENTAL_WARM + INCREMENTAL_STEPS):

@@ -91,7 +91,13 @@ def _lookup(src_ns: np.ndarray, values: np.ndarray, target_ns: np.ndarray) -> np
     return out
 
 
-def _taker_share(metrics: pd.DataFrame, m_ns: np.ndarray, c_ns: np.ndarray, volume: np.ndarray, target: np.ndarray) -> np.ndarray:
+def _taker_share(
+    metrics: pd.DataFrame,
+    m_ns: np.ndarray,
+    c_ns: np.ndarray,
+    volume: np.ndarray,
+    target: np.ndarray,
+) -> np.ndarray:
     """Taker-buy share of volume at ``target`` dates from the metrics sidecar.
 
     ``taker_buy_sell_ratio`` r gives s = r/(1+r); otherwise ``taker_net_base`` n (buy −
@@ -102,7 +108,9 @@ def _taker_share(metrics: pd.DataFrame, m_ns: np.ndarray, c_ns: np.ndarray, volu
         r = _lookup(m_ns, metrics[TAKER_RATIO].to_numpy(dtype=np.float64, na_value=np.nan), target)
         share = r / (1.0 + r)
     if TAKER_NET_BASE in metrics.columns:
-        net = _lookup(m_ns, metrics[TAKER_NET_BASE].to_numpy(dtype=np.float64, na_value=np.nan), target)
+        net = _lookup(
+            m_ns, metrics[TAKER_NET_BASE].to_numpy(dtype=np.float64, na_value=np.nan), target
+        )
         vol = _lookup(c_ns, volume, target)
         with np.errstate(divide="ignore", invalid="ignore"):
             from_net = np.clip(0.5 * (1.0 + net / vol), 0.0, 1.0)
@@ -146,7 +154,12 @@ def prepare_inputs(
         if missing.any():
             logger.info(
                 "%s: %d of %d candle(s) have no open interest (lag %d candle) -> volume mode, "
-                "flagged %s.", pair, int(missing.sum()), n, cfg.oi_lag_candles, C.STALE,
+                "flagged %s.",
+                pair,
+                int(missing.sum()),
+                n,
+                cfg.oi_lag_candles,
+                C.STALE,
             )
 
     cons_high, cons_low = high, low
@@ -160,11 +173,18 @@ def prepare_inputs(
             cons_high = np.where(have, mh, high)
             cons_low = np.where(have, ml, low)
             if not have.all():
-                logger.info("%s: %d candle(s) without a mark candle use trade high/low.", pair, int((~have).sum()))
+                logger.info(
+                    "%s: %d candle(s) without a mark candle use trade high/low.",
+                    pair,
+                    int((~have).sum()),
+                )
         else:
             logger.info(
                 "%s: mark candles are %ss, candles %ss; only same-timeframe mark candles are "
-                "used (trade high/low otherwise).", pair, step or "?", tf_s,
+                "used (trade high/low otherwise).",
+                pair,
+                step or "?",
+                tf_s,
             )
 
     share = np.full(n, np.nan)
@@ -172,17 +192,27 @@ def prepare_inputs(
         mt_ns = validate_metrics(metrics, pair=pair)
         taker_cols = [c for c in (TAKER_RATIO, TAKER_NET_BASE) if c in metrics.columns]
         if taker_cols and metrics[taker_cols].notna().to_numpy().any():
-            share = _taker_share(metrics, mt_ns, c_ns, volume, c_ns - cfg.metrics_lag_candles * tf_s * _NS)
+            share = _taker_share(
+                metrics, mt_ns, c_ns, volume, c_ns - cfg.metrics_lag_candles * tf_s * _NS
+            )
             stale |= np.isnan(share)
 
     inputs = B.EngineInputs(
-        time_s=c_ns // _NS, high=cons_high, low=cons_low, close=close, typical=typical,
-        volume=volume, oi=oi, taker_share=share,
+        time_s=c_ns // _NS,
+        high=cons_high,
+        low=cons_low,
+        close=close,
+        typical=typical,
+        volume=volume,
+        oi=oi,
+        taker_share=share,
     )
     return PreparedInputs(inputs, stale)
 
 
-def feature_values(out: np.ndarray, close: np.ndarray, stale: np.ndarray, cfg: ModelConfig) -> dict[str, np.ndarray]:
+def feature_values(
+    out: np.ndarray, close: np.ndarray, stale: np.ndarray, cfg: ModelConfig
+) -> dict[str, np.ndarray]:
     """Engine outputs -> named feature columns (elementwise, so rows are independent).
 
     :param out: engine output rows (``liq_signals.engine.book.O_*`` columns).
@@ -270,8 +300,13 @@ def compute_features(
     """
     cfg = config or ModelConfig()
     prep = prepare_inputs(
-        candles, pair=pair, open_interest=open_interest, mark=mark, metrics=metrics,
-        timeframe=timeframe, config=cfg,
+        candles,
+        pair=pair,
+        open_interest=open_interest,
+        mark=mark,
+        metrics=metrics,
+        timeframe=timeframe,
+        config=cfg,
     )
     _, out = B.run(prep.inputs, engine_params_for(pair, cfg))
     return attach_features(candles, feature_values(out, prep.inputs.close, prep.stale, cfg))

@@ -95,21 +95,30 @@ class IncrementalFeatures:
         :raise LiqInputError: bad input (checked at the boundary, every call).
         """
         prep = prepare_inputs(
-            candles, pair=self.pair, open_interest=open_interest, mark=mark, metrics=metrics,
-            timeframe=self.timeframe, config=self.config,
+            candles,
+            pair=self.pair,
+            open_interest=open_interest,
+            mark=mark,
+            metrics=metrics,
+            timeframe=self.timeframe,
+            config=self.config,
         )
         inputs = prep.inputs
         t = inputs.time_s
         if self.state is not None and len(self._time):
             pos = np.searchsorted(self._time, t)
-            known = (pos < len(self._time)) & (self._time[np.minimum(pos, len(self._time) - 1)] == t)
+            known = (pos < len(self._time)) & (
+                self._time[np.minimum(pos, len(self._time) - 1)] == t
+            )
             old_rows = np.flatnonzero(known)
             new_rows = np.flatnonzero(t > self._time[-1])
             gap_rows = np.flatnonzero(~known & (t <= self._time[-1]))
             if gap_rows.size or not self._consistent(inputs, old_rows, pos[old_rows]):
                 logger.warning(
                     "%s: already-processed candles changed (history rewritten or late data); "
-                    "recomputing the book from %s.", self.pair, candles["date"].iloc[0],
+                    "recomputing the book from %s.",
+                    self.pair,
+                    candles["date"].iloc[0],
                 )
                 self.reset()
                 self.recomputes += 1
@@ -119,7 +128,9 @@ class IncrementalFeatures:
         if new_rows.size:
             # new rows are a contiguous tail because dates are strictly increasing
             start = int(new_rows[0])
-            self.state, out = B.advance(self.state, inputs.slice(start, len(t)), self._params, inplace=True)
+            self.state, out = B.advance(
+                self.state, inputs.slice(start, len(t)), self._params, inplace=True
+            )
             self._time = np.concatenate([self._time, t[start:]])
             for f in _FIELDS:
                 self._inputs[f] = np.concatenate([self._inputs[f], getattr(inputs, f)[start:]])

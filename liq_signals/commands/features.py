@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-HELP = "compute the liquidation-map features of a pair from a freqtrade datadir and write them (feather/csv)"
+HELP = "write the per-candle liquidation-map features of a pair (feather/csv)"
 
 logger = logging.getLogger(__name__)
 
@@ -16,14 +16,22 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     from liq_signals.data.load import DEFAULT_DATADIR
 
     parser.add_argument(
-        "--datadir", type=Path, default=DEFAULT_DATADIR,
+        "--datadir",
+        type=Path,
+        default=DEFAULT_DATADIR,
         help="exchange data folder as for freqtrade's --datadir (default: %(default)s)",
     )
-    parser.add_argument("--exchange", default="binance", help="exchange (only binance tiers ship; default: %(default)s)")
+    parser.add_argument(
+        "--exchange",
+        default="binance",
+        help="exchange (only binance tiers ship; default: %(default)s)",
+    )
     parser.add_argument("--pair", required=True, help="freqtrade pair, e.g. BTC/USDT:USDT")
     parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
     parser.add_argument(
-        "--trading-mode", default="futures", choices=("futures", "spot"),
+        "--trading-mode",
+        default="futures",
+        choices=("futures", "spot"),
         help="futures reads OI/mark/metrics; spot runs in volume mode (default: %(default)s)",
     )
 
@@ -31,7 +39,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
     parser.add_argument(
-        "--timerange", default=None,
+        "--timerange",
+        default=None,
         help="YYYYMMDD-YYYYMMDD: only these rows are written; the book is still built from "
         "the first candle on file, so values never depend on the range",
     )
@@ -54,8 +63,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
         feats = compute_features(
-            inputs.candles, pair=args.pair, open_interest=inputs.open_interest, mark=inputs.mark,
-            metrics=inputs.metrics, timeframe=args.timeframe,
+            inputs.candles,
+            pair=args.pair,
+            open_interest=inputs.open_interest,
+            mark=inputs.mark,
+            metrics=inputs.metrics,
+            timeframe=args.timeframe,
         )
     except LiqInputError as exc:
         logger.error("%s", exc)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-HELP = "print price, liquidation notional per band, the N:1 ratio and the top clusters at one candle"
+HELP = (
+    "print price, liquidation notional per band, the N:1 ratio and the top clusters at one candle"
+)
 
 logger = logging.getLogger(__name__)
 
@@ -17,10 +19,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_common_arguments(parser)
     parser.add_argument(
-        "--at", required=True,
-        help="candle time (UTC), e.g. '2025-03-01 12:00'; the last candle opening at or before it is used",
+        "--at",
+        required=True,
+        help="candle time (UTC), e.g. '2025-03-01 12:00'; "
+        "the last candle opening at or before it is used",
     )
-    parser.add_argument("--top", type=int, default=TOP_CLUSTERS, help="clusters per side (default: %(default)s)")
+    parser.add_argument(
+        "--top", type=int, default=TOP_CLUSTERS, help="clusters per side (default: %(default)s)"
+    )
 
 
 def _usd(x: float) -> str:
@@ -35,7 +41,11 @@ def ratio_text(short_above: float, long_below: float) -> str:
     if short_above <= 0 and long_below <= 0:
         return "n/a (empty)"
     if short_above >= long_below:
-        return f"{short_above / long_below:.1f}:1 shorts above" if long_below > 0 else "all shorts above"
+        return (
+            f"{short_above / long_below:.1f}:1 shorts above"
+            if long_below > 0
+            else "all shorts above"
+        )
     return f"1:{long_below / short_above:.1f} longs below" if short_above > 0 else "all longs below"
 
 
@@ -44,7 +54,8 @@ def snapshot_text(feats_row, clusters_up, clusters_down, cfg, pair: str, timefra
     from liq_signals import columns as C
 
     lines = [
-        f"{pair} {timeframe} @ {feats_row['date']:%Y-%m-%d %H:%M} UTC   price {feats_row['close']:,.2f}"
+        f"{pair} {timeframe} @ {feats_row['date']:%Y-%m-%d %H:%M} UTC   "
+        f"price {feats_row['close']:,.2f}"
         f"   (mode {feats_row[C.MODE]}"
         + (f", coverage {feats_row[C.COVERAGE]:.0%}" if feats_row[C.MODE] == C.MODE_OI else "")
         + (", STALE inputs" if feats_row[C.STALE] else "")
@@ -54,9 +65,13 @@ def snapshot_text(feats_row, clusters_up, clusters_down, cfg, pair: str, timefra
     for band in cfg.bands_pct:
         s = float(feats_row[C.short_above_usd(band)])
         lo = float(feats_row[C.long_below_usd(band)])
-        lines.append(f"{'±' + format(band, 'g') + '%':>6}  {_usd(s):>13}  {_usd(lo):>12}  {ratio_text(s, lo)}")
+        lines.append(
+            f"{'±' + format(band, 'g') + '%':>6}  {_usd(s):>13}  {_usd(lo):>12}  "
+            f"{ratio_text(s, lo)}"
+        )
     lines.append(
-        f"swept this candle: longs {_usd(feats_row[C.LONG_SWEPT_USD])}, shorts {_usd(feats_row[C.SHORT_SWEPT_USD])}"
+        f"swept this candle: longs {_usd(feats_row[C.LONG_SWEPT_USD])}, "
+        f"shorts {_usd(feats_row[C.SHORT_SWEPT_USD])}"
     )
     for title, clusters, sign in (
         ("Top short-liquidation clusters above", clusters_up, "+"),
@@ -98,11 +113,18 @@ def run(args: argparse.Namespace) -> int:
         candles = inputs.candles[inputs.candles["date"] <= at]
         if candles.empty:
             first = inputs.candles["date"].iloc[0]
-            logger.error("%s: --at %s is before the first candle on file (%s)", args.pair, at, first)
+            logger.error(
+                "%s: --at %s is before the first candle on file (%s)", args.pair, at, first
+            )
             return 1
         prep = prepare_inputs(
-            candles, pair=args.pair, open_interest=inputs.open_interest, mark=inputs.mark,
-            metrics=inputs.metrics, timeframe=args.timeframe, config=cfg,
+            candles,
+            pair=args.pair,
+            open_interest=inputs.open_interest,
+            mark=inputs.mark,
+            metrics=inputs.metrics,
+            timeframe=args.timeframe,
+            config=cfg,
         )
     except LiqInputError as exc:
         logger.error("%s", exc)
@@ -114,7 +136,25 @@ def run(args: argparse.Namespace) -> int:
     k = np.arange(state.k0, state.k0 + len(price))
     close = float(row["close"])
     widest = cfg.bands_pct[-1]
-    up = top_clusters(k, price, short_q * price, close, above=True, cluster_bins=cfg.cluster_bins, max_pct=widest, count=args.top)
-    down = top_clusters(k, price, long_q * price, close, above=False, cluster_bins=cfg.cluster_bins, max_pct=widest, count=args.top)
+    up = top_clusters(
+        k,
+        price,
+        short_q * price,
+        close,
+        above=True,
+        cluster_bins=cfg.cluster_bins,
+        max_pct=widest,
+        count=args.top,
+    )
+    down = top_clusters(
+        k,
+        price,
+        long_q * price,
+        close,
+        above=False,
+        cluster_bins=cfg.cluster_bins,
+        max_pct=widest,
+        count=args.top,
+    )
     print(snapshot_text(row, up, down, cfg, args.pair, args.timeframe))
     return 0

@@ -63,7 +63,10 @@ def pair_data_path(datadir: Path | str, pair: str, timeframe: str, candle_type: 
     if candle_type != "spot":
         datadir = datadir / "futures"
         suffix = f"-{candle_type}"
-    return datadir / f"{pair_to_filename(pair)}-{timeframe.replace('M', 'Mo')}{suffix}.{FILE_EXTENSION}"
+    return (
+        datadir
+        / f"{pair_to_filename(pair)}-{timeframe.replace('M', 'Mo')}{suffix}.{FILE_EXTENSION}"
+    )
 
 
 def _download_hint(pair: str, timeframe: str, trading_mode: str, candle_types: str = "") -> str:
@@ -89,7 +92,9 @@ def read_candle_file(path: Path, columns: list[str], pair: str) -> pd.DataFrame 
         frame = frame.rename(columns=FUNDING_LEGACY)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise LiqInputError(f"{pair} [{path}]: missing column(s) {missing}; have {list(frame.columns)}")
+        raise LiqInputError(
+            f"{pair} [{path}]: missing column(s) {missing}; have {list(frame.columns)}"
+        )
     if frame.empty:
         return None
     frame = frame.loc[:, columns]
@@ -151,7 +156,8 @@ def load_pair_inputs(
         if oi is None:
             logger.info(
                 "%s: no open-interest file %s — volume mode (get it with `%s`).",
-                pair, pair_data_path(datadir, pair, timeframe, "open_interest"),
+                pair,
+                pair_data_path(datadir, pair, timeframe, "open_interest"),
                 _download_hint(pair, timeframe, trading_mode, "open_interest"),
             )
     return PairInputs(pair, timeframe, candles, oi, mark, funding, metrics, files)

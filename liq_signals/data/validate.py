@@ -57,7 +57,9 @@ def _check_columns(df: pd.DataFrame, cols: tuple[str, ...], pair: str, source: s
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise _fail(
-            pair, source, f"missing column(s) {missing}; have {list(df.columns)}",
+            pair,
+            source,
+            f"missing column(s) {missing}; have {list(df.columns)}",
             "freqtrade frames carry a 'date' column (UTC)",
         )
 
@@ -79,7 +81,9 @@ def _check_dates(df: pd.DataFrame, pair: str, source: str) -> np.ndarray:
             pos = int(bad[0]) + 1
             kind = "duplicate" if step[bad[0]] == 0 else "unsorted"
             raise _fail(
-                pair, source, f"{kind} date at {_where(df, pos)}",
+                pair,
+                source,
+                f"{kind} date at {_where(df, pos)}",
                 "sort by date and drop duplicates before computing features",
             )
     return ns
@@ -110,7 +114,9 @@ def validate_candles(
         bad = ~(vals > 0) | ~np.isfinite(vals)
         if bad.any():
             pos = _first_bad(bad)
-            raise _fail(pair, source, f"{col}={vals[pos]!r} (NaN/non-positive) at {_where(candles, pos)}")
+            raise _fail(
+                pair, source, f"{col}={vals[pos]!r} (NaN/non-positive) at {_where(candles, pos)}"
+            )
     high = candles["high"].to_numpy(dtype=np.float64)
     low = candles["low"].to_numpy(dtype=np.float64)
     if (high < low).any():
@@ -129,12 +135,18 @@ def validate_candles(
             logger.info(
                 "%s [%s]: %d gap(s) between candles (%d candle(s) missing, first after %s); "
                 "the book decays over the real elapsed time.",
-                pair, source, int(gaps.sum()), missing, candles["date"].iloc[_first_bad(gaps)],
+                pair,
+                source,
+                int(gaps.sum()),
+                missing,
+                candles["date"].iloc[_first_bad(gaps)],
             )
     return ns
 
 
-def validate_open_interest(oi: pd.DataFrame, *, pair: str, source: str = "open_interest") -> np.ndarray:
+def validate_open_interest(
+    oi: pd.DataFrame, *, pair: str, source: str = "open_interest"
+) -> np.ndarray:
     """Check an open-interest frame (freqtrade ``open_interest`` candle type).
 
     :return: dates in int64 ns (NaN amounts are kept: they become volume-mode candles).
@@ -147,15 +159,21 @@ def validate_open_interest(oi: pd.DataFrame, *, pair: str, source: str = "open_i
     if bad.any():
         pos = _first_bad(bad)
         raise _fail(
-            pair, source,
+            pair,
+            source,
             f"open_interest_amount={amount[pos]!r} at {_where(oi, pos)} (must be > 0 contracts)",
-            "re-download with `freqtrade download-data --candle-types open_interest` or drop the row",
+            "re-download with `freqtrade download-data --candle-types open_interest` "
+            "or drop the row",
         )
     nan = int(np.isnan(amount).sum())
     if nan:
         logger.info(
-            "%s [%s]: %d open-interest row(s) are NaN (first at %s); those candles use volume mode.",
-            pair, source, nan, _where(oi, _first_bad(np.isnan(amount))),
+            "%s [%s]: %d open-interest row(s) are NaN (first at %s); "
+            "those candles use volume mode.",
+            pair,
+            source,
+            nan,
+            _where(oi, _first_bad(np.isnan(amount))),
         )
     return ns
 
@@ -172,7 +190,9 @@ def validate_mark(mark: pd.DataFrame, *, pair: str, source: str = "mark") -> np.
     bad = ~(low > 0) | ~(high >= low) | ~np.isfinite(high)
     if bad.any():
         pos = _first_bad(bad)
-        raise _fail(pair, source, f"bad mark high/low {high[pos]}/{low[pos]} at {_where(mark, pos)}")
+        raise _fail(
+            pair, source, f"bad mark high/low {high[pos]}/{low[pos]} at {_where(mark, pos)}"
+        )
     return ns
 
 
@@ -188,5 +208,7 @@ def validate_metrics(metrics: pd.DataFrame, *, pair: str, source: str = "metrics
         bad = (r < 0) | np.isinf(r)
         if bad.any():
             pos = _first_bad(bad)
-            raise _fail(pair, source, f"{TAKER_RATIO}={r[pos]!r} at {_where(metrics, pos)} (must be >= 0)")
+            raise _fail(
+                pair, source, f"{TAKER_RATIO}={r[pos]!r} at {_where(metrics, pos)} (must be >= 0)"
+            )
     return ns

@@ -201,9 +201,19 @@ class EngineInputs:
     def slice(self, start: int, stop: int) -> EngineInputs:
         """Candles ``start:stop`` (views)."""
         return EngineInputs(
-            *(getattr(self, n)[start:stop] for n in (
-                "time_s", "high", "low", "close", "typical", "volume", "oi", "taker_share"
-            ))
+            *(
+                getattr(self, n)[start:stop]
+                for n in (
+                    "time_s",
+                    "high",
+                    "low",
+                    "close",
+                    "typical",
+                    "volume",
+                    "oi",
+                    "taker_share",
+                )
+            )
         )
 
 
@@ -234,11 +244,38 @@ def _renormalize(arr, fscal, scale_slot, threshold):
 
 @njit(cache=True)
 def _advance_kernel(
-    long_q, short_q, price, fscal, iscal, ring,
-    time_s, high, low, close, typical, volume, oi, taker_share,
-    delta, long_ratio, short_ratio, log_lev, alpha, tilt, tau, participation, reopen,
-    cluster_bins, nearest_share, band_up, band_down, casc_up, casc_down, casc_pct,
-    renorm, out,
+    long_q,
+    short_q,
+    price,
+    fscal,
+    iscal,
+    ring,
+    time_s,
+    high,
+    low,
+    close,
+    typical,
+    volume,
+    oi,
+    taker_share,
+    delta,
+    long_ratio,
+    short_ratio,
+    log_lev,
+    alpha,
+    tilt,
+    tau,
+    participation,
+    reopen,
+    cluster_bins,
+    nearest_share,
+    band_up,
+    band_down,
+    casc_up,
+    casc_down,
+    casc_pct,
+    renorm,
+    out,
 ):
     n = time_s.shape[0]
     nb = band_up.shape[0]
@@ -316,7 +353,9 @@ def _advance_kernel(
                 cl_l = fscal[F_LONG_TOTAL] * (1.0 - keep)
                 cl_s = fscal[F_SHORT_TOTAL] * (1.0 - keep)
                 _rescale(long_q, fscal, iscal, F_LONG_SCALE, F_LONG_TOTAL, I_LONG_HI, True, keep)
-                _rescale(short_q, fscal, iscal, F_SHORT_SCALE, F_SHORT_TOTAL, I_SHORT_LO, False, keep)
+                _rescale(
+                    short_q, fscal, iscal, F_SHORT_SCALE, F_SHORT_TOTAL, I_SHORT_LO, False, keep
+                )
         else:
             mode_oi = 0.0
             opens = participation * volume[i]
@@ -353,12 +392,23 @@ def _advance_kernel(
             tl = fscal[F_LONG_TOTAL]
             if tl > cur_oi:
                 cap_l = tl - cur_oi
-                _rescale(long_q, fscal, iscal, F_LONG_SCALE, F_LONG_TOTAL, I_LONG_HI, True, cur_oi / tl)
+                _rescale(
+                    long_q, fscal, iscal, F_LONG_SCALE, F_LONG_TOTAL, I_LONG_HI, True, cur_oi / tl
+                )
                 fscal[F_LONG_TOTAL] = cur_oi
             ts = fscal[F_SHORT_TOTAL]
             if ts > cur_oi:
                 cap_s = ts - cur_oi
-                _rescale(short_q, fscal, iscal, F_SHORT_SCALE, F_SHORT_TOTAL, I_SHORT_LO, False, cur_oi / ts)
+                _rescale(
+                    short_q,
+                    fscal,
+                    iscal,
+                    F_SHORT_SCALE,
+                    F_SHORT_TOTAL,
+                    I_SHORT_LO,
+                    False,
+                    cur_oi / ts,
+                )
                 fscal[F_SHORT_TOTAL] = cur_oi
             if mode_oi == 1.0 and cur_oi > 0.0:
                 coverage = 0.5 * (fscal[F_LONG_TOTAL] + fscal[F_SHORT_TOTAL]) / cur_oi
@@ -592,14 +642,38 @@ def advance(
     out = np.empty((len(inputs), n_outputs(nb)))
     if len(inputs):
         _advance_kernel(
-            state.long_q, state.short_q, state.price, state.fscal, state.iscal, state.ring,
-            inputs.time_s, inputs.high, inputs.low, inputs.close, inputs.typical,
-            inputs.volume, inputs.oi, inputs.taker_share,
-            cfg.grid_step, params.mix.long_log_ratio, params.mix.short_log_ratio,
-            params.mix.log_leverage, cfg.leverage_alpha, cfg.taker_tilt,
-            cfg.decay_tau_seconds, cfg.participation, cfg.reopen_fraction,
-            cfg.cluster_bins, cfg.nearest_min_share, params.band_up, params.band_down,
-            params.casc_up, params.casc_down, cfg.cascade_band_pct, cfg.renormalize_below, out,
+            state.long_q,
+            state.short_q,
+            state.price,
+            state.fscal,
+            state.iscal,
+            state.ring,
+            inputs.time_s,
+            inputs.high,
+            inputs.low,
+            inputs.close,
+            inputs.typical,
+            inputs.volume,
+            inputs.oi,
+            inputs.taker_share,
+            cfg.grid_step,
+            params.mix.long_log_ratio,
+            params.mix.short_log_ratio,
+            params.mix.log_leverage,
+            cfg.leverage_alpha,
+            cfg.taker_tilt,
+            cfg.decay_tau_seconds,
+            cfg.participation,
+            cfg.reopen_fraction,
+            cfg.cluster_bins,
+            cfg.nearest_min_share,
+            params.band_up,
+            params.band_down,
+            params.casc_up,
+            params.casc_down,
+            cfg.cascade_band_pct,
+            cfg.renormalize_below,
+            out,
         )
     return state, out
 

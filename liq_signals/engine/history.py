@@ -71,5 +71,10 @@ def book_history(
     k = np.arange(lo, hi, dtype=np.float64)
     edges = np.exp((np.arange(lo, hi + 1, dtype=np.float64) - 0.5) * delta)
     return BookHistory(
-        np.array([s[0] for s in snaps], dtype=np.int64), edges, np.exp(k * delta), long_usd, short_usd, lo
+        np.array([s[0] for s in snaps], dtype=np.int64),
+        edges,
+        np.exp(k * delta),
+        long_usd,
+        short_usd,
+        lo,
     )

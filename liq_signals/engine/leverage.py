@@ -25,9 +25,7 @@ def liquidation_ratio_long(leverage: np.ndarray | float, mmr: float, cum: float,
     return ((1.0 - 1.0 / np.asarray(leverage, dtype=np.float64)) - cum / notional) / (1.0 - mmr)
 
 
-def liquidation_ratio_short(
-    leverage: np.ndarray | float, mmr: float, cum: float, notional: float
-):
+def liquidation_ratio_short(leverage: np.ndarray | float, mmr: float, cum: float, notional: float):
     """liq_short / E for an isolated short (see module docstring)."""
     return ((1.0 + 1.0 / np.asarray(leverage, dtype=np.float64)) + cum / notional) / (1.0 + mmr)
 
@@ -53,7 +51,9 @@ class LeverageMix:
     max_leverage: float
 
 
-def build_leverage_mix(cfg: ModelConfig, mmr: float, cum: float, max_leverage: float) -> LeverageMix:
+def build_leverage_mix(
+    cfg: ModelConfig, mmr: float, cum: float, max_leverage: float
+) -> LeverageMix:
     """Leverages log-spaced from ``cfg.leverage_min`` to the allowed maximum.
 
     :param cfg: model parameters.

@@ -20,4 +20,6 @@ def oi_pair_inputs():
 def oi_inputs(oi_pair_inputs):
     """Engine inputs of the embedded 2026 data (real OI, taker flow)."""
     p = oi_pair_inputs
-    return prepare_inputs(p.candles, pair=PAIR, open_interest=p.open_interest, metrics=p.metrics).inputs
+    return prepare_inputs(
+        p.candles, pair=PAIR, open_interest=p.open_interest, metrics=p.metrics
+    ).inputs

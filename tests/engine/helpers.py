@@ -11,7 +11,9 @@ from liq_signals.engine.leverage import build_leverage_mix
 BTC_TIER1 = (0.004, 0.0, 150.0)  # mmr, cum, max leverage of BTC/USDT:USDT below 300k USD
 
 
-def random_inputs(seed: int, n: int, *, oi_gaps: bool = True, taker: bool = True, gaps: bool = True) -> B.EngineInputs:
+def random_inputs(
+    seed: int, n: int, *, oi_gaps: bool = True, taker: bool = True, gaps: bool = True
+) -> B.EngineInputs:
     """A random walk with wicks, open interest with NaN gaps, optional taker share and
     irregular time steps."""
     rng = np.random.default_rng(seed)
@@ -44,6 +46,12 @@ def inputs_from_rows(rows: list[dict]) -> B.EngineInputs:
     low = get("low", np.nan)
     typical = np.array([r.get("typical", (r["high"] + r["low"] + r["close"]) / 3) for r in rows])
     return B.EngineInputs(
-        np.array([r["t"] for r in rows], dtype=np.int64), high, low, close, typical,
-        get("volume", 0.0), get("oi", np.nan), get("share", np.nan),
+        np.array([r["t"] for r in rows], dtype=np.int64),
+        high,
+        low,
+        close,
+        typical,
+        get("volume", 0.0),
+        get("oi", np.nan),
+        get("share", np.nan),
     )

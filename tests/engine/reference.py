@@ -43,7 +43,11 @@ class ReferenceBook:
         self.cum = cum
         top = max_leverage if cfg.leverage_max is None else min(cfg.leverage_max, max_leverage)
         low = min(cfg.leverage_min, top)
-        self.leverages = [low * (top / low) ** (i / (cfg.leverage_count - 1)) for i in range(cfg.leverage_count)] if cfg.leverage_count > 1 else [top]
+        self.leverages = (
+            [low * (top / low) ** (i / (cfg.leverage_count - 1)) for i in range(cfg.leverage_count)]
+            if cfg.leverage_count > 1
+            else [top]
+        )
         self.cohorts: list[Cohort] = []
         self.prev_t: int | None = None
         self.prev_oi = math.nan
@@ -107,8 +111,12 @@ class ReferenceBook:
             for lev, a, b in zip(self.leverages, wl, ws, strict=True):
                 pl = liq_price_long(typical, lev, self.mmr, self.cum, qty_pos)
                 ps = liq_price_short(typical, lev, self.mmr, self.cum, qty_pos)
-                self.cohorts.append(Cohort(True, round(math.log(pl) / cfg.grid_step), opens * a / sum(wl)))
-                self.cohorts.append(Cohort(False, round(math.log(ps) / cfg.grid_step), opens * b / sum(ws)))
+                self.cohorts.append(
+                    Cohort(True, round(math.log(pl) / cfg.grid_step), opens * a / sum(wl))
+                )
+                self.cohorts.append(
+                    Cohort(False, round(math.log(ps) / cfg.grid_step), opens * b / sum(ws))
+                )
         # 5. cap
         capped = {True: 0.0, False: 0.0}
         coverage = math.nan
@@ -125,14 +133,23 @@ class ReferenceBook:
         self.recent_long.append(swept[True][1])
         self.recent_short.append(swept[False][1])
         out.update(
-            long_swept_q=swept[True][0], short_swept_q=swept[False][0],
-            long_swept_usd=swept[True][1], short_swept_usd=swept[False][1],
-            long_decayed_q=decayed[True], short_decayed_q=decayed[False],
-            long_closed_q=closed[True], short_closed_q=closed[False],
-            long_capped_q=capped[True], short_capped_q=capped[False], opened_q=opens,
-            long_total_q=self.total(True), short_total_q=self.total(False),
-            mode_oi=mode_oi, coverage=coverage,
-            long_recent_usd=sum(self.recent_long), short_recent_usd=sum(self.recent_short),
+            long_swept_q=swept[True][0],
+            short_swept_q=swept[False][0],
+            long_swept_usd=swept[True][1],
+            short_swept_usd=swept[False][1],
+            long_decayed_q=decayed[True],
+            short_decayed_q=decayed[False],
+            long_closed_q=closed[True],
+            short_closed_q=closed[False],
+            long_capped_q=capped[True],
+            short_capped_q=capped[False],
+            opened_q=opens,
+            long_total_q=self.total(True),
+            short_total_q=self.total(False),
+            mode_oi=mode_oi,
+            coverage=coverage,
+            long_recent_usd=sum(self.recent_long),
+            short_recent_usd=sum(self.recent_short),
         )
         out.update(self.measure(close))
         return out
@@ -148,17 +165,37 @@ class ReferenceBook:
                 if c.long != side:
                     continue
                 p = self.price(c.k)
-                inside = (close < p <= close * (1 + widest)) if name == "up" else (close * (1 - widest) <= p < close)
+                inside = (
+                    (close < p <= close * (1 + widest))
+                    if name == "up"
+                    else (close * (1 - widest) <= p < close)
+                )
                 if inside:
                     by_k[c.k] = by_k.get(c.k, 0.0) + c.qty
             bands = []
             for b in cfg.bands_pct:
                 lim = b / 100
-                bands.append(sum(q * self.price(k) for k, q in by_k.items() if (
-                    self.price(k) <= close * (1 + lim) if name == "up" else self.price(k) >= close * (1 - lim))))
+                bands.append(
+                    sum(
+                        q * self.price(k)
+                        for k, q in by_k.items()
+                        if (
+                            self.price(k) <= close * (1 + lim)
+                            if name == "up"
+                            else self.price(k) >= close * (1 - lim)
+                        )
+                    )
+                )
             casc_lim = cfg.cascade_band_pct / 100
-            casc = sum(q * self.price(k) for k, q in by_k.items() if (
-                self.price(k) <= close * (1 + casc_lim) if name == "up" else self.price(k) >= close * (1 - casc_lim)))
+            casc = sum(
+                q * self.price(k)
+                for k, q in by_k.items()
+                if (
+                    self.price(k) <= close * (1 + casc_lim)
+                    if name == "up"
+                    else self.price(k) >= close * (1 - casc_lim)
+                )
+            )
             buckets: dict[int, list[float]] = {}
             for k, q in by_k.items():
                 if q <= 0:
@@ -169,7 +206,7 @@ class ReferenceBook:
                 acc[1] += q * p
                 acc[2] += q * p * p
             magnet = (math.nan, 0.0)
-            for q, usd, pu in buckets.values():
+            for _q, usd, pu in buckets.values():
                 if usd > magnet[1]:
                     magnet = (pu / usd, usd)
             nearest = (math.nan, 0.0)
@@ -186,16 +223,25 @@ class ReferenceBook:
         return res
 
 
-def reference_run(inputs, cfg: ModelConfig, mmr: float, cum: float, max_leverage: float) -> list[dict]:
+def reference_run(
+    inputs, cfg: ModelConfig, mmr: float, cum: float, max_leverage: float
+) -> list[dict]:
     """Run :class:`ReferenceBook` over :class:`~liq_signals.engine.book.EngineInputs`."""
     book = ReferenceBook(cfg, mmr, cum, max_leverage)
     rows = []
     for i in range(len(inputs)):
-        rows.append(book.step(
-            int(inputs.time_s[i]), float(inputs.high[i]), float(inputs.low[i]),
-            float(inputs.close[i]), float(inputs.typical[i]), float(inputs.volume[i]),
-            float(inputs.oi[i]), float(inputs.taker_share[i]),
-        ))
+        rows.append(
+            book.step(
+                int(inputs.time_s[i]),
+                float(inputs.high[i]),
+                float(inputs.low[i]),
+                float(inputs.close[i]),
+                float(inputs.typical[i]),
+                float(inputs.volume[i]),
+                float(inputs.oi[i]),
+                float(inputs.taker_share[i]),
+            )
+        )
     return rows
 
 

@@ -10,7 +10,11 @@ import pytest
 from liq_signals.data.tiers import load_tiers
 from liq_signals.engine import book as B
 from liq_signals.engine.config import ModelConfig
-from liq_signals.engine.leverage import build_leverage_mix, liquidation_ratio_long, liquidation_ratio_short
+from liq_signals.engine.leverage import (
+    build_leverage_mix,
+    liquidation_ratio_long,
+    liquidation_ratio_short,
+)
 from tests.engine.helpers import BTC_TIER1, inputs_from_rows, params
 
 NO_DECAY = 1e9  # hours: decay factor ≈ 1 over a test's few candles
@@ -160,28 +164,37 @@ def test_tier_lookup_switches_exactly_at_the_notional_floor() -> None:
     # Binance defines cum so that maintenance margin N·m − cum is continuous at each floor
     for i in range(1, len(tiers.floor)):
         f = tiers.floor[i]
-        assert f * tiers.mmr[i - 1] - tiers.cum[i - 1] == pytest.approx(f * tiers.mmr[i] - tiers.cum[i])
+        assert f * tiers.mmr[i - 1] - tiers.cum[i - 1] == pytest.approx(
+            f * tiers.mmr[i] - tiers.cum[i]
+        )
 
 
 def test_tier_two_liquidation_uses_cum() -> None:
     mmr, cum, _ = load_tiers("BTC/USDT:USDT").lookup(300_000.0)
     # E·((1 − 1/L) − cum/N)/(1 − m) with E=1, L=10, cum=300, N=300000, m=0.005
     assert liquidation_ratio_long(10.0, mmr, cum, 300_000.0) == pytest.approx((0.9 - 0.001) / 0.995)
-    assert liquidation_ratio_short(10.0, mmr, cum, 300_000.0) == pytest.approx((1.1 + 0.001) / 1.005)
+    assert liquidation_ratio_short(10.0, mmr, cum, 300_000.0) == pytest.approx(
+        (1.1 + 0.001) / 1.005
+    )
 
 
 @pytest.mark.parametrize(
     "notional,leverage_max,expected_top",
     [(10_000.0, None, 150.0), (1_000_000.0, None, 75.0), (10_000.0, 20.0, 20.0)],
 )
-def test_leverage_mix_is_clipped_to_the_pairs_max_leverage(notional, leverage_max, expected_top) -> None:
+def test_leverage_mix_is_clipped_to_the_pairs_max_leverage(
+    notional, leverage_max, expected_top
+) -> None:
     cfg = ModelConfig(position_notional_usd=notional, leverage_max=leverage_max)
     mix = build_leverage_mix(cfg, *load_tiers("BTC/USDT:USDT").lookup(notional))
     assert mix.leverage.max() == pytest.approx(expected_top)
     assert mix.leverage.min() == pytest.approx(cfg.leverage_min)
     # the highest long level opened is the max leverage's liquidation price
     rows = [dict(t=T0, high=101, low=99, close=100, typical=100.0, volume=1.0)]
-    p = B.engine_params(ModelConfig(participation=1.0, position_notional_usd=notional, leverage_max=leverage_max), mix)
+    p = B.engine_params(
+        ModelConfig(participation=1.0, position_notional_usd=notional, leverage_max=leverage_max),
+        mix,
+    )
     state, _ = B.run(inputs_from_rows(rows), p)
     price, long_q, _ = state.books()
     top = price[np.flatnonzero(long_q)].max()

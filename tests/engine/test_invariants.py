@@ -28,7 +28,9 @@ def test_notional_is_conserved_between_candles(run_random, side) -> None:
     _, _, out = run_random
     o = lambda name: out[:, getattr(B, f"O_{side}_{name}")]  # noqa: E731
     prev = np.concatenate([[0.0], o("TOTAL_Q")[:-1]])
-    expected = prev + out[:, B.O_OPENED_Q] - o("SWEPT_Q") - o("DECAYED_Q") - o("CLOSED_Q") - o("CAPPED_Q")
+    expected = (
+        prev + out[:, B.O_OPENED_Q] - o("SWEPT_Q") - o("DECAYED_Q") - o("CLOSED_Q") - o("CAPPED_Q")
+    )
     np.testing.assert_allclose(o("TOTAL_Q"), expected, rtol=1e-9, atol=1e-6)
     assert o("SWEPT_Q").sum() > 0 and o("DECAYED_Q").sum() > 0 and o("CLOSED_Q").sum() > 0
 
@@ -100,9 +102,15 @@ def test_values_do_not_depend_on_the_materialised_window() -> None:
     inputs = random_inputs(9, 300)
     p = params(CFG)
     _, normal = B.run(inputs, p)
-    wide_inputs = B.EngineInputs(np.array([0]), [1.0], [1.0], [1.0], [1.0], [0.0], [np.nan], [np.nan])
+    wide_inputs = B.EngineInputs(
+        np.array([0]), [1.0], [1.0], [1.0], [1.0], [0.0], [np.nan], [np.nan]
+    )
     state = B._ensure_capacity(B.new_state(CFG), wide_inputs, p)
-    state = B._ensure_capacity(state, B.EngineInputs(np.array([0]), [1e4], [1e4], [1e4], [1e4], [0.0], [np.nan], [np.nan]), p)
+    state = B._ensure_capacity(
+        state,
+        B.EngineInputs(np.array([0]), [1e4], [1e4], [1e4], [1e4], [0.0], [np.nan], [np.nan]),
+        p,
+    )
     assert len(state.long_q) > 10_000
     _, wide = B.advance(state, inputs, p)
     assert np.array_equal(normal, wide, equal_nan=True)
@@ -113,7 +121,9 @@ def test_book_history_snapshots_equal_the_state_after_that_candle() -> None:
     p = params(CFG)
     hist = book_history(inputs, p, every=60)
     assert hist.index.tolist() == [59, 119, 179, 239]
-    assert hist.long_usd.shape == (4, len(hist.centers)) and len(hist.edges) == len(hist.centers) + 1
+    assert (
+        hist.long_usd.shape == (4, len(hist.centers)) and len(hist.edges) == len(hist.centers) + 1
+    )
     for row, idx in enumerate(hist.index):
         state, _ = B.run(inputs.slice(0, idx + 1), p)
         price, lq, sq = state.books()
@@ -124,7 +134,11 @@ def test_book_history_snapshots_equal_the_state_after_that_candle() -> None:
         hi = min(state.k0 + len(price), hist.k0 + len(hist.centers))
         full_l[lo - hist.k0 : hi - hist.k0] = (lq * price)[lo - state.k0 : hi - state.k0]
         full_s[lo - hist.k0 : hi - hist.k0] = (sq * price)[lo - state.k0 : hi - state.k0]
-        np.testing.assert_allclose(hist.centers[lo - hist.k0 : hi - hist.k0], price[lo - state.k0 : hi - state.k0], rtol=1e-12)
+        np.testing.assert_allclose(
+            hist.centers[lo - hist.k0 : hi - hist.k0],
+            price[lo - state.k0 : hi - state.k0],
+            rtol=1e-12,
+        )
         np.testing.assert_allclose(hist.long_usd[row], full_l, rtol=1e-12)
         np.testing.assert_allclose(hist.short_usd[row], full_s, rtol=1e-12)
         assert full_l.sum() == pytest.approx((lq * price).sum(), rel=1e-12) and full_l.sum() > 0
@@ -134,5 +148,10 @@ def test_renormalisation_keeps_values() -> None:
     """Folding the lazy scale into the arrays early changes nothing beyond rounding."""
     inputs = random_inputs(13, 300)
     _, a = B.run(inputs, params(CFG))
-    _, b = B.run(inputs, params(ModelConfig(leverage_count=12, decay_half_life_hours=6.0, renormalize_below=0.999e-10)))
+    _, b = B.run(
+        inputs,
+        params(
+            ModelConfig(leverage_count=12, decay_half_life_hours=6.0, renormalize_below=0.999e-10)
+        ),
+    )
     np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)

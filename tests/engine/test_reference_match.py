@@ -11,32 +11,56 @@ from tests.engine.helpers import BTC_TIER1, params, random_inputs
 from tests.engine.reference import as_array, reference_run
 
 PAIRS = [
-    ("long_swept_usd", B.O_LONG_SWEPT_USD), ("short_swept_usd", B.O_SHORT_SWEPT_USD),
-    ("long_swept_q", B.O_LONG_SWEPT_Q), ("short_swept_q", B.O_SHORT_SWEPT_Q),
-    ("long_decayed_q", B.O_LONG_DECAYED_Q), ("short_decayed_q", B.O_SHORT_DECAYED_Q),
-    ("long_closed_q", B.O_LONG_CLOSED_Q), ("short_closed_q", B.O_SHORT_CLOSED_Q),
-    ("long_capped_q", B.O_LONG_CAPPED_Q), ("short_capped_q", B.O_SHORT_CAPPED_Q),
-    ("opened_q", B.O_OPENED_Q), ("long_total_q", B.O_LONG_TOTAL_Q),
-    ("short_total_q", B.O_SHORT_TOTAL_Q), ("mode_oi", B.O_MODE_OI), ("coverage", B.O_COVERAGE),
-    ("long_recent_usd", B.O_LONG_SWEPT_RECENT_USD), ("short_recent_usd", B.O_SHORT_SWEPT_RECENT_USD),
-    ("magnet_up_price", B.O_MAGNET_UP_PRICE), ("magnet_up_usd", B.O_MAGNET_UP_USD),
-    ("magnet_down_price", B.O_MAGNET_DOWN_PRICE), ("magnet_down_usd", B.O_MAGNET_DOWN_USD),
-    ("nearest_up_price", B.O_NEAREST_UP_PRICE), ("nearest_up_usd", B.O_NEAREST_UP_USD),
-    ("nearest_down_price", B.O_NEAREST_DOWN_PRICE), ("nearest_down_usd", B.O_NEAREST_DOWN_USD),
-    ("cascade_up", B.O_CASCADE_UP), ("cascade_down", B.O_CASCADE_DOWN),
+    ("long_swept_usd", B.O_LONG_SWEPT_USD),
+    ("short_swept_usd", B.O_SHORT_SWEPT_USD),
+    ("long_swept_q", B.O_LONG_SWEPT_Q),
+    ("short_swept_q", B.O_SHORT_SWEPT_Q),
+    ("long_decayed_q", B.O_LONG_DECAYED_Q),
+    ("short_decayed_q", B.O_SHORT_DECAYED_Q),
+    ("long_closed_q", B.O_LONG_CLOSED_Q),
+    ("short_closed_q", B.O_SHORT_CLOSED_Q),
+    ("long_capped_q", B.O_LONG_CAPPED_Q),
+    ("short_capped_q", B.O_SHORT_CAPPED_Q),
+    ("opened_q", B.O_OPENED_Q),
+    ("long_total_q", B.O_LONG_TOTAL_Q),
+    ("short_total_q", B.O_SHORT_TOTAL_Q),
+    ("mode_oi", B.O_MODE_OI),
+    ("coverage", B.O_COVERAGE),
+    ("long_recent_usd", B.O_LONG_SWEPT_RECENT_USD),
+    ("short_recent_usd", B.O_SHORT_SWEPT_RECENT_USD),
+    ("magnet_up_price", B.O_MAGNET_UP_PRICE),
+    ("magnet_up_usd", B.O_MAGNET_UP_USD),
+    ("magnet_down_price", B.O_MAGNET_DOWN_PRICE),
+    ("magnet_down_usd", B.O_MAGNET_DOWN_USD),
+    ("nearest_up_price", B.O_NEAREST_UP_PRICE),
+    ("nearest_up_usd", B.O_NEAREST_UP_USD),
+    ("nearest_down_price", B.O_NEAREST_DOWN_PRICE),
+    ("nearest_down_usd", B.O_NEAREST_DOWN_USD),
+    ("cascade_up", B.O_CASCADE_UP),
+    ("cascade_down", B.O_CASCADE_DOWN),
 ]
 
 
 def assert_matches_reference(out: np.ndarray, ref: list[dict], cfg: ModelConfig) -> None:
     for key, col in PAIRS:
-        np.testing.assert_allclose(out[:, col], as_array(ref, key), rtol=1e-9, atol=1e-6, err_msg=key)
+        np.testing.assert_allclose(
+            out[:, col], as_array(ref, key), rtol=1e-9, atol=1e-6, err_msg=key
+        )
     nb = len(cfg.bands_pct)
     for b in range(nb):
         np.testing.assert_allclose(
-            out[:, B.o_short_above(b)], [r["up_bands"][b] for r in ref], rtol=1e-9, atol=1e-6, err_msg=f"up band {b}"
+            out[:, B.o_short_above(b)],
+            [r["up_bands"][b] for r in ref],
+            rtol=1e-9,
+            atol=1e-6,
+            err_msg=f"up band {b}",
         )
         np.testing.assert_allclose(
-            out[:, B.o_long_below(b, nb)], [r["down_bands"][b] for r in ref], rtol=1e-9, atol=1e-6, err_msg=f"down band {b}"
+            out[:, B.o_long_below(b, nb)],
+            [r["down_bands"][b] for r in ref],
+            rtol=1e-9,
+            atol=1e-6,
+            err_msg=f"down band {b}",
         )
 
 
@@ -44,9 +68,24 @@ def assert_matches_reference(out: np.ndarray, ref: list[dict], cfg: ModelConfig)
     "seed,cfg",
     [
         (1, ModelConfig(leverage_count=8)),
-        (2, ModelConfig(leverage_count=6, decay_half_life_hours=2.0, reopen_fraction=1.0, taker_tilt=2.0)),
-        (3, ModelConfig(leverage_count=5, grid_step=0.004, cluster_width_pct=1.5, nearest_min_share=0.05,
-                        bands_pct=(1.0, 3.0), recent_sweep_candles=3, participation=0.3)),
+        (
+            2,
+            ModelConfig(
+                leverage_count=6, decay_half_life_hours=2.0, reopen_fraction=1.0, taker_tilt=2.0
+            ),
+        ),
+        (
+            3,
+            ModelConfig(
+                leverage_count=5,
+                grid_step=0.004,
+                cluster_width_pct=1.5,
+                nearest_min_share=0.05,
+                bands_pct=(1.0, 3.0),
+                recent_sweep_candles=3,
+                participation=0.3,
+            ),
+        ),
         (4, ModelConfig(leverage_count=7, leverage_alpha=0.0, leverage_max=20.0)),
     ],
 )
@@ -68,7 +107,16 @@ def test_engine_matches_reference_with_cap_binding() -> None:
     oi = inputs.oi.copy()
     oi[::3] = np.nan
     oi[np.isfinite(oi)] /= 50.0
-    inputs = B.EngineInputs(inputs.time_s, inputs.high, inputs.low, inputs.close, inputs.typical, inputs.volume, oi, inputs.taker_share)
+    inputs = B.EngineInputs(
+        inputs.time_s,
+        inputs.high,
+        inputs.low,
+        inputs.close,
+        inputs.typical,
+        inputs.volume,
+        oi,
+        inputs.taker_share,
+    )
     _, out = B.run(inputs, params(cfg))
     assert out[:, B.O_LONG_CAPPED_Q].sum() > 0 and out[:, B.O_SHORT_CAPPED_Q].sum() > 0
     assert_matches_reference(out, reference_run(inputs, cfg, *BTC_TIER1), cfg)

@@ -22,19 +22,26 @@ def candles(n: int = 40, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     close = 2000 * np.exp(np.cumsum(rng.normal(0, 0.003, n)))
     openp = np.concatenate([[2000.0], close[:-1]])
-    return pd.DataFrame({
-        "date": pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC"),
-        "open": openp,
-        "high": np.maximum(openp, close) * 1.002,
-        "low": np.minimum(openp, close) * 0.998,
-        "close": close,
-        "volume": rng.gamma(2.0, 100.0, n),
-    })
+    return pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC"),
+            "open": openp,
+            "high": np.maximum(openp, close) * 1.002,
+            "low": np.minimum(openp, close) * 0.998,
+            "close": close,
+            "volume": rng.gamma(2.0, 100.0, n),
+        }
+    )
 
 
 def oi_frame(c: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"date": c["date"], "open_interest_amount": np.linspace(1e5, 1.1e5, len(c)),
-                         "open_interest_value": 0.0})
+    return pd.DataFrame(
+        {
+            "date": c["date"],
+            "open_interest_amount": np.linspace(1e5, 1.1e5, len(c)),
+            "open_interest_value": 0.0,
+        }
+    )
 
 
 def with_value(df: pd.DataFrame, row: int, col: str, value) -> pd.DataFrame:
@@ -50,8 +57,16 @@ CASES = {
     "zero price": (lambda c: with_value(c, 3, "low", 0.0), {}, "row 3"),
     "high below low": (lambda c: with_value(c, 5, "high", 1.0), {}, "row 5"),
     "negative volume": (lambda c: with_value(c, 8, "volume", -1.0), {}, "row 8"),
-    "duplicate date": (lambda c: with_value(c, 9, "date", c["date"].iloc[8]), {}, "duplicate date at row 9"),
-    "unsorted": (lambda c: c.iloc[[0, 2, 1, 3]].reset_index(drop=True), {}, "unsorted date at row 2"),
+    "duplicate date": (
+        lambda c: with_value(c, 9, "date", c["date"].iloc[8]),
+        {},
+        "duplicate date at row 9",
+    ),
+    "unsorted": (
+        lambda c: c.iloc[[0, 2, 1, 3]].reset_index(drop=True),
+        {},
+        "unsorted date at row 2",
+    ),
     "naive dates": (lambda c: c.assign(date=c["date"].dt.tz_localize(None)), {}, "timezone-naive"),
 }
 
@@ -80,7 +95,11 @@ def test_nan_and_short_open_interest_become_flagged_volume_mode(caplog) -> None:
     out = compute_features(c, pair=PAIR, open_interest=oi)
     mode = out[C.MODE].to_numpy()
     # lag 1: candle k uses OI stamped k−1; ΔQ needs k−1 and k−2
-    assert (mode[[0, 1, 21, 22]] == C.MODE_VOLUME).all() and mode[2] == C.MODE_OI and mode[20] == C.MODE_OI
+    assert (
+        (mode[[0, 1, 21, 22]] == C.MODE_VOLUME).all()
+        and mode[2] == C.MODE_OI
+        and mode[20] == C.MODE_OI
+    )
     assert (mode[31:] == C.MODE_VOLUME).all()
     assert out[C.STALE].to_numpy()[[0, 21, 31, 39]].all() and not out[C.STALE].iloc[22]
     assert "volume mode" in caplog.text
@@ -118,13 +137,20 @@ def extreme_frames(draw):
     gaps = draw(st.lists(st.sampled_from([1, 1, 1, 2, 500]), min_size=n, max_size=n))
     close = scale * np.exp(np.cumsum(steps))
     w = np.asarray(wick)
-    c = pd.DataFrame({
-        "date": pd.to_datetime(1_700_000_000 + 300 * np.cumsum(gaps), unit="s", utc=True),
-        "open": close, "high": close * (1 + w), "low": close * (1 - w) + 0.0, "close": close,
-        "volume": np.asarray(vol),
-    })
+    c = pd.DataFrame(
+        {
+            "date": pd.to_datetime(1_700_000_000 + 300 * np.cumsum(gaps), unit="s", utc=True),
+            "open": close,
+            "high": close * (1 + w),
+            "low": close * (1 - w) + 0.0,
+            "close": close,
+            "volume": np.asarray(vol),
+        }
+    )
     c["low"] = np.minimum(c["low"], c["close"])
-    oi_vals = draw(st.lists(st.one_of(st.just(np.nan), st.floats(1e-3, 1e9)), min_size=n, max_size=n))
+    oi_vals = draw(
+        st.lists(st.one_of(st.just(np.nan), st.floats(1e-3, 1e9)), min_size=n, max_size=n)
+    )
     oi = pd.DataFrame({"date": c["date"], "open_interest_amount": oi_vals})
     return c, oi
 
@@ -134,8 +160,15 @@ def extreme_frames(draw):
 def test_extreme_valid_input_gives_finite_features(frames) -> None:
     c, oi = frames
     out = compute_features(c, pair="BTC/USDT:USDT", open_interest=oi)
-    for col in (C.LONG_SWEPT_USD, C.SHORT_SWEPT_USD, C.SHORT_ABOVE_USD_10PCT, C.LONG_BELOW_USD_10PCT,
-                C.IMBALANCE_LOG_5PCT, C.CASCADE_UP_USD_PER_PCT, C.SWEPT_SHORT_USD_RECENT):
+    for col in (
+        C.LONG_SWEPT_USD,
+        C.SHORT_SWEPT_USD,
+        C.SHORT_ABOVE_USD_10PCT,
+        C.LONG_BELOW_USD_10PCT,
+        C.IMBALANCE_LOG_5PCT,
+        C.CASCADE_UP_USD_PER_PCT,
+        C.SWEPT_SHORT_USD_RECENT,
+    ):
         v = out[col].to_numpy(dtype=float)
         assert np.isfinite(v).all(), col
         if col != C.IMBALANCE_LOG_5PCT:

@@ -18,14 +18,31 @@ PAIR = "BTC/USDT:USDT"
 
 @pytest.fixture(scope="module")
 def full(oi_data):
-    return compute_features(oi_data.candles, pair=PAIR, open_interest=oi_data.open_interest, metrics=oi_data.metrics)
+    return compute_features(
+        oi_data.candles, pair=PAIR, open_interest=oi_data.open_interest, metrics=oi_data.metrics
+    )
 
 
 @pytest.mark.parametrize("suffix", [".feather", ".csv"])
-def test_features_writes_only_the_timerange_with_full_history_values(tmp_path, capsys, full, suffix) -> None:
+def test_features_writes_only_the_timerange_with_full_history_values(
+    tmp_path, capsys, full, suffix
+) -> None:
     out = tmp_path / f"f{suffix}"
-    rc = main(["features", "--datadir", str(DATADIR_OI), "--pair", PAIR, "--timeframe", "5m",
-               "--timerange", "20260615-20260616", "--out", str(out)])
+    rc = main(
+        [
+            "features",
+            "--datadir",
+            str(DATADIR_OI),
+            "--pair",
+            PAIR,
+            "--timeframe",
+            "5m",
+            "--timerange",
+            "20260615-20260616",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     got = pd.read_feather(out) if suffix == ".feather" else pd.read_csv(out, parse_dates=["date"])
     assert list(got.columns) == ["date", *C.FEATURE_COLUMNS]
@@ -43,24 +60,56 @@ def test_features_writes_only_the_timerange_with_full_history_values(tmp_path, c
 def test_features_missing_data_names_file_and_download_command(tmp_path, caplog) -> None:
     caplog.set_level(logging.ERROR)
     (tmp_path / "futures").mkdir()
-    rc = main(["features", "--datadir", str(tmp_path), "--pair", PAIR, "--out", str(tmp_path / "x.csv")])
+    rc = main(
+        ["features", "--datadir", str(tmp_path), "--pair", PAIR, "--out", str(tmp_path / "x.csv")]
+    )
     assert rc == 1
-    assert "BTC_USDT_USDT-5m-futures.feather" in caplog.text and "freqtrade download-data" in caplog.text
+    assert (
+        "BTC_USDT_USDT-5m-futures.feather" in caplog.text
+        and "freqtrade download-data" in caplog.text
+    )
 
 
 def test_features_rejects_unknown_output_format(tmp_path) -> None:
-    assert main(["features", "--datadir", str(DATADIR_OI), "--pair", PAIR, "--out", str(tmp_path / "x.xlsx")]) == 2
+    assert (
+        main(
+            [
+                "features",
+                "--datadir",
+                str(DATADIR_OI),
+                "--pair",
+                PAIR,
+                "--out",
+                str(tmp_path / "x.xlsx"),
+            ]
+        )
+        == 2
+    )
 
 
 def test_snapshot_prints_bands_ratio_and_clusters(capsys, full) -> None:
-    rc = main(["snapshot", "--datadir", str(DATADIR_OI), "--pair", PAIR, "--timeframe", "5m",
-               "--at", "2026-06-20 12:00"])
+    rc = main(
+        [
+            "snapshot",
+            "--datadir",
+            str(DATADIR_OI),
+            "--pair",
+            PAIR,
+            "--timeframe",
+            "5m",
+            "--at",
+            "2026-06-20 12:00",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     row = full[full["date"] == pd.Timestamp("2026-06-20 12:00", tz="UTC")].iloc[0]
     assert f"price {row['close']:,.2f}" in text
     assert "±2%" in text and "±10%" in text and ":1" in text
-    assert "Top short-liquidation clusters above:" in text and "Top long-liquidation clusters below:" in text
+    assert (
+        "Top short-liquidation clusters above:" in text
+        and "Top long-liquidation clusters below:" in text
+    )
     s, lo = row[C.SHORT_ABOVE_USD_5PCT], row[C.LONG_BELOW_USD_5PCT]
     ratio = f"{s / lo:.1f}:1" if s >= lo else f"1:{lo / s:.1f}"
     assert ratio in text

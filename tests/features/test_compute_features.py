@@ -53,7 +53,9 @@ def test_prefix_invariance_in_volume_mode(data_2023) -> None:
     candles = data_2023.candles.iloc[:20_000]
     full = compute_features(candles, pair=PAIR)
     for k in (0, 9_999, 15_123):
-        pd.testing.assert_frame_equal(compute_features(candles.iloc[: k + 1], pair=PAIR), full.iloc[: k + 1])
+        pd.testing.assert_frame_equal(
+            compute_features(candles.iloc[: k + 1], pair=PAIR), full.iloc[: k + 1]
+        )
     assert (full[C.MODE] == C.MODE_VOLUME).all() and full[C.COVERAGE].isna().all()
     assert not full[C.STALE].any()
 
@@ -145,7 +147,9 @@ def test_longer_history_changes_values_but_not_their_causality(data_2023) -> Non
     assert not np.allclose(a[C.LONG_BELOW_USD_10PCT].iloc[-1], b[C.LONG_BELOW_USD_10PCT].iloc[-1])
 
 
-@pytest.mark.parametrize("tf", ["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w"])
+@pytest.mark.parametrize(
+    "tf", ["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w"]
+)
 def test_timeframe_parsing_agrees_with_freqtrade(tf) -> None:
     from freqtrade.exchange import timeframe_to_seconds
 
@@ -167,4 +171,6 @@ def test_tier_file_is_the_one_inside_installed_freqtrade() -> None:
 
     from liq_signals.data.tiers import tier_file_path
 
-    assert tier_file_path() == resources.files("freqtrade.exchange").joinpath("binance_leverage_tiers.json")
+    assert tier_file_path() == resources.files("freqtrade.exchange").joinpath(
+        "binance_leverage_tiers.json"
+    )

@@ -32,7 +32,9 @@ def test_late_open_interest_triggers_a_recompute_matching_batch(oi_data) -> None
     c = oi_data.candles.iloc[:400]
     oi = oi_data.open_interest
     stamp = c["date"].iloc[300]
-    assert np.isfinite(oi.set_index("date").loc[[stamp, c["date"].iloc[299]], "open_interest_amount"]).all()
+    assert np.isfinite(
+        oi.set_index("date").loc[[stamp, c["date"].iloc[299]], "open_interest_amount"]
+    ).all()
     late = oi[oi["date"] != stamp]
     inc = IncrementalFeatures(PAIR, "5m")
     early = inc.update(c, open_interest=late)

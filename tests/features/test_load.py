@@ -14,7 +14,9 @@ from tests.conftest import DATADIR_2023, DATADIR_2025, DATADIR_OI
 PAIR = "BTC/USDT:USDT"
 
 
-@pytest.mark.parametrize("ctype", ["spot", "futures", "mark", "funding_rate", "open_interest", "premiumIndex"])
+@pytest.mark.parametrize(
+    "ctype", ["spot", "futures", "mark", "funding_rate", "open_interest", "premiumIndex"]
+)
 @pytest.mark.parametrize("tf", ["5m", "1h", "1M"])
 def test_file_names_follow_freqtrade(ctype, tf) -> None:
     from freqtrade.data.history.datahandlers.featherdatahandler import FeatherDataHandler
@@ -31,11 +33,19 @@ def test_frames_equal_freqtrades_ohlcv_load(datadir) -> None:
 
     ours = load_pair_inputs(datadir, PAIR, "5m")
     handler = get_datahandler(datadir, "feather")
-    theirs = handler.ohlcv_load(PAIR, "5m", CandleType.FUTURES, fill_missing=False, warn_no_data=False)
-    pd.testing.assert_frame_equal(ours.candles.reset_index(drop=True), theirs.reset_index(drop=True))
-    oi = handler.ohlcv_load(PAIR, "5m", CandleType.OPEN_INTEREST, fill_missing=False, warn_no_data=False)
+    theirs = handler.ohlcv_load(
+        PAIR, "5m", CandleType.FUTURES, fill_missing=False, warn_no_data=False
+    )
+    pd.testing.assert_frame_equal(
+        ours.candles.reset_index(drop=True), theirs.reset_index(drop=True)
+    )
+    oi = handler.ohlcv_load(
+        PAIR, "5m", CandleType.OPEN_INTEREST, fill_missing=False, warn_no_data=False
+    )
     if len(oi):
-        pd.testing.assert_frame_equal(ours.open_interest.reset_index(drop=True), oi.reset_index(drop=True))
+        pd.testing.assert_frame_equal(
+            ours.open_interest.reset_index(drop=True), oi.reset_index(drop=True)
+        )
     else:
         assert ours.open_interest is None
 
