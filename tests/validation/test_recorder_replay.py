@@ -144,31 +144,24 @@ def test_killed_recorder_keeps_every_received_event_and_restart_neither_loses_no
     folder = datadir / "liquidations" / "binance"
 
     async def first_run():
+        log = tmp_path / "recorder.log"
         async with ReplayServer([messages[:40]]) as server:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "liq_signals.cli",
-                "record-liquidations",
-                "--exchange",
-                "binance",
-                "--pairs",
-                PAIR,
-                "--datadir",
-                str(datadir),
-                "--url",
-                server.url,
-                cwd=repo,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            deadline = time.monotonic() + 30
-            while _rows_on_disk(folder) < 40:
-                assert proc.returncode is None, (await proc.stderr.read()).decode()
-                assert time.monotonic() < deadline, "recorder never wrote the 40 events"
-                await asyncio.sleep(0.05)
-            os.kill(proc.pid, signal.SIGKILL)  # a crash: no cleanup code runs
-            await proc.wait()
+            with log.open("w") as err:
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "liq_signals.cli", "record-liquidations",
+                    "--exchange", "binance", "--pairs", PAIR, "--datadir", str(datadir),
+                    "--url", server.url,
+                    cwd=repo, stdout=subprocess.DEVNULL, stderr=err,
+                )  # fmt: skip
+            try:
+                deadline = time.monotonic() + 30
+                while _rows_on_disk(folder) < 40:
+                    assert proc.returncode is None, log.read_text()
+                    assert time.monotonic() < deadline, "recorder never wrote the 40 events"
+                    await asyncio.sleep(0.05)
+            finally:
+                os.kill(proc.pid, signal.SIGKILL)  # a crash: no cleanup code runs
+                await proc.wait()
 
     asyncio.run(first_run())
     assert _rows_on_disk(folder) == 40
