@@ -136,6 +136,21 @@ class IncrementalFeatures:
                 self._inputs[f] = np.concatenate([self._inputs[f], getattr(inputs, f)[start:]])
             self._out = np.concatenate([self._out, out])
             self._stale = np.concatenate([self._stale, prep.stale[start:]])
+        self._forget_before(int(t[0]))
         rows = np.searchsorted(self._time, t)
         cols = feature_values(self._out[rows], inputs.close, self._stale[rows], self.config)
         return attach_features(candles, cols)
+
+    def _forget_before(self, time_s: int) -> None:
+        """Drop the per-candle records older than the frame's first candle.
+
+        freqtrade's dry-run frame is a sliding window, so those rows never come back (if
+        they do, :meth:`update` sees unknown old rows and recomputes).  Keeps memory and
+        the per-update copying bounded by the window, however long the bot runs.
+        """
+        cut = int(np.searchsorted(self._time, time_s))
+        if cut:
+            self._time = self._time[cut:]
+            self._inputs = {f: v[cut:] for f, v in self._inputs.items()}
+            self._out = self._out[cut:]
+            self._stale = self._stale[cut:]

@@ -66,6 +66,11 @@ def test_sliding_window_keeps_the_longer_history(oi_data) -> None:
         out = inc.update(c.iloc[start : start + 500], **kw)
         pd.testing.assert_frame_equal(out, batch.iloc[start : start + 500])
     assert inc.recomputes == 0
+    assert len(inc._time) == 500  # records older than the window are forgotten
+    # a frame reaching back before what was kept is recomputed from its own first candle
+    back = inc.update(c.iloc[:600], **kw)
+    assert inc.recomputes == 1
+    pd.testing.assert_frame_equal(back, batch.iloc[:600])
 
 
 def test_state_pickles_and_continues(oi_data) -> None:
