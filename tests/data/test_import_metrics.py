@@ -459,3 +459,21 @@ def test_two_pairs_in_one_run(tmp_path, sample_mirror):
     assert len(btc) == len(eth_oi) == report.pairs[0].oi_rows
     np.testing.assert_allclose(eth_oi["open_interest_amount"], 20 * btc["open_interest_amount"])
     assert (datadir / "futures" / ".binance-vision" / "ETHUSDT-metrics.json").exists()
+
+
+def test_unreadable_existing_oi_file_stops_before_writing(tmp_path, sample_mirror, caplog):
+    """freqtrade's loader would read a broken file as "no data" and the merge would then
+    overwrite the user's history; the importer refuses instead, naming the file."""
+    datadir = tmp_path / "binance"
+    path = oi_path(datadir, PAIR)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"garbage, not arrow")
+    with archive_server(sample_mirror) as emu:
+        code = cli_main(["import-binance-metrics", "--pairs", PAIR, "--timerange",
+                         "20260607-20260609", "--datadir", str(datadir), "--base-url", emu.url,
+                         "--no-progress"])
+    assert code == 1
+    assert f"{path}: cannot read existing open-interest file" in caplog.text
+    assert path.read_bytes() == b"garbage, not arrow"
+    assert not Manifest(datadir, SYMBOL).path.exists()
+    assert not sidecar.sidecar_path(datadir, PAIR, "5m").exists()
