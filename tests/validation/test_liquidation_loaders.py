@@ -154,3 +154,15 @@ def test_recorder_file_with_an_unfinished_last_line_loads_the_finished_rows(tmp_
     )
     with pytest.raises(LiquidationDataError, match=r"line 3: side must be long or short"):
         load_realized(path)
+
+
+def test_real_sample_rally_liquidates_shorts_and_drop_liquidates_longs(sample):
+    """Golden values of the shipped record: the 2024-12-04 evening rally (fills 95.7k ->
+    98.7k) is short-dominated, the 2024-12-05 evening drop (101.4k -> 98.8k) long-heavy."""
+    six_hours = aggregate_events(sample, "6h")
+    rally = six_hours.loc[pd.Timestamp("2024-12-04 18:00", tz="UTC")]
+    drop = six_hours.loc[pd.Timestamp("2024-12-05 18:00", tz="UTC")]
+    assert rally.short_usd == pytest.approx(12.085e6, rel=1e-3)
+    assert rally.long_usd == pytest.approx(0.768e6, rel=1e-3)
+    assert drop.long_usd == pytest.approx(5.392e6, rel=1e-3)
+    assert drop.long_usd > drop.short_usd
