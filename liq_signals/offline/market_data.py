@@ -39,6 +39,7 @@ _FILE_RE = re.compile(
     r"(?P<kind>futures|mark|index|premiumIndex|funding_rate|open_interest|metrics)"
     r"\.(?P<ext>feather|parquet|arrow)$"
 )
+_MONDAY_OFFSET_MS = 4 * 86_400_000  # 1970-01-05, the first Monday after the epoch
 _TF_UNITS_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
@@ -199,8 +200,10 @@ class MarketData:
 
 def aggregate(base: Series, tf_ms: int) -> Series:
     """OHLCV of ``base`` bucketed into candles of ``tf_ms`` (open first, high max, low min,
-    close last, volume sum), aligned to the epoch like Binance's intervals."""
-    bucket = base.t - base.t % tf_ms
+    close last, volume sum), aligned to the epoch like Binance's intervals — except weekly
+    candles, which Binance opens on Monday 00:00 UTC (the epoch was a Thursday)."""
+    offset = _MONDAY_OFFSET_MS if tf_ms == _TF_UNITS_MS["w"] else 0
+    bucket = base.t - (base.t - offset) % tf_ms
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     ends = np.r_[starts[1:], bucket.size]
     cols = {

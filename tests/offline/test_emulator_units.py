@@ -66,3 +66,10 @@ def test_intervals_without_a_file_are_aggregated_from_finer_candles(emu) -> None
     got = pd.DataFrame([[float(x) for x in r[1:6]] for r in rows],
                        columns=["open", "high", "low", "close", "volume"])
     pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_exact=False)
+
+
+def test_weekly_candles_open_on_monday_like_binance(emu) -> None:
+    rows = get(emu.url + "/fapi/v1/klines?symbol=BTCUSDT&interval=1w&limit=3")[1]
+    opens = [pd.Timestamp(r[0], unit="ms", tz="UTC") for r in rows]
+    assert [t.day_of_week for t in opens] == [0, 0, 0]
+    assert all(t == t.normalize() for t in opens)
