@@ -6,10 +6,11 @@ The pipeline (DESIGN §8):
    the first candle given, so pass a warm-up before the scored window);
 2. per period: implied long/short liquidations (sum of ``liq_*_swept_usd``), realized
    ones, and the naive baselines — then Spearman, partial Spearman beyond the baseline;
-3. map snapshots at each period's last candle (:func:`liq_signals.engine.book_history`),
-   grouped into zones of the model's cluster width, scored on the next period's
-   realized events (needs individual events with prices);
-4. the distance-controlled magnet test on the per-candle largest clusters.
+3. map snapshots every ``zone_step`` (:func:`liq_signals.engine.book_history`), grouped
+   into zones of the model's cluster width, scored on the realized events of the next
+   ``zone_horizon`` (needs individual events with prices);
+4. the distance-controlled magnet test on the largest and on the nearest clusters
+   (needs no realized record: :func:`validate_magnets`).
 
 Only periods inside the realized record's span are scored; periods inside it without any
 event count as zero liquidations (the record is taken to be continuous — say so when it
@@ -162,7 +163,11 @@ def run_model(
     mark: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
 ) -> ModelRun:
-    """Features for every candle, keeping the engine inputs for later map snapshots."""
+    """Features for every candle, keeping the engine inputs for later map snapshots.
+
+    The same steps as :func:`liq_signals.features.compute_features` (a test holds them
+    equal), split so the prepared inputs can be replayed by ``book_history``.
+    """
     prep = prepare_inputs(
         candles,
         pair=pair,

@@ -351,3 +351,14 @@ def test_zone_test_counts_every_crossed_zone_hit_when_liquidations_cover_the_ban
     assert zl.random.rate == 1.0
     assert zl.top.n == 0 or zl.top.rate == 1.0
     assert res.zones_short.random.k == 0  # no short liquidation anywhere
+
+
+def test_run_model_gives_exactly_the_strategy_features(repo):
+    from liq_signals.features import compute_features
+
+    inputs = load_window(repo / "user_data/data/binance", PAIR, "5m", START,
+                         START + pd.Timedelta("2D"), pd.Timedelta(WARMUP))
+    cfg = replace(ModelConfig(), decay_half_life_hours=30.0)
+    ours = run_model(inputs.candles, pair=PAIR, timeframe="5m", config=cfg).features
+    theirs = compute_features(inputs.candles, pair=PAIR, timeframe="5m", config=cfg)
+    pd.testing.assert_frame_equal(ours, theirs)
