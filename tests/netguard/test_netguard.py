@@ -74,3 +74,27 @@ def test_guard_stops_a_freqtrade_run_that_bypasses_the_emulator(tmp_path: Path) 
     )
     assert proc.returncode != 0
     assert "binance.com" in log.read_text()
+
+
+def test_session_fails_when_a_test_swallows_a_blocked_attempt(tmp_path: Path) -> None:
+    """A pytest session with our conftest fails at teardown if any attempt was logged,
+    even though the test itself caught the OSError and passed."""
+    (tmp_path / "test_leak.py").write_text(
+        "import socket\n\n"
+        "def test_swallowed():\n"
+        "    try:\n"
+        "        socket.getaddrinfo('api.binance.com', 443)\n"
+        "    except OSError:\n"
+        "        pass\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != netguard.ENV_VAR}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])  # tests/ -> `-p conftest`
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conftest", "-c", os.devnull, "--rootdir",
+         str(tmp_path), "--basetemp", str(tmp_path / "bt"), "-p", "no:cacheprovider", "-q",
+         "test_leak.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert "1 passed, 1 error" in proc.stdout
+    assert "network guard: the suite tried to reach non-loopback hosts" in proc.stdout
