@@ -188,12 +188,15 @@ class EngineInputs:
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
-        for name in ("high", "low", "close", "typical", "volume", "oi", "taker_share"):
-            arr = np.ascontiguousarray(getattr(self, name), dtype=np.float64)
+        for name in ("time_s", "high", "low", "close", "typical", "volume", "oi", "taker_share"):
+            dtype = np.int64 if name == "time_s" else np.float64
+            # a read-only view of every input: the kernel never writes them, and one
+            # array type (numba types read-only arrays apart) means one compiled variant
+            arr = np.ascontiguousarray(getattr(self, name), dtype=dtype).view()
             if arr.shape != (n,):
                 raise ValueError(f"EngineInputs.{name}: shape {arr.shape}, expected ({n},)")
+            arr.setflags(write=False)
             object.__setattr__(self, name, arr)
-        object.__setattr__(self, "time_s", np.ascontiguousarray(self.time_s, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -656,23 +659,23 @@ def advance(
             inputs.volume,
             inputs.oi,
             inputs.taker_share,
-            cfg.grid_step,
+            float(cfg.grid_step),
             params.mix.long_log_ratio,
             params.mix.short_log_ratio,
             params.mix.log_leverage,
-            cfg.leverage_alpha,
-            cfg.taker_tilt,
-            cfg.decay_tau_seconds,
-            cfg.participation,
-            cfg.reopen_fraction,
-            cfg.cluster_bins,
-            cfg.nearest_min_share,
+            float(cfg.leverage_alpha),
+            float(cfg.taker_tilt),
+            float(cfg.decay_tau_seconds),
+            float(cfg.participation),
+            float(cfg.reopen_fraction),
+            int(cfg.cluster_bins),
+            float(cfg.nearest_min_share),
             params.band_up,
             params.band_down,
-            params.casc_up,
-            params.casc_down,
-            cfg.cascade_band_pct,
-            cfg.renormalize_below,
+            float(params.casc_up),
+            float(params.casc_down),
+            float(cfg.cascade_band_pct),
+            float(cfg.renormalize_below),
             out,
         )
     return state, out
