@@ -233,3 +233,28 @@ def test_emulator_process_is_controlled_over_http(tmp_path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("path, stamp", [
+    ("/fapi/v1/fundingRate?symbol=BTCUSDT&limit=1000", "fundingTime"),
+    ("/futures/data/openInterestHist?symbol=BTCUSDT&period=5m&limit=500", "timestamp"),
+    ("/futures/data/takerlongshortRatio?symbol=BTCUSDT&period=5m&limit=500", "timestamp"),
+])
+def test_series_end_at_the_replay_time_not_at_the_end_of_the_file(emu_oi, path, stamp) -> None:
+    rows = get(emu_oi.url + path)[1]
+    now = emu_oi.now_ms()
+    stamps = [r[stamp] for r in rows]
+    assert stamps and max(stamps) <= now
+    # the file goes on to 2026-06-22; the newest row served is the newest one known at now
+    assert now - max(stamps) <= 8 * 3_600_000
+    late = get(emu_oi.url + path + f"&startTime={now + 1}")[1]
+    assert late == []
+
+
+def test_open_interest_is_the_last_snapshot_known_at_now(emu_oi) -> None:
+    df = pd.read_feather(DATADIR_OI / "futures" / "BTC_USDT_USDT-5m-open_interest.feather")
+    now = emu_oi.now_ms()
+    body = get(emu_oi.url + "/fapi/v1/openInterest?symbol=BTCUSDT")[1]
+    known = df[df["date"] <= pd.Timestamp(now, unit="ms", tz="UTC")]
+    assert float(body["openInterest"]) == pytest.approx(known["open_interest_amount"].iloc[-1])
+    assert float(body["openInterest"]) != pytest.approx(df["open_interest_amount"].iloc[-1])
