@@ -5,5 +5,9 @@ datadir (:class:`Emulator`), and the wrapper that runs any freqtrade command aga
 from liq_signals.offline.clock import ReplayClock
 from liq_signals.offline.emulator import Emulator, parse_time_ms
 from liq_signals.offline.faults import Fault, RequestRecord
+from liq_signals.offline.runner import Result, run_freqtrade
 
-__all__ = ["Emulator", "Fault", "ReplayClock", "RequestRecord", "parse_time_ms"]
+__all__ = [
+    "Emulator", "Fault", "ReplayClock", "RequestRecord", "Result", "parse_time_ms",
+    "run_freqtrade",
+]
