@@ -42,6 +42,8 @@ from liq_signals.engine.leverage import build_leverage_mix
 logger = logging.getLogger(__name__)
 
 _NS = 1_000_000_000
+#: dtype of the ``liq_mode`` column (codes 0 = volume, 1 = oi).
+MODE_DTYPE = pd.CategoricalDtype([C.MODE_VOLUME, C.MODE_OI])
 
 
 _TF_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -260,7 +262,7 @@ def feature_values(
     cols[C.SWEPT_LONG_USD_RECENT] = out[:, B.O_LONG_SWEPT_RECENT_USD]
     cols[C.SWEPT_SHORT_USD_RECENT] = out[:, B.O_SHORT_SWEPT_RECENT_USD]
     cols[C.MODE] = pd.Categorical.from_codes(
-        (out[:, B.O_MODE_OI] == 1.0).astype(np.int8), categories=[C.MODE_VOLUME, C.MODE_OI]
+        (out[:, B.O_MODE_OI] == 1.0).astype(np.int8), dtype=MODE_DTYPE
     )
     cols[C.COVERAGE] = out[:, B.O_COVERAGE]
     cols[C.STALE] = stale.astype(bool)
@@ -269,7 +271,8 @@ def feature_values(
 
 def attach_features(candles: pd.DataFrame, cols: dict[str, np.ndarray]) -> pd.DataFrame:
     """A copy of ``candles`` with ``cols`` appended (replacing same-named columns)."""
-    base = candles.drop(columns=[c for c in cols if c in candles.columns])
+    present = [c for c in cols if c in candles.columns]
+    base = candles.drop(columns=present) if present else candles
     extra = pd.DataFrame(cols, index=candles.index)
     return pd.concat([base, extra], axis=1)
 
