@@ -13,6 +13,7 @@ from liq_signals.engine.book import (
     new_state,
     run,
 )
+from liq_signals.engine.clusters import Cluster, top_clusters
 from liq_signals.engine.config import ModelConfig
 from liq_signals.engine.history import BookHistory, book_history
 from liq_signals.engine.leverage import (
@@ -25,6 +26,7 @@ from liq_signals.engine.leverage import (
 __all__ = [
     "BookHistory",
     "BookState",
+    "Cluster",
     "EngineInputs",
     "EngineParams",
     "LeverageMix",
@@ -37,4 +39,5 @@ __all__ = [
     "liquidation_ratio_short",
     "new_state",
     "run",
+    "top_clusters",
 ]

@@ -39,6 +39,8 @@ def book_history(
     :param inputs: all candles (the book is always built from the first one).
     :param params: engine parameters.
     :param every: snapshot spacing in candles (the last candle is always included).
+        Memory is ``2 × snapshots × bins × 8`` bytes (~4,600 bins for BTC 2023-24), so
+        sample: every=12 on 143,900 5m candles is ~880 MB, every=288 (daily) ~37 MB.
     :param start: first candle index eligible for a snapshot (earlier candles still
         build the book).
     :return: :class:`BookHistory` on the union of the bin ranges that were materialised.
