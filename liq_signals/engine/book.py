@@ -288,6 +288,12 @@ def _advance_kernel(
     nring = ring.shape[1]
     wl = np.empty(nlev)
     ws = np.empty(nlev)
+    # untilted weights, computed exactly as the tilted ones with g = 0
+    w0 = np.empty(nlev)
+    tot0 = 0.0
+    for j in range(nlev):
+        w0[j] = math.exp(log_lev[j] * (-alpha + 0.0))
+        tot0 += w0[j]
     band_acc = np.empty(nb)
     band_k = np.empty(nb, dtype=np.int64)
     for i in range(n):
@@ -366,13 +372,20 @@ def _advance_kernel(
         if opens > 0.0:
             share = taker_share[i]
             g = tilt * (2.0 * share - 1.0) if math.isfinite(share) else 0.0
-            tot_l = 0.0
-            tot_s = 0.0
-            for j in range(nlev):
-                wl[j] = math.exp(log_lev[j] * (-alpha + g))
-                ws[j] = math.exp(log_lev[j] * (-alpha - g))
-                tot_l += wl[j]
-                tot_s += ws[j]
+            if g == 0.0:
+                for j in range(nlev):
+                    wl[j] = w0[j]
+                    ws[j] = w0[j]
+                tot_l = tot0
+                tot_s = tot0
+            else:
+                tot_l = 0.0
+                tot_s = 0.0
+                for j in range(nlev):
+                    wl[j] = math.exp(log_lev[j] * (-alpha + g))
+                    ws[j] = math.exp(log_lev[j] * (-alpha - g))
+                    tot_l += wl[j]
+                    tot_s += ws[j]
             ln_e = math.log(typical[i])
             sl = fscal[F_LONG_SCALE]
             ss = fscal[F_SHORT_SCALE]
@@ -453,8 +466,7 @@ def _advance_kernel(
         stop = min(k_last, k0 + size - 1)
         for k in range(start, stop + 2):
             last = k > stop
-            bucket = k // cluster_bins
-            if last or bucket != cur_bucket:
+            if last or k >= cur_bucket:
                 if b_q > 0.0:
                     if b_usd > mag_usd:
                         mag_usd = b_usd
@@ -463,7 +475,7 @@ def _advance_kernel(
                         found = True
                         near_usd = b_usd
                         near_price = b_pu / b_usd
-                cur_bucket = bucket
+                cur_bucket = (k // cluster_bins + 1) * cluster_bins  # next bucket's first bin
                 b_usd = 0.0
                 b_q = 0.0
                 b_pu = 0.0
@@ -502,7 +514,7 @@ def _advance_kernel(
         near_usd = 0.0
         near_price = math.nan
         found = False
-        cur_bucket = _NONE_HI
+        cur_bucket = _NONE_LO
         b_usd = 0.0
         b_q = 0.0
         b_pu = 0.0
@@ -510,8 +522,7 @@ def _advance_kernel(
         stop = max(k_last, k0)
         for k in range(start, stop - 2, -1):
             last = k < stop
-            bucket = k // cluster_bins
-            if last or bucket != cur_bucket:
+            if last or k < cur_bucket:
                 if b_q > 0.0:
                     if b_usd > mag_usd:
                         mag_usd = b_usd
@@ -520,7 +531,7 @@ def _advance_kernel(
                         found = True
                         near_usd = b_usd
                         near_price = b_pu / b_usd
-                cur_bucket = bucket
+                cur_bucket = (k // cluster_bins) * cluster_bins  # this bucket's lowest bin
                 b_usd = 0.0
                 b_q = 0.0
                 b_pu = 0.0
