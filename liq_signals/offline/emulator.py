@@ -79,6 +79,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Keep-alive responses are written in two parts; with Nagle on, each waits ~40 ms for
+    # the client's delayed ACK.  Measured: 45 ms -> 1.6 ms per request.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         logger.debug("emulator %s", format % args)
