@@ -36,6 +36,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def describe_error(exc: Exception, inputs=None) -> str:  # noqa: ANN001 - PairInputs | None
+    """The error text, plus the file behind the frame it names when that file is known."""
+    path = getattr(inputs, "files", {}).get(getattr(exc, "source", None)) if inputs else None
+    return f"{exc} (file: {path})" if path else str(exc)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
     parser.add_argument(
@@ -71,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             timeframe=args.timeframe,
         )
     except LiqInputError as exc:
-        logger.error("%s", exc)
+        logger.error("%s", describe_error(exc, locals().get("inputs")))
         return 1
     if args.timerange:
         tr = TimeRange.parse_timerange(args.timerange)

@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
+    from liq_signals.commands.features import describe_error
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.data.validate import LiqInputError
     from liq_signals.engine import book as B
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
             config=cfg,
         )
     except LiqInputError as exc:
-        logger.error("%s", exc)
+        logger.error("%s", describe_error(exc, locals().get("inputs")))
         return 1
     state, out = B.run(prep.inputs, engine_params_for(args.pair, cfg))
     feats = attach_features(candles, feature_values(out, prep.inputs.close, prep.stale, cfg))

@@ -38,7 +38,17 @@ TAKER_NET_BASE = "taker_net_base"
 
 
 class LiqInputError(ValueError):
-    """Input that the model cannot use; the message names pair, source and first bad row."""
+    """Input that the model cannot use; the message names pair, source and first bad row.
+
+    :param pair: the pair concerned (also in the message).
+    :param source: which input (``candles``, ``open_interest``, ``mark``, ``metrics``, or a
+        file path); callers that know the file behind a frame can name it.
+    """
+
+    def __init__(self, message: str, *, pair: str | None = None, source: str | None = None):
+        super().__init__(message)
+        self.pair = pair
+        self.source = source
 
 
 def _where(df: pd.DataFrame, pos: int) -> str:
@@ -48,7 +58,7 @@ def _where(df: pd.DataFrame, pos: int) -> str:
 
 def _fail(pair: str, source: str, what: str, fix: str = "") -> LiqInputError:
     tail = f" — {fix}" if fix else ""
-    return LiqInputError(f"{pair} [{source}]: {what}{tail}")
+    return LiqInputError(f"{pair} [{source}]: {what}{tail}", pair=pair, source=source)
 
 
 def _check_columns(df: pd.DataFrame, cols: tuple[str, ...], pair: str, source: str) -> None:

@@ -122,3 +122,23 @@ def test_snapshot_before_first_candle_is_an_error(caplog) -> None:
     caplog.set_level(logging.ERROR)
     rc = main(["snapshot", "--datadir", str(DATADIR_OI), "--pair", PAIR, "--at", "2020-01-01"])
     assert rc == 1 and "before the first candle" in caplog.text
+
+
+def test_bad_open_interest_file_is_named_with_its_first_bad_row(tmp_path, caplog) -> None:
+    import shutil
+
+    caplog.set_level(logging.ERROR)
+    fut = tmp_path / "futures"
+    fut.mkdir()
+    for f in (DATADIR_OI / "futures").glob("BTC_USDT_USDT-5m-*.feather"):
+        shutil.copy(f, fut / f.name)
+    oi_path = fut / "BTC_USDT_USDT-5m-open_interest.feather"
+    oi = pd.read_feather(oi_path)
+    oi.loc[7, "open_interest_amount"] = 0.0
+    oi.to_feather(oi_path)
+    rc = main(
+        ["features", "--datadir", str(tmp_path), "--pair", PAIR, "--out", str(tmp_path / "f.csv")]
+    )
+    assert rc == 1
+    assert "row 7" in caplog.text and str(oi_path) in caplog.text
+    assert not (tmp_path / "f.csv").exists()
