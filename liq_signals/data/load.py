@@ -147,11 +147,14 @@ def load_pair_inputs(
             funding = load("funding_rate", tf, ["date", "funding_rate"], "funding")
             if funding is not None:
                 break
-        from liq_signals.data.sidecar import read_sidecar, sidecar_path
+        from liq_signals.data.sidecar import SidecarError, read_sidecar, sidecar_path
 
         side = sidecar_path(datadir, pair, timeframe)
         if side.exists():
-            metrics = read_sidecar(datadir, pair, timeframe)
+            try:
+                metrics = read_sidecar(datadir, pair, timeframe)
+            except SidecarError as exc:
+                raise LiqInputError(f"{pair} [{side}]: {exc}", pair=pair, source=str(side)) from exc
             files["metrics"] = side
         if oi is None:
             logger.info(

@@ -67,3 +67,14 @@ def test_broken_file_is_an_error_naming_it(tmp_path) -> None:
 def test_missing_datadir_names_download_command(tmp_path) -> None:
     with pytest.raises(LiqInputError, match="freqtrade download-data"):
         load_pair_inputs(tmp_path / "nope", PAIR, "5m")
+
+
+def test_broken_metrics_sidecar_is_an_input_error_naming_it(tmp_path) -> None:
+    import shutil
+
+    fut = tmp_path / "futures"
+    fut.mkdir()
+    shutil.copy(DATADIR_OI / "futures" / "BTC_USDT_USDT-5m-futures.feather", fut)
+    (fut / "BTC_USDT_USDT-5m-metrics.feather").write_bytes(b"garbage")
+    with pytest.raises(LiqInputError, match="BTC_USDT_USDT-5m-metrics.feather"):
+        load_pair_inputs(tmp_path, PAIR, "5m")
