@@ -147,15 +147,19 @@ def load_pair_inputs(
             funding = load("funding_rate", tf, ["date", "funding_rate"], "funding")
             if funding is not None:
                 break
-        from liq_signals.data.sidecar import SidecarError, read_sidecar, sidecar_path
+        from liq_signals.data import sidecar
 
-        side = sidecar_path(datadir, pair, timeframe)
-        if side.exists():
+        candidates = [sidecar.sidecar_path(datadir, pair, timeframe)]
+        if hasattr(sidecar, "legacy_sidecar_path"):
+            candidates.append(sidecar.legacy_sidecar_path(datadir, pair, timeframe))
+        side = next((p for p in candidates if p.exists()), None)
+        if side is not None:
             try:
-                metrics = read_sidecar(datadir, pair, timeframe)
-            except SidecarError as exc:
+                frame = sidecar.read_sidecar(datadir, pair, timeframe)
+            except sidecar.SidecarError as exc:
                 raise LiqInputError(f"{pair} [{side}]: {exc}", pair=pair, source=str(side)) from exc
             files["metrics"] = side
+            metrics = frame if len(frame) else None
         if oi is None:
             logger.info(
                 "%s: no open-interest file %s — volume mode (get it with `%s`).",

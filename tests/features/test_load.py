@@ -74,7 +74,10 @@ def test_broken_metrics_sidecar_is_an_input_error_naming_it(tmp_path) -> None:
 
     fut = tmp_path / "futures"
     fut.mkdir()
+    from liq_signals.data.sidecar import sidecar_path
+
     shutil.copy(DATADIR_OI / "futures" / "BTC_USDT_USDT-5m-futures.feather", fut)
-    (fut / "BTC_USDT_USDT-5m-metrics.feather").write_bytes(b"garbage")
-    with pytest.raises(LiqInputError, match="BTC_USDT_USDT-5m-metrics.feather"):
+    side = sidecar_path(tmp_path, PAIR, "5m")
+    side.write_bytes(b"garbage")
+    with pytest.raises(LiqInputError, match=side.name):
         load_pair_inputs(tmp_path, PAIR, "5m")
