@@ -1,7 +1,50 @@
 """liq-signals: liquidation maps rebuilt from public exchange data, for freqtrade.
 
-The public API is re-exported here once the modules exist; see README for the layout.
+The curated public API.  Names are resolved lazily (PEP 562) so that ``import
+liq_signals`` and ``liq-signals --help`` stay fast: the engine (numba), freqtrade and
+plotting libraries load only when a name that needs them is first used.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+
+_EXPORTS: dict[str, str] = {
+    "ModelConfig": "liq_signals.engine.config",
+    "compute_features": "liq_signals.features",
+    "IncrementalFeatures": "liq_signals.incremental",
+    "load_pair_inputs": "liq_signals.data.load",
+    "LiqInputError": "liq_signals.data.validate",
+    "read_sidecar": "liq_signals.data.sidecar",
+    "write_sidecar": "liq_signals.data.sidecar",
+    "taker_buy_share_proxy": "liq_signals.data.oi_sources",
+    "load_model_config": "liq_signals.validation.params",
+    "LiveSeries": "liq_signals.live.series",
+}
+
+__all__ = ["__version__", "columns", *_EXPORTS]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from liq_signals import columns
+    from liq_signals.data.load import load_pair_inputs
+    from liq_signals.data.oi_sources import taker_buy_share_proxy
+    from liq_signals.data.sidecar import read_sidecar, write_sidecar
+    from liq_signals.data.validate import LiqInputError
+    from liq_signals.engine.config import ModelConfig
+    from liq_signals.features import compute_features
+    from liq_signals.incremental import IncrementalFeatures
+    from liq_signals.live.series import LiveSeries
+    from liq_signals.validation.params import load_model_config
+
+
+def __getattr__(name: str) -> Any:
+    if name == "columns":
+        return importlib.import_module("liq_signals.columns")
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'liq_signals' has no attribute {name!r}") from None
+    return getattr(importlib.import_module(module), name)

@@ -62,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._run(args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `liq-signals snapshot … | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
