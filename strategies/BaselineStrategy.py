@@ -78,14 +78,16 @@ class BaselineStrategy(IStrategy):
     #: Leverage used when the exchange allows it (isolated margin).
     leverage_default = 2.0
 
+    # Defaults: best of a 60-epoch seeded hyperopt (buy + sell spaces) on 2025-06-01 ->
+    # 2025-09-01 only; the later data stays unseen (docs/strategy.md, tools/compare.py).
     # --- buy space: when to enter -------------------------------------------------------
-    entry_threshold = DecimalParameter(0.3, 1.8, default=0.9, decimals=2, space="buy")
-    adx_min = IntParameter(10, 40, default=20, space="buy")
+    entry_threshold = DecimalParameter(0.3, 1.8, default=0.73, decimals=2, space="buy")
+    adx_min = IntParameter(10, 40, default=35, space="buy")
     # --- sell space: when to leave ------------------------------------------------------
-    exit_threshold = DecimalParameter(0.0, 1.0, default=0.5, decimals=2, space="sell")
-    stop_atr_mult = DecimalParameter(1.0, 6.0, default=3.0, decimals=1, space="sell")
-    target_atr_mult = DecimalParameter(2.0, 12.0, default=6.0, decimals=1, space="sell")
-    min_stop_pct = DecimalParameter(0.003, 0.02, default=0.006, decimals=3, space="sell")
+    exit_threshold = DecimalParameter(0.0, 1.0, default=0.66, decimals=2, space="sell")
+    stop_atr_mult = DecimalParameter(1.0, 6.0, default=3.8, decimals=1, space="sell")
+    target_atr_mult = DecimalParameter(2.0, 12.0, default=7.3, decimals=1, space="sell")
+    min_stop_pct = DecimalParameter(0.003, 0.02, default=0.017, decimals=3, space="sell")
     # --- protection space ---------------------------------------------------------------
     cooldown_candles = IntParameter(0, 24, default=6, space="protection")
     guard_lookback_candles = IntParameter(12, 144, default=72, space="protection")

@@ -46,7 +46,7 @@ from pandas import DataFrame
 
 from BaselineStrategy import BaselineStrategy
 from freqtrade.enums import RunMode
-from freqtrade.strategy import CategoricalParameter, DecimalParameter
+from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
 
 from liq_signals import columns as C
 from liq_signals.data.sidecar import read_sidecar
@@ -79,14 +79,23 @@ class LiquidationMagnetStrategy(BaselineStrategy):
     # in tests/strategy checks the score terms are stable at this count).
     startup_candle_count: int = 1440
 
+    # Defaults: best of a 60-epoch seeded hyperopt (buy + sell spaces) on 2025-06-01 ->
+    # 2025-09-01 only, tuned separately from the baseline (docs/strategy.md).
     # --- buy space: how much each liquidation term counts ---------------------------------
-    w_imbalance = DecimalParameter(0.0, 1.5, default=0.5, decimals=2, space="buy")
-    w_magnet = DecimalParameter(0.0, 1.5, default=0.5, decimals=2, space="buy")
-    w_cascade = DecimalParameter(0.0, 1.5, default=0.3, decimals=2, space="buy")
-    w_sweeps = DecimalParameter(-1.0, 1.0, default=0.2, decimals=2, space="buy")
-    imbalance_band = CategoricalParameter(IMBALANCE_BANDS, default="5", space="buy")
-    # --- sell space: stop buffer beyond the opposing cluster ------------------------------
+    w_imbalance = DecimalParameter(0.0, 1.5, default=0.24, decimals=2, space="buy")
+    w_magnet = DecimalParameter(0.0, 1.5, default=1.35, decimals=2, space="buy")
+    w_cascade = DecimalParameter(0.0, 1.5, default=0.12, decimals=2, space="buy")
+    w_sweeps = DecimalParameter(-1.0, 1.0, default=0.21, decimals=2, space="buy")
+    imbalance_band = CategoricalParameter(IMBALANCE_BANDS, default="10", space="buy")
+    # the skeleton's parameters: same ranges as the baseline, this strategy's own defaults
+    entry_threshold = DecimalParameter(0.3, 1.8, default=1.62, decimals=2, space="buy")
+    adx_min = IntParameter(10, 40, default=38, space="buy")
+    # --- sell space -----------------------------------------------------------------------
     stop_buffer_atr = DecimalParameter(0.0, 3.0, default=1.0, decimals=1, space="sell")
+    exit_threshold = DecimalParameter(0.0, 1.0, default=0.79, decimals=2, space="sell")
+    stop_atr_mult = DecimalParameter(1.0, 6.0, default=4.2, decimals=1, space="sell")
+    target_atr_mult = DecimalParameter(2.0, 12.0, default=5.5, decimals=1, space="sell")
+    min_stop_pct = DecimalParameter(0.003, 0.02, default=0.019, decimals=3, space="sell")
 
     @property
     def plot_config(self) -> dict[str, Any]:

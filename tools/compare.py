@@ -129,8 +129,8 @@ def hyperopt(strategy: str, strategy_path: Path, epochs: int, seed: int, jobs: i
          "-j", str(jobs)],
         DATADIR_2025, workdir, log,
     )
-    params = json.loads((strategy_path / f"{strategy}.json").read_text())
-    return params["params"]
+    params = json.loads((strategy_path / f"{strategy}.json").read_text())["params"]
+    return {space: params[space] for space in SPACES}
 
 
 def _table(runs: list[Run]) -> str:

@@ -204,3 +204,15 @@ def test_no_entries_while_the_map_is_stale() -> None:
     assert entries[~stale].sum() > 0
     # (the first candle after each gap has no previous open interest: volume mode)
     assert (frame.loc[~stale, C.MODE] == C.MODE_OI).mean() > 0.99
+
+
+@pytest.mark.parametrize("name", ["BaselineStrategy", "LiquidationMagnetStrategy"])
+def test_plot_config_names_columns_the_strategy_produces(name: str) -> None:
+    strategy = load_strategy(name, DATADIR_OI, "20260612-20260613")
+    frame = analyse(strategy, load_candles(DATADIR_OI, "20260612-20260613", 0))
+    plot = strategy.plot_config
+    named = set(plot["main_plot"]) | {c for sub in plot["subplots"].values() for c in sub}
+
+    assert named - set(frame.columns) == set()
+    if name == "LiquidationMagnetStrategy":
+        assert {C.MAGNET_UP_PRICE, C.IMBALANCE_LOG_5PCT, "liq_term_magnet"} <= named
