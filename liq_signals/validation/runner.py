@@ -44,7 +44,6 @@ from liq_signals.engine.config import ModelConfig
 from liq_signals.features import (
     attach_features,
     engine_params_for,
-    feature_values,
     prepare_inputs,
     timeframe_seconds,
 )
@@ -179,7 +178,7 @@ def run_model(
     )
     params = engine_params_for(pair, config)
     _, out = B.run(prep.inputs, params)
-    feats = attach_features(candles, feature_values(out, prep.inputs.close, prep.stale, config))
+    feats = attach_features(candles, prep.feature_values(out, config))
     return ModelRun(feats, prep.inputs, params)
 
 
