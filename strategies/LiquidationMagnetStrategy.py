@@ -175,8 +175,8 @@ class LiquidationMagnetStrategy(BaselineStrategy):
             timeframe=self.timeframe,
             config=MODEL,
         )
-        for column in C.FEATURE_COLUMNS:
-            dataframe[column] = features[column].to_numpy()
+        added = features.columns.difference(dataframe.columns, sort=False)
+        dataframe = pd.concat([dataframe, features[added]], axis=1)
 
         usable = ~dataframe[C.STALE].astype(bool)
         for band in IMBALANCE_BANDS:

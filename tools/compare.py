@@ -207,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-walk-forward", action="store_true")
     args = parser.parse_args(argv)
 
+    stray = sorted((REPO / "strategies").glob("*.json"))
+    if stray:
+        raise SystemExit(f"compare: {', '.join(map(str, stray))} would override the defaults "
+                         "in the .py files (hyperopt / hyperopt-show export them); move them away.")
     started = time.monotonic()
     workdir = args.workdir.resolve()
     shutil.rmtree(workdir, ignore_errors=True)

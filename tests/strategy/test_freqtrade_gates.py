@@ -20,6 +20,7 @@ from strategy_harness import (
     DATADIR_2025,
     DATADIR_OI,
     PLANTED,
+    STRATEGIES as STRATEGY_DIR,
     backtest_stats,
     dump,
 )
@@ -138,9 +139,15 @@ def test_short_hyperopt_completes_and_best_epoch_is_shown(offline) -> None:
     _ok(result)
     assert re.search(r"6/6 epochs|Best result", result.output), result.output[-3000:]
 
-    shown = offline(["hyperopt-show", *config, "--best", "--print-json", "--no-header"], DATADIR_2025)
+    # hyperopt-show exports the parameter file next to the strategy unless told not to
+    shown = offline(
+        ["hyperopt-show", *config, "--best", "--print-json", "--no-header", "--disable-param-export"],
+        DATADIR_2025,
+    )
 
     _ok(shown)
     assert "Result for strategy LiquidationMagnetStrategy" in shown.output, shown.output[-3000:]
     best = json.loads(shown.output[shown.output.rindex('{"params"'):].splitlines()[0])
     assert set(best["params"]) >= {"entry_threshold", "w_imbalance", "w_magnet", "stop_buffer_atr"}
+    # Neither command may leave a parameter file that would override the shipped defaults.
+    assert list(STRATEGY_DIR.glob("*.json")) == []
