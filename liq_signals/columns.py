@@ -1,8 +1,9 @@
 """Names of the feature columns added by :func:`liq_signals.features.compute_features`.
 
 Every name says what it holds: side, unit and band.  USD amounts are notionals at the
-estimated liquidation price; distances are percent of the candle's close, positive both up
-and down.  Strategies and tools import these constants instead of spelling the strings.
+estimated liquidation price; distances are percent of the candle's close (``_dist_pct``) or
+ATRs (``_dist_atr``), positive both up and down.  Strategies and tools import these
+constants instead of spelling the strings.
 """
 
 from __future__ import annotations
@@ -26,6 +27,20 @@ NEAREST_UP_USD = "liq_nearest_up_usd"
 NEAREST_DOWN_PRICE = "liq_nearest_down_price"
 NEAREST_DOWN_DIST_PCT = "liq_nearest_down_dist_pct"
 NEAREST_DOWN_USD = "liq_nearest_down_usd"
+
+#: Distances of the same clusters in ATRs of the candles (Wilder's ATR, ``atr_period``
+#: candles; NaN during its warm-up and when there is no cluster).
+MAGNET_UP_DIST_ATR = "liq_magnet_up_dist_atr"
+MAGNET_DOWN_DIST_ATR = "liq_magnet_down_dist_atr"
+NEAREST_UP_DIST_ATR = "liq_nearest_up_dist_atr"
+NEAREST_DOWN_DIST_ATR = "liq_nearest_down_dist_atr"
+
+#: Cluster notional as a fraction of open interest (USD ÷ (OI contracts · close)); NaN in
+#: volume mode, where there is no open interest to compare with.
+MAGNET_UP_OI_FRAC = "liq_magnet_up_oi_frac"
+MAGNET_DOWN_OI_FRAC = "liq_magnet_down_oi_frac"
+NEAREST_UP_OI_FRAC = "liq_nearest_up_oi_frac"
+NEAREST_DOWN_OI_FRAC = "liq_nearest_down_oi_frac"
 
 CASCADE_UP_USD_PER_PCT = "liq_cascade_up_usd_per_pct"
 CASCADE_DOWN_USD_PER_PCT = "liq_cascade_down_usd_per_pct"
@@ -91,6 +106,8 @@ def feature_columns(bands_pct: tuple[float, ...] = DEFAULT_BANDS_PCT) -> tuple[s
         + (MAGNET_DOWN_PRICE, MAGNET_DOWN_DIST_PCT, MAGNET_DOWN_USD)
         + (NEAREST_UP_PRICE, NEAREST_UP_DIST_PCT, NEAREST_UP_USD)
         + (NEAREST_DOWN_PRICE, NEAREST_DOWN_DIST_PCT, NEAREST_DOWN_USD)
+        + (MAGNET_UP_DIST_ATR, MAGNET_DOWN_DIST_ATR, NEAREST_UP_DIST_ATR, NEAREST_DOWN_DIST_ATR)
+        + (MAGNET_UP_OI_FRAC, MAGNET_DOWN_OI_FRAC, NEAREST_UP_OI_FRAC, NEAREST_DOWN_OI_FRAC)
         + band_columns(bands_pct)
         + (CASCADE_UP_USD_PER_PCT, CASCADE_DOWN_USD_PER_PCT)
         + (SWEPT_LONG_USD_RECENT, SWEPT_SHORT_USD_RECENT)

@@ -14,6 +14,17 @@ Timing rules (a candle is labelled by its open time and known only at its close)
 * mark candles are used for the consume step only when they have the candles'
   timeframe (same open time); a coarser mark candle's extreme could lie after levels
   opened inside it, so trade high/low is used instead (logged once per call).
+
+Two repairs happen here, each logged with its extent:
+
+* open interest known only in USD (``open_interest_value``; freqtrade allows either
+  column to be all-NaN) is turned into contracts with
+  :func:`liq_signals.data.oi_sources.fill_open_interest_amount` (value ÷ the open of the
+  candle starting at the snapshot time);
+* a taker-buy share from ``taker_net_base`` is only accepted when the net flow is
+  smaller than the candle's volume (net taker flow cannot exceed gross volume; when it
+  does, the volume is not gross — e.g. the embedded 2026-06 sample, whose volume *is*
+  |net| — and the share is unknown: no tilt for that candle).
 """
 
 from __future__ import annotations
@@ -24,13 +35,19 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import talib
 
 from liq_signals import columns as C
+from liq_signals.data.oi_sources import fill_open_interest_amount, taker_buy_share_proxy
 from liq_signals.data.tiers import load_tiers
 from liq_signals.data.validate import (
+    OI_AMOUNT,
+    OI_VALUE,
     TAKER_NET_BASE,
     TAKER_RATIO,
+    LiqInputError,
     validate_candles,
+    validate_dates,
     validate_mark,
     validate_metrics,
     validate_open_interest,
@@ -75,10 +92,24 @@ def engine_params_for(pair: str, cfg: ModelConfig) -> B.EngineParams:
 
 @dataclass(frozen=True)
 class PreparedInputs:
-    """Engine inputs aligned to the candles, plus the per-candle staleness flag."""
+    """Engine inputs aligned to the candles, plus what only the feature layer needs.
+
+    :param inputs: the kernel's per-candle arrays.
+    :param stale: per-candle staleness flag (``liq_stale``).
+    :param atr: Wilder's ATR of the candles (``atr_period``), NaN during warm-up; scales
+        the ``*_dist_atr`` columns.
+    """
 
     inputs: B.EngineInputs
     stale: np.ndarray
+    atr: np.ndarray | None = None
+
+    def feature_values(self, out: np.ndarray, cfg: ModelConfig) -> dict[str, np.ndarray]:
+        """:func:`feature_values` of engine ``out`` with everything these inputs know
+        (close, staleness, ATR, open interest): what :func:`compute_features` attaches."""
+        return feature_values(
+            out, self.inputs.close, self.stale, cfg, atr=self.atr, oi=self.inputs.oi
+        )
 
 
 def _lookup(src_ns: np.ndarray, values: np.ndarray, target_ns: np.ndarray) -> np.ndarray:
@@ -99,26 +130,122 @@ def _taker_share(
     c_ns: np.ndarray,
     volume: np.ndarray,
     target: np.ndarray,
-) -> np.ndarray:
+    pair: str,
+) -> tuple[np.ndarray, np.ndarray]:
     """Taker-buy share of volume at ``target`` dates from the metrics sidecar.
 
     ``taker_buy_sell_ratio`` r gives s = r/(1+r); otherwise ``taker_net_base`` n (buy −
-    sell, base units) with the candle's volume v gives s = (1 + n/v)/2, clipped to [0, 1].
+    sell, base units) with the candle's volume v gives s = (1 + n/v)/2 — but only where
+    |n| < v.  Net taker flow cannot exceed gross volume, so |n| ≥ v means ``volume`` is
+    not the gross traded volume (the embedded 2026-06 sample stores |n| there: every
+    share would be exactly 0 or 1 and saturate the tilt on a made-up number).  Such
+    candles get no share (no tilt); their count is logged.
+
+    :return: ``(share, have_row)``: the share (NaN where unknown) and whether the sidecar
+        had a taker value for the candle at all (False -> the candle is stale).
     """
     share = np.full(len(target), np.nan)
+    have_row = np.zeros(len(target), dtype=bool)
     if TAKER_RATIO in metrics.columns:
         r = _lookup(m_ns, metrics[TAKER_RATIO].to_numpy(dtype=np.float64, na_value=np.nan), target)
         share = r / (1.0 + r)
+        have_row |= np.isfinite(r)
     if TAKER_NET_BASE in metrics.columns:
         net = _lookup(
             m_ns, metrics[TAKER_NET_BASE].to_numpy(dtype=np.float64, na_value=np.nan), target
         )
+        have_row |= np.isfinite(net)
         vol = _lookup(c_ns, volume, target)
+        usable = np.isfinite(net) & (np.abs(net) < vol)
         with np.errstate(divide="ignore", invalid="ignore"):
-            from_net = np.clip(0.5 * (1.0 + net / vol), 0.0, 1.0)
-        from_net[~(vol > 0)] = np.nan
+            from_net = np.where(usable, 0.5 * (1.0 + net / vol), np.nan)
+        not_gross = int((np.isfinite(net) & np.isfinite(vol) & ~usable & ~np.isfinite(share)).sum())
+        if not_gross:
+            logger.info(
+                "%s: %d of %d candle(s) have |%s| >= volume (volume is not gross traded "
+                "volume there) -> taker share unknown, no tilt for them.",
+                pair,
+                not_gross,
+                len(target),
+                TAKER_NET_BASE,
+            )
         share = np.where(np.isfinite(share), share, from_net)
-    return share
+    return share, have_row
+
+
+def _open_interest_contracts(
+    open_interest: pd.DataFrame, candles: pd.DataFrame, pair: str
+) -> pd.DataFrame:
+    """``open_interest`` with ``open_interest_amount`` wherever the USD value is known.
+
+    freqtrade's ``open_interest`` frames may hold only the USD value (the amount column
+    all-NaN, or absent from a hand-made frame); the model needs contracts (DESIGN §3).
+    Rows with a value but no amount get value ÷ the open of the candle starting at the
+    snapshot time (:func:`fill_open_interest_amount`, which logs how many).  Frames
+    without a value column are returned as they are (validation names what is missing).
+    """
+    if not isinstance(open_interest, pd.DataFrame) or OI_VALUE not in open_interest.columns:
+        return open_interest
+    validate_dates(open_interest, pair=pair, source="open_interest")
+    value_known = open_interest[OI_VALUE].notna().to_numpy().copy()
+    if OI_AMOUNT in open_interest.columns:
+        value_known &= open_interest[OI_AMOUNT].isna().to_numpy()
+    if not value_known.any():
+        if OI_AMOUNT in open_interest.columns:
+            return open_interest
+        return open_interest.assign(**{OI_AMOUNT: np.nan})
+    value = open_interest[OI_VALUE].to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = value_known & ~((value > 0) & np.isfinite(value))
+    if bad.any():
+        pos = int(np.argmax(bad))
+        raise LiqInputError(
+            f"{pair} [open_interest]: {OI_VALUE}={float(value[pos])!r} at row {pos} (date "
+            f"{open_interest['date'].iloc[pos]}) has no {OI_AMOUNT} and is not > 0 USD — "
+            "re-download with `freqtrade download-data --candle-types open_interest` "
+            "or drop the row",
+            pair=pair,
+            source="open_interest",
+        )
+    return fill_open_interest_amount(open_interest, candles, pair=pair)
+
+
+def candle_atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) -> np.ndarray:
+    """Wilder's average true range (TA-Lib ``ATR``), NaN for the first ``period`` candles.
+
+    A recursion seeded at the first candles, so causal: candle k's value depends on
+    candles ≤ k only, from the first candle given.
+    """
+    return talib.ATR(high, low, close, timeperiod=period)
+
+
+def continue_atr(
+    prev_atr: float,
+    prev_close: float,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    period: int,
+) -> np.ndarray:
+    """Wilder's ATR for candles that follow one whose ATR and close are known.
+
+    TA-Lib has no way to resume from a state, and :class:`IncrementalFeatures` must give
+    the long-history value after freqtrade has dropped the old rows.  This is TA-Lib's own
+    recursion, in its operation order (``(prev·(n−1) + TR) / n``, TR = max(H−L, |H−C₋₁|,
+    |L−C₋₁|)), so the values are bit-identical to ``talib.ATR`` over the whole history
+    (tested).
+
+    :param prev_atr: ATR of the candle before ``high[0]`` (finite: past the warm-up).
+    :param prev_close: close of that candle.
+    :return: ATR of each candle given.
+    """
+    out = np.empty(len(close))
+    prev_c = np.concatenate([[prev_close], close[:-1]])
+    tr = np.maximum(np.maximum(high - low, np.abs(prev_c - high)), np.abs(low - prev_c))
+    atr = float(prev_atr)
+    for i in range(len(close)):
+        atr = (atr * (period - 1) + tr[i]) / period
+        out[i] = atr
+    return out
 
 
 def prepare_inputs(
@@ -148,6 +275,7 @@ def prepare_inputs(
 
     oi = np.full(n, np.nan)
     if open_interest is not None and len(open_interest):
+        open_interest = _open_interest_contracts(open_interest, candles, pair)
         o_ns = validate_open_interest(open_interest, pair=pair)
         amount = open_interest["open_interest_amount"].to_numpy(dtype=np.float64, na_value=np.nan)
         oi = _lookup(o_ns, amount, c_ns - cfg.oi_lag_candles * tf_s * _NS)
@@ -194,10 +322,22 @@ def prepare_inputs(
         mt_ns = validate_metrics(metrics, pair=pair)
         taker_cols = [c for c in (TAKER_RATIO, TAKER_NET_BASE) if c in metrics.columns]
         if taker_cols and metrics[taker_cols].notna().to_numpy().any():
-            share = _taker_share(
-                metrics, mt_ns, c_ns, volume, c_ns - cfg.metrics_lag_candles * tf_s * _NS
+            share, have_row = _taker_share(
+                metrics, mt_ns, c_ns, volume, c_ns - cfg.metrics_lag_candles * tf_s * _NS, pair
             )
-            stale |= np.isnan(share)
+            stale |= ~have_row
+    if cfg.taker_share_proxy:
+        unknown = np.isnan(share)
+        if unknown.any():
+            proxy = taker_buy_share_proxy(high, low, close, cfg.taker_proxy_window)
+            share = np.where(unknown, proxy, share)
+            logger.info(
+                "%s: %d of %d candle(s) take the OHLC taker-share proxy (no usable taker flow).",
+                pair,
+                int(unknown.sum()),
+                n,
+            )
+    atr = candle_atr(high, low, close, cfg.atr_period)
 
     inputs = B.EngineInputs(
         time_s=c_ns // _NS,
@@ -209,18 +349,29 @@ def prepare_inputs(
         oi=oi,
         taker_share=share,
     )
-    return PreparedInputs(inputs, stale)
+    return PreparedInputs(inputs, stale, atr)
 
 
 def feature_values(
-    out: np.ndarray, close: np.ndarray, stale: np.ndarray, cfg: ModelConfig
+    out: np.ndarray,
+    close: np.ndarray,
+    stale: np.ndarray,
+    cfg: ModelConfig,
+    *,
+    atr: np.ndarray | None = None,
+    oi: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Engine outputs -> named feature columns (elementwise, so rows are independent).
+
+    Prefer :meth:`PreparedInputs.feature_values`, which passes ``atr`` and ``oi`` too.
 
     :param out: engine output rows (``liq_signals.engine.book.O_*`` columns).
     :param close: the candles' close, same rows.
     :param stale: staleness flags, same rows.
     :param cfg: the config the outputs were produced with (bands, imbalance floor).
+    :param atr: the candles' ATR, same rows (None: ``*_dist_atr`` columns are NaN).
+    :param oi: the open interest (contracts) the engine used, same rows (None:
+        ``*_oi_frac`` columns are NaN; they are NaN in volume mode anyway).
     :return: column name -> array, every name of ``columns.feature_columns(cfg.bands_pct)``;
         ``liq_mode`` is a categorical of ``'volume'``/``'oi'`` (compare it with ``== 'oi'``).
     """
@@ -248,6 +399,25 @@ def feature_values(
         C.NEAREST_DOWN_DIST_PCT: down(out[:, B.O_NEAREST_DOWN_PRICE]),
         C.NEAREST_DOWN_USD: out[:, B.O_NEAREST_DOWN_USD],
     }
+    rows = len(out)
+    atr_ = np.full(rows, np.nan) if atr is None else np.asarray(atr, dtype=np.float64)
+    oi_ = np.full(rows, np.nan) if oi is None else np.asarray(oi, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        oi_usd = np.where((out[:, B.O_MODE_OI] == 1.0) & (oi_ > 0), oi_ * close, np.nan)
+        for name, price, sign in (
+            (C.MAGNET_UP_DIST_ATR, out[:, B.O_MAGNET_UP_PRICE], 1.0),
+            (C.MAGNET_DOWN_DIST_ATR, out[:, B.O_MAGNET_DOWN_PRICE], -1.0),
+            (C.NEAREST_UP_DIST_ATR, out[:, B.O_NEAREST_UP_PRICE], 1.0),
+            (C.NEAREST_DOWN_DIST_ATR, out[:, B.O_NEAREST_DOWN_PRICE], -1.0),
+        ):
+            cols[name] = np.where(atr_ > 0, sign * (price - close) / atr_, np.nan)
+        for name, usd in (
+            (C.MAGNET_UP_OI_FRAC, out[:, B.O_MAGNET_UP_USD]),
+            (C.MAGNET_DOWN_OI_FRAC, out[:, B.O_MAGNET_DOWN_USD]),
+            (C.NEAREST_UP_OI_FRAC, out[:, B.O_NEAREST_UP_USD]),
+            (C.NEAREST_DOWN_OI_FRAC, out[:, B.O_NEAREST_DOWN_USD]),
+        ):
+            cols[name] = usd / oi_usd
     for b, band in enumerate(cfg.bands_pct):
         cols[C.short_above_usd(band)] = out[:, B.o_short_above(b)]
     for b, band in enumerate(cfg.bands_pct):
@@ -291,8 +461,9 @@ def compute_features(
 
     :param candles: freqtrade OHLCV frame (``date`` column, UTC, sorted).
     :param pair: freqtrade pair name; picks the maintenance tiers (``BTC/USDT:USDT``).
-    :param open_interest: freqtrade ``open_interest`` frame (``date,
-        open_interest_amount``); None -> volume mode throughout.
+    :param open_interest: freqtrade ``open_interest`` frame (``date`` and
+        ``open_interest_amount`` and/or ``open_interest_value``; value-only rows are
+        converted to contracts, logged); None -> volume mode throughout.
     :param mark: mark-price candles of the same timeframe (coarser ones are ignored).
     :param metrics: metrics sidecar (``taker_buy_sell_ratio`` or ``taker_net_base``).
     :param timeframe: the candles' timeframe.
@@ -312,4 +483,4 @@ def compute_features(
         config=cfg,
     )
     _, out = B.run(prep.inputs, engine_params_for(pair, cfg))
-    return attach_features(candles, feature_values(out, prep.inputs.close, prep.stale, cfg))
+    return attach_features(candles, prep.feature_values(out, cfg))

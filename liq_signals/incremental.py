@@ -9,7 +9,10 @@ interest row arrived late), it recomputes from the first candle of the frame.
 
 When the caller's frame is a sliding window (older rows dropped), the book keeps the
 history from the first update, so values then differ from a batch run on the window alone
-(they are the batch values of the longer history seen).
+(they are the batch values of the longer history seen).  The ATR behind the
+``*_dist_atr`` columns is TA-Lib's over the frame given, as for any freqtrade indicator:
+Wilder's smoothing forgets its start by (1 − 1/period) per candle, so past a few hundred
+candles of window it equals the long-history ATR to rounding.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from liq_signals.engine import book as B
 from liq_signals.engine.config import ModelConfig
 from liq_signals.features import (
     attach_features,
+    continue_atr,
     engine_params_for,
     feature_values,
     prepare_inputs,
@@ -55,6 +59,7 @@ class IncrementalFeatures:
         self._inputs: dict[str, np.ndarray] = {f: np.zeros(0) for f in _FIELDS}
         self._out = np.zeros((0, B.n_outputs(len(self.config.bands_pct))))
         self._stale = np.zeros(0, dtype=bool)
+        self._atr = np.zeros(0)
         self.recomputes = 0
 
     @property
@@ -66,10 +71,15 @@ class IncrementalFeatures:
         """Did the already-processed candles keep their inputs?
 
         The taker share of a frame's first ``metrics_lag_candles`` rows may come from
-        ``taker_net_base`` ÷ the volume of a candle that a sliding window no longer holds;
-        those rows' shares are not compared (everything else is).
+        ``taker_net_base`` ÷ the volume of a candle that a sliding window no longer holds
+        (and, with ``taker_share_proxy``, the proxy's first ``taker_proxy_window`` rows
+        from a shorter volatility history); those rows' shares are not compared
+        (everything else is).
         """
-        lagged = old_rows >= self.config.metrics_lag_candles
+        skip = self.config.metrics_lag_candles
+        if self.config.taker_share_proxy:
+            skip = max(skip, self.config.taker_proxy_window + 1)
+        lagged = old_rows >= skip
         for f in _FIELDS:
             new, old = getattr(inputs, f)[old_rows], self._inputs[f][pos]
             if f == "taker_share":
@@ -131,15 +141,45 @@ class IncrementalFeatures:
             self.state, out = B.advance(
                 self.state, inputs.slice(start, len(t)), self._params, inplace=True
             )
+            prev_close = self._inputs["close"][-1] if len(self._time) else np.nan
             self._time = np.concatenate([self._time, t[start:]])
             for f in _FIELDS:
                 self._inputs[f] = np.concatenate([self._inputs[f], getattr(inputs, f)[start:]])
+            new_atr = self._new_atr(candles, prep.atr, start, prev_close)
+            self._atr = np.concatenate([self._atr, new_atr])
             self._out = np.concatenate([self._out, out])
             self._stale = np.concatenate([self._stale, prep.stale[start:]])
         self._forget_before(int(t[0]))
         rows = np.searchsorted(self._time, t)
-        cols = feature_values(self._out[rows], inputs.close, self._stale[rows], self.config)
+        cols = feature_values(
+            self._out[rows],
+            inputs.close,
+            self._stale[rows],
+            self.config,
+            atr=self._atr[rows],
+            oi=inputs.oi,
+        )
         return attach_features(candles, cols)
+
+    def _new_atr(
+        self, candles: pd.DataFrame, frame_atr: np.ndarray, start: int, prev_close: float
+    ) -> np.ndarray:
+        """ATR of the frame's rows ``start:`` as a batch run over the whole history would
+        give it: continued from the last processed candle once past the warm-up, else
+        TA-Lib's over the frame (during the warm-up the book is still at its first frame;
+        a window sliding before the first ``atr_period`` candles were seen gives the
+        window's ATR)."""
+        prev_atr = self._atr[-1] if len(self._atr) else np.nan
+        if not np.isfinite(prev_atr):
+            return frame_atr[start:]
+        return continue_atr(
+            prev_atr,
+            prev_close,
+            candles["high"].to_numpy(dtype=np.float64)[start:],
+            candles["low"].to_numpy(dtype=np.float64)[start:],
+            candles["close"].to_numpy(dtype=np.float64)[start:],
+            self.config.atr_period,
+        )
 
     def _forget_before(self, time_s: int) -> None:
         """Drop the per-candle records older than the frame's first candle.
@@ -154,3 +194,4 @@ class IncrementalFeatures:
             self._inputs = {f: v[cut:] for f, v in self._inputs.items()}
             self._out = self._out[cut:]
             self._stale = self._stale[cut:]
+            self._atr = self._atr[cut:]

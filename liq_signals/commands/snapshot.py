@@ -98,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.features import (
         attach_features,
         engine_params_for,
-        feature_values,
         prepare_inputs,
     )
 
@@ -131,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         logger.error("%s", describe_error(exc, locals().get("inputs")))
         return 1
     state, out = B.run(prep.inputs, engine_params_for(args.pair, cfg))
-    feats = attach_features(candles, feature_values(out, prep.inputs.close, prep.stale, cfg))
+    feats = attach_features(candles, prep.feature_values(out, cfg))
     row = feats.iloc[-1]
     price, long_q, short_q = state.books()
     k = np.arange(state.k0, state.k0 + len(price))

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from liq_signals.data.validate import LiqInputError
@@ -26,6 +27,9 @@ DEFAULT_DATADIR = Path("user_data") / "data" / "binance"
 FILE_EXTENSION = "feather"
 OHLCV = ["date", "open", "high", "low", "close", "volume"]
 OPEN_INTEREST = ["date", "open_interest_amount", "open_interest_value"]
+#: freqtrade allows either open-interest column to be all-NaN (Bybit linear fills only the
+#: amount); a file lacking one of them is read with that column all-NaN.
+OPEN_INTEREST_EITHER = ("open_interest_amount", "open_interest_value")
 #: funding-rate files written by older freqtrade versions are OHLCV-shaped, rate in "open"
 FUNDING_LEGACY = {"open": "funding_rate"}
 
@@ -77,9 +81,17 @@ def _download_hint(pair: str, timeframe: str, trading_mode: str, candle_types: s
     )
 
 
-def read_candle_file(path: Path, columns: list[str], pair: str) -> pd.DataFrame | None:
+def _archive_hint(pair: str) -> str:
+    return f"liq-signals import-binance-metrics --pairs {pair} --timerange YYYYMMDD-YYYYMMDD"
+
+
+def read_candle_file(
+    path: Path, columns: list[str], pair: str, either: tuple[str, ...] = ()
+) -> pd.DataFrame | None:
     """Read one feather file: None when absent or empty, the named columns otherwise.
 
+    :param either: columns of ``columns`` of which at least one must exist; an absent one
+        is added all-NaN (logged), the same as a column freqtrade wrote but left empty.
     :raise LiqInputError: the file exists but cannot be read or lacks a column.
     """
     if not path.exists():
@@ -91,12 +103,28 @@ def read_candle_file(path: Path, columns: list[str], pair: str) -> pd.DataFrame 
     if "funding_rate" in columns and "funding_rate" not in frame.columns:
         frame = frame.rename(columns=FUNDING_LEGACY)
     missing = [c for c in columns if c not in frame.columns]
+    absent_ok = [c for c in missing if c in either]
+    if either and len(absent_ok) == len(either):
+        absent_ok = []
+    missing = [c for c in missing if c not in absent_ok]
     if missing:
+        need = f" (at least one of {list(either)})" if either else ""
         raise LiqInputError(
-            f"{pair} [{path}]: missing column(s) {missing}; have {list(frame.columns)}"
+            f"{pair} [{path}]: missing column(s) {missing}{need}; have {list(frame.columns)}",
+            pair=pair,
+            source=str(path),
         )
     if frame.empty:
         return None
+    if absent_ok:
+        logger.info(
+            "%s [%s]: no column(s) %s — read as all-NaN (%d rows).",
+            pair,
+            path,
+            absent_ok,
+            len(frame),
+        )
+        frame = frame.assign(**{c: np.nan for c in absent_ok})
     frame = frame.loc[:, columns]
     if isinstance(frame["date"].dtype, pd.DatetimeTZDtype):
         frame["date"] = frame["date"].dt.as_unit("ms")
@@ -112,7 +140,8 @@ def load_pair_inputs(
     :param pair: freqtrade pair, ``BTC/USDT:USDT`` for futures, ``BTC/USDT`` for spot.
     :param timeframe: candle timeframe, e.g. ``5m``.
     :param trading_mode: ``futures`` or ``spot`` (spot has no OI/mark: volume mode).
-    :return: :class:`PairInputs`.
+    :return: :class:`PairInputs`.  An open-interest file lacking one of its two columns
+        has it all-NaN; USD-only rows become contracts later, in ``prepare_inputs``.
     :raise LiqInputError: the datadir or the candle file does not exist (the message names
         the file and the download-data command that creates it), or a file is unreadable.
     """
@@ -125,9 +154,11 @@ def load_pair_inputs(
     futures = trading_mode == "futures"
     files: dict[str, Path] = {}
 
-    def load(ctype: str, tf: str, columns: list[str], label: str) -> pd.DataFrame | None:
+    def load(
+        ctype: str, tf: str, columns: list[str], label: str, either: tuple[str, ...] = ()
+    ) -> pd.DataFrame | None:
         path = pair_data_path(datadir, pair, tf, ctype)
-        frame = read_candle_file(path, columns, pair)
+        frame = read_candle_file(path, columns, pair, either)
         if frame is not None:
             files[label] = path
         return frame
@@ -141,7 +172,7 @@ def load_pair_inputs(
         )
     oi = mark = funding = metrics = None
     if futures:
-        oi = load("open_interest", timeframe, OPEN_INTEREST, "open_interest")
+        oi = load("open_interest", timeframe, OPEN_INTEREST, "open_interest", OPEN_INTEREST_EITHER)
         mark = load("mark", timeframe, OHLCV, "mark")
         for tf in ("1h", "8h", timeframe):
             funding = load("funding_rate", tf, ["date", "funding_rate"], "funding")
@@ -162,9 +193,11 @@ def load_pair_inputs(
             metrics = frame if len(frame) else None
         if oi is None:
             logger.info(
-                "%s: no open-interest file %s — volume mode (get it with `%s`).",
+                "%s: no open-interest file %s — volume mode (get the last 30 days with `%s`, "
+                "longer histories from the Binance Vision archive with `%s`).",
                 pair,
                 pair_data_path(datadir, pair, timeframe, "open_interest"),
                 _download_hint(pair, timeframe, trading_mode, "open_interest"),
+                _archive_hint(pair),
             )
     return PairInputs(pair, timeframe, candles, oi, mark, funding, metrics, files)

@@ -15,8 +15,13 @@ gaps between candles                   allowed, counted and logged; the book dec
 open interest NaN / missing rows       allowed: those candles run in volume mode, flagged
                                        ``liq_stale`` and counted in the log
 open interest zero or negative         error (not a gap: a broken file)
+open interest in USD only              converted to contracts (value ÷ candle open at the
+                                       snapshot time) in ``features.prepare_inputs``,
+                                       count logged
 mark price NaN / bad                   error; mark rows missing -> trade high/low for them
 metrics sidecar NaN                    allowed: no taker tilt for that candle, ``liq_stale``
+taker_net_base with |net| >= volume    allowed: volume is not gross there, so the share is
+                                       unknown (no tilt, not stale), count logged
 metrics negative taker ratio           error
 =====================================  =====================================================
 """
@@ -31,7 +36,9 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 CANDLE_COLUMNS = ("date", "open", "high", "low", "close", "volume")
-OI_COLUMNS = ("date", "open_interest_amount")
+OI_AMOUNT = "open_interest_amount"
+OI_VALUE = "open_interest_value"
+OI_COLUMNS = ("date", OI_AMOUNT)
 MARK_COLUMNS = ("date", "high", "low")
 TAKER_RATIO = "taker_buy_sell_ratio"
 TAKER_NET_BASE = "taker_net_base"
@@ -97,6 +104,16 @@ def _check_dates(df: pd.DataFrame, pair: str, source: str) -> np.ndarray:
                 "sort by date and drop duplicates before computing features",
             )
     return ns
+
+
+def validate_dates(df: pd.DataFrame, *, pair: str, source: str) -> np.ndarray:
+    """Check that ``df`` has a UTC ``date`` column, strictly increasing.
+
+    :return: dates in int64 nanoseconds since the epoch.
+    :raise LiqInputError: not a frame, no ``date``, naive/NaN/unsorted/duplicate dates.
+    """
+    _check_columns(df, ("date",), pair, source)
+    return _check_dates(df, pair, source)
 
 
 def _first_bad(mask: np.ndarray) -> int:

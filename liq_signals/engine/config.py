@@ -51,6 +51,15 @@ class ModelConfig:
     :param metrics_lag_candles: same lag for the taker/long-short metrics sidecar.
     :param imbalance_floor_usd: added to both sides before the log ratio so empty bands
         give 0 instead of ±inf.
+    :param atr_period: candles of the Wilder ATR that scales the ``*_dist_atr`` features
+        (14: the period of Wilder's original and of the strategies' own ATR).  Used by the
+        feature layer only, never by the book.
+    :param taker_share_proxy: when True, candles without a usable taker-buy share take the
+        OHLC proxy :func:`liq_signals.data.oi_sources.taker_buy_share_proxy` instead of no
+        tilt.  Off by default: the proxy's direction agrees with real taker flow on ~3/4 of
+        candles, but its size (Φ of a standardised return, spread over all of [0, 1]) is
+        not measured against real shares (docs/model.md).
+    :param taker_proxy_window: trailing candles of the proxy's volatility estimate.
     :param renormalize_below: the books store amounts divided by a lazy scale factor
         (decay, closes and the cap multiply one scalar instead of every bin); when the
         scale falls below this, it is folded back into the arrays.
@@ -74,6 +83,9 @@ class ModelConfig:
     oi_lag_candles: int = 1
     metrics_lag_candles: int = 1
     imbalance_floor_usd: float = 1.0
+    atr_period: int = 14
+    taker_share_proxy: bool = False
+    taker_proxy_window: int = 288
     renormalize_below: float = 1e-100
 
     def __post_init__(self) -> None:
@@ -120,6 +132,12 @@ class ModelConfig:
             raise bad("oi_lag_candles", "lags must be >= 0 candles")
         if self.imbalance_floor_usd <= 0:
             raise bad("imbalance_floor_usd", "must be > 0 USD")
+        if self.atr_period < 1:
+            raise bad("atr_period", "must be >= 1 candle")
+        if not isinstance(self.taker_share_proxy, bool):
+            raise bad("taker_share_proxy", "must be True or False")
+        if self.taker_proxy_window < 2:
+            raise bad("taker_proxy_window", "must be >= 2 candles")
         if not 0 < self.renormalize_below < 1e-10:
             raise bad("renormalize_below", "must be in (0, 1e-10)")
 

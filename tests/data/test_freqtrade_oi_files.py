@@ -93,23 +93,43 @@ def test_bybit_amount_only_files_give_the_same_features(tmp_path, downloaded):
     pd.testing.assert_frame_equal(_features(bybit), _features(downloaded))
 
 
-def test_value_only_files_need_the_amount_derived(tmp_path, downloaded):
-    """An exchange that fills only the USD value: as loaded, the engine sees no contracts
-    (volume mode); fill_open_interest_amount restores OI mode."""
+def test_value_only_files_get_the_amount_derived(tmp_path, downloaded, caplog):
+    """An exchange that fills only the USD value: compute_features derives the contracts
+    (value / open of the candle at the snapshot time, logged) and runs in OI mode, with
+    the same features as an explicit fill_open_interest_amount."""
+    caplog.set_level("INFO")
     oi = load_pair_inputs(downloaded, PAIR, "5m").open_interest
     value_only = _datadir_with_candles(tmp_path / "value_only")
     _store_oi(value_only, oi.assign(open_interest_amount=np.nan))
     inputs = load_pair_inputs(value_only, PAIR, "5m")
-    plain = compute_features(inputs.candles, pair=PAIR, open_interest=inputs.open_interest,
+    assert inputs.open_interest["open_interest_amount"].isna().all()
+    feats = compute_features(inputs.candles, pair=PAIR, open_interest=inputs.open_interest,
                              timeframe="5m")
-    assert (plain[C.MODE] == C.MODE_VOLUME).all()
-    filled = fill_open_interest_amount(inputs.open_interest, inputs.candles, pair=PAIR)
-    feats = compute_features(inputs.candles, pair=PAIR, open_interest=filled, timeframe="5m")
+    assert f"derived from open_interest_value / candle open for {len(oi)} rows" in caplog.text
     in_window = (feats["date"] > "2026-06-10 01:00") & (feats["date"] < "2026-06-14 15:00")
     assert (feats.loc[in_window, C.MODE] == C.MODE_OI).all()
+    filled = fill_open_interest_amount(inputs.open_interest, inputs.candles, pair=PAIR)
+    explicit = compute_features(inputs.candles, pair=PAIR, open_interest=filled, timeframe="5m")
+    pd.testing.assert_frame_equal(feats, explicit)
     # the derived contracts are close to the real ones (value / open vs freqtrade's amount)
     rel = (filled["open_interest_amount"] / oi["open_interest_amount"] - 1).abs()
     assert rel.max() < 0.02
+
+
+def test_files_lacking_a_column_read_it_as_all_nan(tmp_path, downloaded):
+    """A file without one of the two columns loads like one where it is all-NaN."""
+    oi = load_pair_inputs(downloaded, PAIR, "5m").open_interest
+    target = "futures/BTC_USDT_USDT-5m-open_interest.feather"
+    amount_only = _datadir_with_candles(tmp_path / "amount_only")
+    oi.drop(columns=["open_interest_value"]).to_feather(amount_only / target)
+    back = load_pair_inputs(amount_only, PAIR, "5m").open_interest
+    assert back["open_interest_value"].isna().all()
+    pd.testing.assert_frame_equal(_features(amount_only), _features(downloaded))
+    value_only = _datadir_with_candles(tmp_path / "value_only")
+    oi.drop(columns=["open_interest_amount"]).to_feather(value_only / target)
+    assert load_pair_inputs(value_only, PAIR, "5m").open_interest[
+        "open_interest_amount"].isna().all()
+    assert (_features(value_only)[C.MODE] == C.MODE_OI).sum() > 1000
 
 
 def test_archive_import_merges_into_a_freqtrade_datadir(tmp_path, downloaded):

@@ -39,7 +39,7 @@ def oi_frame(c: pd.DataFrame) -> pd.DataFrame:
         {
             "date": c["date"],
             "open_interest_amount": np.linspace(1e5, 1.1e5, len(c)),
-            "open_interest_value": 0.0,
+            "open_interest_value": np.nan,  # contracts only (as Bybit linear files)
         }
     )
 

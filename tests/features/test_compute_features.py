@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
+import talib
 
 from liq_signals import columns as C
+from liq_signals.data.validate import LiqInputError
 from liq_signals.engine.config import ModelConfig
-from liq_signals.features import compute_features
+from liq_signals.features import compute_features, prepare_inputs
 
 PAIR = "BTC/USDT:USDT"
 
@@ -36,7 +40,9 @@ def test_result_is_a_copy_with_index_columns_and_all_features(oi_data) -> None:
 def test_column_names_match_the_contract() -> None:
     assert C.SHORT_ABOVE_USD_5PCT == "liq_short_above_usd_5pct"
     assert C.IMBALANCE_LOG_10PCT == "liq_imbalance_log_10pct"
-    assert len(C.FEATURE_COLUMNS) == len(set(C.FEATURE_COLUMNS)) == 30
+    assert len(C.FEATURE_COLUMNS) == len(set(C.FEATURE_COLUMNS)) == 38
+    assert C.MAGNET_UP_DIST_ATR == "liq_magnet_up_dist_atr"
+    assert C.NEAREST_DOWN_OI_FRAC == "liq_nearest_down_oi_frac"
     custom = C.feature_columns((1.0, 2.5))
     assert "liq_long_below_usd_2p5pct" in custom and C.LONG_BELOW_USD_2PCT not in custom
 
@@ -78,9 +84,12 @@ def test_metrics_are_used_one_candle_after_their_stamp(oi_data) -> None:
     base = feats(oi_data)
     k = 3000
     stamp = oi_data.candles["date"].iloc[k]
+    volume = float(oi_data.candles["volume"].iloc[k])
+    assert volume > 0
     metrics = oi_data.metrics.copy()
     row = metrics.index[metrics["date"] == stamp][0]
-    metrics.loc[row, "taker_net_base"] = -metrics.loc[row, "taker_net_base"] + 1.0
+    # the sample's volume is |net| (no share); a net flow below the volume gives one
+    metrics.loc[row, "taker_net_base"] = 0.5 * volume
     changed = feats(oi_data, metrics=metrics)
     pd.testing.assert_frame_equal(changed.iloc[: k + 1], base.iloc[: k + 1])
     later = changed.iloc[k + 1 :][list(C.FEATURE_COLUMNS)]
@@ -174,3 +183,104 @@ def test_tier_file_is_the_one_inside_installed_freqtrade() -> None:
     assert tier_file_path() == resources.files("freqtrade.exchange").joinpath(
         "binance_leverage_tiers.json"
     )
+
+
+def test_net_taker_flow_not_below_volume_gives_no_tilt(oi_data, caplog) -> None:
+    """The embedded 2026-06 sample stores |net taker flow| as volume (none was recorded):
+    net/volume is ±1 on every candle, which would saturate the tilt.  Net flow cannot
+    exceed gross volume, so such candles get no share — the features equal those
+    without a taker series, only ``liq_stale`` (taker row missing) differs."""
+    caplog.set_level(logging.INFO)
+    prep = prepare_inputs(oi_data.candles, pair=PAIR, open_interest=oi_data.open_interest,
+                          metrics=oi_data.metrics)
+    assert np.isnan(prep.inputs.taker_share).all()
+    assert "have |taker_net_base| >= volume" in caplog.text
+    with_metrics = feats(oi_data)
+    without = feats(oi_data, metrics=None)
+    numeric = [c for c in C.FEATURE_COLUMNS if c != C.STALE]
+    pd.testing.assert_frame_equal(with_metrics[numeric], without[numeric])
+    # stale = the lagged taker row is missing (not: the share is unknown)
+    lagged = oi_data.candles["date"] - pd.Timedelta(minutes=5)
+    net = oi_data.metrics.set_index("date")["taker_net_base"]
+    no_row = ~lagged.map(net).notna().to_numpy()
+    np.testing.assert_array_equal(
+        with_metrics[C.STALE].to_numpy() & ~without[C.STALE].to_numpy(),
+        no_row & ~without[C.STALE].to_numpy(),
+    )
+
+
+def test_net_taker_flow_below_gross_volume_tilts(oi_data) -> None:
+    """Same sample with a gross volume (4·|net| + 1 BTC): s = (1 + net/volume)/2 exactly."""
+    candles = oi_data.candles.copy()
+    candles["volume"] = 4.0 * candles["volume"] + 1.0
+    prep = prepare_inputs(candles, pair=PAIR, metrics=oi_data.metrics)
+    share = prep.inputs.taker_share
+    net = oi_data.metrics.set_index("date")["taker_net_base"]
+    lagged = candles["date"] - pd.Timedelta(minutes=5)
+    vol_prev = np.concatenate([[np.nan], candles["volume"].to_numpy()[:-1]])
+    want = 0.5 * (1.0 + lagged.map(net).to_numpy() / vol_prev)
+    np.testing.assert_allclose(share, want, rtol=1e-12, equal_nan=True)
+    assert np.isfinite(share).sum() > 4000 and np.nanmin(share) > 0.37 and np.nanmax(share) < 0.63
+    tilted = compute_features(candles, pair=PAIR, metrics=oi_data.metrics)
+    flat = compute_features(candles, pair=PAIR)
+    assert not np.allclose(tilted[C.LONG_BELOW_USD_2PCT], flat[C.LONG_BELOW_USD_2PCT])
+
+
+def test_distances_in_atr_and_notional_per_open_interest(oi_data) -> None:
+    out = feats(oi_data)
+    atr = talib.ATR(out["high"].to_numpy(), out["low"].to_numpy(), out["close"].to_numpy(),
+                    timeperiod=14)
+    close = out["close"].to_numpy()
+    assert np.isnan(out[C.MAGNET_UP_DIST_ATR].to_numpy()[:14]).all()  # ATR warm-up
+    np.testing.assert_allclose(
+        out[C.MAGNET_UP_DIST_ATR], (out[C.MAGNET_UP_PRICE] - close) / atr, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        out[C.NEAREST_DOWN_DIST_ATR], (close - out[C.NEAREST_DOWN_PRICE]) / atr, rtol=1e-12
+    )
+    # dist_atr = dist_pct · close / 100 / ATR: the same distance in another unit
+    np.testing.assert_allclose(
+        out[C.MAGNET_DOWN_DIST_ATR], out[C.MAGNET_DOWN_DIST_PCT] * close / 100 / atr, rtol=1e-9
+    )
+    valid = out[C.NEAREST_UP_DIST_ATR].dropna()
+    assert len(valid) > 4000 and (valid > 0).all()
+    # notional / (OI contracts · close), OI as the engine used it (lag 1); NaN in volume mode
+    oi = oi_data.open_interest.set_index("date")["open_interest_amount"]
+    oi_used = (out["date"] - pd.Timedelta(minutes=5)).map(oi).to_numpy()
+    mode_oi = (out[C.MODE] == C.MODE_OI).to_numpy()
+    want = np.where(mode_oi, out[C.MAGNET_UP_USD] / (oi_used * close), np.nan)
+    np.testing.assert_allclose(out[C.MAGNET_UP_OI_FRAC], want, rtol=1e-12)
+    assert out.loc[~mode_oi, C.NEAREST_DOWN_OI_FRAC].isna().all()
+    frac = out.loc[mode_oi, C.MAGNET_DOWN_OI_FRAC]
+    assert len(frac) > 2500 and (frac > 0).all() and (frac < out.loc[mode_oi, C.COVERAGE]).all()
+
+
+def test_atr_period_comes_from_the_config(oi_data) -> None:
+    out = feats(oi_data, config=ModelConfig(atr_period=50))
+    assert np.isnan(out[C.MAGNET_UP_DIST_ATR].to_numpy()[:50]).all()
+    assert np.isfinite(out[C.MAGNET_UP_DIST_ATR].to_numpy()[50:60]).all()
+
+
+def test_value_only_open_interest_is_converted_to_contracts(oi_data, caplog) -> None:
+    """freqtrade allows open_interest_amount to be all-NaN (or a frame to lack it): the
+    contracts are value ÷ the open of the candle starting at the snapshot time."""
+    caplog.set_level(logging.INFO)
+    oi = oi_data.open_interest
+    value_only = oi.drop(columns=["open_interest_amount"])
+    out = feats(oi_data, open_interest=value_only)
+    # the embedded amounts were made exactly this way (tools/embed_oi_sample.py)
+    pd.testing.assert_frame_equal(out, feats(oi_data))
+    assert f"derived from open_interest_value / candle open for {len(oi)} rows" in caplog.text
+    nan_amount = oi.assign(open_interest_amount=np.nan)
+    pd.testing.assert_frame_equal(feats(oi_data, open_interest=nan_amount), out)
+    # mixed: only the NaN amounts are derived
+    mixed = oi.copy()
+    mixed.loc[mixed.index[:100], "open_interest_amount"] = np.nan
+    pd.testing.assert_frame_equal(feats(oi_data, open_interest=mixed), out)
+
+
+def test_value_only_open_interest_with_bad_value_names_the_row(oi_data) -> None:
+    oi = oi_data.open_interest.assign(open_interest_amount=np.nan)
+    oi.loc[oi.index[7], "open_interest_value"] = -1.0
+    with pytest.raises(LiqInputError, match="open_interest_value=-1.0 at row 7"):
+        feats(oi_data, open_interest=oi)

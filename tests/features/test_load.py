@@ -81,3 +81,39 @@ def test_broken_metrics_sidecar_is_an_input_error_naming_it(tmp_path) -> None:
     side.write_bytes(b"garbage")
     with pytest.raises(LiqInputError, match=side.name):
         load_pair_inputs(tmp_path, PAIR, "5m")
+
+
+def _datadir_with_oi(tmp_path: Path, oi: pd.DataFrame) -> Path:
+    import shutil
+
+    fut = tmp_path / "futures"
+    fut.mkdir()
+    shutil.copy(DATADIR_OI / "futures" / "BTC_USDT_USDT-5m-futures.feather", fut)
+    oi.to_feather(fut / "BTC_USDT_USDT-5m-open_interest.feather")
+    return tmp_path
+
+
+def test_open_interest_file_missing_one_column_reads_it_as_nan(tmp_path, caplog) -> None:
+    caplog.set_level("INFO")
+    oi = pd.read_feather(DATADIR_OI / "futures" / "BTC_USDT_USDT-5m-open_interest.feather")
+    datadir = _datadir_with_oi(tmp_path, oi.drop(columns=["open_interest_value"]))
+    got = load_pair_inputs(datadir, PAIR, "5m").open_interest
+    assert list(got.columns) == ["date", "open_interest_amount", "open_interest_value"]
+    assert got["open_interest_value"].isna().all()
+    pd.testing.assert_series_equal(got["open_interest_amount"], oi["open_interest_amount"])
+    assert "no column(s) ['open_interest_value'] — read as all-NaN" in caplog.text
+
+
+def test_open_interest_file_without_either_column_is_an_error(tmp_path) -> None:
+    oi = pd.read_feather(DATADIR_OI / "futures" / "BTC_USDT_USDT-5m-open_interest.feather")
+    datadir = _datadir_with_oi(tmp_path, oi[["date"]])
+    with pytest.raises(LiqInputError, match=r"open_interest.feather.*at least one of"):
+        load_pair_inputs(datadir, PAIR, "5m")
+
+
+def test_missing_open_interest_hint_names_both_ways_to_get_it(caplog) -> None:
+    caplog.set_level("INFO")
+    load_pair_inputs(DATADIR_2023, PAIR, "5m")
+    assert "freqtrade download-data" in caplog.text
+    assert "--candle-types open_interest" in caplog.text
+    assert f"liq-signals import-binance-metrics --pairs {PAIR}" in caplog.text
