@@ -1,0 +1,90 @@
+"""Dry-run feature update cost: one new candle per pair, incremental vs full batch recompute.
+
+Replays what freqtrade does in dry-run: a frame of ``--history`` closed candles (the
+strategy's startup window) grows by one candle per loop and the strategy asks for its
+features.  Measured, on the same frames in the same run:
+
+* ``incremental``: :class:`liq_signals.live.provider.LiveFeatureProvider` (dry-run mode),
+  per-call wall time when exactly one candle is new;
+* ``batch``: :func:`liq_signals.features.compute_features` over the whole frame (what a
+  strategy without the provider would do every candle).
+
+Prints one line per figure: p50 / p95 in milliseconds, and the p95 ratio batch/incremental.
+Also checks the two agree on every new candle to 1e-12 relative (exit 1 if not).
+
+Run: ``.venv/bin/python bench/bench_dryrun.py`` (about 20 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from liq_signals import columns as C  # noqa: E402
+from liq_signals.engine.config import ModelConfig  # noqa: E402
+from liq_signals.features import compute_features  # noqa: E402
+from liq_signals.live.provider import LiveFeatureProvider  # noqa: E402
+
+DATADIR = REPO / "user_data" / "data" / "binance-oi-2026-06" / "futures"
+PAIR = "BTC/USDT:USDT"
+
+
+def _load() -> tuple[pd.DataFrame, pd.DataFrame]:
+    candles = pd.read_feather(DATADIR / "BTC_USDT_USDT-5m-futures.feather")
+    oi = pd.read_feather(DATADIR / "BTC_USDT_USDT-5m-open_interest.feather")
+    return candles, oi
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--history", type=int, default=1500, help="candles in the first frame")
+    p.add_argument("--candles", type=int, default=200, help="new candles replayed")
+    a = p.parse_args(argv)
+    logging.disable(logging.INFO)
+    cfg = ModelConfig(decay_half_life_hours=24.0)
+    candles, oi = _load()
+    end = a.history + a.candles
+    if end > len(candles):
+        raise SystemExit(f"need {end} candles, {DATADIR} has {len(candles)}")
+    clock_s = [0.0]
+    # freqtrade's clock during the loop that sees ``frame``: inside the candle after its last
+    provider = LiveFeatureProvider(cfg, "5m", export_dir=None, clock=lambda: clock_s[0])
+    numeric = [c for c in C.feature_columns(cfg.bands_pct) if c not in (C.MODE, C.STALE)]
+    batch_ms: list[float] = []
+    mismatches = 0
+    for stop in range(a.history, end + 1):
+        frame = candles.iloc[:stop]
+        clock_s[0] = frame["date"].iloc[-1].timestamp() + 2 * 300 + 1
+        got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        t0 = time.perf_counter()
+        ref = compute_features(frame, pair=PAIR, open_interest=oi, timeframe="5m", config=cfg)
+        batch_ms.append((time.perf_counter() - t0) * 1000.0)
+        last_got = got[numeric].iloc[-1].to_numpy(dtype=float)
+        last_ref = ref[numeric].iloc[-1].to_numpy(dtype=float)
+        if not np.allclose(last_got, last_ref, rtol=1e-12, atol=0, equal_nan=True) or (
+            bool(got[C.STALE].iloc[-1]) != bool(ref[C.STALE].iloc[-1])
+        ):
+            mismatches += 1
+    inc = np.array(provider.update_times_ms(PAIR))
+    bat = np.array(batch_ms[1:])
+    print(f"dryrun incremental update per new candle ({a.history}+ candles): "
+          f"p50 {np.percentile(inc, 50):.2f} ms  p95 {np.percentile(inc, 95):.2f} ms  (n={len(inc)})")
+    print(f"dryrun batch recompute of the same frame (baseline): "
+          f"p50 {np.percentile(bat, 50):.2f} ms  p95 {np.percentile(bat, 95):.2f} ms")
+    print(f"dryrun p95 speed-up incremental vs batch: {np.percentile(bat, 95) / np.percentile(inc, 95):.1f}x")
+    print(f"dryrun incremental == batch on the last candle of every frame: "
+          f"{a.candles + 1 - mismatches}/{a.candles + 1}")
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""The features the strategy asks for in ``populate_indicators``, in every run mode.
+
+* backtesting / hyperopt / lookahead / recursive / plot: one batch
+  :func:`liq_signals.features.compute_features` over the whole frame (fastest there).
+* dry-run / live: freqtrade hands over the whole (growing) frame every new candle; an
+  :class:`~liq_signals.incremental.IncrementalFeatures` per pair advances the book over the
+  new closed candles only, and gives the same values as the batch run on the same frame
+  (it recomputes from the frame's first candle if already-seen inputs changed, e.g. open
+  interest that arrived late after an outage).
+
+Staleness (column :data:`liq_signals.columns.STALE`): on top of the engine's own flag (open
+interest or taker flow missing for a candle), the provider flags the last candle stale when
+it is older than the clock says the last closed candle should be (klines outage or frozen
+feed), and every row when the update itself failed.  The strategy's entry terms are NaN on
+stale rows, so **no trade is opened on stale features**.
+
+Never raises into freqtrade: an exception while preparing or computing features is logged
+and answered with NaN features flagged stale; the bot keeps running and retries next candle.
+
+One log line per new candle per pair (price, mode, 5 % imbalance as N:1, nearest magnets,
+stale flag, update time).  With ``LIQ_SIGNALS_FEATURES_EXPORT=<dir>`` each new candle's
+features are also appended to ``<dir>/<PAIR>.jsonl`` (tests compare them with a batch run).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from liq_signals import columns as C
+from liq_signals.engine.config import ModelConfig
+from liq_signals.features import compute_features, timeframe_seconds
+from liq_signals.incremental import IncrementalFeatures
+
+logger = logging.getLogger(__name__)
+
+#: Environment variable: directory where per-candle features are appended (tests, audits).
+EXPORT_ENV = "LIQ_SIGNALS_FEATURES_EXPORT"
+#: freqtrade run modes (``RunMode.value``) that poll the exchange candle by candle.
+LIVE_RUNMODES = frozenset({"dry_run", "live"})
+#: Imbalance band shown in the per-candle log line.
+LOG_BAND_PCT = 5.0
+#: Candles the last closed candle may lag the clock before it counts as stale (freqtrade
+#: itself refuses signals beyond two candles; one candle of slack covers publication delay).
+MAX_LAG_CANDLES = 1
+
+
+def _runmode_value(runmode: Any) -> str:
+    return str(getattr(runmode, "value", runmode))
+
+
+def ratio_text(imbalance_log: float) -> str:
+    """``ln(short above / long below)`` as people read it: ``3.2:1`` (shorts heavier) or
+    ``1:2.0`` (longs heavier); ``n/a`` when undefined."""
+    if not math.isfinite(imbalance_log):
+        return "n/a"
+    r = math.exp(imbalance_log)
+    return f"{r:.1f}:1" if r >= 1.0 else f"1:{1.0 / r:.1f}"
+
+
+def stale_features(candles: pd.DataFrame, config: ModelConfig) -> pd.DataFrame:
+    """``candles`` with every feature column present but unusable: NaN numbers, stale.
+
+    What the strategy gets when the update failed: its entry terms are NaN -> no entries.
+    """
+    out = candles.copy()
+    n = len(out)
+    for column in C.feature_columns(config.bands_pct):
+        if column == C.STALE:
+            out[column] = np.ones(n, dtype=bool)
+        elif column == C.MODE:
+            out[column] = pd.Categorical([None] * n, categories=[C.MODE_VOLUME, C.MODE_OI])
+        else:
+            out[column] = np.full(n, np.nan)
+    return out
+
+
+@dataclass
+class _PairState:
+    incremental: IncrementalFeatures
+    last_logged_s: int | None = None
+    update_ms: list[float] = field(default_factory=list)
+
+
+class LiveFeatureProvider:
+    """Per-pair feature state for one strategy instance.
+
+    :param config: model parameters (the strategy's).
+    :param timeframe: the strategy timeframe.
+    :param export_dir: where per-candle features are appended (default: ``$LIQ_SIGNALS_
+        FEATURES_EXPORT``, unset = no export).
+    :param clock: epoch seconds "now" (freqtrade's clock; replay time in offline replays).
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        timeframe: str = "5m",
+        *,
+        export_dir: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.timeframe = timeframe
+        self._tf_s = timeframe_seconds(timeframe)
+        env = os.environ.get(EXPORT_ENV)
+        self.export_dir = export_dir if export_dir is not None else (Path(env) if env else None)
+        self._clock = clock
+        self._pairs: dict[str, _PairState] = {}
+
+    # ------------------------------------------------------------------ public
+    def features(
+        self,
+        candles: pd.DataFrame,
+        *,
+        pair: str,
+        runmode: Any,
+        open_interest: pd.DataFrame | None = None,
+        mark: pd.DataFrame | None = None,
+        metrics: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Feature columns for ``candles`` (a copy with them appended).
+
+        :param candles: freqtrade's analysed frame (closed candles, ``date`` column).
+        :param pair: freqtrade pair name.
+        :param runmode: freqtrade ``RunMode`` (or its value string).
+        :param open_interest: freqtrade ``open_interest`` candles, if any.
+        :param mark: mark candles of the strategy timeframe, if any.
+        :param metrics: metrics sidecar frame (taker flow), if any.
+        :return: ``candles`` + :func:`liq_signals.columns.feature_columns` columns.
+        :raise LiqInputError: bad input in batch modes (the run should stop and say why);
+            never in dry-run/live.
+        """
+        if _runmode_value(runmode) not in LIVE_RUNMODES:
+            return compute_features(
+                candles, pair=pair, open_interest=open_interest, mark=mark, metrics=metrics,
+                timeframe=self.timeframe, config=self.config,
+            )
+        try:
+            return self._live(candles, pair, open_interest, mark, metrics)
+        except Exception:  # noqa: BLE001 - a dry-run must outlive any bad answer
+            logger.exception(
+                "%s: feature update failed; features flagged %s (no entries) until the next "
+                "candle.", pair, C.STALE,
+            )
+            return stale_features(candles, self.config)
+
+    def update_times_ms(self, pair: str) -> list[float]:
+        """Wall time of each single-new-candle update of ``pair`` (milliseconds)."""
+        state = self._pairs.get(pair)
+        return list(state.update_ms) if state else []
+
+    # ------------------------------------------------------------------ live path
+    def _state(self, pair: str) -> _PairState:
+        state = self._pairs.get(pair)
+        if state is None:
+            state = _PairState(IncrementalFeatures(pair, self.timeframe, self.config))
+            self._pairs[pair] = state
+        return state
+
+    def _live(
+        self,
+        candles: pd.DataFrame,
+        pair: str,
+        open_interest: pd.DataFrame | None,
+        mark: pd.DataFrame | None,
+        metrics: pd.DataFrame | None,
+    ) -> pd.DataFrame:
+        state = self._state(pair)
+        before = state.incremental.last_time_s
+        recomputes = state.incremental.recomputes
+        t0 = time.perf_counter()
+        out = state.incremental.update(candles, open_interest=open_interest, mark=mark,
+                                       metrics=metrics)
+        elapsed_ms = (time.perf_counter() - t0) * 1000.0
+        times_s = pd.DatetimeIndex(candles["date"]).as_unit("s").asi8
+        new_rows = np.flatnonzero(times_s > before) if before is not None else np.arange(len(times_s))
+        recomputed = state.incremental.recomputes != recomputes
+        if before is not None and len(new_rows) == 1 and not recomputed:
+            state.update_ms.append(elapsed_ms)
+        if len(out):
+            self._flag_outdated(out, pair)
+        # first call: the whole history is new; log its last candle only
+        for row in new_rows if before is not None else new_rows[-1:]:
+            self._log_candle(pair, out.iloc[row], elapsed_ms, len(new_rows))
+        if self.export_dir is not None and len(new_rows):
+            self._export(pair, out.iloc[new_rows], elapsed_ms, len(new_rows), recomputed)
+        return out
+
+    def _flag_outdated(self, out: pd.DataFrame, pair: str) -> None:
+        """Flag the last candle when it is older than the clock allows (stale feed)."""
+        last_open_s = int(out["date"].iloc[-1].timestamp())
+        now_s = self._clock()
+        expected_last_open = (int(now_s) // self._tf_s - 1) * self._tf_s
+        lag = (expected_last_open - last_open_s) // self._tf_s
+        if lag > MAX_LAG_CANDLES:
+            out.loc[out.index[-1], C.STALE] = True
+            logger.warning(
+                "%s: last closed candle %s is %d candles behind the clock; features flagged "
+                "%s (no entries).", pair, out["date"].iloc[-1], lag, C.STALE,
+            )
+
+    def _log_candle(self, pair: str, row: pd.Series, elapsed_ms: float, n_new: int) -> None:
+        imb = float(row.get(C.imbalance_log(LOG_BAND_PCT), np.nan))
+
+        def magnet(price_col: str, dist_col: str, sign: str) -> str:
+            price = float(row[price_col])
+            if not math.isfinite(price):
+                return "-"
+            return f"{price:.6g}({sign}{abs(float(row[dist_col])):.2f}%)"
+
+        logger.info(
+            "liq %s %s close=%.6g mode=%s ratio%g%%=%s up=%s down=%s stale=%s update=%.2fms/%d",
+            pair, pd.Timestamp(row["date"]).strftime("%Y-%m-%d %H:%M"), float(row["close"]),
+            row[C.MODE], LOG_BAND_PCT, ratio_text(imb),
+            magnet(C.NEAREST_UP_PRICE, C.NEAREST_UP_DIST_PCT, "+"),
+            magnet(C.NEAREST_DOWN_PRICE, C.NEAREST_DOWN_DIST_PCT, "-"),
+            bool(row[C.STALE]), elapsed_ms, n_new,
+        )
+
+    def _export(
+        self, pair: str, rows: pd.DataFrame, elapsed_ms: float, n_new: int, recomputed: bool
+    ) -> None:
+        assert self.export_dir is not None
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        path = self.export_dir / (pair.replace("/", "_").replace(":", "_") + ".jsonl")
+        columns = [c for c in C.feature_columns(self.config.bands_pct) if c in rows.columns]
+        with path.open("a", encoding="utf-8") as fh:
+            for _, row in rows.iterrows():
+                record: dict[str, Any] = {
+                    "pair": pair,
+                    "date": pd.Timestamp(row["date"]).isoformat(),
+                    "update_ms": elapsed_ms,
+                    "new_candles": n_new,
+                    "recomputed": recomputed,
+                }
+                for column in columns:
+                    value = row[column]
+                    if column == C.STALE:
+                        record[column] = bool(value)
+                    elif column == C.MODE:
+                        record[column] = None if pd.isna(value) else str(value)
+                    else:
+                        record[column] = None if pd.isna(value) else float(value)
+                fh.write(json.dumps(record) + "\n")
+
+
+def provider_for(strategy: Any, config: ModelConfig) -> LiveFeatureProvider:
+    """The provider attached to a strategy instance (created on first use)."""
+    provider = getattr(strategy, "_liq_feature_provider", None)
+    if provider is None:
+        provider = LiveFeatureProvider(config, strategy.timeframe)
+        strategy._liq_feature_provider = provider
+    return provider
+
+
+def strategy_features(
+    strategy: Any,
+    candles: pd.DataFrame,
+    *,
+    pair: str,
+    open_interest: pd.DataFrame | None = None,
+    mark: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+    timeframe: str = "5m",
+    config: ModelConfig | None = None,
+) -> pd.DataFrame:
+    """Drop-in for ``compute_features`` inside a freqtrade strategy: batch in backtests,
+    incremental per pair in dry-run/live (run mode read from ``strategy.dp``).
+
+    :param strategy: the ``IStrategy`` instance (holds the per-pair state).
+    :return: as :func:`liq_signals.features.compute_features`.
+    """
+    cfg = config or ModelConfig()
+    dp = getattr(strategy, "dp", None)
+    runmode = getattr(dp, "runmode", None) or strategy.config.get("runmode", "other")
+    provider = provider_for(strategy, cfg)
+    return provider.features(candles, pair=pair, runmode=runmode, open_interest=open_interest,
+                             mark=mark, metrics=metrics)
