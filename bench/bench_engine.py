@@ -4,7 +4,8 @@ Prints one line per figure:
 
 * cold / warm process: import + load + features in a fresh process with an empty numba
   cache (JIT compile) and again in a second process reusing the on-disk cache;
-* batch features after warm-up (best of 3), and the engine kernel alone;
+* batch features after warm-up (best of 3), the engine kernel alone, and the feature
+  layer around it (with the TA-Lib ATR of the ``*_dist_atr`` columns);
 * peak RSS of the warm process;
 * incremental update per candle (``IncrementalFeatures.update`` on a growing frame, and
   the raw ``engine.advance`` step), p50 / p95;
@@ -91,7 +92,12 @@ def main() -> int:
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.engine import book as B
     from liq_signals.engine.config import ModelConfig
-    from liq_signals.features import compute_features, engine_params_for, prepare_inputs
+    from liq_signals.features import (
+        candle_atr,
+        compute_features,
+        engine_params_for,
+        prepare_inputs,
+    )
     from liq_signals.incremental import IncrementalFeatures
     from tests.engine.reference import reference_run
 
@@ -109,6 +115,14 @@ def main() -> int:
     inputs = prepare_inputs(data.candles, pair=PAIR).inputs
     kernel = best_of(3, lambda: B.run(inputs, params))
     print(f"engine kernel alone: {kernel:.3f} s = {kernel / len(inputs) * 1e6:.2f} us/candle")
+    c = data.candles
+    hlc = [c[k].to_numpy(dtype=np.float64) for k in ("high", "low", "close")]
+    atr = best_of(3, lambda: candle_atr(*hlc, cfg.atr_period))
+    print(
+        f"feature layer (validation, alignment, columns): {batch - kernel:.3f} s "
+        f"({(batch - kernel) / batch:.0%} of batch); of which ATR (TA-Lib) {atr * 1e3:.1f} ms "
+        f"({atr / batch:.1%})"
+    )
 
     inc = IncrementalFeatures(PAIR, "5m", cfg)
     frame = data.candles.iloc[: INCREMENTAL_WARM + INCREMENTAL_STEPS]
