@@ -12,13 +12,16 @@ features.  Measured, on the same frames in the same run:
 Prints one line per figure: p50 / p95 in milliseconds, and the p95 ratio batch/incremental.
 Also checks the two agree on every new candle to 1e-12 relative (exit 1 if not).
 
-Run: ``.venv/bin/python bench/bench_dryrun.py`` (about 20 s).
+Run: ``.venv/bin/python bench/bench_dryrun.py`` (about 20 s); add ``--from-log run1.log
+run2.log`` to also summarise the update times a real dry-run logged (the replay test keeps
+its bot output in ``.pytest_tmp/dryrun0/run*.log``).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -44,11 +47,31 @@ def _load() -> tuple[pd.DataFrame, pd.DataFrame]:
     return candles, oi
 
 
+_LINE = re.compile(r" - liq_signals\.live\.provider - INFO - liq .* update=([\d.]+)ms/(\d+)")
+
+
+def _from_logs(paths: list[Path]) -> None:
+    """p50/p95 of the per-candle update time logged by the provider in a real dry-run
+    (single-new-candle updates only; the first full computation is excluded)."""
+    times = [float(m.group(1)) for path in paths for line in path.read_text().splitlines()
+             if (m := _LINE.search(line)) and m.group(2) == "1"]
+    if not times:
+        raise SystemExit(f"no single-candle update lines in {paths}")
+    t = np.array(times)
+    print(f"dryrun replay run (freqtrade process) update per new candle: "
+          f"p50 {np.percentile(t, 50):.2f} ms  p95 {np.percentile(t, 95):.2f} ms  (n={len(t)})")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--history", type=int, default=1500, help="candles in the first frame")
     p.add_argument("--candles", type=int, default=200, help="new candles replayed")
+    p.add_argument("--from-log", type=Path, nargs="*", default=None,
+                   help="also report the update times logged by a real dry-run (bot output "
+                        "files, e.g. the replay test's run1.log run2.log)")
     a = p.parse_args(argv)
+    if a.from_log:
+        _from_logs(a.from_log)
     logging.disable(logging.INFO)
     cfg = ModelConfig(decay_half_life_hours=24.0)
     candles, oi = _load()

@@ -1,0 +1,136 @@
+"""LiveFeatureProvider and the replay clock, without a bot (fast)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from liq_signals import columns as C
+from liq_signals.engine.config import ModelConfig
+from liq_signals.features import compute_features
+from liq_signals.live.provider import LiveFeatureProvider, ratio_text
+
+REPO = Path(__file__).resolve().parents[2]
+FUTURES = REPO / "user_data" / "data" / "binance-oi-2026-06" / "futures"
+PAIR = "BTC/USDT:USDT"
+CFG = ModelConfig(decay_half_life_hours=24.0)
+TF_S = 300
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[pd.DataFrame, pd.DataFrame]:
+    candles = pd.read_feather(FUTURES / "BTC_USDT_USDT-5m-futures.feather").iloc[:700]
+    oi = pd.read_feather(FUTURES / "BTC_USDT_USDT-5m-open_interest.feather")
+    return candles, oi
+
+
+def _numeric() -> list[str]:
+    return [c for c in C.feature_columns(CFG.bands_pct) if c not in (C.MODE, C.STALE)]
+
+
+def _clock_after(frame: pd.DataFrame) -> float:
+    """freqtrade's clock in the loop that sees ``frame``: the candle after its last one is
+    closed, the next is forming."""
+    return frame["date"].iloc[-1].timestamp() + 2 * TF_S + 1
+
+
+def test_backtest_modes_are_one_batch_computation(data) -> None:
+    candles, oi = data
+    provider = LiveFeatureProvider(CFG, export_dir=None)
+    got = provider.features(candles, pair=PAIR, runmode="backtest", open_interest=oi)
+    ref = compute_features(candles, pair=PAIR, open_interest=oi, config=CFG)
+    pd.testing.assert_frame_equal(got, ref)
+    assert provider.update_times_ms(PAIR) == []  # no per-pair state in batch modes
+
+
+def test_dry_run_advances_only_new_candles_and_matches_batch(data, tmp_path, caplog) -> None:
+    candles, oi = data
+    now = [0.0]
+    provider = LiveFeatureProvider(CFG, export_dir=tmp_path, clock=lambda: now[0])
+    caplog.set_level(logging.INFO, logger="liq_signals.live.provider")
+    for stop in range(600, 611):
+        frame = candles.iloc[:stop]
+        now[0] = _clock_after(frame)
+        got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+    ref = compute_features(candles.iloc[:610], pair=PAIR, open_interest=oi, config=CFG)
+    np.testing.assert_allclose(got[_numeric()].to_numpy(float), ref[_numeric()].to_numpy(float),
+                               rtol=1e-12, equal_nan=True)
+    assert (got[C.STALE] == ref[C.STALE]).all()
+    # ten single-candle updates timed, one log line per new candle
+    assert len(provider.update_times_ms(PAIR)) == 10
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("liq ")]
+    assert len(lines) == 11 and "ratio5%=" in lines[-1] and "stale=False" in lines[-1]
+    # the export holds every candle once: the first call's history + ten new ones
+    rows = [json.loads(x) for x in (tmp_path / "BTC_USDT_USDT.jsonl").read_text().splitlines()]
+    assert len(rows) == 610 and len({r["date"] for r in rows}) == 610
+    assert rows[-1][C.NEAREST_UP_PRICE] == pytest.approx(float(ref[C.NEAREST_UP_PRICE].iloc[-1]))
+
+
+def test_candles_behind_the_clock_are_flagged_stale(data, caplog) -> None:
+    candles, oi = data
+    frame = candles.iloc[:600]
+    provider = LiveFeatureProvider(CFG, export_dir=None,
+                                   clock=lambda: _clock_after(frame) + 3 * TF_S)
+    got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+    assert bool(got[C.STALE].iloc[-1])
+    assert not bool(got[C.STALE].iloc[-2])
+    on_time = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: _clock_after(frame))
+    assert not bool(on_time.features(frame, pair=PAIR, runmode="dry_run",
+                                     open_interest=oi)[C.STALE].iloc[-1])
+
+
+def test_missing_open_interest_flags_the_candles_stale(data) -> None:
+    candles, oi = data
+    frame = candles.iloc[:600]
+    cut = oi[oi["date"] < frame["date"].iloc[-4]]  # an outage: the last rows never arrived
+    provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: _clock_after(frame))
+    got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=cut)
+    assert got[C.STALE].iloc[-3:].all() and not got[C.STALE].iloc[-6]
+    assert (got[C.MODE].iloc[-3:] == C.MODE_VOLUME).all()
+
+
+def test_a_failing_update_never_raises_and_blocks_entries(data, caplog) -> None:
+    candles, oi = data
+    bad = candles.iloc[:600].copy()
+    bad.loc[bad.index[-1], "close"] = np.nan  # what a garbled answer would leave behind
+    provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: _clock_after(bad))
+    with caplog.at_level(logging.ERROR, logger="liq_signals.live.provider"):
+        got = provider.features(bad, pair=PAIR, runmode="dry_run", open_interest=oi)
+    assert "feature update failed" in caplog.text
+    assert got[C.STALE].all() and got[_numeric()].isna().all().all()
+    assert set(C.feature_columns(CFG.bands_pct)) <= set(got.columns)
+    with pytest.raises(Exception, match="close"):  # backtests still stop and say why
+        provider.features(bad, pair=PAIR, runmode="backtest", open_interest=oi)
+
+
+@pytest.mark.parametrize(("log_ratio", "text"), [(np.log(3.2), "3.2:1"), (np.log(0.5), "1:2.0"),
+                                                 (0.0, "1.0:1"), (np.nan, "n/a")])
+def test_ratio_text(log_ratio: float, text: str) -> None:
+    assert ratio_text(log_ratio) == text
+
+
+def test_replay_clock_runs_freqtrade_time_at_speed() -> None:
+    """In a fresh interpreter: freqtrade's clock functions follow the replay clock."""
+    code = """
+import time, datetime
+from liq_signals.live import replay_time as r
+r.install(1781308800.0, 600.0)   # 2026-06-13 00:00 UTC at 600x
+from freqtrade.util import dt_now
+import freqtrade.worker as w
+t0 = time.time(); m0 = time.monotonic()
+time.sleep(30)                    # 30 replay seconds = 0.05 real seconds
+print(round(time.time() - t0), round(time.monotonic() - m0, 1), dt_now().date(), w.time.time() > 1.78e9)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    replay_s, real_s, day, bound = out.stdout.split()
+    assert 30 <= int(replay_s) <= 60 and float(real_s) < 0.5
+    assert day == "2026-06-13" and bound == "True"
