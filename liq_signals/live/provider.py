@@ -100,6 +100,8 @@ class LiveFeatureProvider:
     :param export_dir: where per-candle features are appended (default: ``$LIQ_SIGNALS_
         FEATURES_EXPORT``, unset = no export).
     :param clock: epoch seconds "now" (freqtrade's clock; replay time in offline replays).
+    :param live_series: a :class:`liq_signals.live.series.LiveSeries` (or anything with its
+        ``get(pair)``) that extends the metrics sidecar past its last row in dry-run/live.
     """
 
     def __init__(
@@ -109,8 +111,10 @@ class LiveFeatureProvider:
         *,
         export_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
+        live_series: Any | None = None,
     ) -> None:
         self.config = config
+        self.live_series = live_series
         self.timeframe = timeframe
         self._tf_s = timeframe_seconds(timeframe)
         env = os.environ.get(EXPORT_ENV)
@@ -177,6 +181,7 @@ class LiveFeatureProvider:
         metrics: pd.DataFrame | None,
     ) -> pd.DataFrame:
         state = self._state(pair)
+        metrics = self._extend_metrics(pair, metrics)
         before = state.incremental.last_time_s
         recomputes = state.incremental.recomputes
         t0 = time.perf_counter()
@@ -196,6 +201,19 @@ class LiveFeatureProvider:
         if self.export_dir is not None and len(new_rows):
             self._export(pair, out.iloc[new_rows], elapsed_ms, len(new_rows), recomputed)
         return out
+
+    def _extend_metrics(self, pair: str, metrics: pd.DataFrame | None) -> pd.DataFrame | None:
+        """The sidecar file ends when it was downloaded; live rows newer than its last row
+        are appended (older rows are never replaced, so a recorded sidecar wins)."""
+        if self.live_series is None:
+            return metrics
+        frame = self.live_series.get(pair).frame  # never raises (series.py contract)
+        if frame is None or frame.empty:
+            return metrics
+        if metrics is None or metrics.empty:
+            return frame
+        newer = frame[frame["date"] > metrics["date"].max()]
+        return metrics if newer.empty else pd.concat([metrics, newer], ignore_index=True)
 
     def _flag_outdated(self, out: pd.DataFrame, pair: str) -> None:
         """Flag the last candle when it is older than the clock allows (stale feed)."""
@@ -255,11 +273,32 @@ class LiveFeatureProvider:
                 fh.write(json.dumps(record) + "\n")
 
 
+def _live_series_for(strategy: Any, timeframe: str) -> Any | None:
+    """H4's sidecar poller on the bot's own exchange config (so the offline overlay points
+    it at the emulator too), on freqtrade's clock; ``None`` on spot or if it cannot start."""
+    config = getattr(strategy, "config", {}) or {}
+    if config.get("trading_mode", "spot") == "spot" or "exchange" not in config:
+        return None
+    try:
+        from liq_signals.live.series import LiveSeries, LiveSeriesConfig
+
+        tf_s = timeframe_seconds(timeframe)
+        return LiveSeries(config["exchange"], LiveSeriesConfig(period=timeframe,
+                                                               min_interval_s=tf_s / 2),
+                          clock=time.time)
+    except Exception:  # noqa: BLE001 - the features work without it (no taker tilt)
+        logger.exception("live series unavailable; metrics from the datadir sidecar only")
+        return None
+
+
 def provider_for(strategy: Any, config: ModelConfig) -> LiveFeatureProvider:
     """The provider attached to a strategy instance (created on first use)."""
     provider = getattr(strategy, "_liq_feature_provider", None)
     if provider is None:
-        provider = LiveFeatureProvider(config, strategy.timeframe)
+        runmode = _runmode_value(getattr(getattr(strategy, "dp", None), "runmode", None)
+                                 or strategy.config.get("runmode", "other"))
+        series = _live_series_for(strategy, strategy.timeframe) if runmode in LIVE_RUNMODES else None
+        provider = LiveFeatureProvider(config, strategy.timeframe, live_series=series)
         strategy._liq_feature_provider = provider
     return provider
 

@@ -134,3 +134,33 @@ print(round(time.time() - t0), round(time.monotonic() - m0, 1), dt_now().date(),
     replay_s, real_s, day, bound = out.stdout.split()
     assert 30 <= int(replay_s) <= 60 and float(real_s) < 0.5
     assert day == "2026-06-13" and bound == "True"
+
+
+def test_live_series_extends_an_old_sidecar_so_new_candles_are_not_stale(data) -> None:
+    """Online, the sidecar file ends at download time: without live rows every new candle
+    lacks taker flow and is stale (no entries ever); H4's poller fills them in."""
+    from liq_signals.data.sidecar import read_sidecar
+    from liq_signals.live.series import LiveSeries, LiveSeriesConfig
+    from liq_signals.offline import Emulator
+    from liq_signals.offline.overlay import binance_url_map
+
+    candles, oi = data
+    frame = candles.iloc[:600]
+    sidecar = read_sidecar(FUTURES.parent, PAIR, "5m")
+    old_file = sidecar[sidecar["date"] < frame["date"].iloc[-10]]
+    clock = _clock_after(frame)
+    without = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: clock)
+    got = without.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi,
+                           metrics=old_file)
+    assert got[C.STALE].iloc[-8:].all()
+    with Emulator(FUTURES.parent, replay_start=int(clock * 1000)) as emu:
+        exchange = {"name": "binance", "ccxt_config": {
+            "urls": {"api": binance_url_map(emu.url)},
+            "options": {"fetchMarkets": {"types": ["linear"]}}}}
+        series = LiveSeries(exchange, LiveSeriesConfig(min_interval_s=0))
+        with_live = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: clock,
+                                        live_series=series)
+        got = with_live.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi,
+                                 metrics=old_file)
+        assert emu.requests("takerlongshortRatio"), "the poller never asked the exchange"
+    assert not got[C.STALE].iloc[-8:].any()
