@@ -41,10 +41,12 @@ DATADIR = REPO / "user_data" / "data" / "binance-oi-2026-06" / "futures"
 PAIR = "BTC/USDT:USDT"
 
 
-def _load() -> tuple[pd.DataFrame, pd.DataFrame]:
+def _load() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from liq_signals.data.sidecar import read_sidecar
+
     candles = pd.read_feather(DATADIR / "BTC_USDT_USDT-5m-futures.feather")
     oi = pd.read_feather(DATADIR / "BTC_USDT_USDT-5m-open_interest.feather")
-    return candles, oi
+    return candles, oi, read_sidecar(DATADIR.parent, PAIR, "5m")
 
 
 _LINE = re.compile(r" - liq_signals\.live\.provider - INFO - liq .* update=([\d.]+)ms/(\d+)")
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         _from_logs(a.from_log)
     logging.disable(logging.INFO)
     cfg = ModelConfig(decay_half_life_hours=24.0)
-    candles, oi = _load()
+    candles, oi, metrics = _load()
     end = a.history + a.candles
     if end > len(candles):
         raise SystemExit(f"need {end} candles, {DATADIR} has {len(candles)}")
@@ -87,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     for stop in range(a.history, end + 1):
         frame = candles.iloc[:stop]
         clock_s[0] = frame["date"].iloc[-1].timestamp() + 2 * 300 + 1
-        got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi,
+                                metrics=metrics)
         t0 = time.perf_counter()
-        ref = compute_features(frame, pair=PAIR, open_interest=oi, timeframe="5m", config=cfg)
+        ref = compute_features(frame, pair=PAIR, open_interest=oi, metrics=metrics,
+                               timeframe="5m", config=cfg)
         batch_ms.append((time.perf_counter() - t0) * 1000.0)
         last_got = got[numeric].iloc[-1].to_numpy(dtype=float)
         last_ref = ref[numeric].iloc[-1].to_numpy(dtype=float)
@@ -99,11 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             mismatches += 1
     inc = np.array(provider.update_times_ms(PAIR))
     bat = np.array(batch_ms[1:])
+    inc50, inc95 = np.percentile(inc, [50, 95])
+    bat50, bat95 = np.percentile(bat, [50, 95])
     print(f"dryrun incremental update per new candle ({a.history}+ candles): "
-          f"p50 {np.percentile(inc, 50):.2f} ms  p95 {np.percentile(inc, 95):.2f} ms  (n={len(inc)})")
+          f"p50 {inc50:.2f} ms  p95 {inc95:.2f} ms  (n={len(inc)})")
     print(f"dryrun batch recompute of the same frame (baseline): "
-          f"p50 {np.percentile(bat, 50):.2f} ms  p95 {np.percentile(bat, 95):.2f} ms")
-    print(f"dryrun p95 speed-up incremental vs batch: {np.percentile(bat, 95) / np.percentile(inc, 95):.1f}x")
+          f"p50 {bat50:.2f} ms  p95 {bat95:.2f} ms")
+    print(f"dryrun p95 speed-up incremental vs batch: {bat95 / inc95:.1f}x")
     print(f"dryrun incremental == batch on the last candle of every frame: "
           f"{a.candles + 1 - mismatches}/{a.candles + 1}")
     return 1 if mismatches else 0

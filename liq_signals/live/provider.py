@@ -189,7 +189,10 @@ class LiveFeatureProvider:
                                        metrics=metrics)
         elapsed_ms = (time.perf_counter() - t0) * 1000.0
         times_s = pd.DatetimeIndex(candles["date"]).as_unit("s").asi8
-        new_rows = np.flatnonzero(times_s > before) if before is not None else np.arange(len(times_s))
+        if before is None:
+            new_rows = np.arange(len(times_s))
+        else:
+            new_rows = np.flatnonzero(times_s > before)
         recomputed = state.incremental.recomputes != recomputes
         if before is not None and len(new_rows) == 1 and not recomputed:
             state.update_ms.append(elapsed_ms)
@@ -297,7 +300,8 @@ def provider_for(strategy: Any, config: ModelConfig) -> LiveFeatureProvider:
     if provider is None:
         runmode = _runmode_value(getattr(getattr(strategy, "dp", None), "runmode", None)
                                  or strategy.config.get("runmode", "other"))
-        series = _live_series_for(strategy, strategy.timeframe) if runmode in LIVE_RUNMODES else None
+        series = (_live_series_for(strategy, strategy.timeframe)
+                  if runmode in LIVE_RUNMODES else None)
         provider = LiveFeatureProvider(config, strategy.timeframe, live_series=series)
         strategy._liq_feature_provider = provider
     return provider

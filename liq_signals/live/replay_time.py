@@ -7,11 +7,12 @@ emulator replays recorded data (``--replay-start``, ``--speed``), the bot must t
 live in the replayed time too, or it refuses every signal as outdated.
 
 :func:`install` makes this interpreter's wall clock run at ``speed`` from ``start``:
-``time.time``/``time.time_ns`` and ``datetime.now``/``utcnow`` answer replay time and
-``time.sleep`` and ``asyncio.sleep`` sleep ``1/speed`` of what they are asked, so freqtrade's "sleep until the next
-candle" lasts one replayed candle.  ``time.monotonic`` and the event loop's clock stay real:
-network time-outs are real seconds.  freqtrade's modules are imported first and their
-``from datetime import datetime`` / ``from time import time`` names rebound.
+``time.time``/``time.time_ns`` and ``datetime.now``/``utcnow`` answer replay time, and
+``time.sleep`` and ``asyncio.sleep`` sleep ``1/speed`` of what they are asked, so
+freqtrade's "sleep until the next candle" lasts one replayed candle.  ``time.monotonic``
+and the event loop's clock stay real: network time-outs are real seconds.  freqtrade's
+modules are imported first and their ``from datetime import datetime`` / ``from time
+import time`` names rebound.
 
 Never used outside an offline replay: :mod:`liq_signals.live.replay_launch` installs it only
 when the emulator it is pointed at says it is replaying.

@@ -126,7 +126,8 @@ from freqtrade.util import dt_now
 import freqtrade.worker as w
 t0 = time.time(); m0 = time.monotonic()
 time.sleep(30)                    # 30 replay seconds = 0.05 real seconds
-print(round(time.time() - t0), round(time.monotonic() - m0, 1), dt_now().date(), w.time.time() > 1.78e9)
+print(round(time.time() - t0), round(time.monotonic() - m0, 1), dt_now().date(),
+      w.time.time() > 1.78e9)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, cwd=REPO)
