@@ -31,11 +31,11 @@ DATADIR = REPO / "user_data" / "data" / "binance"
 
 
 def _backtesting(timerange: str, overlay: Path, userdir: Path):
-    from freqtrade.configuration import Configuration
+    from freqtrade.commands.optimize_commands import setup_optimize_configuration
     from freqtrade.enums import RunMode
     from freqtrade.optimize.backtesting import Backtesting
 
-    config = Configuration(
+    config = setup_optimize_configuration(
         {
             "config": [str(REPO / "user_data" / "config_backtest.json"), str(overlay)],
             "strategy_list": list(STRATEGIES),
@@ -46,7 +46,7 @@ def _backtesting(timerange: str, overlay: Path, userdir: Path):
             "export": "none",
         },
         RunMode.BACKTEST,
-    ).get_config()
+    )
     return Backtesting(config)
 
 
@@ -59,13 +59,19 @@ def _best(fn, repeat: int) -> float:
     return min(times)
 
 
+def _frames(analysed: dict) -> dict:
+    """Fresh copies of the analysed frames (backtest() consumes its input dict)."""
+    return {k: v.copy() for k, v in analysed.items() if k != "_dates"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timerange", default="20250901-20260219")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
-    from freqtrade.data.history import trim_dataframes
+    from freqtrade.data.converter import trim_dataframes
+    from freqtrade.data.history import get_timerange
     from freqtrade.persistence import FtNoDBContext
 
     from liq_signals.offline.emulator import Emulator
@@ -77,28 +83,30 @@ def main(argv: list[str] | None = None) -> int:
         (Path(tmp) / "ud").mkdir()
         bt = _backtesting(args.timerange, overlay, Path(tmp) / "ud")
         data, timerange = bt.load_bt_data()
-        start, end = timerange.startdt, timerange.stopdt
         backtest_s: dict[str, float] = {}
         epoch_s: dict[str, float] = {}
         trades: dict[str, int] = {}
         with FtNoDBContext(bt.timeframe):
             for strategy in bt.strategylist:
                 name = strategy.get_strategy_name()
-                bt._set_strategy(strategy)
                 analysed: dict = {}
 
                 def full_backtest(strategy=strategy, analysed=analysed) -> None:
+                    # as Backtesting.backtest_one_strategy: indicators, then the loop on the
+                    # untrimmed frames between the trimmed frames' dates
                     bt._set_strategy(strategy)
                     analysed.clear()
-                    analysed.update(trim_dataframes(
-                        strategy.advise_all_indicators(data), timerange, bt.required_startup
-                    ))
-                    result = bt.backtest({k: v.copy() for k, v in analysed.items()}, start, end)
+                    analysed.update(strategy.advise_all_indicators(data))
+                    start, end = get_timerange(
+                        trim_dataframes(analysed, timerange, bt.required_startup)
+                    )
+                    analysed["_dates"] = (start, end)
+                    result = bt.backtest(_frames(analysed), start, end)
                     trades[name] = len(result["results"])
 
                 def epoch(analysed=analysed) -> None:
                     # hyperopt hands backtest() the cached analysed frames each epoch
-                    bt.backtest({k: v.copy() for k, v in analysed.items()}, start, end)
+                    bt.backtest(_frames(analysed), *analysed["_dates"])
 
                 backtest_s[name] = _best(full_backtest, args.repeat)
                 epoch_s[name] = _best(epoch, args.repeat)
