@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 name = strategy.get_strategy_name()
                 analysed: dict = {}
 
-                def full_backtest(strategy=strategy, analysed=analysed) -> None:
+                def full_backtest(strategy=strategy, analysed=analysed, name=name) -> None:
                     # as Backtesting.backtest_one_strategy: indicators, then the loop on the
                     # untrimmed frames between the trimmed frames' dates
                     bt._set_strategy(strategy)

@@ -30,8 +30,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import talib.abstract as ta
-from pandas import DataFrame
-
 from freqtrade.persistence import Trade
 from freqtrade.strategy import (
     DecimalParameter,
@@ -40,6 +38,7 @@ from freqtrade.strategy import (
     stoploss_from_absolute,
     timeframe_to_minutes,
 )
+from pandas import DataFrame
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +265,9 @@ class BaselineStrategy(IStrategy):
         if (current_rate <= price) if trade.is_short else (current_rate >= price):
             return f"{tag}_reached"
         row = self._last_row(pair)
-        if row is not None and ((row["low"] <= price) if trade.is_short else (row["high"] >= price)):
+        if row is None:
+            return None
+        if (row["low"] <= price) if trade.is_short else (row["high"] >= price):
             # The last candle's wick went through the target but price came back.
             return f"{tag}_swept"
         return None

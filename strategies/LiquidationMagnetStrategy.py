@@ -42,11 +42,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas import DataFrame
-
 from BaselineStrategy import BaselineStrategy
 from freqtrade.enums import RunMode
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
+from pandas import DataFrame
 
 from liq_signals import columns as C
 from liq_signals.data.sidecar import read_sidecar

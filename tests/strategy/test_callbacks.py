@@ -183,7 +183,8 @@ def test_missing_open_interest_runs_volume_mode_with_a_warning(caplog) -> None:
     with caplog.at_level(logging.WARNING):
         frame = analyse(strategy, candles)
 
-    assert any("volume-flow mode" in r.getMessage() and PAIR in r.getMessage() for r in caplog.records)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("volume-flow mode" in m and PAIR in m for m in messages)
     assert set(frame[C.MODE]) == {C.MODE_VOLUME}
     assert frame["liq_term_imbalance_5"].abs().max() > 0
 

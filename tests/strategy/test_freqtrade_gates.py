@@ -20,9 +20,11 @@ from strategy_harness import (
     DATADIR_2025,
     DATADIR_OI,
     PLANTED,
-    STRATEGIES as STRATEGY_DIR,
     backtest_stats,
     dump,
+)
+from strategy_harness import (
+    STRATEGIES as STRATEGY_DIR,
 )
 
 pytestmark = pytest.mark.freqtrade
@@ -54,7 +56,8 @@ def test_backtest_trades_on_embedded_data(offline, tmp_path: Path, datadir, time
     _ok(result)
     stats = backtest_stats(results)
     for name in STRATEGIES:
-        assert stats[name]["total_trades"] > 0, dump({k: stats[name][k] for k in ("timerange", "total_trades")})
+        summary = {k: stats[name][k] for k in ("timerange", "total_trades")}
+        assert stats[name]["total_trades"] > 0, dump(summary)
     if datadir == DATADIR_OI:
         assert "volume-flow mode" not in result.output
     else:
@@ -131,9 +134,9 @@ def test_recursive_analysis_terms_stable_at_startup_candle_count(offline) -> Non
 def test_short_hyperopt_completes_and_best_epoch_is_shown(offline) -> None:
     config = ["--config", str(CONFIG_HYPEROPT)]
     result = offline(
-        ["hyperopt", *config, "--strategy", "LiquidationMagnetStrategy", "--timerange", "20251008-20251015", "--epochs", "6",
-         "--spaces", "buy", "sell", "--random-state", "7", "-j", "1", "--min-trades", "1",
-         "--disable-param-export"],
+        ["hyperopt", *config, "--strategy", "LiquidationMagnetStrategy",
+         "--timerange", "20251008-20251015", "--epochs", "6", "--spaces", "buy", "sell",
+         "--random-state", "7", "-j", "1", "--min-trades", "1", "--disable-param-export"],
         DATADIR_2025,
     )
     _ok(result)
@@ -141,13 +144,15 @@ def test_short_hyperopt_completes_and_best_epoch_is_shown(offline) -> None:
 
     # hyperopt-show exports the parameter file next to the strategy unless told not to
     shown = offline(
-        ["hyperopt-show", *config, "--best", "--print-json", "--no-header", "--disable-param-export"],
+        ["hyperopt-show", *config, "--best", "--print-json", "--no-header",
+         "--disable-param-export"],
         DATADIR_2025,
     )
 
     _ok(shown)
     assert "Result for strategy LiquidationMagnetStrategy" in shown.output, shown.output[-3000:]
     best = json.loads(shown.output[shown.output.rindex('{"params"'):].splitlines()[0])
-    assert set(best["params"]) >= {"entry_threshold", "w_imbalance", "w_magnet", "stop_buffer_atr"}
+    tuned = {"entry_threshold", "w_imbalance", "w_magnet", "stop_buffer_atr"}
+    assert set(best["params"]) >= tuned
     # Neither command may leave a parameter file that would override the shipped defaults.
     assert list(STRATEGY_DIR.glob("*.json")) == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from strategy_harness import DATADIR_2025, DATADIR_OI, PLANTED, analyse, load_candles, load_strategy
 
 # OI-mode sample (open interest + taker-flow sidecar) and a volume-mode window.
@@ -43,7 +42,9 @@ def prefix_mismatches(strategy, candles: pd.DataFrame) -> dict[str, int]:
                     equal_nan=True,
                 )
             else:
-                same = (a.astype(object).fillna("<NA>") == b.astype(object).fillna("<NA>")).to_numpy()
+                same = (
+                    a.astype(object).fillna("<NA>") == b.astype(object).fillna("<NA>")
+                ).to_numpy()
             if not same.all():
                 bad[column] = bad.get(column, 0) + int((~same).sum())
     return bad
