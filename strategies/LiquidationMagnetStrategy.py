@@ -4,8 +4,9 @@ Built on BaselineStrategy (same entry score, exit signal, stop, target, leverage
 protections); this file adds the liquidation map from ``liq_signals``:
 
 * ``populate_indicators`` rebuilds the map once per pair from candles + open interest
-  (freqtrade's native ``open_interest`` candle type) + mark candles, and turns it into four
-  terms, each a normalised difference ``(up - down) / (up + down)`` in ``[-1, 1]``
+  (freqtrade's native ``open_interest`` candle type) + mark candles + taker flow (batch
+  in backtests, incrementally per new candle in dry-run: ``liq_signals.live.provider``),
+  and turns it into four terms, each a normalised difference ``(up - down) / (up + down)`` in ``[-1, 1]``
   (positive = favours a long):
 
   ========== ============================================================================
@@ -50,7 +51,11 @@ from pandas import DataFrame
 from liq_signals import columns as C
 from liq_signals.data.sidecar import read_sidecar
 from liq_signals.engine.config import ModelConfig
-from liq_signals.features import compute_features
+from liq_signals.features import compute_features  # noqa: F401 - see note below
+from liq_signals.live.provider import strategy_features
+
+# Note: ``compute_features`` stays importable from this module only for the transition of
+# tests/dryrun/strategies/DryRunLiqStrategy.py, which still wraps it; delete with it.
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +170,10 @@ class LiquidationMagnetStrategy(BaselineStrategy):
                 "--candle-types open_interest`.",
                 pair,
             )
-        features = compute_features(
+        # compute_features over the whole frame in backtests; in dry-run/live the book is
+        # advanced over new candles only, and stale/failed updates are flagged (no entries).
+        features = strategy_features(
+            self,
             dataframe[["date", "open", "high", "low", "close", "volume"]],
             pair=pair,
             open_interest=open_interest,
