@@ -6,8 +6,8 @@ protections); this file adds the liquidation map from ``liq_signals``:
 * ``populate_indicators`` rebuilds the map once per pair from candles + open interest
   (freqtrade's native ``open_interest`` candle type) + mark candles + taker flow (batch
   in backtests, incrementally per new candle in dry-run: ``liq_signals.live.provider``),
-  and turns it into four terms, each a normalised difference ``(up - down) / (up + down)`` in ``[-1, 1]``
-  (positive = favours a long):
+  and turns it into four terms, each a normalised difference ``(up - down) / (up + down)``
+  in ``[-1, 1]`` (positive = favours a long):
 
   ========== ============================================================================
   imbalance  short-liquidation notional above vs long-liquidation notional below within
