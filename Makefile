@@ -12,19 +12,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Offline freqtrade backtest of LiquidationMagnetStrategy on the embedded real data.
+## Offline freqtrade backtest of LiquidationMagnetStrategy on the embedded real data,
+## next to BaselineStrategy (the same strategy with the liquidation features switched off).
 demo: $(STAMP)
 	$(BIN)/liq-signals offline -- backtesting \
 		--config user_data/config_backtest.json \
-		--strategy LiquidationMagnetStrategy \
+		--strategy-list LiquidationMagnetStrategy BaselineStrategy \
 		--timerange 20250901-20260219
 
 ## The whole test suite (this is what CI runs).
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## Every benchmark script under bench/ (figures are ratios against a baseline of the same run).
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## Strategy vs baseline report + walk-forward (hyperopt, ~11 min on 2 cores) -> docs/results.md
+compare: $(STAMP)
+	$(BIN)/python tools/compare.py
 
 clean:
 	rm -rf $(VENV) .pytest_tmp
