@@ -52,6 +52,8 @@ CONFIG_COMMANDS = DATA_COMMANDS | {
 _FATAL_RE = re.compile(
     r" - freqtrade(?:\.configuration[\w.]*|\.resolvers[\w.]*|\.main)? - (?:ERROR|CRITICAL) - "
     r"|^Traceback \(most recent call last\)"
+    # argparse usage errors ("unrecognized arguments") — freqtrade exits 0 on these too
+    r"|^freqtrade: error: "
 )
 _SIGINT_EXIT = 130
 _NO_HISTORY_RE = re.compile(r"No history for (\S+), (\w+), (\w+) found")

@@ -83,6 +83,12 @@ def test_wrapper_fails_on_invalid_json_although_freqtrade_exits_0(freqtrade_offl
     assert any("Configuration error" in e for e in result.errors)
 
 
+def test_wrapper_fails_on_an_unknown_argument_although_freqtrade_exits_0(freqtrade_offline):
+    result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, *PROBE, "--no-such-flag"])
+    assert result.returncode == 1
+    assert any("unrecognized arguments: --no-such-flag" in e for e in result.errors)
+
+
 @pytest.mark.freqtrade
 def test_wrapper_fails_on_unknown_strategy(freqtrade_offline) -> None:
     result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, "--strategy", "NoSuchStrategy",
