@@ -289,6 +289,11 @@ def run_freqtrade(
         overlay.write_text(json.dumps(build_overlay(emulator.url), indent=2))
         stack.callback(overlay.unlink, missing_ok=True)
 
+        if command is None and sub == "trade":
+            # A replayed dry-run must live in replay time: the launcher syncs freqtrade's
+            # clock to the emulator's before freqtrade is imported (plain freqtrade when the
+            # emulator does not replay).
+            command = [sys.executable, "-m", "liq_signals.live.replay_launch"]
         cmd = list(command or freqtrade_command()) + args
         if sub in CONFIG_COMMANDS:
             for c in configs:
