@@ -29,14 +29,3 @@ class DryRunLiqStrategy(LiquidationMagnetStrategy):
     target_atr_mult = DecimalParameter(1.0, 12.0, default=1.5, decimals=1, space="sell")
     cooldown_candles = IntParameter(0, 24, default=0, space="protection")
 
-# TEMP-EXPERIMENT (removed once the strategy calls the provider)
-import LiquidationMagnetStrategy as _lms  # noqa: E402
-from liq_signals.live.provider import strategy_features as _sf  # noqa: E402
-if _lms.compute_features.__module__ == "liq_signals.features":
-    import inspect as _inspect
-
-    def _wired(candles, **kw):
-        frame = _inspect.currentframe().f_back
-        return _sf(frame.f_locals["self"], candles, **kw)
-
-    _lms.compute_features = _wired
