@@ -12,9 +12,9 @@ loopback emulator with its replay clock at ``SPEED``x.  The session, driven by r
 4. run 2 starts on the same SQLite database (the emulator clock keeps running while the
    bot is down, as the market would) until ``RUN2_UNTIL``.
 
-Everything observed is kept in a :class:`Session` for the assertions.  freqtrade is started
-by ``python -m liq_signals.live.replay_launch`` so its clock is replay time (see that
-module); the wrapper's executable is the only thing replaced.
+Everything observed is kept in a :class:`Session` for the assertions.  The wrapper starts
+``trade`` through ``python -m liq_signals.live.replay_launch``, so the bot's clock is replay
+time (see that module).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import pickle
 import re
 import signal
 import sqlite3
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -258,48 +257,42 @@ def run_session(workdir: Path) -> Session:
     session = Session(workdir=workdir, db=workdir / "dryrun.sqlite",
                       export_dir=workdir / "features")
     t0 = time.monotonic()
-    original = offline_runner.freqtrade_command
-    offline_runner.freqtrade_command = lambda: [sys.executable, "-m",
-                                                "liq_signals.live.replay_launch"]
-    try:
-        with Emulator(DATADIR, replay_start=REPLAY_START, speed=SPEED) as emu:
-            active: set[int] = set()
-            done: set[int] = set()
+    with Emulator(DATADIR, replay_start=REPLAY_START, speed=SPEED) as emu:
+        active: set[int] = set()
+        done: set[int] = set()
 
-            def drive_faults(now: pd.Timestamp) -> None:
-                for i, w in enumerate(FAULTS):
-                    if i not in active and i not in done and w.start <= now < w.end:
-                        emu.set_fault(w.endpoint, w.fault)
-                        active.add(i)
-                        session.fault_log.append(("on", w.endpoint, now))
-                    elif i in active and now >= w.end:
-                        # a later window on the same endpoint replaces it: clear only ours
-                        if not any(j in active for j, v in enumerate(FAULTS)
-                                   if j != i and v.endpoint == w.endpoint and v.start >= w.end):
-                            emu.faults.clear(w.endpoint)
-                        active.discard(i)
-                        done.add(i)
-                        session.fault_log.append(("off", w.endpoint, now))
+        def drive_faults(now: pd.Timestamp) -> None:
+            for i, w in enumerate(FAULTS):
+                if i not in active and i not in done and w.start <= now < w.end:
+                    emu.set_fault(w.endpoint, w.fault)
+                    active.add(i)
+                    session.fault_log.append(("on", w.endpoint, now))
+                elif i in active and now >= w.end:
+                    # a later window on the same endpoint replaces it: clear only ours
+                    if not any(j in active for j, v in enumerate(FAULTS)
+                               if j != i and v.endpoint == w.endpoint and v.start >= w.end):
+                        emu.faults.clear(w.endpoint)
+                    active.discard(i)
+                    done.add(i)
+                    session.fault_log.append(("off", w.endpoint, now))
 
-            def stop_run1(now: pd.Timestamp, run: Run) -> bool:
-                drive_faults(now)
-                if now < STOP_NOT_BEFORE:
-                    return False
-                trade = _open_trade(session.db)
-                if trade is not None or now >= STOP_NOT_AFTER:
-                    run.open_trade_at_stop = trade
-                    return True
+        def stop_run1(now: pd.Timestamp, run: Run) -> bool:
+            drive_faults(now)
+            if now < STOP_NOT_BEFORE:
                 return False
+            trade = _open_trade(session.db)
+            if trade is not None or now >= STOP_NOT_AFTER:
+                run.open_trade_at_stop = trade
+                return True
+            return False
 
-            def stop_run2(now: pd.Timestamp, run: Run) -> bool:
-                drive_faults(now)
-                return now >= RUN2_UNTIL
+        def stop_run2(now: pd.Timestamp, run: Run) -> bool:
+            drive_faults(now)
+            return now >= RUN2_UNTIL
 
-            _launch(emu, session, session.run1, session.export_dir / "run1", stop_when=stop_run1)
-            _launch(emu, session, session.run2, session.export_dir / "run2", stop_when=stop_run2)
-            session.requests = emu.requests()
-    finally:
-        offline_runner.freqtrade_command = original
+        _launch(emu, session, session.run1, session.export_dir / "run1", stop_when=stop_run1)
+        _launch(emu, session, session.run2, session.export_dir / "run2", stop_when=stop_run2)
+        session.requests = emu.requests()
     session.wall_s = time.monotonic() - t0
     (workdir / "run1.log").write_text(session.run1.output)
     (workdir / "run2.log").write_text(session.run2.output)

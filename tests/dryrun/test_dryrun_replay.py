@@ -171,6 +171,9 @@ def test_every_fault_was_served_and_the_bot_stayed_up(session: Session) -> None:
     beats = session.run1.logged_times("Bot heartbeat")
     assert any(t > FAULTS_END for t in beats), "no heartbeat after the faults"
     assert any(line.candle >= FAULTS_END for line in session.run1.feature_lines())
+    # the wrapper started the bot on the emulator's replay clock (liq_signals.live.replay_launch)
+    assert "liq-signals replay clock:" in session.run1.output
+    assert "liq-signals replay clock:" in session.run2.output
     # run 1 ended because we stopped it, not by itself
     assert session.run1.stopped_at is not None and session.run1.stopped_at > FAULTS_END
     assert "SIGINT received" in session.run1.output
