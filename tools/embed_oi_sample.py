@@ -36,7 +36,10 @@ def main(src: Path, datadir: Path) -> None:
     raw = raw.sort_values("date").reset_index(drop=True)
     if raw["date"].duplicated().any():
         raise ValueError(f"{src}: duplicated timestamps")
-    net_taker = raw["taker_cvd_btc"].diff()
+    # The CVD is recorded to 0.001 BTC; rounding its differences to that precision keeps
+    # volume (= |net|) and net exactly representable as served by an exchange (3 decimals),
+    # so backtest (file) and dry-run (emulator) see bit-identical inputs.
+    net_taker = raw["taker_cvd_btc"].diff().round(3)
     candles = pd.DataFrame(
         {
             "date": raw["date"],
