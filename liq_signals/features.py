@@ -125,7 +125,8 @@ def _lookup(src_ns: np.ndarray, values: np.ndarray, target_ns: np.ndarray) -> np
 
 
 def _taker_share(
-    metrics: pd.DataFrame,
+    ratio: np.ndarray | None,
+    net_base: np.ndarray | None,
     m_ns: np.ndarray,
     c_ns: np.ndarray,
     volume: np.ndarray,
@@ -141,19 +142,19 @@ def _taker_share(
     share would be exactly 0 or 1 and saturate the tilt on a made-up number).  Such
     candles get no share (no tilt); their count is logged.
 
+    :param ratio: the sidecar's ``taker_buy_sell_ratio`` (None: no such column).
+    :param net_base: its ``taker_net_base`` (None: no such column).
     :return: ``(share, have_row)``: the share (NaN where unknown) and whether the sidecar
         had a taker value for the candle at all (False -> the candle is stale).
     """
     share = np.full(len(target), np.nan)
     have_row = np.zeros(len(target), dtype=bool)
-    if TAKER_RATIO in metrics.columns:
-        r = _lookup(m_ns, metrics[TAKER_RATIO].to_numpy(dtype=np.float64, na_value=np.nan), target)
+    if ratio is not None:
+        r = _lookup(m_ns, ratio, target)
         share = r / (1.0 + r)
         have_row |= np.isfinite(r)
-    if TAKER_NET_BASE in metrics.columns:
-        net = _lookup(
-            m_ns, metrics[TAKER_NET_BASE].to_numpy(dtype=np.float64, na_value=np.nan), target
-        )
+    if net_base is not None:
+        net = _lookup(m_ns, net_base, target)
         have_row |= np.isfinite(net)
         vol = _lookup(c_ns, volume, target)
         usable = np.isfinite(net) & (np.abs(net) < vol)
@@ -248,36 +249,51 @@ def continue_atr(
     return out
 
 
-def prepare_inputs(
-    candles: pd.DataFrame,
+@dataclass(frozen=True)
+class AlignSources:
+    """The optional frames as validated NumPy arrays (what :func:`align_inputs` reads).
+
+    :param oi: ``(dates ns, open_interest_amount)`` with value-only rows already
+        converted to contracts, or None.
+    :param mark: ``(dates ns, high, low, step s)`` — the step is the mark frame's
+        smallest date step over the whole frame given, or None.
+    :param metrics: ``(dates ns, taker ratio or None, taker_net_base or None)``, or None
+        when the sidecar is absent or holds no taker value at all.
+    """
+
+    oi: tuple[np.ndarray, np.ndarray] | None = None
+    mark: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
+    metrics: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None
+
+
+def align_inputs(
+    c_ns: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    sources: AlignSources,
     *,
     pair: str,
-    open_interest: pd.DataFrame | None = None,
-    mark: pd.DataFrame | None = None,
-    metrics: pd.DataFrame | None = None,
-    timeframe: str = "5m",
-    config: ModelConfig | None = None,
-) -> PreparedInputs:
-    """Validate the frames and align them to the candles (timing rules in module doc).
+    tf_s: int,
+    cfg: ModelConfig,
+) -> tuple[B.EngineInputs, np.ndarray]:
+    """Align already-validated series to the candles (timing rules in the module doc).
 
-    :raise LiqInputError: any input problem (see :mod:`liq_signals.data.validate`).
+    Arrays only, and elementwise per candle except the taker-share proxy's trailing
+    window, so :class:`liq_signals.incremental.IncrementalFeatures` can call it on the
+    newest candles (plus the candles the lags reach back to) and get the same values as
+    :func:`prepare_inputs` on the whole frame.
+
+    :return: ``(engine inputs, stale flags)``.
     """
-    cfg = config or ModelConfig()
-    tf_s = timeframe_seconds(timeframe)
-    c_ns = validate_candles(candles, pair=pair, timeframe_s=tf_s)
     n = len(c_ns)
-    high = candles["high"].to_numpy(dtype=np.float64)
-    low = candles["low"].to_numpy(dtype=np.float64)
-    close = candles["close"].to_numpy(dtype=np.float64)
-    volume = candles["volume"].to_numpy(dtype=np.float64)
     typical = (high + low + close) / 3.0
     stale = np.zeros(n, dtype=bool)
 
     oi = np.full(n, np.nan)
-    if open_interest is not None and len(open_interest):
-        open_interest = _open_interest_contracts(open_interest, candles, pair)
-        o_ns = validate_open_interest(open_interest, pair=pair)
-        amount = open_interest["open_interest_amount"].to_numpy(dtype=np.float64, na_value=np.nan)
+    if sources.oi is not None:
+        o_ns, amount = sources.oi
         oi = _lookup(o_ns, amount, c_ns - cfg.oi_lag_candles * tf_s * _NS)
         missing = np.isnan(oi)
         stale |= missing
@@ -293,12 +309,11 @@ def prepare_inputs(
             )
 
     cons_high, cons_low = high, low
-    if mark is not None and len(mark):
-        m_ns = validate_mark(mark, pair=pair)
-        step = int(np.diff(m_ns).min()) // _NS if len(m_ns) > 1 else 0
+    if sources.mark is not None:
+        m_ns, m_high, m_low, step = sources.mark
         if step == tf_s:
-            mh = _lookup(m_ns, mark["high"].to_numpy(dtype=np.float64), c_ns)
-            ml = _lookup(m_ns, mark["low"].to_numpy(dtype=np.float64), c_ns)
+            mh = _lookup(m_ns, m_high, c_ns)
+            ml = _lookup(m_ns, m_low, c_ns)
             have = np.isfinite(mh)
             cons_high = np.where(have, mh, high)
             cons_low = np.where(have, ml, low)
@@ -318,14 +333,12 @@ def prepare_inputs(
             )
 
     share = np.full(n, np.nan)
-    if metrics is not None and len(metrics):
-        mt_ns = validate_metrics(metrics, pair=pair)
-        taker_cols = [c for c in (TAKER_RATIO, TAKER_NET_BASE) if c in metrics.columns]
-        if taker_cols and metrics[taker_cols].notna().to_numpy().any():
-            share, have_row = _taker_share(
-                metrics, mt_ns, c_ns, volume, c_ns - cfg.metrics_lag_candles * tf_s * _NS, pair
-            )
-            stale |= ~have_row
+    if sources.metrics is not None:
+        mt_ns, ratio, net_base = sources.metrics
+        share, have_row = _taker_share(
+            ratio, net_base, mt_ns, c_ns, volume, c_ns - cfg.metrics_lag_candles * tf_s * _NS, pair
+        )
+        stale |= ~have_row
     if cfg.taker_share_proxy:
         unknown = np.isnan(share)
         if unknown.any():
@@ -337,8 +350,6 @@ def prepare_inputs(
                 int(unknown.sum()),
                 n,
             )
-    atr = candle_atr(high, low, close, cfg.atr_period)
-
     inputs = B.EngineInputs(
         time_s=c_ns // _NS,
         high=cons_high,
@@ -349,6 +360,79 @@ def prepare_inputs(
         oi=oi,
         taker_share=share,
     )
+    return inputs, stale
+
+
+def mark_step_s(m_ns: np.ndarray) -> int:
+    """Smallest date step of a mark frame in seconds (0 with fewer than two rows)."""
+    return int(np.diff(m_ns).min()) // _NS if len(m_ns) > 1 else 0
+
+
+def prepare_inputs(
+    candles: pd.DataFrame,
+    *,
+    pair: str,
+    open_interest: pd.DataFrame | None = None,
+    mark: pd.DataFrame | None = None,
+    metrics: pd.DataFrame | None = None,
+    timeframe: str = "5m",
+    config: ModelConfig | None = None,
+) -> PreparedInputs:
+    """Validate the frames and align them to the candles (timing rules in module doc).
+
+    :raise LiqInputError: any input problem (see :mod:`liq_signals.data.validate`).
+    """
+    cfg = config or ModelConfig()
+    tf_s = timeframe_seconds(timeframe)
+    c_ns = validate_candles(candles, pair=pair, timeframe_s=tf_s)
+    high = candles["high"].to_numpy(dtype=np.float64)
+    low = candles["low"].to_numpy(dtype=np.float64)
+    close = candles["close"].to_numpy(dtype=np.float64)
+    volume = candles["volume"].to_numpy(dtype=np.float64)
+
+    oi_src = None
+    if open_interest is not None and len(open_interest):
+        open_interest = _open_interest_contracts(open_interest, candles, pair)
+        o_ns = validate_open_interest(open_interest, pair=pair)
+        amount = open_interest["open_interest_amount"].to_numpy(dtype=np.float64, na_value=np.nan)
+        oi_src = (o_ns, amount)
+
+    mark_src = None
+    if mark is not None and len(mark):
+        m_ns = validate_mark(mark, pair=pair)
+        mark_src = (
+            m_ns,
+            mark["high"].to_numpy(dtype=np.float64),
+            mark["low"].to_numpy(dtype=np.float64),
+            mark_step_s(m_ns),
+        )
+
+    metrics_src = None
+    if metrics is not None and len(metrics):
+        mt_ns = validate_metrics(metrics, pair=pair)
+        taker_cols = [c for c in (TAKER_RATIO, TAKER_NET_BASE) if c in metrics.columns]
+        if taker_cols and metrics[taker_cols].notna().to_numpy().any():
+            metrics_src = tuple(
+                [mt_ns]
+                + [
+                    metrics[c].to_numpy(dtype=np.float64, na_value=np.nan)
+                    if c in metrics.columns
+                    else None
+                    for c in (TAKER_RATIO, TAKER_NET_BASE)
+                ]
+            )
+    inputs, stale = align_inputs(
+        c_ns,
+        high,
+        low,
+        close,
+        volume,
+        AlignSources(oi=oi_src, mark=mark_src, metrics=metrics_src),  # type: ignore[arg-type]
+        pair=pair,
+        tf_s=tf_s,
+        cfg=cfg,
+    )
+    atr = candle_atr(high, low, close, cfg.atr_period)
     return PreparedInputs(inputs, stale, atr)
 
 

@@ -22,19 +22,132 @@ import logging
 import numpy as np
 import pandas as pd
 
+from liq_signals import columns as C
+from liq_signals.data.validate import (
+    OI_AMOUNT,
+    OI_VALUE,
+    TAKER_NET_BASE,
+    TAKER_RATIO,
+    candle_rows_ok,
+)
 from liq_signals.engine import book as B
 from liq_signals.engine.config import ModelConfig
 from liq_signals.features import (
-    attach_features,
+    MODE_DTYPE,
+    AlignSources,
+    align_inputs,
+    candle_atr,
     continue_atr,
     engine_params_for,
     feature_values,
+    mark_step_s,
     prepare_inputs,
+    timeframe_seconds,
 )
 
 logger = logging.getLogger(__name__)
 
+_NS = 1_000_000_000
 _FIELDS = ("high", "low", "close", "typical", "volume", "oi", "taker_share")
+#: raw candle columns compared to decide that processed candles did not change
+_RAW = ("open", "high", "low", "close", "volume")
+#: columns of the optional frames that the features read (compared the same way)
+_AUX_COLUMNS = {
+    "oi": (OI_AMOUNT, OI_VALUE),
+    "mark": ("high", "low"),
+    "metrics": (TAKER_RATIO, TAKER_NET_BASE),
+}
+
+
+class _Raw:
+    """The raw numbers of one call's frames, as NumPy arrays (no validation here).
+
+    Used only to see whether a new frame repeats what earlier calls already validated;
+    whatever differs (or cannot be read) sends the update down the full, validating path.
+    """
+
+    def __init__(
+        self,
+        candles: pd.DataFrame,
+        aux: dict[str, pd.DataFrame | None],
+    ) -> None:
+        dates = candles["date"]
+        if not isinstance(dates.dtype, pd.DatetimeTZDtype):
+            raise TypeError("naive or non-date 'date' column")  # full path names it
+        self.c_ns = pd.DatetimeIndex(dates).as_unit("ns").asi8
+        self.time_s = self.c_ns // _NS
+        self.ohlcv = {f: candles[f].to_numpy(dtype=np.float64) for f in _RAW}
+        self.aux_ns: dict[str, np.ndarray | None] = {}
+        self.aux_cols: dict[str, dict[str, np.ndarray]] = {}
+        self.aux_ok = True
+        try:
+            for name, frame in aux.items():
+                if frame is None or not len(frame):
+                    self.aux_ns[name] = None
+                    continue
+                dates = frame["date"]
+                if not isinstance(dates.dtype, pd.DatetimeTZDtype):
+                    raise TypeError("naive or non-date 'date' column")
+                self.aux_ns[name] = pd.DatetimeIndex(dates).as_unit("ns").asi8
+                self.aux_cols[name] = {
+                    c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan)
+                    for c in _AUX_COLUMNS[name]
+                    if c in frame.columns
+                }
+        except Exception:  # noqa: BLE001 - unreadable: the full path validates and names it
+            self.aux_ok = False
+
+    def same_aux(self, prev: _Raw, lo_ns: int, hi_ns: int) -> bool:
+        """Do the optional frames hold the same rows dated ``lo_ns..hi_ns`` as ``prev``?
+
+        Those are the rows that already-processed candles of this frame may have read
+        (open interest / metrics lagged, mark at the same time); rows after ``hi_ns``
+        only reach new candles and are validated with them.
+        """
+        if not (self.aux_ok and prev.aux_ok):
+            return False
+        for name in _AUX_COLUMNS:
+            ns, old_ns = self.aux_ns.get(name), prev.aux_ns.get(name)
+            if ns is None or old_ns is None:
+                if ns is not None or old_ns is not None:
+                    return False
+                continue
+            cols, old_cols = self.aux_cols[name], prev.aux_cols[name]
+            if cols.keys() != old_cols.keys():
+                return False
+            if name == "mark" and mark_step_s(ns) != mark_step_s(old_ns):
+                return False  # the mark step is read from the whole frame
+            a0 = int(np.searchsorted(ns, lo_ns, side="left"))
+            a1 = int(np.searchsorted(ns, hi_ns, side="right"))
+            b0 = int(np.searchsorted(old_ns, lo_ns, side="left"))
+            b1 = int(np.searchsorted(old_ns, hi_ns, side="right"))
+            if not np.array_equal(ns[a0:a1], old_ns[b0:b1]):
+                return False
+            for c, v in cols.items():
+                if not np.array_equal(v[a0:a1], old_cols[c][b0:b1], equal_nan=True):
+                    return False
+        return True
+
+
+def _raw_frames(
+    candles: pd.DataFrame,
+    open_interest: pd.DataFrame | None,
+    mark: pd.DataFrame | None,
+    metrics: pd.DataFrame | None,
+) -> _Raw | None:
+    """:class:`_Raw` of the frames, or None if the candles cannot even be read (the full
+    path then raises the validation error naming the problem)."""
+    try:
+        return _Raw(candles, {"oi": open_interest, "mark": mark, "metrics": metrics})
+    except Exception:  # noqa: BLE001 - see docstring
+        return None
+
+
+def _lookup_exact(src_ns: np.ndarray, values: np.ndarray, target_ns: np.ndarray) -> np.ndarray:
+    """``values`` at exactly ``target_ns`` (NaN where ``src_ns`` has no such date) — as
+    :func:`liq_signals.data.oi_sources.fill_open_interest_amount` reads candle opens."""
+    idx = np.minimum(np.searchsorted(src_ns, target_ns), len(src_ns) - 1)
+    return np.where(src_ns[idx] == target_ns, values[idx], np.nan)
 
 
 class IncrementalFeatures:
@@ -50,6 +163,10 @@ class IncrementalFeatures:
         self.timeframe = timeframe
         self.config = config or ModelConfig()
         self._params = engine_params_for(pair, self.config)
+        special = (C.MODE, C.COVERAGE, C.STALE)
+        self._float_cols = tuple(
+            c for c in C.feature_columns(self.config.bands_pct) if c not in special
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -60,6 +177,11 @@ class IncrementalFeatures:
         self._out = np.zeros((0, B.n_outputs(len(self.config.bands_pct))))
         self._stale = np.zeros(0, dtype=bool)
         self._atr = np.zeros(0)
+        self._raw: dict[str, np.ndarray] = {f: np.zeros(0) for f in _RAW}
+        self._feat = np.zeros((0, len(self._float_cols)))
+        self._mode = np.zeros(0, dtype=np.int8)
+        self._cov = np.zeros(0)
+        self._snapshot: _Raw | None = None
         self.recomputes = 0
 
     @property
@@ -105,12 +227,171 @@ class IncrementalFeatures:
     ) -> pd.DataFrame:
         """Process the closed candles of ``candles`` not yet seen; return all features.
 
+        Input is checked once at the boundary: when the frame only extends what was
+        processed (same open times, same raw OHLCV, same open-interest / metrics / mark
+        rows for the processed candles — compared as raw arrays), only the new candles
+        plus the few before them that the timing rules reach back to (the seam) are
+        validated and aligned.  Anything else (first call, history rewritten, late rows,
+        a frame that does not line up) takes the full path: the whole frame is validated
+        and aligned, and the book is recomputed if processed candles changed.
+
         :param candles: closed candles (freqtrade's frame; the forming candle is not in it).
         :param open_interest: open-interest frame, as for ``compute_features``.
         :param mark: mark candles of the same timeframe.
         :param metrics: metrics sidecar frame.
         :return: ``candles`` with the feature columns (same as ``compute_features``).
-        :raise LiqInputError: bad input (checked at the boundary, every call).
+        :raise LiqInputError: bad input (the new rows and the seam every call; the
+            whole frame on the full path, which also runs when a new row is bad, so the
+            error names the row within the whole frame).
+        """
+        raw = _raw_frames(candles, open_interest, mark, metrics)
+        done = self._tail_update(candles, raw, open_interest, mark, metrics)
+        if not done:
+            raw = self._full_update(candles, open_interest, mark, metrics, raw)
+        self._snapshot = raw
+        return self._frame(candles, raw)
+
+    # ------------------------------------------------------------------ tail path
+    def _tail_update(
+        self,
+        candles: pd.DataFrame,
+        raw: _Raw | None,
+        open_interest: pd.DataFrame | None,
+        mark: pd.DataFrame | None,
+        metrics: pd.DataFrame | None,
+    ) -> bool:
+        """Advance over the new candles only, if the frame just extends what was seen.
+
+        :return: False when the full path must run (nothing was changed then).
+        """
+        prev = self._snapshot
+        if raw is None or prev is None or self.state is None or not len(self._time):
+            return False
+        t = raw.time_s
+        k = int(np.searchsorted(self._time, t[0]))
+        m = len(self._time) - k  # cached rows the frame must repeat, in order
+        if m <= 0 or len(t) < m or not np.array_equal(t[:m], self._time[k:]):
+            return False
+        if not all(np.array_equal(raw.ohlcv[f][:m], self._raw[f][k:]) for f in _RAW):
+            return False
+        tf_ns = timeframe_seconds(self.timeframe) * _NS
+        lag = max(self.config.oi_lag_candles, self.config.metrics_lag_candles)
+        lo_ns = int(t[0]) * _NS - lag * tf_ns
+        hi_ns = int(self._time[-1]) * _NS
+        if not raw.same_aux(prev, lo_ns, hi_ns):
+            return False
+        if m < len(t):
+            ctx = max(lag, 1)
+            if self.config.taker_share_proxy:
+                ctx = max(ctx, self.config.taker_proxy_window + 1)
+            lo = max(0, m - ctx)
+            tf_s = timeframe_seconds(self.timeframe)
+            if not candle_rows_ok(
+                raw.c_ns, raw.ohlcv, m, pair=self.pair, timeframe_s=tf_s
+            ):
+                return False  # the full path names the row within the whole frame
+            sources = self._tail_sources(raw, m)
+            if sources is None:
+                return False
+            o = raw.ohlcv
+            inputs, stale = align_inputs(
+                raw.c_ns[lo:],
+                o["high"][lo:],
+                o["low"][lo:],
+                o["close"][lo:],
+                o["volume"][lo:],
+                sources,
+                pair=self.pair,
+                tf_s=tf_s,
+                cfg=self.config,
+            )
+            self._append(inputs.slice(m - lo, len(t) - lo), stale[m - lo :], raw, m)
+        self._forget_before(int(t[0]))
+        return True
+
+    def _tail_sources(self, raw: _Raw, m: int) -> AlignSources | None:
+        """The optional series for the new candles (rows ``m:``), checked like
+        :mod:`liq_signals.data.validate` checks whole frames, over the rows those candles
+        read plus the row before them (date order at the seam).
+
+        :return: None when a row is bad or needs something this path does not do (the
+            full path then raises the error or applies the repair, as documented).
+        """
+        cfg = self.config
+        tf_ns = timeframe_seconds(self.timeframe) * _NS
+        new_ns = raw.c_ns[m:]
+
+        def rows(ns: np.ndarray, lag: int) -> tuple[int, int] | None:
+            a = int(np.searchsorted(ns, new_ns[0] - lag * tf_ns))
+            b = int(np.searchsorted(ns, new_ns[-1] - lag * tf_ns, side="right"))
+            seam = ns[max(a - 1, 0) : b]
+            if (seam == np.iinfo(np.int64).min).any() or (np.diff(seam) <= 0).any():
+                return None
+            return a, b
+
+        oi_src = mark_src = metrics_src = None
+        ns = raw.aux_ns.get("oi")
+        if ns is not None:
+            cols = raw.aux_cols["oi"]
+            if OI_AMOUNT not in cols and OI_VALUE not in cols:
+                return None
+            span = rows(ns, cfg.oi_lag_candles)
+            if span is None:
+                return None
+            a, b = span
+            amount = cols[OI_AMOUNT][a:b] if OI_AMOUNT in cols else np.full(b - a, np.nan)
+            if (np.isfinite(amount) & (amount <= 0) | np.isinf(amount)).any():
+                return None
+            if OI_VALUE in cols:
+                value = cols[OI_VALUE][a:b]
+                need = np.isnan(amount) & ~np.isnan(value)
+                if need.any():  # value-only rows: contracts = value / open at that time
+                    if (~((value[need] > 0) & np.isfinite(value[need]))).any():
+                        return None
+                    at = _lookup_exact(raw.c_ns, raw.ohlcv["open"], ns[a:b][need])
+                    amount = amount.copy()
+                    amount[need] = value[need] / at
+            oi_src = (ns[a:b], amount)
+        ns = raw.aux_ns.get("mark")
+        if ns is not None:
+            cols = raw.aux_cols["mark"]
+            if "high" not in cols or "low" not in cols:
+                return None
+            span = rows(ns, 0)
+            if span is None:
+                return None
+            a, b = span
+            high, low = cols["high"][a:b], cols["low"][a:b]
+            if (~(low > 0) | ~(high >= low) | ~np.isfinite(high)).any():
+                return None
+            mark_src = (ns[a:b], high, low, mark_step_s(ns))
+        ns = raw.aux_ns.get("metrics")
+        if ns is not None:
+            cols = raw.aux_cols["metrics"]
+            if any((~np.isnan(v)).any() for v in cols.values()):
+                span = rows(ns, cfg.metrics_lag_candles)
+                if span is None:
+                    return None
+                a, b = span
+                ratio = cols[TAKER_RATIO][a:b] if TAKER_RATIO in cols else None
+                if ratio is not None and ((ratio < 0) | np.isinf(ratio)).any():
+                    return None
+                net = cols[TAKER_NET_BASE][a:b] if TAKER_NET_BASE in cols else None
+                metrics_src = (ns[a:b], ratio, net)
+        return AlignSources(oi=oi_src, mark=mark_src, metrics=metrics_src)
+
+    # ------------------------------------------------------------------ full path
+    def _full_update(
+        self,
+        candles: pd.DataFrame,
+        open_interest: pd.DataFrame | None,
+        mark: pd.DataFrame | None,
+        metrics: pd.DataFrame | None,
+        raw: _Raw | None,
+    ) -> _Raw:
+        """Validate and align the whole frame; recompute if processed candles changed.
+
+        :return: the frames' raw numbers (for the next call's comparison).
         """
         prep = prepare_inputs(
             candles,
@@ -123,6 +404,8 @@ class IncrementalFeatures:
         )
         inputs = prep.inputs
         t = inputs.time_s
+        if raw is None:  # prepare_inputs accepted the frame, so it can be read now
+            raw = _Raw(candles, {"oi": open_interest, "mark": mark, "metrics": metrics})
         if self.state is not None and len(self._time):
             pos = np.searchsorted(self._time, t)
             known = (pos < len(self._time)) & (
@@ -140,53 +423,91 @@ class IncrementalFeatures:
                 )
                 self.reset()
                 self.recomputes += 1
+            else:
+                # raw values of processed rows may differ where aligned inputs do not
+                # (e.g. a candle's open): keep the frame's, so the tail path compares to it
+                for f in _RAW:
+                    self._raw[f][pos[old_rows]] = raw.ohlcv[f][old_rows]
         if self.state is None:
             self.state = B.new_state(self.config)
             new_rows = np.arange(len(t))
         if new_rows.size:
             # new rows are a contiguous tail because dates are strictly increasing
             start = int(new_rows[0])
-            self.state, out = B.advance(
-                self.state, inputs.slice(start, len(t)), self._params, inplace=True
-            )
-            prev_close = self._inputs["close"][-1] if len(self._time) else np.nan
-            self._time = np.concatenate([self._time, t[start:]])
-            for f in _FIELDS:
-                self._inputs[f] = np.concatenate([self._inputs[f], getattr(inputs, f)[start:]])
-            new_atr = self._new_atr(candles, prep.atr, start, prev_close)
-            self._atr = np.concatenate([self._atr, new_atr])
-            self._out = np.concatenate([self._out, out])
-            self._stale = np.concatenate([self._stale, prep.stale[start:]])
+            self._append(inputs.slice(start, len(t)), prep.stale[start:], raw, start, prep.atr)
         self._forget_before(int(t[0]))
-        rows = np.searchsorted(self._time, t)
-        cols = feature_values(
-            self._out[rows],
-            inputs.close,
-            self._stale[rows],
-            self.config,
-            atr=self._atr[rows],
-            oi=inputs.oi,
+        return raw
+
+    # ------------------------------------------------------------------ shared
+    def _append(
+        self,
+        new: B.EngineInputs,
+        stale: np.ndarray,
+        raw: _Raw,
+        start: int,
+        frame_atr: np.ndarray | None = None,
+    ) -> None:
+        """Run the kernel over ``new`` (the frame's rows ``start:``) and cache everything
+        per row: inputs, raw OHLCV, ATR, engine outputs and the feature columns (computed
+        once per candle: they are elementwise, so equal to a whole-frame computation)."""
+        assert self.state is not None
+        self.state, out = B.advance(self.state, new, self._params, inplace=True)
+        prev_close = self._inputs["close"][-1] if len(self._time) else np.nan
+        self._time = np.concatenate([self._time, new.time_s])
+        for f in _FIELDS:
+            self._inputs[f] = np.concatenate([self._inputs[f], getattr(new, f)])
+        for f in _RAW:
+            self._raw[f] = np.concatenate([self._raw[f], raw.ohlcv[f][start:]])
+        new_atr = self._new_atr(raw, frame_atr, start, prev_close)
+        self._atr = np.concatenate([self._atr, new_atr])
+        self._out = np.concatenate([self._out, out])
+        self._stale = np.concatenate([self._stale, stale])
+        cols = feature_values(out, new.close, stale, self.config, atr=new_atr, oi=new.oi)
+        block = np.column_stack([cols[c] for c in self._float_cols]) if len(out) else None
+        if block is not None:
+            self._feat = np.concatenate([self._feat, block])
+        self._mode = np.concatenate([self._mode, cols[C.MODE].codes.astype(np.int8)])
+        self._cov = np.concatenate([self._cov, cols[C.COVERAGE]])
+
+    def _frame(self, candles: pd.DataFrame, raw: _Raw | None) -> pd.DataFrame:
+        """``candles`` + the cached feature columns of its rows, built in one go (the
+        same frame as :func:`attach_features` of the batch columns)."""
+        t = raw.time_s if raw is not None else pd.DatetimeIndex(candles["date"]).as_unit("s").asi8
+        if len(t) == len(self._time) and np.array_equal(t, self._time):
+            rows: slice | np.ndarray = slice(None)
+        else:  # a frame missing some cached row (kept from an earlier frame)
+            rows = np.searchsorted(self._time, t)
+        idx = candles.index
+        floats = pd.DataFrame(self._feat[rows], index=idx, columns=list(self._float_cols))
+        rest = pd.DataFrame(
+            {
+                C.MODE: pd.Categorical.from_codes(self._mode[rows], dtype=MODE_DTYPE),
+                C.COVERAGE: self._cov[rows],
+                C.STALE: self._stale[rows].astype(bool),
+            },
+            index=idx,
         )
-        return attach_features(candles, cols)
+        present = [c for c in C.feature_columns(self.config.bands_pct) if c in candles.columns]
+        base = candles.drop(columns=present) if present else candles
+        return pd.concat([base, floats, rest], axis=1)
 
     def _new_atr(
-        self, candles: pd.DataFrame, frame_atr: np.ndarray, start: int, prev_close: float
+        self, raw: _Raw, frame_atr: np.ndarray | None, start: int, prev_close: float
     ) -> np.ndarray:
         """ATR of the frame's rows ``start:`` as a batch run over the whole history would
         give it: continued from the last processed candle once past the warm-up, else
         TA-Lib's over the frame (during the warm-up the book is still at its first frame;
         a window sliding before the first ``atr_period`` candles were seen gives the
-        window's ATR)."""
+        window's ATR).  See :func:`liq_signals.features.continue_atr` for how close the
+        continued values are to TA-Lib's."""
         prev_atr = self._atr[-1] if len(self._atr) else np.nan
+        h, lo, c = raw.ohlcv["high"], raw.ohlcv["low"], raw.ohlcv["close"]
         if not np.isfinite(prev_atr):
+            if frame_atr is None:
+                frame_atr = candle_atr(h, lo, c, self.config.atr_period)
             return frame_atr[start:]
         return continue_atr(
-            prev_atr,
-            prev_close,
-            candles["high"].to_numpy(dtype=np.float64)[start:],
-            candles["low"].to_numpy(dtype=np.float64)[start:],
-            candles["close"].to_numpy(dtype=np.float64)[start:],
-            self.config.atr_period,
+            prev_atr, prev_close, h[start:], lo[start:], c[start:], self.config.atr_period
         )
 
     def _forget_before(self, time_s: int) -> None:
@@ -203,3 +524,7 @@ class IncrementalFeatures:
             self._out = self._out[cut:]
             self._stale = self._stale[cut:]
             self._atr = self._atr[cut:]
+            self._raw = {f: v[cut:] for f, v in self._raw.items()}
+            self._feat = self._feat[cut:]
+            self._mode = self._mode[cut:]
+            self._cov = self._cov[cut:]

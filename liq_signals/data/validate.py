@@ -239,3 +239,54 @@ def validate_metrics(metrics: pd.DataFrame, *, pair: str, source: str = "metrics
                 pair, source, f"{TAKER_RATIO}={r[pos]!r} at {_where(metrics, pos)} (must be >= 0)"
             )
     return ns
+
+
+def candle_rows_ok(
+    ns: np.ndarray,
+    ohlcv: dict[str, np.ndarray],
+    first: int,
+    *,
+    pair: str,
+    source: str = "candles",
+    timeframe_s: int | None = None,
+) -> bool:
+    """Do rows ``first:`` of already-extracted candle arrays pass :func:`validate_candles`?
+
+    For callers that validated the rows before ``first`` on an earlier call and only need
+    the new rows checked, plus the seam with the row before them (dates strictly
+    increasing from row ``first - 1``).  It only answers yes or no: on "no" the caller
+    runs :func:`validate_candles` on the whole frame, which raises the error naming the
+    first bad row.  Gaps among the rows checked are logged as there.
+
+    :param ns: open times, int64 ns (NaT as pandas' minimum int64).
+    :param ohlcv: ``open, high, low, close, volume`` as float64 arrays, same rows.
+    :param first: first row not validated before.
+    :return: True when the rows are fine.
+    """
+    lo = max(first - 1, 0)
+    t = ns[lo:]
+    if (t == np.iinfo(np.int64).min).any() or (len(t) > 1 and (np.diff(t) <= 0).any()):
+        return False
+    for col in ("open", "high", "low", "close"):
+        vals = ohlcv[col][first:]
+        if (~(vals > 0) | ~np.isfinite(vals)).any():
+            return False
+    if (ohlcv["high"][first:] < ohlcv["low"][first:]).any():
+        return False
+    vol = ohlcv["volume"][first:]
+    if (~np.isfinite(vol) | (vol < 0)).any():
+        return False
+    if timeframe_s and len(t) > 1:
+        step = np.diff(t) // 1_000_000_000
+        gaps = step > timeframe_s
+        if gaps.any():
+            logger.info(
+                "%s [%s]: %d gap(s) between candles (%d candle(s) missing, first after %s); "
+                "the book decays over the real elapsed time.",
+                pair,
+                source,
+                int(gaps.sum()),
+                int((step[gaps] // timeframe_s - 1).sum()),
+                pd.Timestamp(int(t[_first_bad(gaps)]), tz="UTC"),
+            )
+    return True
