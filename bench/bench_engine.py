@@ -7,8 +7,9 @@ Prints one line per figure:
 * batch features after warm-up (best of 3), the engine kernel alone, and the feature
   layer around it (with the TA-Lib ATR of the ``*_dist_atr`` columns);
 * peak RSS of the warm process;
-* incremental update per candle (``IncrementalFeatures.update`` on a growing frame, and
-  the raw ``engine.advance`` step), p50 / p95;
+* incremental update per candle (``IncrementalFeatures.update`` on a growing frame, also
+  with open interest + metrics as the dry-run passes them, and the raw ``engine.advance``
+  step), p50 / p95, as ratios to the batch cost measured in this run;
 * speed-up against the pure-Python reference (tests/engine/reference.py) measured in this
   run on the first candles only (the reference is O(cohorts) per candle).
 
@@ -133,9 +134,33 @@ def main() -> int:
         inc.update(frame.iloc[:k])
         upd.append(time.perf_counter() - t)
     p50, p95 = np.percentile(upd, [50, 95]) * 1e3
+    per_candle_batch = batch / n
     print(
         f"incremental update (frame of ~{INCREMENTAL_WARM} candles, 1 new): "
-        f"p50 {p50:.2f} ms, p95 {p95:.2f} ms (target <= 2 ms)"
+        f"p50 {p50:.2f} ms, p95 {p95:.2f} ms (target <= 2 ms); "
+        f"{p50 * 1e-3 / per_candle_batch:.0f}x / {p95 * 1e-3 / per_candle_batch:.0f}x the "
+        f"full-batch cost per candle ({per_candle_batch * 1e6:.1f} us); full-path calls "
+        f"{inc.full_updates} of {INCREMENTAL_STEPS + 1}"
+    )
+    # the same updates with the optional frames (open interest + metrics sidecar), as the
+    # dry-run bot passes them, against the batch run of the same frame in this run
+    oi = load_pair_inputs(REPO / "user_data" / "data" / "binance-oi-2026-06", PAIR, "5m")
+    kw = dict(open_interest=oi.open_interest, metrics=oi.metrics)
+    oframe = oi.candles.iloc[: INCREMENTAL_WARM + INCREMENTAL_STEPS]
+    full = best_of(3, lambda: compute_features(oframe.iloc[:INCREMENTAL_WARM], pair=PAIR, **kw))
+    inc = IncrementalFeatures(PAIR, "5m", cfg)
+    inc.update(oframe.iloc[:INCREMENTAL_WARM], **kw)
+    upd = []
+    for k in range(INCREMENTAL_WARM + 1, INCREMENTAL_WARM + INCREMENTAL_STEPS + 1):
+        t = time.perf_counter()
+        inc.update(oframe.iloc[:k], **kw)
+        upd.append(time.perf_counter() - t)
+    p50, p95 = np.percentile(upd, [50, 95]) * 1e3
+    print(
+        f"incremental update with open interest + metrics (frame of ~{INCREMENTAL_WARM}, 1 "
+        f"new): p50 {p50:.2f} ms, p95 {p95:.2f} ms = {p50 * 1e-3 / full:.1%} / "
+        f"{p95 * 1e-3 / full:.1%} of compute_features on the frame ({full * 1e3:.1f} ms); "
+        f"full-path calls {inc.full_updates} of {INCREMENTAL_STEPS + 1}"
     )
     state, _ = B.run(inputs.slice(0, INCREMENTAL_WARM), params)
     steps = []

@@ -4,15 +4,23 @@ freqtrade calls ``populate_indicators`` with the whole (growing) candle frame ev
 candle.  :class:`IncrementalFeatures` keeps the engine state per pair and runs the kernel
 only over candles newer than the last one processed — the same kernel as the batch run,
 so the values are bit-identical to :func:`liq_signals.features.compute_features` on the
-same frame.  If an already-processed candle's inputs changed (history rewritten, an open
-interest row arrived late), it recomputes from the first candle of the frame.
+same frame (the ``*_dist_atr`` columns to rounding, ≤ 16 ulps of the ATR: see
+:func:`liq_signals.features.continue_atr`).  If an already-processed candle's inputs or
+staleness changed (history rewritten, an open-interest or metrics row arrived late), it
+recomputes from the first candle of the frame.
+
+Per call, only what is new is checked and computed: the frames' raw numbers are read into
+NumPy once; if the processed candles and the optional rows they read are unchanged, only
+the new candles (plus the seam with the previous candle, and the candles the lags reach
+back to) are validated and aligned (:func:`liq_signals.features.align_inputs`, the code
+the batch path uses), their feature columns computed and cached, and the returned frame
+is built from the cache in one go.  Any doubt sends the call down the full path
+(:func:`liq_signals.features.prepare_inputs` on the whole frame), so errors still name
+the row within the whole frame.
 
 When the caller's frame is a sliding window (older rows dropped), the book keeps the
 history from the first update, so values then differ from a batch run on the window alone
-(they are the batch values of the longer history seen).  The ATR behind the
-``*_dist_atr`` columns is TA-Lib's over the frame given, as for any freqtrade indicator:
-Wilder's smoothing forgets its start by (1 − 1/period) per candle, so past a few hundred
-candles of window it equals the long-history ATR to rounding.
+(they are the batch values of the longer history seen), the ATR included.
 """
 
 from __future__ import annotations
@@ -74,7 +82,7 @@ class _Raw:
         dates = candles["date"]
         if not isinstance(dates.dtype, pd.DatetimeTZDtype):
             raise TypeError("naive or non-date 'date' column")  # full path names it
-        self.c_ns = pd.DatetimeIndex(dates).as_unit("ns").asi8
+        self.c_ns = dates.array.as_unit("ns").asi8
         self.time_s = self.c_ns // _NS
         self.ohlcv = {f: candles[f].to_numpy(dtype=np.float64) for f in _RAW}
         self.aux_ns: dict[str, np.ndarray | None] = {}
@@ -88,7 +96,7 @@ class _Raw:
                 dates = frame["date"]
                 if not isinstance(dates.dtype, pd.DatetimeTZDtype):
                     raise TypeError("naive or non-date 'date' column")
-                self.aux_ns[name] = pd.DatetimeIndex(dates).as_unit("ns").asi8
+                self.aux_ns[name] = dates.array.as_unit("ns").asi8
                 self.aux_cols[name] = {
                     c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan)
                     for c in _AUX_COLUMNS[name]
@@ -164,9 +172,18 @@ class IncrementalFeatures:
         self.config = config or ModelConfig()
         self._params = engine_params_for(pair, self.config)
         special = (C.MODE, C.COVERAGE, C.STALE)
+        self._features = frozenset(C.feature_columns(self.config.bands_pct))
         self._float_cols = tuple(
             c for c in C.feature_columns(self.config.bands_pct) if c not in special
         )
+        # column labels built once (pandas builds an Index from a list on every call)
+        self._float_index = pd.Index(self._float_cols)
+        self._rest_index = pd.Index(special)
+        #: times processed candles changed and the book was rebuilt
+        self.recomputes = 0
+        #: calls that validated and aligned the whole frame (first call, changed or bad
+        #: input); the others checked only the new candles and the seam
+        self.full_updates = 0
         self.reset()
 
     def reset(self) -> None:
@@ -182,15 +199,19 @@ class IncrementalFeatures:
         self._mode = np.zeros(0, dtype=np.int8)
         self._cov = np.zeros(0)
         self._snapshot: _Raw | None = None
-        self.recomputes = 0
 
     @property
     def last_time_s(self) -> int | None:
         """Open time (s) of the last candle processed."""
         return int(self._time[-1]) if len(self._time) else None
 
-    def _consistent(self, inputs: B.EngineInputs, old_rows: np.ndarray, pos: np.ndarray) -> bool:
-        """Did the already-processed candles keep their inputs?
+    def _consistent(
+        self, inputs: B.EngineInputs, stale: np.ndarray, old_rows: np.ndarray, pos: np.ndarray
+    ) -> bool:
+        """Did the already-processed candles keep their inputs and staleness flags?
+
+        ``liq_stale`` is compared too: a metrics row arriving late changes it without
+        changing any engine input when its taker share is unusable.
 
         The taker share of a frame's first ``metrics_lag_candles`` rows may come from
         ``taker_net_base`` ÷ the volume of a candle that a sliding window no longer holds
@@ -204,6 +225,8 @@ class IncrementalFeatures:
         if proxy:
             skip = max(skip, self.config.taker_proxy_window + 1)
         lagged = old_rows >= skip
+        if not np.array_equal(stale[old_rows][lagged], self._stale[pos][lagged]):
+            return False
         for f in _FIELDS:
             new, old = getattr(inputs, f)[old_rows], self._inputs[f][pos]
             if f == "taker_share":
@@ -393,6 +416,7 @@ class IncrementalFeatures:
 
         :return: the frames' raw numbers (for the next call's comparison).
         """
+        self.full_updates += 1
         prep = prepare_inputs(
             candles,
             pair=self.pair,
@@ -414,7 +438,7 @@ class IncrementalFeatures:
             old_rows = np.flatnonzero(known)
             new_rows = np.flatnonzero(t > self._time[-1])
             gap_rows = np.flatnonzero(~known & (t <= self._time[-1]))
-            if gap_rows.size or not self._consistent(inputs, old_rows, pos[old_rows]):
+            if gap_rows.size or not self._consistent(inputs, prep.stale, old_rows, pos[old_rows]):
                 logger.warning(
                     "%s: already-processed candles changed (history rewritten or late data); "
                     "recomputing the book from %s.",
@@ -478,16 +502,18 @@ class IncrementalFeatures:
         else:  # a frame missing some cached row (kept from an earlier frame)
             rows = np.searchsorted(self._time, t)
         idx = candles.index
-        floats = pd.DataFrame(self._feat[rows], index=idx, columns=list(self._float_cols))
+        # copies: the caller may write into the frame (the provider flags staleness)
+        floats = pd.DataFrame(self._feat[rows], index=idx, columns=self._float_index, copy=True)
         rest = pd.DataFrame(
             {
                 C.MODE: pd.Categorical.from_codes(self._mode[rows], dtype=MODE_DTYPE),
-                C.COVERAGE: self._cov[rows],
+                C.COVERAGE: self._cov[rows].copy(),
                 C.STALE: self._stale[rows].astype(bool),
             },
             index=idx,
+            columns=self._rest_index,
         )
-        present = [c for c in C.feature_columns(self.config.bands_pct) if c in candles.columns]
+        present = [c for c in candles.columns if c in self._features]
         base = candles.drop(columns=present) if present else candles
         return pd.concat([base, floats, rest], axis=1)
 
