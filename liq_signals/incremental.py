@@ -268,8 +268,10 @@ class IncrementalFeatures:
             error names the row within the whole frame).
         """
         raw = _raw_frames(candles, open_interest, mark, metrics)
-        done = self._tail_update(candles, raw, open_interest, mark, metrics)
-        if not done:
+        why = self._tail_update(candles, raw, open_interest, mark, metrics)
+        if why is not None:
+            if self.state is not None:
+                logger.info("%s: whole frame validated and aligned: %s.", self.pair, why)
             raw = self._full_update(candles, open_interest, mark, metrics, raw)
         self._snapshot = raw
         return self._frame(candles, raw)
@@ -282,27 +284,27 @@ class IncrementalFeatures:
         open_interest: pd.DataFrame | None,
         mark: pd.DataFrame | None,
         metrics: pd.DataFrame | None,
-    ) -> bool:
+    ) -> str | None:
         """Advance over the new candles only, if the frame just extends what was seen.
 
-        :return: False when the full path must run (nothing was changed then).
+        :return: None when done, else why the full path must run (nothing was changed).
         """
         prev = self._snapshot
         if raw is None or prev is None or self.state is None or not len(self._time):
-            return False
+            return "first call" if self.state is None else "frames unreadable"
         t = raw.time_s
         k = int(np.searchsorted(self._time, t[0]))
         m = len(self._time) - k  # cached rows the frame must repeat, in order
         if m <= 0 or len(t) < m or not np.array_equal(t[:m], self._time[k:]):
-            return False
+            return "candle dates do not extend the processed ones"
         if not all(np.array_equal(raw.ohlcv[f][:m], self._raw[f][k:]) for f in _RAW):
-            return False
+            return "a processed candle changed"
         tf_ns = timeframe_seconds(self.timeframe) * _NS
         lag = max(self.config.oi_lag_candles, self.config.metrics_lag_candles)
         lo_ns = int(t[0]) * _NS - lag * tf_ns
         hi_ns = int(self._time[-1]) * _NS
         if not raw.same_aux(prev, lo_ns, hi_ns):
-            return False
+            return "open interest / mark / metrics rows of processed candles changed"
         if m < len(t):
             ctx = max(lag, 1)
             if self.config.taker_share_proxy:
@@ -312,10 +314,10 @@ class IncrementalFeatures:
             if not candle_rows_ok(
                 raw.c_ns, raw.ohlcv, m, pair=self.pair, timeframe_s=tf_s
             ):
-                return False  # the full path names the row within the whole frame
+                return "a new candle is bad"  # the full path names its row in the frame
             sources = self._tail_sources(raw, m)
             if sources is None:
-                return False
+                return "a new open interest / mark / metrics row is bad or needs repair"
             o = raw.ohlcv
             inputs, stale = align_inputs(
                 raw.c_ns[lo:],
@@ -330,7 +332,7 @@ class IncrementalFeatures:
             )
             self._append(inputs.slice(m - lo, len(t) - lo), stale[m - lo :], raw, m)
         self._forget_before(int(t[0]))
-        return True
+        return None
 
     def _tail_sources(self, raw: _Raw, m: int) -> AlignSources | None:
         """The optional series for the new candles (rows ``m:``), checked like
