@@ -51,11 +51,7 @@ from pandas import DataFrame
 from liq_signals import columns as C
 from liq_signals.data.sidecar import read_sidecar
 from liq_signals.engine.config import ModelConfig
-from liq_signals.features import compute_features  # noqa: F401 - see note below
 from liq_signals.live.provider import strategy_features
-
-# Note: ``compute_features`` stays importable from this module only for the transition of
-# tests/dryrun/strategies/DryRunLiqStrategy.py, which still wraps it; delete with it.
 
 logger = logging.getLogger(__name__)
 
