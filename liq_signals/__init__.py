@@ -25,7 +25,20 @@ _EXPORTS: dict[str, str] = {
     "LiveSeries": "liq_signals.live.series",
 }
 
-__all__ = ["__version__", "columns", *_EXPORTS]
+__all__ = [
+    "__version__",
+    "columns",
+    "ModelConfig",
+    "compute_features",
+    "IncrementalFeatures",
+    "load_pair_inputs",
+    "LiqInputError",
+    "read_sidecar",
+    "write_sidecar",
+    "taker_buy_share_proxy",
+    "load_model_config",
+    "LiveSeries",
+]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from liq_signals import columns

@@ -6,6 +6,10 @@ import sys
 import liq_signals
 
 
+def test_all_matches_the_lazy_export_table():
+    assert set(liq_signals.__all__) == {"__version__", "columns", *liq_signals._EXPORTS}
+
+
 def test_every_exported_name_resolves():
     for name in liq_signals.__all__:
         assert getattr(liq_signals, name) is not None, name
@@ -21,7 +25,8 @@ def test_unknown_name_is_an_attribute_error():
 
 
 def test_import_does_not_load_the_engine_or_freqtrade():
-    code = "import sys, liq_signals; print(sorted(m for m in ('numba','freqtrade','ccxt') if m in sys.modules))"
+    code = ("import sys, liq_signals; "
+            "print(sorted(m for m in ('numba', 'freqtrade', 'ccxt') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -50,7 +50,8 @@ def main(src: Path, datadir: Path) -> None:
             "volume": net_taker.abs().fillna(0.0),
         }
     )
-    oi = raw.loc[raw["open_interest_value_usd"].notna(), ["date", "open", "open_interest_value_usd"]]
+    has_oi = raw["open_interest_value_usd"].notna()
+    oi = raw.loc[has_oi, ["date", "open", "open_interest_value_usd"]]
     oi = pd.DataFrame(
         {
             "date": oi["date"],
