@@ -32,6 +32,11 @@ protections); this file adds the liquidation map from ``liq_signals``:
   trade's side at entry -- the largest one sits ~9 % away, too far for a 5m trade), when
   price reaches it or a wick sweeps it.
 
+The model (``MODEL``) can be replaced by a parameter file (as ``liq-signals calibrate --out``
+writes) named in the freqtrade config: ``"liq_signals": {"model_config": "FILE"}``; the
+fields it names override ``MODEL``'s.  ``user_data/liq_model.json`` holds ``MODEL`` itself,
+for ``liq-signals heatmap ... --model-config user_data/liq_model.json``.
+
 Spot (``config_dryrun_spot.json``): long only; no open interest exists there, so the map
 runs in volume-flow mode (logged).  Futures pairs without open-interest data do the same.
 """
@@ -39,12 +44,14 @@ runs in volume-flow mode (logged).  Futures pairs without open-interest data do 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from BaselineStrategy import BaselineStrategy
 from freqtrade.enums import RunMode
+from freqtrade.exceptions import OperationalException
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
 from pandas import DataFrame
 
@@ -52,6 +59,7 @@ from liq_signals import columns as C
 from liq_signals.data.sidecar import read_sidecar
 from liq_signals.engine.config import ModelConfig
 from liq_signals.live.provider import strategy_features
+from liq_signals.validation.params import load_model_config
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +69,49 @@ logger = logging.getLogger(__name__)
 MODEL = ModelConfig(decay_half_life_hours=24.0)
 #: Imbalance bands the strategy can choose from (must be in MODEL.bands_pct).
 IMBALANCE_BANDS = ("2", "5", "10")
+#: Freqtrade config section of this strategy, and its key naming a model parameter file.
+CONFIG_SECTION = "liq_signals"
+CONFIG_MODEL_KEY = "model_config"
+
+
+def model_from_config(config: dict[str, Any]) -> ModelConfig:
+    """The model the strategy runs: ``MODEL``, or the file ``config[liq_signals][model_config]``
+    laid over it.
+
+    A relative path is tried against the current directory, then ``user_data_dir`` (where
+    freqtrade users keep their files), so both ``user_data/liq_model.json`` run from the
+    repository and ``liq_model.json`` next to the configs resolve.
+
+    :raise OperationalException: the file is missing or invalid (freqtrade must not start
+        trading a different map than the one asked for)
+    """
+    section = config.get(CONFIG_SECTION) or {}
+    if not isinstance(section, dict):
+        raise OperationalException(
+            f"config {CONFIG_SECTION!r} must be an object, e.g. "
+            f'{{"{CONFIG_MODEL_KEY}": "user_data/liq_model.json"}}; got {section!r}'
+        )
+    name = section.get(CONFIG_MODEL_KEY)
+    if not name:
+        return MODEL
+    path = Path(name)
+    if not path.is_absolute() and not path.exists() and config.get("user_data_dir"):
+        path = Path(config["user_data_dir"]) / path
+    try:
+        model = load_model_config(path, base=MODEL)
+    except ValueError as exc:
+        raise OperationalException(
+            f"{CONFIG_SECTION}.{CONFIG_MODEL_KEY} = {name!r} (relative paths: current "
+            f"directory, then user_data_dir): {exc}"
+        ) from exc
+    missing = [b for b in IMBALANCE_BANDS if float(b) not in model.bands_pct]
+    if missing:
+        raise OperationalException(
+            f"{path}: bands_pct {list(model.bands_pct)} lacks the strategy's imbalance "
+            f"band(s) {missing}"
+        )
+    logger.info("model config from %s: %s", path, model)
+    return model
 
 
 def _normalised_difference(up: pd.Series, down: pd.Series) -> pd.Series:
@@ -96,6 +147,11 @@ class LiquidationMagnetStrategy(BaselineStrategy):
     stop_atr_mult = DecimalParameter(1.0, 6.0, default=4.2, decimals=1, space="sell")
     target_atr_mult = DecimalParameter(2.0, 12.0, default=5.5, decimals=1, space="sell")
     min_stop_pct = DecimalParameter(0.003, 0.02, default=0.019, decimals=3, space="sell")
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        #: the map's model: MODEL unless the config names a parameter file (read once here)
+        self.model: ModelConfig = model_from_config(config)
 
     @property
     def plot_config(self) -> dict[str, Any]:
@@ -176,7 +232,7 @@ class LiquidationMagnetStrategy(BaselineStrategy):
             mark=self._mark(pair),
             metrics=self._metrics(pair),
             timeframe=self.timeframe,
-            config=MODEL,
+            config=self.model,
         )
         added = features.columns.difference(dataframe.columns, sort=False)
         dataframe = pd.concat([dataframe, features[added]], axis=1)

@@ -57,11 +57,12 @@ def _scores_line(label: str, s) -> str:  # noqa: ANN001 - WindowScores
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from liq_signals.commands._model import model_config_from_args
     from liq_signals.data.liquidations import LiquidationDataError, load_realized
     from liq_signals.data.validate import LiqInputError
     from liq_signals.validation.calibrate import calibrate
     from liq_signals.validation.inputs import describe_record, load_window, parse_timerange
-    from liq_signals.validation.params import load_model_config, save_model_config
+    from liq_signals.validation.params import save_model_config
     from liq_signals.validation.runner import ValidationError
 
     try:
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         test = parse_timerange(args.test_range)
         if None in fit or None in test:
             raise ValueError("--fit-range and --test-range need both a start and an end date")
-        base = load_model_config(args.params) if args.params else None
+        base = model_config_from_args(args)
         realized = load_realized(args.realized, pair=args.pair)
         start, stop = min(fit[0], test[0]), max(fit[1], test[1])
         inputs = load_window(

@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from liq_signals.commands._model import add_model_config_argument, model_config_from_args
+
 HELP = "write the per-candle liquidation-map features of a pair (feather/csv)"
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the first candle on file, so values never depend on the range",
     )
     parser.add_argument("--out", type=Path, required=True, help="output file, .feather or .csv")
+    add_model_config_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
         logger.error("--out must end in .feather or .csv, got %s", args.out)
         return 2
     try:
+        cfg = model_config_from_args(args)
+    except ValueError as exc:
+        logger.error("--model-config: %s", exc)
+        return 2
+    try:
         inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
         feats = compute_features(
             inputs.candles,
@@ -75,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             mark=inputs.mark,
             metrics=inputs.metrics,
             timeframe=args.timeframe,
+            config=cfg,
         )
     except LiqInputError as exc:
         logger.error("%s", describe_error(exc, locals().get("inputs")))

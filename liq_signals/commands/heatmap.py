@@ -7,6 +7,8 @@ import logging
 import time
 from pathlib import Path
 
+from liq_signals.commands._model import add_model_config_argument, model_config_from_args
+
 HELP = (
     "draw the liquidation heatmap (self-contained HTML or PNG), or with --at the "
     "cumulative liquidation map of one moment"
@@ -88,6 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="--freqtrade only: freqtrade config the strategy is loaded with "
         "(default: %(default)s)",
     )
+    add_model_config_argument(parser, role="the map drawn is built with it")
 
 
 def _default_out(pair: str, timeframe: str, at: str | None) -> Path:
@@ -103,6 +106,11 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out or _default_out(args.pair, args.timeframe, args.at)
     if out.suffix.lower() not in (".html", ".png"):
         logger.error("--out %s: use a .html or .png file name", out)
+        return 2
+    try:
+        model = model_config_from_args(args)
+    except ValueError as err:
+        logger.error("--model-config: %s", err)
         return 2
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -124,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             strategy=args.strategy,
             strategy_path=args.strategy_path,
             config=args.config,
+            model=model,
         )
         summary = render.render(request)
     except HeatmapInputError as err:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from liq_signals.commands._model import add_model_config_argument, model_config_from_args
+
 HELP = (
     "print price, liquidation notional per band, the N:1 ratio and the top clusters at one candle"
 )
@@ -27,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--top", type=int, default=TOP_CLUSTERS, help="clusters per side (default: %(default)s)"
     )
+    add_model_config_argument(parser)
 
 
 def _usd(x: float) -> str:
@@ -94,7 +97,6 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.data.validate import LiqInputError
     from liq_signals.engine import book as B
     from liq_signals.engine.clusters import top_clusters
-    from liq_signals.engine.config import ModelConfig
     from liq_signals.features import (
         attach_features,
         engine_params_for,
@@ -107,7 +109,11 @@ def run(args: argparse.Namespace) -> int:
         logger.error("--at %r is not a timestamp (e.g. '2025-03-01 12:00')", args.at)
         return 2
     at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
-    cfg = ModelConfig()
+    try:
+        cfg = model_config_from_args(args)
+    except ValueError as exc:
+        logger.error("--model-config: %s", exc)
+        return 2
     try:
         inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
         candles = inputs.candles[inputs.candles["date"] <= at]

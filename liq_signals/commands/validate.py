@@ -7,13 +7,19 @@ import logging
 import shlex
 from pathlib import Path
 
+from liq_signals.commands._model import add_model_config_argument, model_config_from_args
+
 HELP = "score the liquidation map against a realized-liquidation record (markdown report + plots)"
 
 logger = logging.getLogger(__name__)
 
 
-def add_window_arguments(parser: argparse.ArgumentParser, realized_required: bool = True) -> None:
-    """Arguments shared with ``calibrate``."""
+def add_window_arguments(
+    parser: argparse.ArgumentParser,
+    realized_required: bool = True,
+    model_role: str = "the starting point of the fit",
+) -> None:
+    """Arguments shared with ``calibrate`` (``model_role``: what ``--model-config`` is for)."""
     parser.add_argument(
         "--realized",
         type=Path,
@@ -40,16 +46,15 @@ def add_window_arguments(parser: argparse.ArgumentParser, realized_required: boo
         default="7D",
         help="candles loaded before the scored window to build the book (default: %(default)s)",
     )
-    parser.add_argument(
-        "--params",
-        type=Path,
-        default=None,
-        help="model parameters JSON (from `liq-signals calibrate --out`); default: built-in",
+    add_model_config_argument(
+        parser,
+        aliases=("--params",),
+        role=model_role,
     )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_window_arguments(parser, realized_required=False)
+    add_window_arguments(parser, realized_required=False, model_role="the model scored")
     parser.add_argument(
         "--timerange",
         default="",
@@ -87,7 +92,6 @@ def run(args: argparse.Namespace) -> int:
         record_span,
         restrict,
     )
-    from liq_signals.validation.params import load_model_config
     from liq_signals.validation.report import render_markdown, write_figures
     from liq_signals.validation.runner import (
         ValidationError,
@@ -106,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     sources: tuple[str, ...] = ()
     note = "none"
     try:
-        config = load_model_config(args.params) if args.params else None
+        config = model_config_from_args(args)
         start, stop = parse_timerange(args.timerange) if args.timerange else (None, None)
         if args.realized is None:
             if start is None or stop is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from liq_signals.engine.config import ModelConfig
 from liq_signals.viz import engine_glue
 from liq_signals.viz.errors import HeatmapInputError
 from liq_signals.viz.liqmap import LiqMapData, build_liqmap_data
@@ -48,6 +49,8 @@ class Request:
     strategy: str = "LiquidationMagnetStrategy"
     strategy_path: Path = Path("strategies")
     config: Path = Path("user_data/config_backtest.json")
+    #: the model the map is built with (``--model-config``); None = ``ModelConfig()``
+    model: ModelConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ def render(req: Request) -> str:
         window = Window(
             first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1
         )
-        run = engine_glue.run_engine(loaded, window)
+        run = engine_glue.run_engine(loaded, window, req.model)
         data = liqmap_data_for(run, window_pct=req.window_pct)
         if png:
             from liq_signals.viz.matplotlib_figure import write_liqmap_png
@@ -214,7 +217,7 @@ def render(req: Request) -> str:
     window = select_window(
         dates, req.timerange, req.warmup_days, pair=req.pair, source=engine_glue.source_of(loaded)
     )
-    run = engine_glue.run_engine(loaded, window)
+    run = engine_glue.run_engine(loaded, window, req.model)
     data = heatmap_data_for(
         run, max_columns=req.max_columns, max_rows=req.max_rows, tf_minutes=tf_minutes
     )
