@@ -17,6 +17,12 @@ stale rows, so **no trade is opened on stale features**.
 Never raises into freqtrade: an exception while preparing or computing features is logged
 and answered with NaN features flagged stale; the bot keeps running and retries next candle.
 
+Restart: with a ``state_dir`` (freqtrade's ``<user_data_dir>/liq_signals_state`` in
+dry-run/live, see :func:`provider_for`) each pair's incremental state is saved after every
+update that processed new candles, and a restarted bot resumes it on its first update when
+it still fits the data (:mod:`liq_signals.live.state_store`): the features then equal those
+of a bot that never stopped.  Otherwise the reason is logged and the book is rebuilt.
+
 One log line per new candle per pair (price, mode, 5 % imbalance as N:1, nearest magnets,
 stale flag, update time).  With ``LIQ_SIGNALS_FEATURES_EXPORT=<dir>`` each new candle's
 features are also appended to ``<dir>/<PAIR>.jsonl`` (tests compare them with a batch run).
@@ -41,6 +47,7 @@ from liq_signals import columns as C
 from liq_signals.engine.config import ModelConfig
 from liq_signals.features import compute_features, timeframe_seconds
 from liq_signals.incremental import IncrementalFeatures
+from liq_signals.live import state_store
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +97,12 @@ class _PairState:
     incremental: IncrementalFeatures
     last_logged_s: int | None = None
     update_ms: list[float] = field(default_factory=list)
+    #: resumed from a saved state and not updated yet
+    resumed: bool = False
+    #: updates with new candles since the state was last saved
+    unsaved: int = 0
+    #: wall time of each state save (milliseconds)
+    save_ms: list[float] = field(default_factory=list)
 
 
 class LiveFeatureProvider:
@@ -102,6 +115,14 @@ class LiveFeatureProvider:
     :param clock: epoch seconds "now" (freqtrade's clock; replay time in offline replays).
     :param live_series: a :class:`liq_signals.live.series.LiveSeries` (or anything with its
         ``get(pair)``) that extends the metrics sidecar past its last row in dry-run/live.
+    :param state_dir: where each pair's incremental state is saved and resumed from
+        (None = not persisted; a restart rebuilds the book from freqtrade's window).
+    :param save_every: save after every ``save_every``-th update that had new candles
+        (1 = every candle; a larger value saves time per candle and, on restart, only
+        re-processes more candles from the older save — the result is the same).
+    :param writer: writes the state files off the candle loop (default: one
+        :class:`~liq_signals.live.state_store.BackgroundWriter` per provider, created
+        when ``state_dir`` is set); the loop pays only the pickling.
     """
 
     def __init__(
@@ -112,8 +133,16 @@ class LiveFeatureProvider:
         export_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
         live_series: Any | None = None,
+        state_dir: Path | None = None,
+        save_every: int = 1,
+        writer: state_store.BackgroundWriter | None = None,
     ) -> None:
+        if save_every < 1:
+            raise ValueError(f"save_every must be >= 1, got {save_every}")
         self.config = config
+        self.state_dir = state_dir
+        self.save_every = save_every
+        self._writer = writer or (state_store.BackgroundWriter() if state_dir else None)
         self.live_series = live_series
         self.timeframe = timeframe
         self._tf_s = timeframe_seconds(timeframe)
@@ -164,13 +193,59 @@ class LiveFeatureProvider:
         state = self._pairs.get(pair)
         return list(state.update_ms) if state else []
 
+    def flush_state(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the saved states are on disk (tests; also done at exit).
+
+        :return: False if ``timeout_s`` passed first (or nothing is persisted: True).
+        """
+        return self._writer.flush(timeout_s) if self._writer is not None else True
+
+    def save_times_ms(self, pair: str) -> list[float]:
+        """Wall time the candle loop spent on each state save of ``pair`` (milliseconds:
+        fingerprint + pickling; the file is written in the background; included in
+        :meth:`update_times_ms`)."""
+        state = self._pairs.get(pair)
+        return list(state.save_ms) if state else []
+
     # ------------------------------------------------------------------ live path
-    def _state(self, pair: str) -> _PairState:
+    def _state(self, pair: str, candles: pd.DataFrame) -> _PairState:
+        """The pair's state; on first use resumed from ``state_dir`` when it fits
+        ``candles`` (the first frame), else new (the reason is logged)."""
         state = self._pairs.get(pair)
         if state is None:
-            state = _PairState(IncrementalFeatures(pair, self.timeframe, self.config))
+            incremental = None
+            if self.state_dir is not None:
+                path = state_store.state_path(self.state_dir, pair, self.timeframe)
+                incremental, why = state_store.load(path, pair, self.timeframe, self.config,
+                                                    candles)
+                logger.info("%s: %s%s", pair, why,
+                            "" if incremental is not None else "; rebuilding the book")
+            resumed = incremental is not None
+            if incremental is None:
+                incremental = IncrementalFeatures(pair, self.timeframe, self.config)
+            state = _PairState(incremental, resumed=resumed)
             self._pairs[pair] = state
         return state
+
+    def _save(self, pair: str, state: _PairState) -> None:
+        """Persist the pair's state (every ``save_every`` updates); a failure is logged,
+        never raised (the features of this candle are fine)."""
+        state.unsaved += 1
+        last = state.incremental.last_time_s
+        if self.state_dir is None or state.unsaved < self.save_every or last is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            fp = state_store.fingerprint(state.incremental)
+            payload = state_store.dumps(state_store.StateRecord(fp, state.incremental))
+            assert self._writer is not None
+            self._writer.submit(state_store.state_path(self.state_dir, pair, self.timeframe),
+                                payload)
+            state.unsaved = 0
+        except Exception:  # noqa: BLE001 - a full disk must not stop the bot
+            logger.exception("%s: could not save the feature state to %s", pair,
+                             self.state_dir)
+        state.save_ms.append((time.perf_counter() - t0) * 1000.0)
 
     def _live(
         self,
@@ -180,20 +255,26 @@ class LiveFeatureProvider:
         mark: pd.DataFrame | None,
         metrics: pd.DataFrame | None,
     ) -> pd.DataFrame:
-        state = self._state(pair)
+        state = self._state(pair, candles)
         metrics = self._extend_metrics(pair, metrics)
         before = state.incremental.last_time_s
         recomputes = state.incremental.recomputes
         t0 = time.perf_counter()
         out = state.incremental.update(candles, open_interest=open_interest, mark=mark,
                                        metrics=metrics)
-        elapsed_ms = (time.perf_counter() - t0) * 1000.0
         times_s = pd.DatetimeIndex(candles["date"]).as_unit("s").asi8
         if before is None:
             new_rows = np.arange(len(times_s))
         else:
             new_rows = np.flatnonzero(times_s > before)
         recomputed = state.incremental.recomputes != recomputes
+        resumed, state.resumed = state.resumed, False
+        if resumed and recomputed:
+            logger.warning("%s: the resumed book did not fit the new frame's processed "
+                           "candles; rebuilt from the frame.", pair)
+        if len(new_rows) or recomputed:
+            self._save(pair, state)
+        elapsed_ms = (time.perf_counter() - t0) * 1000.0
         if before is not None and len(new_rows) == 1 and not recomputed:
             state.update_ms.append(elapsed_ms)
         if len(out):
@@ -202,7 +283,10 @@ class LiveFeatureProvider:
         for row in new_rows if before is not None else new_rows[-1:]:
             self._log_candle(pair, out.iloc[row], elapsed_ms, len(new_rows))
         if self.export_dir is not None and len(new_rows):
-            self._export(pair, out.iloc[new_rows], elapsed_ms, len(new_rows), recomputed)
+            # after a resume the whole first frame is exported, as after a rebuild: the
+            # candles processed before the restart show the values the bot now holds
+            rows = np.arange(len(times_s)) if resumed else new_rows
+            self._export(pair, out.iloc[rows], elapsed_ms, len(new_rows), recomputed)
         return out
 
     def _extend_metrics(self, pair: str, metrics: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -295,14 +379,22 @@ def _live_series_for(strategy: Any, timeframe: str) -> Any | None:
 
 
 def provider_for(strategy: Any, config: ModelConfig) -> LiveFeatureProvider:
-    """The provider attached to a strategy instance (created on first use)."""
+    """The provider attached to a strategy instance (created on first use).
+
+    In dry-run/live its state is persisted under ``<user_data_dir>/liq_signals_state`` (so a
+    restart resumes the book); never in backtesting/hyperopt (one batch computation there).
+    """
     provider = getattr(strategy, "_liq_feature_provider", None)
     if provider is None:
         runmode = _runmode_value(getattr(getattr(strategy, "dp", None), "runmode", None)
                                  or strategy.config.get("runmode", "other"))
         series = (_live_series_for(strategy, strategy.timeframe)
                   if runmode in LIVE_RUNMODES else None)
-        provider = LiveFeatureProvider(config, strategy.timeframe, live_series=series)
+        user_data = strategy.config.get("user_data_dir")
+        state_dir = (Path(user_data) / state_store.STATE_DIRNAME
+                     if runmode in LIVE_RUNMODES and user_data else None)
+        provider = LiveFeatureProvider(config, strategy.timeframe, live_series=series,
+                                       state_dir=state_dir)
         strategy._liq_feature_provider = provider
     return provider
 
