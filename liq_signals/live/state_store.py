@@ -129,14 +129,6 @@ def write_atomic(path: Path, payload: bytes) -> None:
     os.replace(tmp, path)
 
 
-def save(path: Path, record: StateRecord) -> None:
-    """Pickle and write ``record`` now (atomically).
-
-    :raise OSError: the directory cannot be written.
-    """
-    write_atomic(path, dumps(record))
-
-
 class BackgroundWriter:
     """Writes state files on one background thread, so the candle loop pays only the
     pickling (~0.3 ms for a 2000-candle window) and not the ~1 ms file write.
