@@ -242,7 +242,7 @@ class LiveFeatureProvider:
             self._writer.submit(state_store.state_path(self.state_dir, pair, self.timeframe),
                                 payload)
             state.unsaved = 0
-        except Exception:  # noqa: BLE001 - a full disk must not stop the bot
+        except Exception:  # noqa: BLE001 - saving is optional: the bot must keep running
             logger.exception("%s: could not save the feature state to %s", pair,
                              self.state_dir)
         state.save_ms.append((time.perf_counter() - t0) * 1000.0)

@@ -86,6 +86,23 @@ def test_resume_equals_a_bot_that_never_stopped(data, tmp_path, caplog, window) 
                     oi), check_exact=True)
 
 
+def test_saving_every_few_candles_resumes_from_the_older_save(data, tmp_path, caplog) -> None:
+    candles, oi = data
+    run1 = _frames(candles, range(600, 621))  # 21 updates; saved after the 5th, ..., 20th
+    run2 = _frames(candles, range(627, 635))
+    state_dir = tmp_path / "state"
+    before = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0, state_dir=state_dir,
+                                 save_every=5)
+    _run(before, run1, oi)
+    assert before.flush_state() and len(before.save_times_ms(PAIR)) == 4
+    with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
+        resumed = _run(_provider(state_dir), run2, oi)
+    # the last save holds candle 618 (the 20th frame's last): 8 candles are processed again
+    assert "(8 new candles)" in caplog.text
+    pd.testing.assert_frame_equal(resumed, _run(_provider(None), run1 + run2, oi),
+                                  check_exact=True)
+
+
 def test_another_config_rebuilds_and_says_why(data, tmp_path, caplog) -> None:
     candles, oi = data
     state_dir = _stopped_bot(tmp_path, _frames(candles, range(600, 605)), oi)
