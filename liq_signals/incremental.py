@@ -291,7 +291,11 @@ class IncrementalFeatures:
         """
         prev = self._snapshot
         if raw is None or prev is None or self.state is None or not len(self._time):
-            return "first call" if self.state is None else "frames unreadable"
+            if self.state is None:
+                return "first call"
+            if prev is None:
+                return "no previous frame to compare with (first call after a resume)"
+            return "frames unreadable"
         t = raw.time_s
         k = int(np.searchsorted(self._time, t[0]))
         m = len(self._time) - k  # cached rows the frame must repeat, in order
