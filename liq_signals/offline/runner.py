@@ -324,8 +324,39 @@ def run_freqtrade(
     return _judge(rc, lines, src, echo)
 
 
+def _interrupt_tracebacks(lines: list[str]) -> set[int]:
+    """Indices of ``Traceback`` lines whose exception is a ``KeyboardInterrupt``.
+
+    Stopping a bot with Ctrl-C / SIGINT can land inside a pending asyncio task (ccxt's
+    throttler); asyncio then prints that task's ``KeyboardInterrupt`` traceback while
+    freqtrade shuts down cleanly.  That is the stop the user asked for, not an error.
+    """
+    found: set[int] = set()
+    start: int | None = None
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            start = i
+        elif start is not None and line and not line[0].isspace():
+            # the first unindented line after the frames names the exception
+            if line.startswith("KeyboardInterrupt"):
+                found.add(start)
+            start = None
+    return found
+
+
+def fatal_lines(lines: list[str]) -> tuple[str, ...]:
+    """freqtrade's fatal lines in its output (see ``_FATAL_RE``), minus the tracebacks of a
+    requested stop (:func:`_interrupt_tracebacks`)."""
+    stopped = _interrupt_tracebacks(lines)
+    return tuple(
+        line.rstrip()
+        for i, line in enumerate(lines)
+        if _FATAL_RE.search(line) and i not in stopped
+    )
+
+
 def _judge(rc: int, lines: list[str], datadir: Path, echo: TextIO | None) -> Result:
-    errors = tuple(line.rstrip() for line in lines if _FATAL_RE.search(line))
+    errors = fatal_lines(lines)
     extra: list[str] = []
     missing = sorted({m.groups() for line in lines if (m := _NO_HISTORY_RE.search(line))})
     if missing:

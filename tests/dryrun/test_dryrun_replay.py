@@ -29,6 +29,7 @@ from replay_session import (
 from liq_signals import columns as C
 from liq_signals.data.sidecar import read_sidecar
 from liq_signals.features import compute_features
+from liq_signals.offline.runner import fatal_lines
 
 pytestmark = pytest.mark.freqtrade
 
@@ -183,7 +184,10 @@ def test_every_fault_was_served_and_the_bot_stayed_up(session: Session) -> None:
     # run 1 ended because we stopped it, not by itself
     assert session.run1.stopped_at is not None and session.run1.stopped_at > FAULTS_END
     assert "SIGINT received" in session.run1.output
-    assert "Traceback" not in session.run1.output
+    # no traceback but the KeyboardInterrupt of our own SIGINT landing in a pending asyncio
+    # task (a timing accident of the stop, not of the run)
+    assert fatal_lines(session.run1.output.splitlines(keepends=True)) == ()
+    assert "freqtrade exited 0 but reported an error" not in session.run1.output
     assert "feature update failed" not in session.run1.output
 
 

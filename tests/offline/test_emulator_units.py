@@ -73,3 +73,17 @@ def test_weekly_candles_open_on_monday_like_binance(emu) -> None:
     opens = [pd.Timestamp(r[0], unit="ms", tz="UTC") for r in rows]
     assert [t.day_of_week for t in opens] == [0, 0, 0]
     assert all(t == t.normalize() for t in opens)
+
+
+def test_a_stop_by_ctrl_c_is_not_an_error_but_other_tracebacks_are():
+    from liq_signals.offline.runner import fatal_lines
+
+    frames = ['  File "x.py", line 1, in f\n', "    g()\n"]
+    interrupted = ["Task exception was never retrieved\n",
+                   "Traceback (most recent call last):\n", *frames, "KeyboardInterrupt\n"]
+    crashed = ["Traceback (most recent call last):\n", *frames, "ValueError: boom\n"]
+    config = ["2026-01-01 00:00:00,000 - freqtrade - ERROR - Configuration error: x\n"]
+    assert fatal_lines(interrupted) == ()
+    assert fatal_lines(crashed) == ("Traceback (most recent call last):",)
+    assert fatal_lines(interrupted + crashed + config) == (
+        "Traceback (most recent call last):", config[0].rstrip())
