@@ -40,7 +40,7 @@ CHILD = """
 import resource, sys, time
 t0 = time.perf_counter()
 from liq_signals.data.load import load_pair_inputs
-from liq_signals.features import compute_features
+from liq_signals.features.pipeline import compute_features
 d = load_pair_inputs(sys.argv[1], sys.argv[2], "5m")
 t1 = time.perf_counter()
 f = compute_features(d.candles, pair=sys.argv[2])
@@ -90,16 +90,16 @@ def main() -> int:
     )
     print(f"peak RSS warm process: {rss:.0f} MB (target <= 500 MB)")
 
+    from liq_signals.config import ModelConfig
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.engine import book as B
-    from liq_signals.engine.config import ModelConfig
-    from liq_signals.features import (
+    from liq_signals.features.incremental import IncrementalFeatures
+    from liq_signals.features.pipeline import (
         candle_atr,
         compute_features,
         engine_params_for,
         prepare_inputs,
     )
-    from liq_signals.incremental import IncrementalFeatures
     from tests.engine.reference import reference_run
 
     data = load_pair_inputs(DATADIR, PAIR, "5m")

@@ -35,7 +35,7 @@ def main() -> int:
     import plotly.graph_objects as go
 
     from liq_signals.data.load import load_pair_inputs
-    from liq_signals.features import compute_features
+    from liq_signals.features.pipeline import compute_features
     from liq_signals.viz.plotly_figure import write_html
     from liq_signals.viz.render import Request, render
 
@@ -65,9 +65,21 @@ def main() -> int:
         cli = Path(sys.executable).with_name("liq-signals")
         t0 = time.perf_counter()
         subprocess.run(
-            [str(cli), "heatmap", "--datadir", str(DATADIR), "--pair", PAIR,
-             "--timerange", TIMERANGE, "--out", str(Path(tmp) / "cli.html")],
-            check=True, capture_output=True, cwd=REPO,
+            [
+                str(cli),
+                "heatmap",
+                "--datadir",
+                str(DATADIR),
+                "--pair",
+                PAIR,
+                "--timerange",
+                TIMERANGE,
+                "--out",
+                str(Path(tmp) / "cli.html"),
+            ],
+            check=True,
+            capture_output=True,
+            cwd=REPO,
         )
         cli_s = time.perf_counter() - t0
 

@@ -38,8 +38,8 @@ def _build_archive(root: Path) -> int:
     import numpy as np
     import pandas as pd
 
-    from liq_signals.data import binance_vision as bv
-    from liq_signals.data import vision_mirror as vm
+    from liq_signals.data.importers import binance_vision as bv
+    from liq_signals.data.importers import vision_mirror as vm
 
     src = pd.read_csv(SAMPLE)
     src = src[src["open_interest_value_usd"].notna()].reset_index(drop=True)
@@ -49,11 +49,13 @@ def _build_archive(root: Path) -> int:
     reps = -(-n // len(value))
     stamps = pd.date_range(YEAR_START, periods=n, freq="5min", tz="UTC")
     rng = np.random.default_rng(0)
-    rows = pd.DataFrame({
-        bv.CREATE_TIME: stamps,
-        bv.SUM_OPEN_INTEREST: np.tile(amount, reps)[:n],
-        bv.SUM_OPEN_INTEREST_VALUE: np.tile(value, reps)[:n],
-    })
+    rows = pd.DataFrame(
+        {
+            bv.CREATE_TIME: stamps,
+            bv.SUM_OPEN_INTEREST: np.tile(amount, reps)[:n],
+            bv.SUM_OPEN_INTEREST_VALUE: np.tile(value, reps)[:n],
+        }
+    )
     for col in bv.RATIO_TO_SIDECAR:
         rows[col] = np.round(rng.uniform(0.5, 2.5, n), 8)
     for day, part in vm.split_days(rows).items():
@@ -62,11 +64,17 @@ def _build_archive(root: Path) -> int:
 
 
 def _import(url: str, datadir: Path, workers: int) -> float:
-    from liq_signals.data.metrics_import import ImportConfig, import_metrics
+    from liq_signals.data.importers.metrics_import import ImportConfig, import_metrics
 
     start = datetime(YEAR_START.year, 1, 1, tzinfo=UTC)
-    config = ImportConfig(pairs=(PAIR,), start=start, stop=start + timedelta(days=DAYS),
-                          datadir=datadir, base_url=url, workers=workers)
+    config = ImportConfig(
+        pairs=(PAIR,),
+        start=start,
+        stop=start + timedelta(days=DAYS),
+        datadir=datadir,
+        base_url=url,
+        workers=workers,
+    )
     t0 = time.perf_counter()
     report = import_metrics(config)
     elapsed = time.perf_counter() - t0
@@ -79,7 +87,7 @@ def _import(url: str, datadir: Path, workers: int) -> float:
 def _raw_fetch(url: str) -> float:
     import requests
 
-    from liq_signals.data import binance_vision as bv
+    from liq_signals.data.importers import binance_vision as bv
 
     session = requests.Session()
     t0 = time.perf_counter()
@@ -94,8 +102,11 @@ def _raw_fetch(url: str) -> float:
 def main() -> int:
     from liq_signals.offline import Emulator
 
-    work = Path(tempfile.mkdtemp(prefix="bench_import_", dir=REPO / ".pytest_tmp")
-                if (REPO / ".pytest_tmp").is_dir() else tempfile.mkdtemp(prefix="bench_import_"))
+    work = Path(
+        tempfile.mkdtemp(prefix="bench_import_", dir=REPO / ".pytest_tmp")
+        if (REPO / ".pytest_tmp").is_dir()
+        else tempfile.mkdtemp(prefix="bench_import_")
+    )
     try:
         t0 = time.perf_counter()
         rows = _build_archive(work / "mirror")
@@ -106,9 +117,11 @@ def main() -> int:
             one = _import(emu.url, work / "dd1", workers=1)
         print(f"archive build (365 zips, {rows} rows, not timed against target): {build:.2f} s")
         print(f"baseline: sequential GET of 730 files (zip + CHECKSUM): {raw:.2f} s")
-        print(f"import 1 year / 1 pair, 8 workers: {par:.2f} s "
-              f"(target <= {TARGET_SECONDS:.0f} s: {'OK' if par <= TARGET_SECONDS else 'MISSED'}; "
-              f"{par / raw:.2f}x baseline)")
+        print(
+            f"import 1 year / 1 pair, 8 workers: {par:.2f} s "
+            f"(target <= {TARGET_SECONDS:.0f} s: {'OK' if par <= TARGET_SECONDS else 'MISSED'}; "
+            f"{par / raw:.2f}x baseline)"
+        )
         print(f"import 1 year / 1 pair, 1 worker: {one:.2f} s ({one / raw:.2f}x baseline)")
         return 0 if par <= TARGET_SECONDS else 1
     finally:

@@ -113,14 +113,20 @@ def main(argv: list[str] | None = None) -> int:
 
     base, liq = STRATEGIES
     candles = sum(len(df) for df in data.values())
-    print(f"window {args.timerange}: {candles} candles, trades baseline {trades[base]}, "
-          f"liquidation {trades[liq]}")
+    print(
+        f"window {args.timerange}: {candles} candles, trades baseline {trades[base]}, "
+        f"liquidation {trades[liq]}"
+    )
     print(f"backtest seconds: baseline {backtest_s[base]:.2f}, liquidation {backtest_s[liq]:.2f}")
-    print(f"backtest ratio liquidation/baseline: {backtest_s[liq] / backtest_s[base]:.2f} "
-          "(target <= 1.5)")
+    print(
+        f"backtest ratio liquidation/baseline: {backtest_s[liq] / backtest_s[base]:.2f} "
+        "(target <= 1.5)"
+    )
     print(f"hyperopt epoch seconds: baseline {epoch_s[base]:.2f}, liquidation {epoch_s[liq]:.2f}")
-    print(f"hyperopt epoch ratio liquidation/baseline: {epoch_s[liq] / epoch_s[base]:.2f} "
-          "(target <= 1.2)")
+    print(
+        f"hyperopt epoch ratio liquidation/baseline: {epoch_s[liq] / epoch_s[base]:.2f} "
+        "(target <= 1.2)"
+    )
     return 0
 
 

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "ModelConfig": "liq_signals.engine.config",
+    "ModelConfig": "liq_signals.config",
     "compute_features": "liq_signals.features",
-    "IncrementalFeatures": "liq_signals.incremental",
+    "IncrementalFeatures": "liq_signals.features.incremental",
     "load_pair_inputs": "liq_signals.data.load",
-    "LiqInputError": "liq_signals.data.validate",
+    "LiqInputError": "liq_signals.data.boundary",
     "read_sidecar": "liq_signals.data.sidecar",
     "write_sidecar": "liq_signals.data.sidecar",
     "taker_buy_share_proxy": "liq_signals.data.oi_sources",
-    "load_model_config": "liq_signals.validation.params",
+    "load_model_config": "liq_signals.config",
     "LiveSeries": "liq_signals.live.series",
 }
 
@@ -42,15 +42,14 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from liq_signals import columns
+    from liq_signals.config import ModelConfig, load_model_config
+    from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.data.oi_sources import taker_buy_share_proxy
     from liq_signals.data.sidecar import read_sidecar, write_sidecar
-    from liq_signals.data.validate import LiqInputError
-    from liq_signals.engine.config import ModelConfig
-    from liq_signals.features import compute_features
-    from liq_signals.incremental import IncrementalFeatures
+    from liq_signals.features.incremental import IncrementalFeatures
+    from liq_signals.features.pipeline import compute_features
     from liq_signals.live.series import LiveSeries
-    from liq_signals.validation.params import load_model_config
 
 
 def __getattr__(name: str) -> Any:

@@ -56,10 +56,9 @@ from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParame
 from pandas import DataFrame
 
 from liq_signals import columns as C
+from liq_signals.config import ModelConfig, load_model_config
 from liq_signals.data.sidecar import read_sidecar
-from liq_signals.engine.config import ModelConfig
 from liq_signals.live.provider import strategy_features
-from liq_signals.validation.params import load_model_config
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +116,10 @@ def model_from_config(config: dict[str, Any]) -> ModelConfig:
 def _normalised_difference(up: pd.Series, down: pd.Series) -> pd.Series:
     """``(up - down) / (up + down)`` in [-1, 1]; 0 when both are 0, NaN when either is NaN."""
     total = up + down
-    return ((up - down) / total.where(total > 0)).where(total > 0, 0.0).where(
-        up.notna() & down.notna()
+    return (
+        ((up - down) / total.where(total > 0))
+        .where(total > 0, 0.0)
+        .where(up.notna() & down.notna())
     )
 
 

@@ -18,10 +18,9 @@ import pytest
 
 from liq_signals import columns as C
 from liq_signals.cli import main
+from liq_signals.config import ModelConfig, load_model_config
 from liq_signals.data.load import load_pair_inputs
-from liq_signals.engine.config import ModelConfig
-from liq_signals.features import compute_features
-from liq_signals.validation.params import load_model_config
+from liq_signals.features.pipeline import compute_features
 
 REPO = Path(__file__).resolve().parents[1]
 DATADIR = REPO / "user_data" / "data" / "binance-oi-2026-06"
@@ -49,8 +48,13 @@ def model_file(tmp_path: Path) -> Path:
 def _features_with(config: ModelConfig) -> pd.DataFrame:
     inputs = load_pair_inputs(DATADIR, PAIR, "5m", "futures")
     return compute_features(
-        inputs.candles, pair=PAIR, open_interest=inputs.open_interest, mark=inputs.mark,
-        metrics=inputs.metrics, timeframe="5m", config=config,
+        inputs.candles,
+        pair=PAIR,
+        open_interest=inputs.open_interest,
+        mark=inputs.mark,
+        metrics=inputs.metrics,
+        timeframe="5m",
+        config=config,
     )
 
 
@@ -99,16 +103,39 @@ def test_snapshot_prints_the_map_of_the_given_model(capsys, model_file: Path) ->
 def test_heatmap_draws_the_map_of_the_given_model(tmp_path: Path, model_file: Path) -> None:
     from liq_signals.viz import render
 
-    common = ["heatmap", "--datadir", str(DATADIR), "--pair", PAIR, "--at", AT,
-              "--warmup-days", "2", "--width", "400", "--height", "300"]
+    common = [
+        "heatmap",
+        "--datadir",
+        str(DATADIR),
+        "--pair",
+        PAIR,
+        "--at",
+        AT,
+        "--warmup-days",
+        "2",
+        "--width",
+        "400",
+        "--height",
+        "300",
+    ]
     plain, tuned, direct = (tmp_path / f"{n}.png" for n in ("plain", "tuned", "direct"))
 
     assert main([*common, "--out", str(plain)]) == 0
     assert main([*common, "--out", str(tuned), "--model-config", str(model_file)]) == 0
-    render.render(render.Request(
-        datadir=DATADIR, pair=PAIR, timeframe="5m", timerange=None, out=direct, at=AT,
-        width=400, height=300, warmup_days=2.0, model=ModelConfig(**CHANGED),
-    ))
+    render.render(
+        render.Request(
+            datadir=DATADIR,
+            pair=PAIR,
+            timeframe="5m",
+            timerange=None,
+            out=direct,
+            at=AT,
+            width=400,
+            height=300,
+            warmup_days=2.0,
+            model=ModelConfig(**CHANGED),
+        )
+    )
 
     assert plain.read_bytes() != tuned.read_bytes()
     assert tuned.read_bytes() == direct.read_bytes()
@@ -116,8 +143,17 @@ def test_heatmap_draws_the_map_of_the_given_model(tmp_path: Path, model_file: Pa
 
 # --- validate / calibrate -----------------------------------------------------------------------
 def test_validate_scores_the_given_model(tmp_path: Path, model_file: Path) -> None:
-    common = ["validate", "--datadir", str(DATADIR), "--pair", PAIR,
-              "--timerange", "20260610-20260613", "--warmup", "2D"]
+    common = [
+        "validate",
+        "--datadir",
+        str(DATADIR),
+        "--pair",
+        PAIR,
+        "--timerange",
+        "20260610-20260613",
+        "--warmup",
+        "2D",
+    ]
     plain, tuned, alias = (tmp_path / f"{n}.md" for n in ("plain", "tuned", "alias"))
 
     assert main([*common, "--out", str(plain)]) == 0
@@ -133,17 +169,53 @@ def test_validate_scores_the_given_model(tmp_path: Path, model_file: Path) -> No
 def _command_args(command: str, tmp_path: Path) -> list[str]:
     out = tmp_path / "out"
     return {
-        "features": ["features", "--datadir", str(DATADIR), "--pair", PAIR,
-                     "--out", f"{out}.feather"],
+        "features": [
+            "features",
+            "--datadir",
+            str(DATADIR),
+            "--pair",
+            PAIR,
+            "--out",
+            f"{out}.feather",
+        ],
         "snapshot": ["snapshot", "--datadir", str(DATADIR), "--pair", PAIR, "--at", AT],
-        "heatmap": ["heatmap", "--datadir", str(DATADIR), "--pair", PAIR, "--at", AT,
-                    "--out", f"{out}.png"],
-        "validate": ["validate", "--datadir", str(DATADIR), "--pair", PAIR,
-                     "--timerange", "20260610-20260613", "--out", f"{out}.md"],
-        "calibrate": ["calibrate", "--datadir", str(DATADIR), "--pair", PAIR,
-                      "--realized", str(REPO / "tests" / "testdata"),
-                      "--fit-range", "20260610-20260612", "--test-range", "20260612-20260614",
-                      "--out", f"{out}.json"],
+        "heatmap": [
+            "heatmap",
+            "--datadir",
+            str(DATADIR),
+            "--pair",
+            PAIR,
+            "--at",
+            AT,
+            "--out",
+            f"{out}.png",
+        ],
+        "validate": [
+            "validate",
+            "--datadir",
+            str(DATADIR),
+            "--pair",
+            PAIR,
+            "--timerange",
+            "20260610-20260613",
+            "--out",
+            f"{out}.md",
+        ],
+        "calibrate": [
+            "calibrate",
+            "--datadir",
+            str(DATADIR),
+            "--pair",
+            PAIR,
+            "--realized",
+            str(REPO / "tests" / "testdata"),
+            "--fit-range",
+            "20260610-20260612",
+            "--test-range",
+            "20260612-20260614",
+            "--out",
+            f"{out}.json",
+        ],
     }[command]
 
 
@@ -186,9 +258,13 @@ def _strategy(tmp_path: Path, section: dict | None):
         extra.write_text(json.dumps({"liq_signals": section}), encoding="utf-8")
         files.append(str(extra))
     config = Configuration(
-        {"config": files, "strategy": "LiquidationMagnetStrategy",
-         "strategy_path": str(STRATEGIES), "datadir": str(DATADIR),
-         "timerange": "20260612-20260614"},
+        {
+            "config": files,
+            "strategy": "LiquidationMagnetStrategy",
+            "strategy_path": str(STRATEGIES),
+            "datadir": str(DATADIR),
+            "timerange": "20260612-20260614",
+        },
         RunMode.BACKTEST,
     ).get_config()
     config.setdefault("dataformat_ohlcv", "feather")
@@ -203,13 +279,21 @@ def _strategy_features(strategy) -> tuple[pd.DataFrame, pd.DataFrame]:
     from freqtrade.data.history import load_pair_history
     from freqtrade.enums import CandleType
 
-    candles = load_pair_history(pair=PAIR, timeframe="5m", datadir=DATADIR,
-                                candle_type=CandleType.FUTURES, data_format="feather")
+    candles = load_pair_history(
+        pair=PAIR,
+        timeframe="5m",
+        datadir=DATADIR,
+        candle_type=CandleType.FUTURES,
+        data_format="feather",
+    )
     frame = strategy.advise_indicators(candles.copy(), {"pair": PAIR})
     expected = compute_features(
-        candles[["date", "open", "high", "low", "close", "volume"]], pair=PAIR,
+        candles[["date", "open", "high", "low", "close", "volume"]],
+        pair=PAIR,
         open_interest=strategy._extra_series(PAIR, "open_interest", "5m"),
-        metrics=strategy._metrics(PAIR), timeframe="5m", config=strategy.model,
+        metrics=strategy._metrics(PAIR),
+        timeframe="5m",
+        config=strategy.model,
     )
     return frame, expected
 
@@ -243,8 +327,11 @@ def test_strategy_resolves_a_relative_model_file_against_user_data_dir(tmp_path:
 
 @pytest.mark.parametrize(
     ("values", "expect"),
-    [(None, "cannot read"), ({"decay_half_life_hour": 24.0}, "decay_half_life_hour"),
-     ({"bands_pct": [1.0, 3.0]}, "imbalance band")],
+    [
+        (None, "cannot read"),
+        ({"decay_half_life_hour": 24.0}, "decay_half_life_hour"),
+        ({"bands_pct": [1.0, 3.0]}, "imbalance band"),
+    ],
 )
 def test_strategy_refuses_to_start_on_a_bad_model_file(
     tmp_path: Path, values: dict | None, expect: str

@@ -25,15 +25,29 @@ def test_unknown_name_is_an_attribute_error():
 
 
 def test_import_does_not_load_the_engine_or_freqtrade():
-    code = ("import sys, liq_signals; "
-            "print(sorted(m for m in ('numba', 'freqtrade', 'ccxt') if m in sys.modules))")
+    code = (
+        "import sys, liq_signals; "
+        "print(sorted(m for m in ('numba', 'freqtrade', 'ccxt') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_cli_help_lists_every_command():
-    out = subprocess.run([sys.executable, "-m", "liq_signals.cli", "--help"],
-                         capture_output=True, text=True, check=True)
-    for name in ("offline", "features", "snapshot", "heatmap", "import-binance-metrics",
-                 "record-liquidations", "validate", "calibrate"):
+    out = subprocess.run(
+        [sys.executable, "-m", "liq_signals.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for name in (
+        "offline",
+        "features",
+        "snapshot",
+        "heatmap",
+        "import-binance-metrics",
+        "record-liquidations",
+        "validate",
+        "calibrate",
+    ):
         assert name in out.stdout

@@ -72,8 +72,18 @@ class Run:
         ]
 
 
-HEADER = ["window", "strategy", "trades", "profit %", "max DD %", "Sharpe", "Sortino",
-          "Calmar", "win %", "market %"]
+HEADER = [
+    "window",
+    "strategy",
+    "trades",
+    "profit %",
+    "max DD %",
+    "Sharpe",
+    "Sortino",
+    "Calmar",
+    "win %",
+    "market %",
+]
 
 
 def _num(value: float | None) -> str:
@@ -88,30 +98,54 @@ def _freqtrade(args: list[str], datadir: Path, workdir: Path, log: Path) -> str:
     (userdir / "strategies").mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     result = run_freqtrade(
-        [*args, "--user-data-dir", str(userdir)], datadir=datadir,
-        overlay_dir=workdir / "overlay", cwd=REPO,
+        [*args, "--user-data-dir", str(userdir)],
+        datadir=datadir,
+        overlay_dir=workdir / "overlay",
+        cwd=REPO,
     )
     with log.open("a") as fh:
         fh.write(f"\n===== freqtrade {' '.join(args)}\n{result.output}")
     if not result.ok:
-        raise SystemExit(f"freqtrade {args[0]} failed ({result.returncode}); see {log}\n"
-                         + result.output[-3000:])
-    print(f"  freqtrade {args[0]} {' '.join(a for a in args if a[:2] == '20')}"
-          f" done in {time.monotonic() - started:.0f} s", flush=True)
+        raise SystemExit(
+            f"freqtrade {args[0]} failed ({result.returncode}); see {log}\n" + result.output[-3000:]
+        )
+    print(
+        f"  freqtrade {args[0]} {' '.join(a for a in args if a[:2] == '20')}"
+        f" done in {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
     return result.output
 
 
-def backtest(label: str, timerange: str, datadir: Path, workdir: Path, log: Path,
-             strategy_path: Path | None = None) -> list[Run]:
+def backtest(
+    label: str,
+    timerange: str,
+    datadir: Path,
+    workdir: Path,
+    log: Path,
+    strategy_path: Path | None = None,
+) -> list[Run]:
     """Both strategies in one ``backtesting --strategy-list`` run."""
     from freqtrade.data.btanalysis import load_backtest_stats
 
     out = workdir / f"bt-{label}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    args = ["backtesting", "--config", str(CONFIG_BACKTEST), "--strategy-list", *STRATEGIES,
-            "--timerange", timerange, "--export", "trades", "--backtest-directory", str(out),
-            "--cache", "none"]
+    args = [
+        "backtesting",
+        "--config",
+        str(CONFIG_BACKTEST),
+        "--strategy-list",
+        *STRATEGIES,
+        "--timerange",
+        timerange,
+        "--export",
+        "trades",
+        "--backtest-directory",
+        str(out),
+        "--cache",
+        "none",
+    ]
     if strategy_path is not None:
         args += ["--strategy-path", str(strategy_path)]
     _freqtrade(args, datadir, workdir, log)
@@ -119,15 +153,33 @@ def backtest(label: str, timerange: str, datadir: Path, workdir: Path, log: Path
     return [Run(label, name, stats[name]) for name in STRATEGIES]
 
 
-def hyperopt(strategy: str, strategy_path: Path, epochs: int, seed: int, jobs: int,
-             workdir: Path, log: Path) -> dict:
+def hyperopt(
+    strategy: str, strategy_path: Path, epochs: int, seed: int, jobs: int, workdir: Path, log: Path
+) -> dict:
     """Tune ``strategy`` on TRAIN; its parameter file lands next to the scratch copy."""
     _freqtrade(
-        ["hyperopt", "--config", str(CONFIG_HYPEROPT), "--strategy", strategy,
-         "--strategy-path", str(strategy_path), "--timerange", TRAIN_WINDOW,
-         "--epochs", str(epochs), "--spaces", *SPACES, "--random-state", str(seed),
-         "-j", str(jobs)],
-        DATADIR_2025, workdir, log,
+        [
+            "hyperopt",
+            "--config",
+            str(CONFIG_HYPEROPT),
+            "--strategy",
+            strategy,
+            "--strategy-path",
+            str(strategy_path),
+            "--timerange",
+            TRAIN_WINDOW,
+            "--epochs",
+            str(epochs),
+            "--spaces",
+            *SPACES,
+            "--random-state",
+            str(seed),
+            "-j",
+            str(jobs),
+        ],
+        DATADIR_2025,
+        workdir,
+        log,
     )
     params = json.loads((strategy_path / f"{strategy}.json").read_text())["params"]
     return {space: params[space] for space in SPACES}
@@ -144,13 +196,21 @@ def _exits(runs: list[Run]) -> str:
     for r in runs:
         for row in r.stats.get("exit_reason_summary", []):
             if row["key"] != "TOTAL":
-                lines.append(f"| {r.label} | {r.strategy} | {row['key']} | {row['trades']} | "
-                             f"{row['profit_mean_pct']:.2f} |")
+                lines.append(
+                    f"| {r.label} | {r.strategy} | {row['key']} | {row['trades']} | "
+                    f"{row['profit_mean_pct']:.2f} |"
+                )
     return "\n".join(lines)
 
 
-def write_report(path: Path, defaults: list[Run], walk: list[Run], tuned: dict[str, dict],
-                 args: argparse.Namespace, seconds: float) -> None:
+def write_report(
+    path: Path,
+    defaults: list[Run],
+    walk: list[Run],
+    tuned: dict[str, dict],
+    args: argparse.Namespace,
+    seconds: float,
+) -> None:
     import freqtrade
 
     parts = [
@@ -209,8 +269,10 @@ def main(argv: list[str] | None = None) -> int:
 
     stray = sorted((REPO / "strategies").glob("*.json"))
     if stray:
-        raise SystemExit(f"compare: {', '.join(map(str, stray))} would override the defaults "
-                         "in the .py files (hyperopt / hyperopt-show export them); move them away.")
+        raise SystemExit(
+            f"compare: {', '.join(map(str, stray))} would override the defaults "
+            "in the .py files (hyperopt / hyperopt-show export them); move them away."
+        )
     started = time.monotonic()
     workdir = args.workdir.resolve()
     shutil.rmtree(workdir, ignore_errors=True)
@@ -229,8 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         for source in (REPO / "strategies").glob("*.py"):
             shutil.copy2(source, scratch / source.name)
         for name in STRATEGIES:
-            tuned[name] = hyperopt(name, scratch, args.epochs, args.random_state, args.jobs,
-                                   workdir, log)
+            tuned[name] = hyperopt(
+                name, scratch, args.epochs, args.random_state, args.jobs, workdir, log
+            )
         walk = [
             Run(f"train {TRAIN_WINDOW}", r.strategy, r.stats)
             for r in backtest("train", TRAIN_WINDOW, DATADIR_2025, workdir, log, scratch)

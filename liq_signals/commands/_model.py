@@ -6,7 +6,7 @@ while the commands default to ``ModelConfig()``.  Passing the same parameter fil
 commands and to the strategy (``"liq_signals": {"model_config": FILE}``) makes the
 heatmap, the snapshot, the feature file and the validation report describe the map the
 strategy trades.  The file format is the one ``liq-signals calibrate --out`` writes
-(:mod:`liq_signals.validation.params`).
+(:mod:`liq_signals.config`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 from dataclasses import fields
 from pathlib import Path
 
-from liq_signals.engine.config import ModelConfig
+from liq_signals.config import ModelConfig
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def model_config_from_args(
         value ModelConfig rejects; the message names the file (the caller logs it and
         exits non-zero, as it does for its other input errors)
     """
-    from liq_signals.validation.params import load_model_config
+    from liq_signals.config import load_model_config
 
     path: Path | None = getattr(args, DEST, None)
     if path is None:

@@ -58,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from liq_signals.commands._model import model_config_from_args
-    from liq_signals.data.liquidations import LiquidationDataError, load_realized
-    from liq_signals.data.validate import LiqInputError
-    from liq_signals.validation.calibrate import calibrate
-    from liq_signals.validation.inputs import describe_record, load_window, parse_timerange
-    from liq_signals.validation.params import save_model_config
-    from liq_signals.validation.runner import ValidationError
+    from liq_signals.config import save_model_config
+    from liq_signals.data.boundary import LiqInputError
+    from liq_signals.evaluation.calibrate import calibrate
+    from liq_signals.evaluation.inputs import describe_record, load_window, parse_timerange
+    from liq_signals.evaluation.realized import LiquidationDataError, load_realized
+    from liq_signals.evaluation.runner import ValidationError
 
     try:
         fit = parse_timerange(args.fit_range)

@@ -61,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from freqtrade.configuration import TimeRange
 
     from liq_signals import columns as C
+    from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
-    from liq_signals.data.validate import LiqInputError
-    from liq_signals.features import compute_features
+    from liq_signals.features.pipeline import compute_features
 
     suffix = args.out.suffix.lower()
     if suffix not in (".feather", ".csv"):

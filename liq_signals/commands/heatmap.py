@@ -21,7 +21,9 @@ DEFAULT_DATADIR = Path("user_data/data/binance")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--datadir", type=Path, default=DEFAULT_DATADIR,
+        "--datadir",
+        type=Path,
+        default=DEFAULT_DATADIR,
         help="freqtrade data directory (default: %(default)s)",
     )
     parser.add_argument("--pair", required=True, help="e.g. BTC/USDT:USDT")
@@ -140,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     logger.info(
         "wrote %s (%.1f MB) in %.1f s: %s",
-        out, out.stat().st_size / 1e6, time.perf_counter() - started, summary,
+        out,
+        out.stat().st_size / 1e6,
+        time.perf_counter() - started,
+        summary,
     )
     return 0

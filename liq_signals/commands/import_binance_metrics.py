@@ -17,33 +17,62 @@ logger = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's options (freqtrade's spelling where freqtrade has one)."""
-    from liq_signals.data.binance_vision import ARCHIVE_BASE_URL
+    from liq_signals.data.importers.binance_vision import ARCHIVE_BASE_URL
 
-    parser.add_argument("-p", "--pairs", nargs="+", required=True,
-                        help="freqtrade futures pairs, e.g. BTC/USDT:USDT ETH/USDT:USDT")
-    parser.add_argument("--timerange", required=True,
-                        help="YYYYMMDD-[YYYYMMDD], end exclusive as in freqtrade "
-                        "(open end = up to today; today's file is not published yet)")
-    parser.add_argument("--datadir", type=Path, default=Path("user_data/data/binance"),
-                        help="exchange data folder, as freqtrade's --datadir "
-                        "(default: %(default)s)")
-    parser.add_argument("--base-url", default=ARCHIVE_BASE_URL,
-                        help="archive root; files are read from "
-                        "{base}/data/futures/um/daily/metrics/... (default: %(default)s)")
-    parser.add_argument("-t", "--timeframes", nargs="+", default=["5m"],
-                        help="open_interest files to write: 5m always, plus coarser "
-                        "multiples of 5m (e.g. 1h) holding the snapshots on their grid "
-                        "(default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=8,
-                        help="parallel downloads (default: %(default)s)")
-    parser.add_argument("--retries", type=int, default=5,
-                        help="attempts per file on timeouts, 5xx and 429 (default: %(default)s)")
-    parser.add_argument("--chunk-days", type=int, default=31,
-                        help="days written and recorded for resuming together "
-                        "(default: %(default)s)")
-    parser.add_argument("--force", action="store_true",
-                        help="fetch days already imported again (the archive sometimes "
-                        "re-publishes repaired days)")
+    parser.add_argument(
+        "-p",
+        "--pairs",
+        nargs="+",
+        required=True,
+        help="freqtrade futures pairs, e.g. BTC/USDT:USDT ETH/USDT:USDT",
+    )
+    parser.add_argument(
+        "--timerange",
+        required=True,
+        help="YYYYMMDD-[YYYYMMDD], end exclusive as in freqtrade "
+        "(open end = up to today; today's file is not published yet)",
+    )
+    parser.add_argument(
+        "--datadir",
+        type=Path,
+        default=Path("user_data/data/binance"),
+        help="exchange data folder, as freqtrade's --datadir (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--base-url",
+        default=ARCHIVE_BASE_URL,
+        help="archive root; files are read from "
+        "{base}/data/futures/um/daily/metrics/... (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-t",
+        "--timeframes",
+        nargs="+",
+        default=["5m"],
+        help="open_interest files to write: 5m always, plus coarser "
+        "multiples of 5m (e.g. 1h) holding the snapshots on their grid "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=8, help="parallel downloads (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        help="attempts per file on timeouts, 5xx and 429 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--chunk-days",
+        type=int,
+        default=31,
+        help="days written and recorded for resuming together (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="fetch days already imported again (the archive sometimes re-publishes repaired days)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -57,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
 
     from freqtrade.configuration import TimeRange
 
-    from liq_signals.data.archive_http import RetryPolicy
-    from liq_signals.data.metrics_import import ImportConfig, import_metrics
+    from liq_signals.data.importers.archive_http import RetryPolicy
+    from liq_signals.data.importers.metrics_import import ImportConfig, import_metrics
 
     try:
         tr = TimeRange.parse_timerange(args.timerange)

@@ -11,17 +11,24 @@ HELP = "run a freqtrade command against the loopback Binance emulator (no intern
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--datadir", type=Path, default=None,
+        "--datadir",
+        type=Path,
+        default=None,
         help="datadir the emulator serves (default: freqtrade's --datadir, else "
-             "user_data/data/binance)",
+        "user_data/data/binance)",
     )
-    parser.add_argument("--replay-start", default=None,
-                        help="replay clock start, ISO UTC (default: real time)")
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="replay seconds per wall second (e.g. 60)")
+    parser.add_argument(
+        "--replay-start", default=None, help="replay clock start, ISO UTC (default: real time)"
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="replay seconds per wall second (e.g. 60)"
+    )
     parser.add_argument("--port", type=int, default=0, help="emulator port (default: any)")
-    parser.add_argument("freqtrade_args", nargs=argparse.REMAINDER,
-                        help="-- then the freqtrade command line, e.g. -- backtesting ...")
+    parser.add_argument(
+        "freqtrade_args",
+        nargs=argparse.REMAINDER,
+        help="-- then the freqtrade command line, e.g. -- backtesting ...",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,10 +38,19 @@ def run(args: argparse.Namespace) -> int:
     if ft_args and ft_args[0] == "--":
         ft_args = ft_args[1:]
     if not ft_args:
-        print("liq-signals offline: give the freqtrade command after --, e.g.\n"
-              "  liq-signals offline -- backtesting --config user_data/config_backtest.json "
-              "--strategy BaselineStrategy", file=sys.stderr)
+        print(
+            "liq-signals offline: give the freqtrade command after --, e.g.\n"
+            "  liq-signals offline -- backtesting --config user_data/config_backtest.json "
+            "--strategy BaselineStrategy",
+            file=sys.stderr,
+        )
         return 2
-    result = run_freqtrade(ft_args, datadir=args.datadir, replay_start=args.replay_start,
-                           speed=args.speed, port=args.port, echo=sys.stdout)
+    result = run_freqtrade(
+        ft_args,
+        datadir=args.datadir,
+        replay_start=args.replay_start,
+        speed=args.speed,
+        port=args.port,
+        echo=sys.stdout,
+    )
     return result.returncode

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from liq_signals.live.recorder import LiquidationRecorder, RecorderConfig
+    from liq_signals.evaluation.recorder import LiquidationRecorder, RecorderConfig
 
     config = RecorderConfig(
         exchange=args.exchange,

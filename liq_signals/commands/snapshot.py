@@ -93,11 +93,11 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from liq_signals.commands.features import describe_error
+    from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
-    from liq_signals.data.validate import LiqInputError
     from liq_signals.engine import book as B
     from liq_signals.engine.clusters import top_clusters
-    from liq_signals.features import (
+    from liq_signals.features.pipeline import (
         attach_features,
         engine_params_for,
         prepare_inputs,

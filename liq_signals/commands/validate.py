@@ -83,17 +83,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from liq_signals.data.liquidations import LiquidationDataError, load_realized
-    from liq_signals.data.validate import LiqInputError
-    from liq_signals.validation.inputs import (
+    from liq_signals.data.boundary import LiqInputError
+    from liq_signals.evaluation.inputs import (
         describe_record,
         load_window,
         parse_timerange,
         record_span,
         restrict,
     )
-    from liq_signals.validation.report import render_markdown, write_figures
-    from liq_signals.validation.runner import (
+    from liq_signals.evaluation.realized import LiquidationDataError, load_realized
+    from liq_signals.evaluation.report import render_markdown, write_figures
+    from liq_signals.evaluation.runner import (
         ValidationError,
         ValidationSettings,
         validate,

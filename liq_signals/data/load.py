@@ -7,7 +7,7 @@ freqtrade's data handler here because (a) importing it costs ~120 MB and seconds
 the CLI and batch jobs would pay for nothing, and (b) it turns an unreadable file into an
 empty frame, where we want an error naming the file.  A test checks that the frames equal
 freqtrade's ``ohlcv_load(fill_missing=False)`` on the embedded data.  Nothing here fills
-gaps: :mod:`liq_signals.data.validate` decides what a gap means.
+gaps: :mod:`liq_signals.data.boundary` decides what a gap means.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liq_signals.data.validate import LiqInputError
+from liq_signals.data.boundary import LiqInputError
 
 logger = logging.getLogger(__name__)
 

@@ -53,8 +53,10 @@ def fill_open_interest_amount(
     :return: a copy with both columns present, float64
     :raise ValueError: ``date`` missing from either frame, or ``open`` missing from candles
     """
-    for frame, cols, what in ((open_interest, (DATE,), "open_interest"),
-                              (candles, (DATE, "open"), "candles")):
+    for frame, cols, what in (
+        (open_interest, (DATE,), "open_interest"),
+        (candles, (DATE, "open"), "candles"),
+    ):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise ValueError(f"{pair}: {what} frame lacks column(s) {missing}")
@@ -64,8 +66,9 @@ def fill_open_interest_amount(
     need = out[OI_AMOUNT].isna() & out[OI_VALUE].notna()
     if not need.any():
         return out
-    price = pd.Series(candles["open"].to_numpy(dtype="float64"),
-                      index=pd.DatetimeIndex(candles[DATE]))
+    price = pd.Series(
+        candles["open"].to_numpy(dtype="float64"), index=pd.DatetimeIndex(candles[DATE])
+    )
     price = price[~price.index.duplicated(keep="first")]
     at = price.reindex(pd.DatetimeIndex(out.loc[need, DATE])).to_numpy()
     derived = out.loc[need, OI_VALUE].to_numpy() / at
@@ -73,14 +76,15 @@ def fill_open_interest_amount(
     n_done = int(np.isfinite(derived).sum())
     logger.info(
         "%s: open_interest_amount derived from open_interest_value / candle open for %d "
-        "rows (%d left NaN: no candle at that time)", pair, n_done, int(need.sum()) - n_done,
+        "rows (%d left NaN: no candle at that time)",
+        pair,
+        n_done,
+        int(need.sum()) - n_done,
     )
     return out
 
 
-def close_location_buy_share(
-    high: np.ndarray, low: np.ndarray, close: np.ndarray
-) -> np.ndarray:
+def close_location_buy_share(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
     """Taker-buy share proxy: where the close sits in the candle's range.
 
     ``s = (close − low) / (high − low)``, 0.5 for a zero-range candle.  A candle that
@@ -123,8 +127,7 @@ def bulk_volume_buy_share(close: np.ndarray, window: int = 288) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = ret / sigma
     erf = np.vectorize(math.erf, otypes=[np.float64])
-    share = np.where(np.isfinite(z), 0.5 * (1.0 + erf(np.nan_to_num(z) / math.sqrt(2.0))),
-                     np.nan)
+    share = np.where(np.isfinite(z), 0.5 * (1.0 + erf(np.nan_to_num(z) / math.sqrt(2.0))), np.nan)
     return share
 
 

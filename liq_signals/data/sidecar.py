@@ -179,7 +179,8 @@ def read_sidecar(datadir: Path | str, pair: str, timeframe: str) -> pd.DataFrame
             logger.warning(
                 "%s: reading a sidecar under its old name; rename it to %s — freqtrade's "
                 "datadir listing (run by futures backtesting) fails on '-metrics.feather' files",
-                legacy, path.name,
+                legacy,
+                path.name,
             )
         return read_sidecar_file(legacy)
     return read_sidecar_file(path)

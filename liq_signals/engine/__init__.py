@@ -4,6 +4,7 @@ No pandas, freqtrade, I/O or clocks here; :mod:`liq_signals.features` is the Dat
 glue and :mod:`liq_signals.data` the boundary that validates raw input.
 """
 
+from liq_signals.config import ModelConfig
 from liq_signals.engine.book import (
     BookState,
     EngineInputs,
@@ -14,7 +15,6 @@ from liq_signals.engine.book import (
     run,
 )
 from liq_signals.engine.clusters import Cluster, top_clusters
-from liq_signals.engine.config import ModelConfig
 from liq_signals.engine.history import BookHistory, book_history
 from liq_signals.engine.leverage import (
     LeverageMix,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from liq_signals.engine.config import ModelConfig
+from liq_signals.config import ModelConfig
 from liq_signals.engine.leverage import LeverageMix
 
 # ---- output layout (columns of the per-candle output array) --------------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from liq_signals.engine.config import ModelConfig
+from liq_signals.config import ModelConfig
 
 
 def liquidation_ratio_long(leverage: np.ndarray | float, mmr: float, cum: float, notional: float):

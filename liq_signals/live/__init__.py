@@ -1,1 +1,2 @@
-"""See DESIGN §2 for what belongs in liq_signals.live."""
+"""Dry-run only: the per-candle feature provider, its saved state, and live series
+(open interest, metrics) fetched while the bot runs."""

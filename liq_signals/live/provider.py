@@ -3,7 +3,7 @@
 * backtesting / hyperopt / lookahead / recursive / plot: one batch
   :func:`liq_signals.features.compute_features` over the whole frame (fastest there).
 * dry-run / live: freqtrade hands over the whole (growing) frame every new candle; an
-  :class:`~liq_signals.incremental.IncrementalFeatures` per pair advances the book over the
+  :class:`~liq_signals.features.incremental.IncrementalFeatures` per pair advances the book over the
   new closed candles only, and gives the same values as the batch run on the same frame
   (it recomputes from the frame's first candle if already-seen inputs changed, e.g. open
   interest that arrived late after an outage).
@@ -44,9 +44,9 @@ import numpy as np
 import pandas as pd
 
 from liq_signals import columns as C
-from liq_signals.engine.config import ModelConfig
-from liq_signals.features import compute_features, timeframe_seconds
-from liq_signals.incremental import IncrementalFeatures
+from liq_signals.config import ModelConfig
+from liq_signals.features.incremental import IncrementalFeatures
+from liq_signals.features.pipeline import compute_features, timeframe_seconds
 from liq_signals.live import state_store
 
 logger = logging.getLogger(__name__)
@@ -176,15 +176,22 @@ class LiveFeatureProvider:
         """
         if _runmode_value(runmode) not in LIVE_RUNMODES:
             return compute_features(
-                candles, pair=pair, open_interest=open_interest, mark=mark, metrics=metrics,
-                timeframe=self.timeframe, config=self.config,
+                candles,
+                pair=pair,
+                open_interest=open_interest,
+                mark=mark,
+                metrics=metrics,
+                timeframe=self.timeframe,
+                config=self.config,
             )
         try:
             return self._live(candles, pair, open_interest, mark, metrics)
         except Exception:  # noqa: BLE001 - a dry-run must outlive any bad answer
             logger.exception(
                 "%s: feature update failed; features flagged %s (no entries) until the next "
-                "candle.", pair, C.STALE,
+                "candle.",
+                pair,
+                C.STALE,
             )
             return stale_features(candles, self.config)
 
@@ -216,10 +223,15 @@ class LiveFeatureProvider:
             incremental = None
             if self.state_dir is not None:
                 path = state_store.state_path(self.state_dir, pair, self.timeframe)
-                incremental, why = state_store.load(path, pair, self.timeframe, self.config,
-                                                    candles)
-                logger.info("%s: %s%s", pair, why,
-                            "" if incremental is not None else "; rebuilding the book")
+                incremental, why = state_store.load(
+                    path, pair, self.timeframe, self.config, candles
+                )
+                logger.info(
+                    "%s: %s%s",
+                    pair,
+                    why,
+                    "" if incremental is not None else "; rebuilding the book",
+                )
             resumed = incremental is not None
             if incremental is None:
                 incremental = IncrementalFeatures(pair, self.timeframe, self.config)
@@ -239,12 +251,12 @@ class LiveFeatureProvider:
             fp = state_store.fingerprint(state.incremental)
             payload = state_store.dumps(state_store.StateRecord(fp, state.incremental))
             assert self._writer is not None
-            self._writer.submit(state_store.state_path(self.state_dir, pair, self.timeframe),
-                                payload)
+            self._writer.submit(
+                state_store.state_path(self.state_dir, pair, self.timeframe), payload
+            )
             state.unsaved = 0
         except Exception:  # noqa: BLE001 - saving is optional: the bot must keep running
-            logger.exception("%s: could not save the feature state to %s", pair,
-                             self.state_dir)
+            logger.exception("%s: could not save the feature state to %s", pair, self.state_dir)
         state.save_ms.append((time.perf_counter() - t0) * 1000.0)
 
     def _live(
@@ -260,8 +272,9 @@ class LiveFeatureProvider:
         before = state.incremental.last_time_s
         recomputes = state.incremental.recomputes
         t0 = time.perf_counter()
-        out = state.incremental.update(candles, open_interest=open_interest, mark=mark,
-                                       metrics=metrics)
+        out = state.incremental.update(
+            candles, open_interest=open_interest, mark=mark, metrics=metrics
+        )
         times_s = pd.DatetimeIndex(candles["date"]).as_unit("s").asi8
         if before is None:
             new_rows = np.arange(len(times_s))
@@ -270,8 +283,11 @@ class LiveFeatureProvider:
         recomputed = state.incremental.recomputes != recomputes
         resumed, state.resumed = state.resumed, False
         if resumed and recomputed:
-            logger.warning("%s: the resumed book did not fit the new frame's processed "
-                           "candles; rebuilt from the frame.", pair)
+            logger.warning(
+                "%s: the resumed book did not fit the new frame's processed "
+                "candles; rebuilt from the frame.",
+                pair,
+            )
         if len(new_rows) or recomputed:
             self._save(pair, state)
         elapsed_ms = (time.perf_counter() - t0) * 1000.0
@@ -312,7 +328,11 @@ class LiveFeatureProvider:
             out.loc[out.index[-1], C.STALE] = True
             logger.warning(
                 "%s: last closed candle %s is %d candles behind the clock; features flagged "
-                "%s (no entries).", pair, out["date"].iloc[-1], lag, C.STALE,
+                "%s (no entries).",
+                pair,
+                out["date"].iloc[-1],
+                lag,
+                C.STALE,
             )
 
     def _log_candle(self, pair: str, row: pd.Series, elapsed_ms: float, n_new: int) -> None:
@@ -326,11 +346,17 @@ class LiveFeatureProvider:
 
         logger.info(
             "liq %s %s close=%.6g mode=%s ratio%g%%=%s up=%s down=%s stale=%s update=%.2fms/%d",
-            pair, pd.Timestamp(row["date"]).strftime("%Y-%m-%d %H:%M"), float(row["close"]),
-            row[C.MODE], LOG_BAND_PCT, ratio_text(imb),
+            pair,
+            pd.Timestamp(row["date"]).strftime("%Y-%m-%d %H:%M"),
+            float(row["close"]),
+            row[C.MODE],
+            LOG_BAND_PCT,
+            ratio_text(imb),
             magnet(C.NEAREST_UP_PRICE, C.NEAREST_UP_DIST_PCT, "+"),
             magnet(C.NEAREST_DOWN_PRICE, C.NEAREST_DOWN_DIST_PCT, "-"),
-            bool(row[C.STALE]), elapsed_ms, n_new,
+            bool(row[C.STALE]),
+            elapsed_ms,
+            n_new,
         )
 
     def _export(
@@ -370,9 +396,11 @@ def _live_series_for(strategy: Any, timeframe: str) -> Any | None:
         from liq_signals.live.series import LiveSeries, LiveSeriesConfig
 
         tf_s = timeframe_seconds(timeframe)
-        return LiveSeries(config["exchange"], LiveSeriesConfig(period=timeframe,
-                                                               min_interval_s=tf_s / 2),
-                          clock=time.time)
+        return LiveSeries(
+            config["exchange"],
+            LiveSeriesConfig(period=timeframe, min_interval_s=tf_s / 2),
+            clock=time.time,
+        )
     except Exception:  # noqa: BLE001 - the features work without it (no taker tilt)
         logger.exception("live series unavailable; metrics from the datadir sidecar only")
         return None
@@ -386,15 +414,22 @@ def provider_for(strategy: Any, config: ModelConfig) -> LiveFeatureProvider:
     """
     provider = getattr(strategy, "_liq_feature_provider", None)
     if provider is None:
-        runmode = _runmode_value(getattr(getattr(strategy, "dp", None), "runmode", None)
-                                 or strategy.config.get("runmode", "other"))
-        series = (_live_series_for(strategy, strategy.timeframe)
-                  if runmode in LIVE_RUNMODES else None)
+        runmode = _runmode_value(
+            getattr(getattr(strategy, "dp", None), "runmode", None)
+            or strategy.config.get("runmode", "other")
+        )
+        series = (
+            _live_series_for(strategy, strategy.timeframe) if runmode in LIVE_RUNMODES else None
+        )
         user_data = strategy.config.get("user_data_dir")
-        state_dir = (Path(user_data) / state_store.STATE_DIRNAME
-                     if runmode in LIVE_RUNMODES and user_data else None)
-        provider = LiveFeatureProvider(config, strategy.timeframe, live_series=series,
-                                       state_dir=state_dir)
+        state_dir = (
+            Path(user_data) / state_store.STATE_DIRNAME
+            if runmode in LIVE_RUNMODES and user_data
+            else None
+        )
+        provider = LiveFeatureProvider(
+            config, strategy.timeframe, live_series=series, state_dir=state_dir
+        )
         strategy._liq_feature_provider = provider
     return provider
 
@@ -420,5 +455,6 @@ def strategy_features(
     dp = getattr(strategy, "dp", None)
     runmode = getattr(dp, "runmode", None) or strategy.config.get("runmode", "other")
     provider = provider_for(strategy, cfg)
-    return provider.features(candles, pair=pair, runmode=runmode, open_interest=open_interest,
-                             mark=mark, metrics=metrics)
+    return provider.features(
+        candles, pair=pair, runmode=runmode, open_interest=open_interest, mark=mark, metrics=metrics
+    )

@@ -193,10 +193,12 @@ class LiveSeries:
                 self._unsupported_logged = True
                 logger.warning(
                     "live series: exchange %s has no Binance /futures/data endpoints; the "
-                    "sidecar series stay empty (features flagged stale)", self.exchange_name,
+                    "sidecar series stay empty (features flagged stale)",
+                    self.exchange_name,
                 )
-            return SeriesSnapshot(sidecar.empty_sidecar(), True,
-                                  {"*": f"{self.exchange_name} not supported"})
+            return SeriesSnapshot(
+                sidecar.empty_sidecar(), True, {"*": f"{self.exchange_name} not supported"}
+            )
         with self._lock:
             try:
                 return self._get(pair)
@@ -208,8 +210,9 @@ class LiveSeries:
         now = self._clock()
         for name in ENDPOINTS:
             state = self._states.setdefault((pair, name), _State())
-            due = (state.last_attempt is None
-                   or now - state.last_attempt >= self.config.min_interval_s)
+            due = (
+                state.last_attempt is None or now - state.last_attempt >= self.config.min_interval_s
+            )
             if due:
                 self._fetch(pair, name, state, now)
         return self._snapshot(pair, now)
@@ -224,15 +227,18 @@ class LiveSeries:
         except Exception as exc:  # noqa: BLE001 - ccxt errors, timeouts, bad JSON alike
             message = f"{type(exc).__name__}: {exc}"
             if state.ok or not state.error:
-                logger.warning("live series %s %s failed (keeping last data): %s",
-                               pair, name, message[:300])
+                logger.warning(
+                    "live series %s %s failed (keeping last data): %s", pair, name, message[:300]
+                )
             state.ok, state.error = False, message[:500]
             return
         if not state.ok and state.error:
             logger.info("live series %s %s recovered", pair, name)
         state.ok, state.error = True, ""
-        state.frame = frame if state.frame is None else (
-            frame.combine_first(state.frame).iloc[-self.config.max_rows:]
+        state.frame = (
+            frame
+            if state.frame is None
+            else (frame.combine_first(state.frame).iloc[-self.config.max_rows :])
         )
         newest = int(state.frame.index.max().value) if len(state.frame) else None
         if newest is not None and newest != state.newest:
@@ -258,7 +264,7 @@ class LiveSeries:
 
 
 def _symbol(pair: str) -> str:
-    from liq_signals.data.binance_vision import binance_symbol
+    from liq_signals.data.importers.binance_vision import binance_symbol
 
     return binance_symbol(pair)
 
@@ -279,8 +285,9 @@ def _parse(name: str, rows: Any) -> pd.DataFrame:
         # volumes "0"/"0" next to a non-zero ratio carry no information (some mirrors
         # publish the ratio only): net unknown, not zero
         net = np.where(buy + sell > 0, buy - sell, np.nan)
-        frame = pd.DataFrame({sidecar.TAKER_BUY_SELL_RATIO: ratio,
-                              sidecar.TAKER_NET_BASE: net}, index=index)
+        frame = pd.DataFrame(
+            {sidecar.TAKER_BUY_SELL_RATIO: ratio, sidecar.TAKER_NET_BASE: net}, index=index
+        )
     else:
         frame = pd.DataFrame(
             {_RATIO_COLUMN[name]: [float(r["longShortRatio"]) for r in rows]}, index=index

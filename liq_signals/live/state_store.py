@@ -9,13 +9,13 @@ never stopped.
 
 One file per pair and timeframe, ``<dir>/<PAIR>-<timeframe>.pkl`` (pair made
 filesystem-safe), written atomically (temp file + :func:`os.replace`): a pickled
-:class:`StateRecord` = the :class:`~liq_signals.incremental.IncrementalFeatures` object
+:class:`StateRecord` = the :class:`~liq_signals.features.incremental.IncrementalFeatures` object
 (without its last-call frame snapshot, which holds whole input frames and is only a
 shortcut: without it the first update after a resume validates the whole frame once) +
 a :class:`Fingerprint` that says what it was computed from.
 
 A saved state is used only when its fingerprint matches the running bot (package version,
-pair, timeframe, every :class:`~liq_signals.engine.config.ModelConfig` field) and the last
+pair, timeframe, every :class:`~liq_signals.config.ModelConfig` field) and the last
 candles it processed are in the new frame with identical date and OHLCV; otherwise the
 reason is logged and the book is rebuilt.  Anything unreadable is a warning and a
 rebuild, never an exception: the bot must keep running.
@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from liq_signals import __version__
-from liq_signals.engine.config import ModelConfig
-from liq_signals.incremental import IncrementalFeatures
+from liq_signals.config import ModelConfig
+from liq_signals.features.incremental import IncrementalFeatures
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +144,7 @@ class BackgroundWriter:
         self._pending: dict[Path, bytes] = {}
         self._cond = threading.Condition()
         self._busy = False
-        self._thread = threading.Thread(target=self._run, name="liq-state-writer",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="liq-state-writer", daemon=True)
         self._thread.start()
         atexit.register(self.flush)
 
@@ -161,8 +160,9 @@ class BackgroundWriter:
         :return: False if ``timeout_s`` passed first.
         """
         with self._cond:
-            return self._cond.wait_for(lambda: not self._pending and not self._busy,
-                                       timeout=timeout_s)
+            return self._cond.wait_for(
+                lambda: not self._pending and not self._busy, timeout=timeout_s
+            )
 
     def _run(self) -> None:
         while True:
@@ -197,8 +197,13 @@ def load(
         if not isinstance(fp, Fingerprint) or not isinstance(inc, IncrementalFeatures):
             raise TypeError(f"not a state record: {type(record).__name__}")
     except Exception as exc:  # noqa: BLE001 - corrupt / foreign / old file: rebuild
-        logger.warning("%s: saved feature state %s unreadable (%s: %s); rebuilding the book.",
-                       pair, path, type(exc).__name__, exc)
+        logger.warning(
+            "%s: saved feature state %s unreadable (%s: %s); rebuilding the book.",
+            pair,
+            path,
+            type(exc).__name__,
+            exc,
+        )
         return None, f"unreadable state file {path}"
     if fp.version != __version__:
         return None, f"saved by liq_signals {fp.version}, running {__version__}"
@@ -212,10 +217,13 @@ def load(
     times = _times_s(candles)
     want = np.asarray(fp.last_time_s, dtype=np.int64)
     pos = np.searchsorted(times, want)
-    if (pos >= len(times)).any() or not np.array_equal(times[np.minimum(pos, len(times) - 1)],
-                                                       want):
-        return None, (f"the last saved candle {pd.Timestamp(want[-1], unit='s', tz='UTC')} "
-                      f"is not in the new frame")
+    if (pos >= len(times)).any() or not np.array_equal(
+        times[np.minimum(pos, len(times) - 1)], want
+    ):
+        return None, (
+            f"the last saved candle {pd.Timestamp(want[-1], unit='s', tz='UTC')} "
+            f"is not in the new frame"
+        )
     ohlcv = np.column_stack([candles[c].to_numpy(dtype=np.float64)[pos] for c in _OHLCV])
     if not np.array_equal(ohlcv, np.asarray(fp.last_ohlcv, dtype=np.float64)):
         return None, "a saved candle differs in the new frame (history rewritten)"

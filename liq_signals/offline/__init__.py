@@ -8,6 +8,11 @@ from liq_signals.offline.faults import Fault, RequestRecord
 from liq_signals.offline.runner import Result, run_freqtrade
 
 __all__ = [
-    "Emulator", "Fault", "ReplayClock", "RequestRecord", "Result", "parse_time_ms",
+    "Emulator",
+    "Fault",
+    "ReplayClock",
+    "RequestRecord",
+    "Result",
+    "parse_time_ms",
     "run_freqtrade",
 ]

@@ -24,7 +24,20 @@ from liq_signals.offline.symbols import (
 )
 
 KLINE_INTERVALS = (
-    "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
+    "1m",
+    "3m",
+    "5m",
+    "15m",
+    "30m",
+    "1h",
+    "2h",
+    "4h",
+    "6h",
+    "8h",
+    "12h",
+    "1d",
+    "3d",
+    "1w",
 )
 DATA_PERIODS = ("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
@@ -71,7 +84,8 @@ def _int_param(params: dict[str, str], name: str) -> int | None:
         return None
     if not raw.isdigit() or len(raw) > 20:
         raise ApiError(
-            400, -1100,
+            400,
+            -1100,
             f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.",
         )
     return int(raw)
@@ -237,11 +251,26 @@ class BinanceFuturesApi:
                 o, h, lo, c, v = (float(s.cols[k][i]) for k in md.OHLCV)
             if priced:
                 tb = v * (taker[i] if taker is not None else 0.5)
-                rows.append([t, _num(o), _num(h), _num(lo), _num(c), _num(v), t + tf - 1,
-                             _num(v * c), 0, _num(tb), _num(tb * c), "0"])
+                rows.append(
+                    [
+                        t,
+                        _num(o),
+                        _num(h),
+                        _num(lo),
+                        _num(c),
+                        _num(v),
+                        t + tf - 1,
+                        _num(v * c),
+                        0,
+                        _num(tb),
+                        _num(tb * c),
+                        "0",
+                    ]
+                )
             else:
-                rows.append([t, _num(o), _num(h), _num(lo), _num(c), "0", t + tf - 1,
-                             "0", 0, "0", "0", "0"])
+                rows.append(
+                    [t, _num(o), _num(h), _num(lo), _num(c), "0", t + tf - 1, "0", 0, "0", "0", "0"]
+                )
         return rows
 
     def _forming(
@@ -294,12 +323,14 @@ class BinanceFuturesApi:
             sl = _select(f.t, visible, w)
             for i in range(sl.start, sl.stop):
                 t = int(f.t[i])
-                out.append({
-                    "symbol": s_id,
-                    "fundingTime": t,
-                    "fundingRate": f"{f.cols[md.COL_FUNDING_RATE][i]:.8f}",
-                    "markPrice": _num(self._mark_at(s_id, t)),
-                })
+                out.append(
+                    {
+                        "symbol": s_id,
+                        "fundingTime": t,
+                        "fundingRate": f"{f.cols[md.COL_FUNDING_RATE][i]:.8f}",
+                        "markPrice": _num(self._mark_at(s_id, t)),
+                    }
+                )
         return out
 
     def _mark_at(self, symbol: str, t: int) -> float:
@@ -359,10 +390,14 @@ class BinanceFuturesApi:
             best_bid -= tick
         prec, qprec = spec.price_precision, spec.quantity_precision
         size = max(step, round(1000.0 / price / step) * step)  # ~1000 USDT at the touch
-        bids = [[f"{best_bid - k * tick:.{prec}f}", f"{size * (1 + k / 10):.{qprec}f}"]
-                for k in range(levels)]
-        asks = [[f"{best_bid + (k + 1) * tick:.{prec}f}", f"{size * (1 + k / 10):.{qprec}f}"]
-                for k in range(levels)]
+        bids = [
+            [f"{best_bid - k * tick:.{prec}f}", f"{size * (1 + k / 10):.{qprec}f}"]
+            for k in range(levels)
+        ]
+        asks = [
+            [f"{best_bid + (k + 1) * tick:.{prec}f}", f"{size * (1 + k / 10):.{qprec}f}"]
+            for k in range(levels)
+        ]
         return bids, asks
 
     def ticker_24hr(self, params: dict[str, str], now: int) -> dict | list:
@@ -408,9 +443,15 @@ class BinanceFuturesApi:
     def book_ticker(self, params: dict[str, str], now: int) -> dict | list:
         def one(sym: str) -> dict:
             bids, asks = self._book(sym, now, 1)
-            return {"symbol": sym, "bidPrice": bids[0][0], "bidQty": bids[0][1],
-                    "askPrice": asks[0][0], "askQty": asks[0][1], "time": now,
-                    "lastUpdateId": now}
+            return {
+                "symbol": sym,
+                "bidPrice": bids[0][0],
+                "bidQty": bids[0][1],
+                "askPrice": asks[0][0],
+                "askQty": asks[0][1],
+                "time": now,
+                "lastUpdateId": now,
+            }
 
         if params.get("symbol"):
             return one(self._symbol(params))
@@ -429,7 +470,8 @@ class BinanceFuturesApi:
         s = self.market.series(symbol, md.OPEN_INTEREST)
         if s is None:
             raise ApiError(
-                400, -1000,
+                400,
+                -1000,
                 f"emulator: no open_interest file for {symbol} in {self.market.datadir}/futures",
             )
         return s
@@ -485,10 +527,16 @@ class BinanceFuturesApi:
             return []
         if COL_TAKER_VOL_RATIO in m.cols:
             r = m.cols[COL_TAKER_VOL_RATIO]
-            return [{"buySellRatio": _num(r[i]), "buyVol": "0", "sellVol": "0",
-                     "timestamp": int(m.t[i])}
-                    for i in self._sampled(m, period, now, w, lag=m.tf_ms)
-                    if np.isfinite(r[i])]
+            return [
+                {
+                    "buySellRatio": _num(r[i]),
+                    "buyVol": "0",
+                    "sellVol": "0",
+                    "timestamp": int(m.t[i]),
+                }
+                for i in self._sampled(m, period, now, w, lag=m.tf_ms)
+                if np.isfinite(r[i])
+            ]
         if md.COL_TAKER_NET_BASE not in m.cols:
             return []
         candles = self.market.candles(sym, md.FUTURES, f"{m.tf_ms // 60_000}m")
@@ -503,8 +551,14 @@ class BinanceFuturesApi:
             vol = float(candles.cols["volume"][j])
             net = float(m.cols[md.COL_TAKER_NET_BASE][i])
             buy, sell = max(0.0, (vol + net) / 2), max(0.0, (vol - net) / 2)
-            out.append({"buySellRatio": _num(buy / sell if sell else 0.0), "buyVol": _num(buy),
-                        "sellVol": _num(sell), "timestamp": int(m.t[i])})
+            out.append(
+                {
+                    "buySellRatio": _num(buy / sell if sell else 0.0),
+                    "buyVol": _num(buy),
+                    "sellVol": _num(sell),
+                    "timestamp": int(m.t[i]),
+                }
+            )
         return out
 
     def _ratio_handler(self, endpoint: str) -> Callable[[dict[str, str], int], list]:
@@ -519,9 +573,13 @@ class BinanceFuturesApi:
                 return []
             r = m.cols[column]
             return [
-                {"symbol": sym, "longShortRatio": _num(r[i]),
-                 "longAccount": _num(r[i] / (1 + r[i])), "shortAccount": _num(1 / (1 + r[i])),
-                 "timestamp": int(m.t[i])}
+                {
+                    "symbol": sym,
+                    "longShortRatio": _num(r[i]),
+                    "longAccount": _num(r[i] / (1 + r[i])),
+                    "shortAccount": _num(1 / (1 + r[i])),
+                    "timestamp": int(m.t[i]),
+                }
                 for i in self._sampled(m, period, now, w)
                 if np.isfinite(r[i])
             ]

@@ -47,8 +47,12 @@ FAPI_PREFIXES = ("/fapi/v1/", "/fapi/v2/", "/fapi/v3/", "/futures/data/")
 EMPTY_MARKETS = {
     "/api/v3/exchangeInfo": {"timezone": "UTC", "symbols": []},
     "/dapi/v1/exchangeInfo": {"timezone": "UTC", "symbols": []},
-    "/eapi/v1/exchangeInfo": {"timezone": "UTC", "optionSymbols": [], "optionContracts": [],
-                              "optionAssets": []},
+    "/eapi/v1/exchangeInfo": {
+        "timezone": "UTC",
+        "optionSymbols": [],
+        "optionContracts": [],
+        "optionAssets": [],
+    },
 }
 
 
@@ -167,8 +171,10 @@ class Emulator:
         self._server = server
         self._stopping.clear()
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1},
-            name="liq-signals-emulator", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="liq-signals-emulator",
+            daemon=True,
         )
         self._thread.start()
         logger.info("emulator for %s listening on %s", self.market.datadir, self.url)
@@ -219,14 +225,21 @@ class Emulator:
         path = parts.path
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
         if path.startswith(CONTROL_PREFIX):
-            self._control(h, method, path[len(CONTROL_PREFIX):], params)
+            self._control(h, method, path[len(CONTROL_PREFIX) :], params)
             return
         endpoint, route = self._route(path)
         fault = self.faults.take(endpoint) if endpoint else None
-        h.on_status = lambda status: self.faults.record(RequestRecord(
-            time=time.time(), method=method, path=path, endpoint=endpoint or "",
-            params=params, status=status, fault=fault.kind if fault else None,
-        ))
+        h.on_status = lambda status: self.faults.record(
+            RequestRecord(
+                time=time.time(),
+                method=method,
+                path=path,
+                endpoint=endpoint or "",
+                params=params,
+                status=status,
+                fault=fault.kind if fault else None,
+            )
+        )
         try:
             self._serve(h, method, path, params, endpoint, route, fault)
         finally:
@@ -239,14 +252,20 @@ class Emulator:
             return "exchangeInfo", EMPTY_MARKETS[path]
         for prefix in FAPI_PREFIXES:
             if path.startswith(prefix):
-                name = path[len(prefix):]
+                name = path[len(prefix) :]
                 if name in self.api.routes:
                     return name, self.api.routes[name]
         return None, None
 
     def _serve(
-        self, h: _Handler, method: str, path: str, params: dict[str, str],
-        endpoint: str | None, route: Any, fault: Fault | None,
+        self,
+        h: _Handler,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        endpoint: str | None,
+        route: Any,
+        fault: Fault | None,
     ) -> int:
         if endpoint is None:
             h.send(404, b"<html><body><h2>404 Not found</h2></body></html>", "text/html")
@@ -264,14 +283,18 @@ class Emulator:
                 return fault.status
             if fault.kind in ("ratelimit", "teapot"):
                 status = 429 if fault.kind == "ratelimit" else 418
-                msg = ("Too many requests; current limit of IP(127.0.0.1) request weight per 1 "
-                       "minute is 2400. Please use WebSocket Streams for live updates to avoid "
-                       "bans." if status == 429 else
-                       f"Way too many requests; IP(127.0.0.1) banned until "
-                       f"{now + fault.retry_after * 1000}. Please use the websocket for live "
-                       f"updates to avoid bans.")
-                h.send_json(status, {"code": -1003, "msg": msg},
-                            {"Retry-After": str(fault.retry_after)})
+                msg = (
+                    "Too many requests; current limit of IP(127.0.0.1) request weight per 1 "
+                    "minute is 2400. Please use WebSocket Streams for live updates to avoid "
+                    "bans."
+                    if status == 429
+                    else f"Way too many requests; IP(127.0.0.1) banned until "
+                    f"{now + fault.retry_after * 1000}. Please use the websocket for live "
+                    f"updates to avoid bans."
+                )
+                h.send_json(
+                    status, {"code": -1003, "msg": msg}, {"Retry-After": str(fault.retry_after)}
+                )
                 return status
             if fault.kind == "timeout":
                 self._stopping.wait(fault.hold_s)
@@ -302,8 +325,11 @@ class Emulator:
             return 404
         target = (self.archive_root / path.lstrip("/")).resolve()
         if not target.is_relative_to(self.archive_root / "data") or not target.is_file():
-            h.send(404, b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code></Error>",
-                   "application/xml")
+            h.send(
+                404,
+                b'<?xml version="1.0"?><Error><Code>NoSuchKey</Code></Error>',
+                "application/xml",
+            )
             return 404
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         h.send(200, target.read_bytes(), ctype)
@@ -358,8 +384,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--archive-root", type=Path, default=None)
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    emu = Emulator(a.datadir, replay_start=a.replay_start, speed=a.speed, port=a.port,
-                   archive_root=a.archive_root).start()
+    emu = Emulator(
+        a.datadir,
+        replay_start=a.replay_start,
+        speed=a.speed,
+        port=a.port,
+        archive_root=a.archive_root,
+    ).start()
     print(f"listening on {emu.url}", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

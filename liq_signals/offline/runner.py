@@ -37,14 +37,29 @@ DEFAULT_DATADIR = Path("user_data/data/binance")
 OVERLAY_DIR = Path("user_data/.offline")
 DOWNLOAD_CANDLE_TYPES = "futures mark funding_rate open_interest"
 # commands that read candles from the datadir (so missing data is checked up front)
-DATA_COMMANDS = frozenset({
-    "backtesting", "hyperopt", "lookahead-analysis", "recursive-analysis", "plot-dataframe",
-})
+DATA_COMMANDS = frozenset(
+    {
+        "backtesting",
+        "hyperopt",
+        "lookahead-analysis",
+        "recursive-analysis",
+        "plot-dataframe",
+    }
+)
 # commands that accept --config / --datadir
 CONFIG_COMMANDS = DATA_COMMANDS | {
-    "trade", "download-data", "list-data", "list-markets", "list-pairs", "test-pairlist",
-    "plot-profit", "backtesting-analysis", "backtesting-show", "convert-data",
-    "list-timeframes", "webserver",
+    "trade",
+    "download-data",
+    "list-data",
+    "list-markets",
+    "list-pairs",
+    "test-pairlist",
+    "plot-profit",
+    "backtesting-analysis",
+    "backtesting-show",
+    "convert-data",
+    "list-timeframes",
+    "webserver",
 }
 # freqtrade's own fatal lines: its main module logs every FreqtradeException /
 # ConfigurationError at ERROR (and exits 0 for the latter); configuration and resolver
@@ -154,8 +169,7 @@ def check_data(args: Sequence[str], datadir: Path, configs: Sequence[str]) -> No
     have = {pf.pair: pf for pf in market.pairs.values()}
     missing_pairs = [p for p in pairs if p not in have]
     missing_tf = [
-        p for p in pairs
-        if p in have and timeframe and (FUTURES, timeframe) not in have[p].files
+        p for p in pairs if p in have and timeframe and (FUTURES, timeframe) not in have[p].files
     ]
     if missing_pairs or missing_tf:
         what = []
@@ -262,8 +276,9 @@ def run_freqtrade(
     configs = [str(c) for c in configs]
     user_configs = _option_values(args, "--config", "-c") + configs
     if not user_configs and sub in CONFIG_COMMANDS:
-        default = next((p for p in ("config.json", "user_data/config.json")
-                        if (cwd / p).is_file()), None)
+        default = next(
+            (p for p in ("config.json", "user_data/config.json") if (cwd / p).is_file()), None
+        )
         configs += [default] if default else []
         user_configs += [default] if default else []
     try:
@@ -279,10 +294,14 @@ def run_freqtrade(
 
     with ExitStack() as stack:
         if emulator is None:
-            emulator = stack.enter_context(Emulator(
-                src if src.is_dir() else None, replay_start=replay_start, speed=speed,
-                port=port,
-            ))
+            emulator = stack.enter_context(
+                Emulator(
+                    src if src.is_dir() else None,
+                    replay_start=replay_start,
+                    speed=speed,
+                    port=port,
+                )
+            )
         out_dir = (cwd / OVERLAY_DIR) if overlay_dir is None else Path(overlay_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         overlay = out_dir / f"overlay-{uuid.uuid4().hex[:12]}.json"
@@ -293,7 +312,7 @@ def run_freqtrade(
             # A replayed dry-run must live in replay time: the launcher syncs freqtrade's
             # clock to the emulator's before freqtrade is imported (plain freqtrade when the
             # emulator does not replay).
-            command = [sys.executable, "-m", "liq_signals.live.replay_launch"]
+            command = [sys.executable, "-m", "liq_signals.offline.replay_launch"]
         cmd = list(command or freqtrade_command()) + args
         if sub in CONFIG_COMMANDS:
             for c in configs:
@@ -303,8 +322,14 @@ def run_freqtrade(
                 cmd += ["--datadir", str(src)]
         logger.info("running %s", shlex.join(cmd))
         proc = subprocess.Popen(
-            cmd, cwd=cwd, env=_child_env(env, echo), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True,
+            cmd,
+            cwd=cwd,
+            env=_child_env(env, echo),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
         )
         lines: list[str] = []
         reader = threading.Thread(target=_tee, args=(proc.stdout, echo, lines), daemon=True)
@@ -349,9 +374,7 @@ def fatal_lines(lines: list[str]) -> tuple[str, ...]:
     requested stop (:func:`_interrupt_tracebacks`)."""
     stopped = _interrupt_tracebacks(lines)
     return tuple(
-        line.rstrip()
-        for i, line in enumerate(lines)
-        if _FATAL_RE.search(line) and i not in stopped
+        line.rstrip() for i, line in enumerate(lines) if _FATAL_RE.search(line) and i not in stopped
     )
 
 
@@ -365,14 +388,14 @@ def _judge(rc: int, lines: list[str], datadir: Path, echo: TextIO | None) -> Res
         extra.append(
             "liq-signals offline: note: freqtrade found no data in "
             f"{datadir} for {', '.join(f'{p} {c} {tf}' for p, c, tf in missing)}.  "
-            "Get it with:\n  "
-            + download_command(pairs, tfs, datadir) + "\n"
+            "Get it with:\n  " + download_command(pairs, tfs, datadir) + "\n"
         )
     if rc == 0 and errors:
         rc = 1
         extra.append(
             "liq-signals offline: freqtrade exited 0 but reported an error:\n  "
-            + "\n  ".join(errors) + "\n"
+            + "\n  ".join(errors)
+            + "\n"
         )
     if echo is not None:
         for e in extra:

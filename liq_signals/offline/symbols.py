@@ -15,7 +15,12 @@ from dataclasses import dataclass
 # BTCUSDT's to detect delistings.
 PERPETUAL_DELIVERY_MS = 4133404800000
 ORDER_TYPES = [
-    "LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
+    "LIMIT",
+    "MARKET",
+    "STOP",
+    "STOP_MARKET",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_MARKET",
     "TRAILING_STOP_MARKET",
 ]
 TIME_IN_FORCE = ["GTC", "IOC", "FOK", "GTX", "GTD"]
@@ -62,8 +67,8 @@ def derived_spec(price: float) -> ContractSpec:
         price = 1.0
     tick_exp = math.floor(math.log10(price)) - 4
     step_exp = min(0, math.ceil(math.log10(1.0 / price)))
-    tick = f"{10.0 ** tick_exp:.{max(0, -tick_exp)}f}"
-    step = f"{10.0 ** step_exp:.{max(0, -step_exp)}f}"
+    tick = f"{10.0**tick_exp:.{max(0, -tick_exp)}f}"
+    step = f"{10.0**step_exp:.{max(0, -step_exp)}f}"
     return ContractSpec(tick, step, "5", "10000000", "1000000", 1569398400000)
 
 
@@ -135,8 +140,12 @@ def exchange_info(entries: list[dict], server_time_ms: int) -> dict:
         "serverTime": server_time_ms,
         "futuresType": "U_MARGINED",
         "rateLimits": [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-             "limit": 2400},
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": 2400,
+            },
             {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
             {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
         ],

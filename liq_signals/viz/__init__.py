@@ -1,1 +1,1 @@
-"""See DESIGN §2 for what belongs in liq_signals.viz."""
+"""Heatmap figures (plotly page, matplotlib PNG) and the freqtrade ``plot-dataframe`` hook."""

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from liq_signals import columns as C
+from liq_signals.config import ModelConfig
+from liq_signals.data.boundary import LiqInputError
 from liq_signals.data.load import PairInputs
-from liq_signals.data.validate import LiqInputError
 from liq_signals.engine import book as B
-from liq_signals.engine.config import ModelConfig
 from liq_signals.engine.history import BookHistory
 from liq_signals.engine.history import book_history as _engine_book_history
-from liq_signals.features import compute_features, engine_params_for, prepare_inputs
+from liq_signals.features.pipeline import compute_features, engine_params_for, prepare_inputs
 from liq_signals.viz.errors import HeatmapInputError
 
 if TYPE_CHECKING:
@@ -84,8 +84,11 @@ def run_engine(loaded: PairInputs, window: Window, cfg: ModelConfig | None = Non
     cfg = cfg or ModelConfig()
     candles = loaded.candles.iloc[window.first : window.stop].reset_index(drop=True)
     frames = dict(
-        open_interest=loaded.open_interest, mark=loaded.mark, metrics=loaded.metrics,
-        timeframe=loaded.timeframe, config=cfg,
+        open_interest=loaded.open_interest,
+        mark=loaded.mark,
+        metrics=loaded.metrics,
+        timeframe=loaded.timeframe,
+        config=cfg,
     )
     try:
         frame = compute_features(candles, pair=loaded.pair, **frames)

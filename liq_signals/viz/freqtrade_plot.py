@@ -103,8 +103,10 @@ def freqtrade_figure(
     has_magnets = MAGNET_UP in main or MAGNET_DOWN in main
     add_heatmap_layer(fig, data, row=1, col=1, magnets=not has_magnets)
     fig.update_layout(
-        title=dict(text=f"{run.pair} {strategy} plot_config + liquidation heatmap "
-                   f"({data.mode} mode, {run.timeframe})"),
+        title=dict(
+            text=f"{run.pair} {strategy} plot_config + liquidation heatmap "
+            f"({data.mode} mode, {run.timeframe})"
+        ),
         template="plotly_dark",
         paper_bgcolor=style.BACKGROUND,
         plot_bgcolor=style.BACKGROUND,

@@ -24,7 +24,21 @@ import numpy as np
 
 # Bucket durations a chart reader recognises, in minutes, smallest first.
 NICE_BUCKET_MINUTES: tuple[int, ...] = (
-    1, 3, 5, 15, 30, 60, 120, 240, 360, 480, 720, 1440, 2880, 4320, 10080,
+    1,
+    3,
+    5,
+    15,
+    30,
+    60,
+    120,
+    240,
+    360,
+    480,
+    720,
+    1440,
+    2880,
+    4320,
+    10080,
 )
 
 

@@ -149,29 +149,47 @@ def build_liqmap_figure(data: LiqMapData) -> go.Figure:
     mid = data.price_mid
     width = np.diff(data.edges)
     fig.add_trace(
-        go.Bar(x=mid, y=data.long_usd, width=width, name=LONG_BARS,
-               marker=dict(color=style.LONG_BAR, line=dict(width=0)),
-               hovertemplate="longs liquidate at %{x:,.0f}: %{y:$.3s}<extra></extra>"),
+        go.Bar(
+            x=mid,
+            y=data.long_usd,
+            width=width,
+            name=LONG_BARS,
+            marker=dict(color=style.LONG_BAR, line=dict(width=0)),
+            hovertemplate="longs liquidate at %{x:,.0f}: %{y:$.3s}<extra></extra>",
+        ),
         secondary_y=False,
     )
     fig.add_trace(
-        go.Bar(x=mid, y=data.short_usd, width=width, name=SHORT_BARS,
-               marker=dict(color=style.SHORT_BAR, line=dict(width=0)),
-               hovertemplate="shorts liquidate at %{x:,.0f}: %{y:$.3s}<extra></extra>"),
+        go.Bar(
+            x=mid,
+            y=data.short_usd,
+            width=width,
+            name=SHORT_BARS,
+            marker=dict(color=style.SHORT_BAR, line=dict(width=0)),
+            hovertemplate="shorts liquidate at %{x:,.0f}: %{y:$.3s}<extra></extra>",
+        ),
         secondary_y=False,
     )
     fig.add_trace(
-        go.Scatter(x=mid[data.below], y=data.cum_long_below[data.below], name=CUM_LONGS,
-                   mode="lines", line=dict(color=style.LONG_CUM, width=2),
-                   hovertemplate="a fall to %{x:,.0f} liquidates %{y:$.3s} of longs"
-                   "<extra></extra>"),
+        go.Scatter(
+            x=mid[data.below],
+            y=data.cum_long_below[data.below],
+            name=CUM_LONGS,
+            mode="lines",
+            line=dict(color=style.LONG_CUM, width=2),
+            hovertemplate="a fall to %{x:,.0f} liquidates %{y:$.3s} of longs<extra></extra>",
+        ),
         secondary_y=True,
     )
     fig.add_trace(
-        go.Scatter(x=mid[data.above], y=data.cum_short_above[data.above], name=CUM_SHORTS,
-                   mode="lines", line=dict(color=style.SHORT_CUM, width=2),
-                   hovertemplate="a rise to %{x:,.0f} liquidates %{y:$.3s} of shorts"
-                   "<extra></extra>"),
+        go.Scatter(
+            x=mid[data.above],
+            y=data.cum_short_above[data.above],
+            name=CUM_SHORTS,
+            mode="lines",
+            line=dict(color=style.SHORT_CUM, width=2),
+            hovertemplate="a rise to %{x:,.0f} liquidates %{y:$.3s} of shorts<extra></extra>",
+        ),
         secondary_y=True,
     )
     fig.add_vline(x=data.price, line=dict(color=style.TEXT, dash="dash", width=1))
@@ -187,8 +205,13 @@ def build_liqmap_figure(data: LiqMapData) -> go.Figure:
         xaxis=dict(title="Price (USDT)", tickformat=",.0f", gridcolor=style.GRID),
         margin=dict(l=70, r=70, t=90, b=50),
     )
-    fig.update_yaxes(title_text="notional per price level", tickformat="$.3s",
-                     gridcolor=style.GRID, secondary_y=False)
-    fig.update_yaxes(title_text="cumulative from price", tickformat="$.3s", showgrid=False,
-                     secondary_y=True)
+    fig.update_yaxes(
+        title_text="notional per price level",
+        tickformat="$.3s",
+        gridcolor=style.GRID,
+        secondary_y=False,
+    )
+    fig.update_yaxes(
+        title_text="cumulative from price", tickformat="$.3s", showgrid=False, secondary_y=True
+    )
     return fig

@@ -72,11 +72,18 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
         (data.short_rows, "shorts", style.SHORT_RAMP),
     ):
         mesh = ax.pcolormesh(
-            x_edges, data.row_edges, rows, cmap=_cmap(name, ramp), vmin=0, vmax=zmax,
-            shading="flat", rasterized=True,
+            x_edges,
+            data.row_edges,
+            rows,
+            cmap=_cmap(name, ramp),
+            vmin=0,
+            vmax=zmax,
+            shading="flat",
+            rasterized=True,
         )
-        cax = fig.add_axes((0.905, 0.08 if name == "longs" else 0.49, 0.012, 0.38),
-                           facecolor=style.BACKGROUND)
+        cax = fig.add_axes(
+            (0.905, 0.08 if name == "longs" else 0.49, 0.012, 0.38), facecolor=style.BACKGROUND
+        )
         bar = fig.colorbar(mesh, cax=cax)
         bar.set_label(f"{name} $", color=style.TEXT, fontsize=8)
         bar.ax.tick_params(colors=style.TEXT, labelsize=7)
@@ -93,31 +100,59 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
             color=colour,
             linewidth=0,
         )
-    ax.step(x, data.magnet_up, where="post", color=style.MAGNET_UP_COLOUR, lw=1.1,
-            label="magnet above")
-    ax.step(x, data.magnet_down, where="post", color=style.MAGNET_DOWN_COLOUR, lw=1.1,
-            label="magnet below")
+    ax.step(
+        x, data.magnet_up, where="post", color=style.MAGNET_UP_COLOUR, lw=1.1, label="magnet above"
+    )
+    ax.step(
+        x,
+        data.magnet_down,
+        where="post",
+        color=style.MAGNET_DOWN_COLOUR,
+        lw=1.1,
+        label="magnet below",
+    )
     _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
     for price, colour, marker, label, keep, size in (
         (data.high, style.SWEPT_SHORT_COLOUR, "^", "shorts swept", masks[0], sizes[0]),
         (data.low, style.SWEPT_LONG_COLOUR, "v", "longs swept", masks[1], sizes[1]),
     ):
-        ax.scatter(x[keep], price[keep], s=(size * 8 + 3) ** 2, c=colour, marker=marker,
-                   linewidths=0, label=label, zorder=5)
+        ax.scatter(
+            x[keep],
+            price[keep],
+            s=(size * 8 + 3) ** 2,
+            c=colour,
+            marker=marker,
+            linewidths=0,
+            label=label,
+            zorder=5,
+        )
     ax.set_xlim(x_edges[0], x_edges[-1])
     ax.set_ylim(data.row_edges[0], data.row_edges[-1])
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_ylabel("Price (USDT)", color=style.TEXT, fontsize=9)
-    legend = ax.legend(loc="upper left", fontsize=7, facecolor=style.BACKGROUND,
-                       edgecolor=style.GRID, labelcolor=style.TEXT, ncols=4)
+    legend = ax.legend(
+        loc="upper left",
+        fontsize=7,
+        facecolor=style.BACKGROUND,
+        edgecolor=style.GRID,
+        labelcolor=style.TEXT,
+        ncols=4,
+    )
     legend.set_zorder(10)
-    fig.suptitle(data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975,
-                 parse_math=False)
-    fig.text(0.07, 0.905, "brighter = more notional would be liquidated there "
-             "(red-yellow: longs, below price; blue-cyan: shorts, above price)",
-             color=style.TEXT, fontsize=7.5, ha="left")
+    fig.suptitle(
+        data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975, parse_math=False
+    )
+    fig.text(
+        0.07,
+        0.905,
+        "brighter = more notional would be liquidated there "
+        "(red-yellow: longs, below price; blue-cyan: shorts, above price)",
+        color=style.TEXT,
+        fontsize=7.5,
+        ha="left",
+    )
     _save(fig, path)
 
 
@@ -131,28 +166,64 @@ def write_liqmap_png(data: LiqMapData, path: Path, *, width: int, height: int) -
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     widths = np.diff(data.edges)
-    ax.bar(data.edges[:-1], data.long_usd, width=widths, align="edge", color=style.LONG_BAR,
-           label="long liquidations (below)", linewidth=0, alpha=0.85)
-    ax.bar(data.edges[:-1], data.short_usd, width=widths, align="edge", color=style.SHORT_BAR,
-           label="short liquidations (above)", linewidth=0, alpha=0.85)
+    ax.bar(
+        data.edges[:-1],
+        data.long_usd,
+        width=widths,
+        align="edge",
+        color=style.LONG_BAR,
+        label="long liquidations (below)",
+        linewidth=0,
+        alpha=0.85,
+    )
+    ax.bar(
+        data.edges[:-1],
+        data.short_usd,
+        width=widths,
+        align="edge",
+        color=style.SHORT_BAR,
+        label="short liquidations (above)",
+        linewidth=0,
+        alpha=0.85,
+    )
     ax.set_ylabel("notional per price level", color=style.TEXT, fontsize=9)
     ax.set_xlabel("Price (USDT)", color=style.TEXT, fontsize=9)
     cum = ax.twinx()
     cum.tick_params(colors=style.TEXT, labelsize=8)
     cum.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
-    cum.plot(data.price_mid[data.below], data.cum_long_below[data.below], color=style.LONG_CUM,
-             lw=2.0, label="cumulative longs (price falling)")
-    cum.plot(data.price_mid[data.above], data.cum_short_above[data.above],
-             color=style.SHORT_CUM, lw=2.0, label="cumulative shorts (price rising)")
+    cum.plot(
+        data.price_mid[data.below],
+        data.cum_long_below[data.below],
+        color=style.LONG_CUM,
+        lw=2.0,
+        label="cumulative longs (price falling)",
+    )
+    cum.plot(
+        data.price_mid[data.above],
+        data.cum_short_above[data.above],
+        color=style.SHORT_CUM,
+        lw=2.0,
+        label="cumulative shorts (price rising)",
+    )
     cum.set_ylim(bottom=0)
-    cum.legend(loc="upper right", fontsize=7, facecolor=style.BACKGROUND, edgecolor=style.GRID,
-               labelcolor=style.TEXT)
+    cum.legend(
+        loc="upper right",
+        fontsize=7,
+        facecolor=style.BACKGROUND,
+        edgecolor=style.GRID,
+        labelcolor=style.TEXT,
+    )
     cum.set_ylabel("cumulative notional from price", color=style.TEXT, fontsize=9)
     ax.axvline(data.price, color=style.TEXT, lw=1, ls="--")
-    ax.legend(loc="upper left", fontsize=7, facecolor=style.BACKGROUND, edgecolor=style.GRID,
-              labelcolor=style.TEXT)
-    fig.suptitle(data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975,
-                 parse_math=False)
-    fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left",
-             parse_math=False)
+    ax.legend(
+        loc="upper left",
+        fontsize=7,
+        facecolor=style.BACKGROUND,
+        edgecolor=style.GRID,
+        labelcolor=style.TEXT,
+    )
+    fig.suptitle(
+        data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975, parse_math=False
+    )
+    fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left", parse_math=False)
     _save(fig, path)

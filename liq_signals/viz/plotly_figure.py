@@ -87,10 +87,24 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
     ]
     _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
     for name, usd, price, colour, symbol, keep, size in (
-        (SWEPT_SHORTS, data.swept_short_usd, data.high, style.SWEPT_SHORT_COLOUR, "triangle-up",
-         masks[0], sizes[0]),
-        (SWEPT_LONGS, data.swept_long_usd, data.low, style.SWEPT_LONG_COLOUR, "triangle-down",
-         masks[1], sizes[1]),
+        (
+            SWEPT_SHORTS,
+            data.swept_short_usd,
+            data.high,
+            style.SWEPT_SHORT_COLOUR,
+            "triangle-up",
+            masks[0],
+            sizes[0],
+        ),
+        (
+            SWEPT_LONGS,
+            data.swept_long_usd,
+            data.low,
+            style.SWEPT_LONG_COLOUR,
+            "triangle-down",
+            masks[1],
+            sizes[1],
+        ),
     ):
         traces.append(
             go.Scatter(
@@ -98,8 +112,12 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
                 y=price[keep],
                 name=name,
                 mode="markers",
-                marker=dict(color=colour, symbol=symbol, size=size * SWEEP_MARKER_MAX_PX + 4,
-                            line=dict(width=0)),
+                marker=dict(
+                    color=colour,
+                    symbol=symbol,
+                    size=size * SWEEP_MARKER_MAX_PX + 4,
+                    line=dict(width=0),
+                ),
                 customdata=usd[keep],
                 hovertemplate=f"{name.lower()}: %{{customdata:$.3s}}<extra></extra>",
             )
@@ -144,7 +162,10 @@ def build_figure(data: HeatmapData) -> go.Figure:
         font=dict(color=style.TEXT),
         xaxis=dict(rangeslider=dict(visible=False), gridcolor=style.GRID, type="date"),
         yaxis=dict(
-            title="Price (USDT)", gridcolor=style.GRID, side="left", tickformat=",.0f",
+            title="Price (USDT)",
+            gridcolor=style.GRID,
+            side="left",
+            tickformat=",.0f",
             range=[float(data.row_edges[0]), float(data.row_edges[-1])],
         ),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
@@ -209,4 +230,3 @@ def write_html(fig: go.Figure, path: Path) -> int:
 
 # The figure fills the window: no body margin (it would add a scrollbar to a 100vh plot).
 _PAGE_CSS = f"html,body{{margin:0;padding:0;height:100%;background:{style.BACKGROUND};}}"
-

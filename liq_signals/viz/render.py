@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liq_signals.engine.config import ModelConfig
+from liq_signals.config import ModelConfig
 from liq_signals.viz import engine_glue
 from liq_signals.viz.errors import HeatmapInputError
 from liq_signals.viz.liqmap import LiqMapData, build_liqmap_data
@@ -192,16 +192,15 @@ def render(req: Request) -> str:
     """
     tf_minutes = timeframe_minutes(req.timeframe)
     if req.freqtrade and (req.at is not None or req.out.suffix.lower() == ".png"):
-        raise HeatmapInputError("--freqtrade draws freqtrade's interactive figure: use "
-                                "--out *.html and no --at")
+        raise HeatmapInputError(
+            "--freqtrade draws freqtrade's interactive figure: use --out *.html and no --at"
+        )
     loaded = engine_glue.load(req.datadir, req.pair, req.timeframe)
     dates = loaded.candles["date"]
     png = req.out.suffix.lower() == ".png"
     if req.at is not None:
         pos = find_candle(dates, req.at, tf_minutes, pair=req.pair)
-        window = Window(
-            first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1
-        )
+        window = Window(first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1)
         run = engine_glue.run_engine(loaded, window, req.model)
         data = liqmap_data_for(run, window_pct=req.window_pct)
         if png:
@@ -230,8 +229,12 @@ def render(req: Request) -> str:
         from liq_signals.viz.plotly_figure import write_html
 
         fig = freqtrade_figure(
-            run, data, strategy=req.strategy, strategy_path=req.strategy_path,
-            datadir=req.datadir, config_file=req.config,
+            run,
+            data,
+            strategy=req.strategy,
+            strategy_path=req.strategy_path,
+            datadir=req.datadir,
+            config_file=req.config,
         )
 
         write_html(fig, req.out)

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from vision_helpers import SYMBOL, sample_rows, synthetic_ratios
 
-from liq_signals.data import binance_vision as bv
 from liq_signals.data import sidecar
-from liq_signals.data import vision_mirror as vm
-from liq_signals.data.archive_http import RetryPolicy
+from liq_signals.data.importers import binance_vision as bv
+from liq_signals.data.importers import vision_mirror as vm
+from liq_signals.data.importers.archive_http import RetryPolicy
 
 DAY = date(2026, 6, 8)
 NAME = bv.metrics_file_name(SYMBOL, DAY)
@@ -43,8 +43,11 @@ def test_url_layout_matches_the_archive():
 
 @pytest.mark.parametrize(
     ("pair", "symbol"),
-    [("BTC/USDT:USDT", "BTCUSDT"), ("1000PEPE/USDT:USDT", "1000PEPEUSDT"),
-     ("ETH/USDC:USDC", "ETHUSDC")],
+    [
+        ("BTC/USDT:USDT", "BTCUSDT"),
+        ("1000PEPE/USDT:USDT", "1000PEPEUSDT"),
+        ("ETH/USDC:USDC", "ETHUSDC"),
+    ],
 )
 def test_binance_symbol(pair, symbol):
     assert bv.binance_symbol(pair) == symbol
@@ -71,7 +74,9 @@ def test_real_format_day_roundtrips_exactly():
     )
     np.testing.assert_allclose(
         day.own[sidecar.TAKER_BUY_SELL_RATIO].to_numpy(),
-        rows[bv.SUM_TAKER_LS_VOL_RATIO].to_numpy(), rtol=0, atol=5e-9,
+        rows[bv.SUM_TAKER_LS_VOL_RATIO].to_numpy(),
+        rtol=0,
+        atol=5e-9,
     )
     assert day.counts.summary() == []
 
@@ -135,7 +140,8 @@ def test_empty_ratio_columns_are_counted_per_column():
     rows.loc[:9, bv.SUM_TAKER_LS_VOL_RATIO] = np.nan
     day = _parse_clean(rows)
     assert day.counts.empty_ratio_cells == {
-        sidecar.GLOBAL_LS_RATIO: 288, sidecar.TAKER_BUY_SELL_RATIO: 10,
+        sidecar.GLOBAL_LS_RATIO: 288,
+        sidecar.TAKER_BUY_SELL_RATIO: 10,
     }
     assert day.counts.empty_ratio_days == {sidecar.GLOBAL_LS_RATIO: 1}
     assert day.own[sidecar.GLOBAL_LS_RATIO].isna().all()
@@ -151,9 +157,12 @@ def test_off_grid_rows_are_dropped_and_counted():
 
 
 def test_gap_count():
-    stamps = pd.Series(pd.to_datetime(
-        ["2024-01-01 00:00", "2024-01-01 00:05", "2024-01-01 00:20", "2024-01-01 01:00"], utc=True
-    )).dt.as_unit("ms")
+    stamps = pd.Series(
+        pd.to_datetime(
+            ["2024-01-01 00:00", "2024-01-01 00:05", "2024-01-01 00:20", "2024-01-01 01:00"],
+            utc=True,
+        )
+    ).dt.as_unit("ms")
     assert bv.count_gaps(stamps) == (2, 2 + 7)
 
 

@@ -20,10 +20,10 @@ import pytest
 from vision_helpers import PAIR, REPO, archive_server, sample_rows, write_mirror
 
 from liq_signals import columns as C
+from liq_signals.data.importers.metrics_import import ImportConfig, import_metrics
 from liq_signals.data.load import load_pair_inputs
-from liq_signals.data.metrics_import import ImportConfig, import_metrics
 from liq_signals.data.oi_sources import fill_open_interest_amount
-from liq_signals.features import compute_features
+from liq_signals.features.pipeline import compute_features
 
 DATADIR_OI = REPO / "user_data" / "data" / "binance-oi-2026-06"
 CANDLES = DATADIR_OI / "futures" / "BTC_USDT_USDT-5m-futures.feather"
@@ -44,8 +44,9 @@ def _store_oi(datadir: Path, frame: pd.DataFrame) -> None:
 
 def _features(datadir: Path) -> pd.DataFrame:
     inputs = load_pair_inputs(datadir, PAIR, "5m")
-    return compute_features(inputs.candles, pair=PAIR, open_interest=inputs.open_interest,
-                            timeframe="5m")
+    return compute_features(
+        inputs.candles, pair=PAIR, open_interest=inputs.open_interest, timeframe="5m"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +58,31 @@ def downloaded(tmp_path_factory) -> Path:
     datadir = _datadir_with_candles(tmp / "binance")
     (tmp / "ud").mkdir()
     result = run_freqtrade(
-        ["download-data", "--exchange", "binance", "--trading-mode", "futures",
-         "--pairs", PAIR, "--timeframes", "5m", "--candle-types", "open_interest",
-         "--timerange", "20260610-20260622", "--datadir", str(datadir),
-         "--user-data-dir", str(tmp / "ud")],
-        datadir=DATADIR_OI, configs=[REPO / "user_data" / "config.json"],
-        replay_start="2026-06-22T12:00:00Z", timeout=240, overlay_dir=tmp / "ov", cwd=REPO,
+        [
+            "download-data",
+            "--exchange",
+            "binance",
+            "--trading-mode",
+            "futures",
+            "--pairs",
+            PAIR,
+            "--timeframes",
+            "5m",
+            "--candle-types",
+            "open_interest",
+            "--timerange",
+            "20260610-20260622",
+            "--datadir",
+            str(datadir),
+            "--user-data-dir",
+            str(tmp / "ud"),
+        ],
+        datadir=DATADIR_OI,
+        configs=[REPO / "user_data" / "config.json"],
+        replay_start="2026-06-22T12:00:00Z",
+        timeout=240,
+        overlay_dir=tmp / "ov",
+        cwd=REPO,
     )
     assert result.returncode == 0, result.output[-3000:]
     assert "Downloaded data for BTC/USDT:USDT, 5m, open_interest" in result.output
@@ -73,7 +93,10 @@ def test_engine_reads_what_freqtrade_downloads_for_binance(downloaded):
     inputs = load_pair_inputs(downloaded, PAIR, "5m")
     oi = inputs.open_interest
     assert oi is not None and list(oi.columns) == [
-        "date", "open_interest_amount", "open_interest_value"]
+        "date",
+        "open_interest_amount",
+        "open_interest_value",
+    ]
     assert oi["open_interest_amount"].notna().all() and oi["open_interest_value"].notna().all()
     assert oi["date"].min() >= pd.Timestamp("2026-06-10", tz="UTC")
     feats = compute_features(inputs.candles, pair=PAIR, open_interest=oi, timeframe="5m")
@@ -103,8 +126,9 @@ def test_value_only_files_get_the_amount_derived(tmp_path, downloaded, caplog):
     _store_oi(value_only, oi.assign(open_interest_amount=np.nan))
     inputs = load_pair_inputs(value_only, PAIR, "5m")
     assert inputs.open_interest["open_interest_amount"].isna().all()
-    feats = compute_features(inputs.candles, pair=PAIR, open_interest=inputs.open_interest,
-                             timeframe="5m")
+    feats = compute_features(
+        inputs.candles, pair=PAIR, open_interest=inputs.open_interest, timeframe="5m"
+    )
     assert f"derived from open_interest_value / candle open for {len(oi)} rows" in caplog.text
     in_window = (feats["date"] > "2026-06-10 01:00") & (feats["date"] < "2026-06-14 15:00")
     assert (feats.loc[in_window, C.MODE] == C.MODE_OI).all()
@@ -127,8 +151,9 @@ def test_files_lacking_a_column_read_it_as_all_nan(tmp_path, downloaded):
     pd.testing.assert_frame_equal(_features(amount_only), _features(downloaded))
     value_only = _datadir_with_candles(tmp_path / "value_only")
     oi.drop(columns=["open_interest_amount"]).to_feather(value_only / target)
-    assert load_pair_inputs(value_only, PAIR, "5m").open_interest[
-        "open_interest_amount"].isna().all()
+    assert (
+        load_pair_inputs(value_only, PAIR, "5m").open_interest["open_interest_amount"].isna().all()
+    )
     assert (_features(value_only)[C.MODE] == C.MODE_OI).sum() > 1000
 
 
@@ -139,17 +164,23 @@ def test_archive_import_merges_into_a_freqtrade_datadir(tmp_path, downloaded):
     mirror = tmp_path / "mirror"
     write_mirror(mirror, sample_rows())
     with archive_server(mirror) as emu:
-        report = import_metrics(ImportConfig(
-            pairs=(PAIR,), start=pd.Timestamp("2026-06-07", tz="UTC").to_pydatetime(),
-            stop=pd.Timestamp("2026-06-13", tz="UTC").to_pydatetime(), datadir=datadir,
-            base_url=emu.url))
+        report = import_metrics(
+            ImportConfig(
+                pairs=(PAIR,),
+                start=pd.Timestamp("2026-06-07", tz="UTC").to_pydatetime(),
+                stop=pd.Timestamp("2026-06-13", tz="UTC").to_pydatetime(),
+                datadir=datadir,
+                base_url=emu.url,
+            )
+        )
     assert report.ok
     merged = load_pair_inputs(datadir, PAIR, "5m").open_interest
     assert merged["date"].is_unique and merged["date"].is_monotonic_increasing
     # REST rows after the imported days are kept as downloaded
     later = rest[rest["date"] >= "2026-06-13"].reset_index(drop=True)
     pd.testing.assert_frame_equal(
-        merged[merged["date"] >= "2026-06-13"].reset_index(drop=True), later)
+        merged[merged["date"] >= "2026-06-13"].reset_index(drop=True), later
+    )
     # the archive now covers 06-07 .. 06-12 (REST started 06-10)
     assert merged["date"].min() == pd.Timestamp("2026-06-07 04:40", tz="UTC")
     assert set(merged["date"].dt.date) >= {date(2026, 6, d) for d in range(7, 15)}

@@ -33,11 +33,16 @@ from vision_helpers import (
 )
 
 from liq_signals.cli import main as cli_main
-from liq_signals.data import binance_vision as bv
 from liq_signals.data import sidecar
-from liq_signals.data import vision_mirror as vm
-from liq_signals.data.archive_http import RetryPolicy
-from liq_signals.data.metrics_import import ImportConfig, Manifest, import_metrics, oi_path
+from liq_signals.data.importers import binance_vision as bv
+from liq_signals.data.importers import vision_mirror as vm
+from liq_signals.data.importers.archive_http import RetryPolicy
+from liq_signals.data.importers.metrics_import import (
+    ImportConfig,
+    Manifest,
+    import_metrics,
+    oi_path,
+)
 from liq_signals.offline.faults import Fault
 
 TIMERANGE = "20260605-20260625"  # 2 days before and 3 after the recording: 404s
@@ -85,8 +90,12 @@ def quirky(tmp_path_factory) -> tuple[Path, pd.DataFrame, dict]:
     truth = {d: part.reset_index(drop=True) for d, part in days.items()}
     files = {d: part.reset_index(drop=True) for d, part in days.items()}
     d_dup, d_order, d_zero, d_empty, d_spill, d_gap = (
-        date(2026, 6, 8), date(2026, 6, 9), date(2026, 6, 10), date(2026, 6, 11),
-        date(2026, 6, 12), date(2026, 6, 21),
+        date(2026, 6, 8),
+        date(2026, 6, 9),
+        date(2026, 6, 10),
+        date(2026, 6, 11),
+        date(2026, 6, 12),
+        date(2026, 6, 21),
     )
     # duplicated rows: one identical, one with other values (first kept)
     bad = files[d_dup].iloc[[30]].copy()
@@ -127,25 +136,40 @@ def test_real_sample_import_through_the_cli(tmp_path, sample_mirror, caplog):
     caplog.set_level(logging.INFO)
     datadir = tmp_path / "binance"
     with archive_server(sample_mirror) as emu:
-        code = cli_main([
-            "import-binance-metrics", "--pairs", PAIR, "--timerange", TIMERANGE,
-            "--datadir", str(datadir), "--base-url", emu.url, "--no-progress",
-        ])
+        code = cli_main(
+            [
+                "import-binance-metrics",
+                "--pairs",
+                PAIR,
+                "--timerange",
+                TIMERANGE,
+                "--datadir",
+                str(datadir),
+                "--base-url",
+                emu.url,
+                "--no-progress",
+            ]
+        )
     assert code == 0
     oi = _read_oi(datadir)
     want = expected_oi(sample_rows())
     assert len(oi) == 2727
     np.testing.assert_array_equal(oi["date"].to_numpy(), want["date"].to_numpy())
     np.testing.assert_array_equal(oi["open_interest_value"], want["open_interest_value"])
-    np.testing.assert_allclose(oi["open_interest_amount"], want["open_interest_amount"],
-                               rtol=1e-15)
+    np.testing.assert_allclose(oi["open_interest_amount"], want["open_interest_amount"], rtol=1e-15)
     side = _read_side(datadir)
     assert len(side) == 2727 and side[list(bv.RATIO_TO_SIDECAR.values())].isna().all().all()
     text = caplog.text
-    missing = [date(2026, 6, 5), date(2026, 6, 6), *OUTAGE_DAYS,
-               date(2026, 6, 23), date(2026, 6, 24)]
-    assert ("days not in the archive (HTTP 404): " + ", ".join(d.isoformat() for d in missing)
-            in text)
+    missing = [
+        date(2026, 6, 5),
+        date(2026, 6, 6),
+        *OUTAGE_DAYS,
+        date(2026, 6, 23),
+        date(2026, 6, 24),
+    ]
+    assert (
+        "days not in the archive (HTTP 404): " + ", ".join(d.isoformat() for d in missing) in text
+    )
     # the real outage 2026-06-14 15:05 -> 2026-06-20 10:55 is one gap, left unfilled
     assert "1 gaps, 1679 missing 5m snapshots (left missing)" in text
     assert "2727 empty taker_buy_sell_ratio cells left NaN (11 files with the column empty)" in text
@@ -156,8 +180,10 @@ def test_second_run_skips_days_already_imported(tmp_path, sample_mirror):
     datadir = tmp_path / "binance"
     with archive_server(sample_mirror) as emu:
         first = import_metrics(_config(datadir, emu.url, date(2026, 6, 5), date(2026, 6, 24)))
-        before = (oi_path(datadir, PAIR).read_bytes(),
-                  sidecar.sidecar_path(datadir, PAIR, "5m").read_bytes())
+        before = (
+            oi_path(datadir, PAIR).read_bytes(),
+            sidecar.sidecar_path(datadir, PAIR, "5m").read_bytes(),
+        )
         emu.faults.clear_log()
         second = import_metrics(_config(datadir, emu.url, date(2026, 6, 5), date(2026, 6, 24)))
         asked = archive_requests(emu)
@@ -165,8 +191,10 @@ def test_second_run_skips_days_already_imported(tmp_path, sample_mirror):
     assert second.pairs[0].oi_rows == first.pairs[0].oi_rows == 2727
     # only the 9 days the archive did not have are asked again (they may appear later)
     assert len(asked) == 9 and not any(p.endswith(".CHECKSUM") for p in asked)
-    assert (oi_path(datadir, PAIR).read_bytes(),
-            sidecar.sidecar_path(datadir, PAIR, "5m").read_bytes()) == before
+    assert (
+        oi_path(datadir, PAIR).read_bytes(),
+        sidecar.sidecar_path(datadir, PAIR, "5m").read_bytes(),
+    ) == before
 
 
 def test_force_refetches_a_republished_day(tmp_path, sample_mirror):
@@ -183,9 +211,21 @@ def test_force_refetches_a_republished_day(tmp_path, sample_mirror):
         vm.write_metrics_day(mirror, SYMBOL, date(2026, 6, 8), day)  # re-published whole
         _run(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 9))
         assert len(_read_oi(datadir)) < len(rows[rows[bv.CREATE_TIME] < "2026-06-10"])
-        code = cli_main(["import-binance-metrics", "--pairs", PAIR, "--timerange",
-                         "20260607-20260610", "--datadir", str(datadir), "--base-url", emu.url,
-                         "--no-progress", "--force"])
+        code = cli_main(
+            [
+                "import-binance-metrics",
+                "--pairs",
+                PAIR,
+                "--timerange",
+                "20260607-20260610",
+                "--datadir",
+                str(datadir),
+                "--base-url",
+                emu.url,
+                "--no-progress",
+                "--force",
+            ]
+        )
     assert code == 0
     want = expected_oi(rows[rows[bv.CREATE_TIME] < "2026-06-10"])
     pd.testing.assert_frame_equal(_read_oi(datadir), want)
@@ -204,8 +244,10 @@ def test_each_quirk_is_repaired_and_counted(tmp_path, quirky):
     assert c.out_of_order_rows == planted["order"]
     assert c.zero_open_interest_rows == planted["zero"]
     assert c.spill_rows == planted["spill"]
-    assert c.empty_ratio_days == {sidecar.GLOBAL_LS_RATIO: 1,
-                                  sidecar.TOP_TRADER_LS_RATIO_POSITIONS: 1}
+    assert c.empty_ratio_days == {
+        sidecar.GLOBAL_LS_RATIO: 1,
+        sidecar.TOP_TRADER_LS_RATIO_POSITIONS: 1,
+    }
     assert (c.gaps, c.missing_slots) == (2, 6 + 1679)
     oi = _read_oi(datadir)
     want = expected_oi(truth)
@@ -274,11 +316,22 @@ def test_bad_file_is_named_good_days_are_kept_and_a_rerun_fixes_it(
     broken = _broken_mirror(sample_mirror, tmp_path / "broken", bad_day, how)
     datadir = tmp_path / "binance"
     with archive_server(broken) as emu:
-        code = cli_main([
-            "import-binance-metrics", "--pairs", PAIR, "--timerange", "20260607-20260614",
-            "--datadir", str(datadir), "--base-url", emu.url, "--no-progress",
-            "--chunk-days", "2",
-        ])
+        code = cli_main(
+            [
+                "import-binance-metrics",
+                "--pairs",
+                PAIR,
+                "--timerange",
+                "20260607-20260614",
+                "--datadir",
+                str(datadir),
+                "--base-url",
+                emu.url,
+                "--no-progress",
+                "--chunk-days",
+                "2",
+            ]
+        )
     assert code == 1
     assert f"BTCUSDT-metrics-2026-06-09.zip: {message}" in caplog.text
     oi = _read_oi(datadir)
@@ -292,8 +345,8 @@ def test_bad_file_is_named_good_days_are_kept_and_a_rerun_fixes_it(
     with archive_server(sample_mirror) as emu:
         _run(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 13))
         assert archive_requests(emu) == [
-            "/" + bv.metrics_path(SYMBOL, bad_day), "/" + bv.metrics_path(SYMBOL, bad_day)
-            + ".CHECKSUM",
+            "/" + bv.metrics_path(SYMBOL, bad_day),
+            "/" + bv.metrics_path(SYMBOL, bad_day) + ".CHECKSUM",
         ]
         _run(tmp_path / "one", emu.url, date(2026, 6, 7), date(2026, 6, 13))
     pd.testing.assert_frame_equal(_read_oi(datadir), _read_oi(tmp_path / "one"))
@@ -322,8 +375,9 @@ def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(tmp_pat
     with archive_server(sample_mirror) as emu:
         emu.set_fault("archive", Fault("ratelimit", times=2, retry_after=1))
         t0 = time.monotonic()
-        report = import_metrics(_config(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 7),
-                                        workers=1))
+        report = import_metrics(
+            _config(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 7), workers=1)
+        )
         waited = time.monotonic() - t0
         assert report.ok and report.retries == 2
         # two 429s with Retry-After: 1 -> at least 2 s, although the back-off base is 20 ms
@@ -333,8 +387,9 @@ def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(tmp_pat
         assert report.ok and report.retries == 3
         emu.set_fault("archive", Fault("timeout", hold_s=3.0, times=1))
         quick = RetryPolicy(attempts=3, base_delay_s=0.02, timeout_s=0.5)
-        report = import_metrics(_config(datadir, emu.url, date(2026, 6, 9), date(2026, 6, 9),
-                                        retry=quick))
+        report = import_metrics(
+            _config(datadir, emu.url, date(2026, 6, 9), date(2026, 6, 9), retry=quick)
+        )
         assert report.ok and report.retries == 1
     assert set(_read_oi(datadir)["date"].dt.date) == {date(2026, 6, d) for d in (7, 8, 9)}
 
@@ -361,10 +416,28 @@ def test_killed_run_resumes_without_refetching_finished_days(tmp_path, sample_mi
     with archive_server(sample_mirror) as emu:
         emu.set_fault("archive", Fault("timeout", hold_s=0.15))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "liq_signals.cli", "import-binance-metrics",
-             "--pairs", PAIR, "--timerange", "20260607-20260623", "--datadir", str(datadir),
-             "--base-url", emu.url, "--workers", "1", "--chunk-days", "1", "--no-progress"],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "liq_signals.cli",
+                "import-binance-metrics",
+                "--pairs",
+                PAIR,
+                "--timerange",
+                "20260607-20260623",
+                "--datadir",
+                str(datadir),
+                "--base-url",
+                emu.url,
+                "--workers",
+                "1",
+                "--chunk-days",
+                "1",
+                "--no-progress",
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 60
         done: set[str] = set()
@@ -400,18 +473,25 @@ def test_killed_run_resumes_without_refetching_finished_days(tmp_path, sample_mi
 def test_engine_runs_in_oi_mode_on_imported_data(tmp_path, sample_mirror):
     from liq_signals import columns as C
     from liq_signals.data.load import load_pair_inputs
-    from liq_signals.features import compute_features
+    from liq_signals.features.pipeline import compute_features
 
     datadir = tmp_path / "binance"
     (datadir / "futures").mkdir(parents=True)
-    shutil.copy(REPO / "user_data/data/binance-oi-2026-06/futures/BTC_USDT_USDT-5m-futures.feather",
-                datadir / "futures")
+    shutil.copy(
+        REPO / "user_data/data/binance-oi-2026-06/futures/BTC_USDT_USDT-5m-futures.feather",
+        datadir / "futures",
+    )
     with archive_server(sample_mirror) as emu:
         _run(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 22))
     inputs = load_pair_inputs(datadir, PAIR, "5m")
     assert inputs.open_interest is not None and len(inputs.open_interest) == 2727
-    feats = compute_features(inputs.candles, pair=PAIR, open_interest=inputs.open_interest,
-                             metrics=inputs.metrics, timeframe="5m")
+    feats = compute_features(
+        inputs.candles,
+        pair=PAIR,
+        open_interest=inputs.open_interest,
+        metrics=inputs.metrics,
+        timeframe="5m",
+    )
     mode = feats[C.MODE]
     in_oi = mode == C.MODE_OI
     # every candle whose lagged OI snapshot exists runs in OI mode; the outage does not
@@ -426,15 +506,30 @@ def test_coarser_timeframes_hold_the_5m_snapshots_on_their_grid(tmp_path, sample
 
     datadir = tmp_path / "binance"
     with archive_server(sample_mirror) as emu:
-        code = cli_main(["import-binance-metrics", "--pairs", PAIR, "--timerange",
-                         "20260607-20260623", "--datadir", str(datadir), "--base-url", emu.url,
-                         "--no-progress", "-t", "1h", "4h"])
+        code = cli_main(
+            [
+                "import-binance-metrics",
+                "--pairs",
+                PAIR,
+                "--timerange",
+                "20260607-20260623",
+                "--datadir",
+                str(datadir),
+                "--base-url",
+                emu.url,
+                "--no-progress",
+                "-t",
+                "1h",
+                "4h",
+            ]
+        )
     assert code == 0
     five = _read_oi(datadir)
     handler = get_datahandler(datadir, "feather")
     for tf, minutes in (("1h", 60), ("4h", 240)):
-        coarse = handler.ohlcv_load(PAIR, tf, CandleType.OPEN_INTEREST, fill_missing=False,
-                                    warn_no_data=False).reset_index(drop=True)
+        coarse = handler.ohlcv_load(
+            PAIR, tf, CandleType.OPEN_INTEREST, fill_missing=False, warn_no_data=False
+        ).reset_index(drop=True)
         on_grid = five[(five["date"].dt.hour * 60 + five["date"].dt.minute) % minutes == 0]
         assert len(coarse) > 0
         pd.testing.assert_frame_equal(coarse, on_grid.reset_index(drop=True))
@@ -449,10 +544,16 @@ def test_two_pairs_in_one_run(tmp_path, sample_mirror):
     write_mirror(mirror, eth[eth[bv.CREATE_TIME] < "2026-06-10"], symbol="ETHUSDT")
     datadir = tmp_path / "binance"
     with archive_server(mirror) as emu:
-        report = import_metrics(ImportConfig(
-            pairs=(PAIR, "ETH/USDT:USDT"), start=datetime(2026, 6, 7, tzinfo=UTC),
-            stop=datetime(2026, 6, 10, tzinfo=UTC), datadir=datadir, base_url=emu.url,
-            retry=FAST))
+        report = import_metrics(
+            ImportConfig(
+                pairs=(PAIR, "ETH/USDT:USDT"),
+                start=datetime(2026, 6, 7, tzinfo=UTC),
+                stop=datetime(2026, 6, 10, tzinfo=UTC),
+                datadir=datadir,
+                base_url=emu.url,
+                retry=FAST,
+            )
+        )
     assert report.ok and [p.days_imported for p in report.pairs] == [3, 3]
     btc = _read_oi(datadir)
     eth_oi = pd.read_feather(oi_path(datadir, "ETH/USDT:USDT"))
@@ -469,9 +570,20 @@ def test_unreadable_existing_oi_file_stops_before_writing(tmp_path, sample_mirro
     path.parent.mkdir(parents=True)
     path.write_bytes(b"garbage, not arrow")
     with archive_server(sample_mirror) as emu:
-        code = cli_main(["import-binance-metrics", "--pairs", PAIR, "--timerange",
-                         "20260607-20260609", "--datadir", str(datadir), "--base-url", emu.url,
-                         "--no-progress"])
+        code = cli_main(
+            [
+                "import-binance-metrics",
+                "--pairs",
+                PAIR,
+                "--timerange",
+                "20260607-20260609",
+                "--datadir",
+                str(datadir),
+                "--base-url",
+                emu.url,
+                "--no-progress",
+            ]
+        )
     assert code == 1
     assert f"{path}: cannot read existing open-interest file" in caplog.text
     assert path.read_bytes() == b"garbage, not arrow"

@@ -24,8 +24,12 @@ from liq_signals.offline.overlay import build_overlay
 DATADIR_OI = REPO / "user_data" / "data" / "binance-oi-2026-06"
 REPLAY = "2026-06-20T12:07:00Z"
 NOW = pd.Timestamp(REPLAY)
-ENDPOINT_KEYS = ("takerlongshortRatio", "globalLongShortAccountRatio",
-                 "topLongShortAccountRatio", "topLongShortPositionRatio")
+ENDPOINT_KEYS = (
+    "takerlongshortRatio",
+    "globalLongShortAccountRatio",
+    "topLongShortAccountRatio",
+    "topLongShortPositionRatio",
+)
 
 
 class FakeClock:
@@ -43,8 +47,11 @@ def truth() -> pd.DataFrame:
     """The real taker flow of the sample plus ratio columns (synthetic values)."""
     real = sidecar.read_sidecar(DATADIR_OI, PAIR, "5m")
     rng = np.random.default_rng(3)
-    for col in (sidecar.GLOBAL_LS_RATIO, sidecar.TOP_TRADER_LS_RATIO_ACCOUNTS,
-                sidecar.TOP_TRADER_LS_RATIO_POSITIONS):
+    for col in (
+        sidecar.GLOBAL_LS_RATIO,
+        sidecar.TOP_TRADER_LS_RATIO_ACCOUNTS,
+        sidecar.TOP_TRADER_LS_RATIO_POSITIONS,
+    ):
         real[col] = np.round(rng.uniform(0.6, 2.4, len(real)), 4)
     return real
 
@@ -60,7 +67,8 @@ def datadir(tmp_path_factory, truth) -> Path:
     sidecar.write_sidecar(root, PAIR, "5m", frame)
     # the emulator also looks for the older -metrics.feather name
     sidecar.legacy_sidecar_path(root, PAIR, "5m").write_bytes(
-        sidecar.sidecar_path(root, PAIR, "5m").read_bytes())
+        sidecar.sidecar_path(root, PAIR, "5m").read_bytes()
+    )
     return root
 
 
@@ -83,8 +91,7 @@ def _bot_exchange_config(emu: Emulator) -> dict:
 
 def _series(emu: Emulator, clock: FakeClock | None = None, **kw) -> LiveSeries:
     kw.setdefault("min_interval_s", 60.0)
-    return LiveSeries(_bot_exchange_config(emu), LiveSeriesConfig(**kw),
-                      clock=clock or FakeClock())
+    return LiveSeries(_bot_exchange_config(emu), LiveSeriesConfig(**kw), clock=clock or FakeClock())
 
 
 def test_series_match_the_served_data(emu, truth):
@@ -96,8 +103,11 @@ def test_series_match_the_served_data(emu, truth):
     # flow is known at its close), so the union has one more row
     assert frame[sidecar.GLOBAL_LS_RATIO].notna().sum() == 500
     assert len(frame) == 501 and frame.index.max() <= NOW
-    for col in (sidecar.GLOBAL_LS_RATIO, sidecar.TOP_TRADER_LS_RATIO_ACCOUNTS,
-                sidecar.TOP_TRADER_LS_RATIO_POSITIONS):
+    for col in (
+        sidecar.GLOBAL_LS_RATIO,
+        sidecar.TOP_TRADER_LS_RATIO_ACCOUNTS,
+        sidecar.TOP_TRADER_LS_RATIO_POSITIONS,
+    ):
         got = frame[col].dropna()
         assert len(got) > 400
         np.testing.assert_allclose(got, want.loc[got.index, col], rtol=1e-9)

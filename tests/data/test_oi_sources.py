@@ -37,6 +37,7 @@ def test_bulk_volume_hand_computed():
     assert np.isnan(share[:5]).all()
     sigma = np.std([0.01, -0.01, 0.01, -0.01], ddof=1)
     from math import erf, sqrt
+
     assert share[5] == pytest.approx(0.5 * (1 + erf(0.02 / sigma / sqrt(2))), rel=1e-12)
 
 
@@ -66,17 +67,23 @@ def test_proxy_tracks_real_taker_flow(sample):
 
 
 def _oi(amount, value):
-    return pd.DataFrame({
-        "date": pd.date_range("2024-01-01", periods=len(value), freq="5min", tz="UTC"),
-        "open_interest_amount": amount, "open_interest_value": value,
-    })
+    return pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=len(value), freq="5min", tz="UTC"),
+            "open_interest_amount": amount,
+            "open_interest_value": value,
+        }
+    )
 
 
 def test_amount_derived_from_value_at_the_snapshot_open():
-    candles = pd.DataFrame({
-        "date": pd.date_range("2024-01-01", periods=3, freq="5min", tz="UTC"),
-        "open": [100.0, 200.0, 400.0], "close": [999.0, 999.0, 999.0],
-    })
+    candles = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=3, freq="5min", tz="UTC"),
+            "open": [100.0, 200.0, 400.0],
+            "close": [999.0, 999.0, 999.0],
+        }
+    )
     oi = _oi([np.nan, 7.0, np.nan, np.nan], [1000.0, 2000.0, 4000.0, 50.0])
     out = fill_open_interest_amount(oi, candles, pair="X")
     np.testing.assert_array_equal(out["open_interest_amount"][:3], [10.0, 7.0, 10.0])
@@ -84,8 +91,9 @@ def test_amount_derived_from_value_at_the_snapshot_open():
 
 
 def test_missing_amount_column_is_created():
-    candles = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=1, tz="UTC"),
-                            "open": [50.0]})
+    candles = pd.DataFrame(
+        {"date": pd.date_range("2024-01-01", periods=1, tz="UTC"), "open": [50.0]}
+    )
     oi = _oi([1.0], [100.0]).drop(columns=["open_interest_amount"])
     out = fill_open_interest_amount(oi, candles)
     assert out["open_interest_amount"].tolist() == [2.0]

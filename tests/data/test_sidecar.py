@@ -46,13 +46,20 @@ def test_missing_file_gives_typed_empty_frame(tmp_path):
 
 
 def test_merge_on_date_never_duplicates_and_nan_never_erases(tmp_path):
-    sc.write_sidecar(tmp_path, PAIR, "5m",
-                     _frame("2024-01-01", 4, taker_net_base=[1.0, 2.0, 3.0, 4.0]))
-    sc.write_sidecar(tmp_path, PAIR, "5m", _frame(
-        "2024-01-01 00:10", 4,
-        taker_net_base=[np.nan, 40.0, 50.0, 60.0],
-        global_long_short_ratio=[1.1, 1.2, 1.3, 1.4],
-    ))
+    sc.write_sidecar(
+        tmp_path, PAIR, "5m", _frame("2024-01-01", 4, taker_net_base=[1.0, 2.0, 3.0, 4.0])
+    )
+    sc.write_sidecar(
+        tmp_path,
+        PAIR,
+        "5m",
+        _frame(
+            "2024-01-01 00:10",
+            4,
+            taker_net_base=[np.nan, 40.0, 50.0, 60.0],
+            global_long_short_ratio=[1.1, 1.2, 1.3, 1.4],
+        ),
+    )
     back = sc.read_sidecar(tmp_path, PAIR, "5m")
     assert len(back) == 6 and back[sc.DATE].is_unique
     assert back[sc.TAKER_NET_BASE].tolist() == [1.0, 2.0, 3.0, 40.0, 50.0, 60.0]
@@ -71,11 +78,22 @@ def test_merge_fill_only_keeps_existing_values():
     [
         (pd.DataFrame({"x": [1.0]}), "no 'date' column"),
         (_frame("2024-01-01", 1, bogus=[1.0]), r"unknown sidecar columns \['bogus'\]"),
-        (pd.DataFrame({sc.DATE: pd.date_range("2024-01-01", periods=2, freq="5min"),
-                       sc.TAKER_NET_BASE: [1.0, 2.0]}), "must be a UTC datetime"),
+        (
+            pd.DataFrame(
+                {
+                    sc.DATE: pd.date_range("2024-01-01", periods=2, freq="5min"),
+                    sc.TAKER_NET_BASE: [1.0, 2.0],
+                }
+            ),
+            "must be a UTC datetime",
+        ),
         (_frame("2024-01-01", 1, taker_net_base=["a"]), "must be numeric"),
-        (pd.concat([_frame("2024-01-01", 3, taker_net_base=[1.0, 2.0, 3.0])] * 2,
-                   ignore_index=True), r"duplicated date 2024-01-01 00:00:00\+00:00 \(row 3\)"),
+        (
+            pd.concat(
+                [_frame("2024-01-01", 3, taker_net_base=[1.0, 2.0, 3.0])] * 2, ignore_index=True
+            ),
+            r"duplicated date 2024-01-01 00:00:00\+00:00 \(row 3\)",
+        ),
     ],
 )
 def test_schema_errors_name_the_source_and_row(frame, message):

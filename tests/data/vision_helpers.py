@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liq_signals.data import binance_vision as bv
-from liq_signals.data import vision_mirror as vm
+from liq_signals.data.importers import binance_vision as bv
+from liq_signals.data.importers import vision_mirror as vm
 from liq_signals.offline import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,11 +36,13 @@ def sample_rows() -> pd.DataFrame:
     """The real sample as archive rows (columns of the metrics CSV minus ``symbol``)."""
     src = pd.read_csv(SAMPLE_CSV)
     src = src[src["open_interest_value_usd"].notna()].reset_index(drop=True)
-    rows = pd.DataFrame({
-        bv.CREATE_TIME: pd.to_datetime(src["timestamp_ms"], unit="ms", utc=True),
-        bv.SUM_OPEN_INTEREST: src["open_interest_value_usd"] / src["close"],
-        bv.SUM_OPEN_INTEREST_VALUE: src["open_interest_value_usd"],
-    })
+    rows = pd.DataFrame(
+        {
+            bv.CREATE_TIME: pd.to_datetime(src["timestamp_ms"], unit="ms", utc=True),
+            bv.SUM_OPEN_INTEREST: src["open_interest_value_usd"] / src["close"],
+            bv.SUM_OPEN_INTEREST_VALUE: src["open_interest_value_usd"],
+        }
+    )
     for col in bv.RATIO_TO_SIDECAR:
         rows[col] = np.nan
     return rows
@@ -67,11 +69,17 @@ def expected_oi(rows: pd.DataFrame) -> pd.DataFrame:
     """The open_interest frame an import of ``rows`` must produce (zero OI dropped)."""
     keep = (rows[bv.SUM_OPEN_INTEREST] > 0) & (rows[bv.SUM_OPEN_INTEREST_VALUE] > 0)
     r = rows.loc[keep]
-    return pd.DataFrame({
-        "date": pd.to_datetime(r[bv.CREATE_TIME], utc=True).dt.as_unit("ms").to_numpy(),
-        "open_interest_amount": r[bv.SUM_OPEN_INTEREST].to_numpy(),
-        "open_interest_value": r[bv.SUM_OPEN_INTEREST_VALUE].to_numpy(),
-    }).sort_values("date").reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "date": pd.to_datetime(r[bv.CREATE_TIME], utc=True).dt.as_unit("ms").to_numpy(),
+                "open_interest_amount": r[bv.SUM_OPEN_INTEREST].to_numpy(),
+                "open_interest_value": r[bv.SUM_OPEN_INTEREST_VALUE].to_numpy(),
+            }
+        )
+        .sort_values("date")
+        .reset_index(drop=True)
+    )
 
 
 @contextmanager

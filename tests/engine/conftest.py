@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liq_signals.data.load import load_pair_inputs
-from liq_signals.features import prepare_inputs
+from liq_signals.features.pipeline import prepare_inputs
 from tests.conftest import DATADIR_OI
 
 PAIR = "BTC/USDT:USDT"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from liq_signals.config import ModelConfig
 from liq_signals.engine import book as B
-from liq_signals.engine.config import ModelConfig
 from liq_signals.engine.leverage import build_leverage_mix
 
 BTC_TIER1 = (0.004, 0.0, 150.0)  # mmr, cum, max leverage of BTC/USDT:USDT below 300k USD

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from liq_signals.engine.config import ModelConfig
+from liq_signals.config import ModelConfig
 
 
 @dataclass

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from liq_signals.config import ModelConfig
 from liq_signals.data.tiers import load_tiers
 from liq_signals.engine import book as B
-from liq_signals.engine.config import ModelConfig
 from liq_signals.engine.leverage import (
     build_leverage_mix,
     liquidation_ratio_long,

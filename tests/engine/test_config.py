@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from liq_signals.engine.config import ModelConfig
+from liq_signals.config import ModelConfig
 
 
 def test_defaults_are_valid_and_frozen() -> None:

@@ -7,8 +7,8 @@ import pickle
 import numpy as np
 import pytest
 
+from liq_signals.config import ModelConfig
 from liq_signals.engine import book as B
-from liq_signals.engine.config import ModelConfig
 from liq_signals.engine.history import book_history
 from tests.engine.helpers import params, random_inputs
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from liq_signals.config import ModelConfig
 from liq_signals.engine import book as B
-from liq_signals.engine.config import ModelConfig
 from tests.engine.helpers import BTC_TIER1, params, random_inputs
 from tests.engine.reference import as_array, reference_run
 

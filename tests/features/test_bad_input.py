@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liq_signals import columns as C
-from liq_signals.data.validate import LiqInputError
-from liq_signals.features import compute_features
+from liq_signals.data.boundary import LiqInputError
+from liq_signals.features.pipeline import compute_features
 
 PAIR = "ETH/USDT:USDT"
 

@@ -10,7 +10,7 @@ import pytest
 
 from liq_signals import columns as C
 from liq_signals.cli import main
-from liq_signals.features import compute_features
+from liq_signals.features.pipeline import compute_features
 from tests.conftest import DATADIR_OI
 
 PAIR = "BTC/USDT:USDT"

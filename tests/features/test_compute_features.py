@@ -10,9 +10,9 @@ import pytest
 import talib
 
 from liq_signals import columns as C
-from liq_signals.data.validate import LiqInputError
-from liq_signals.engine.config import ModelConfig
-from liq_signals.features import compute_features, prepare_inputs
+from liq_signals.config import ModelConfig
+from liq_signals.data.boundary import LiqInputError
+from liq_signals.features.pipeline import compute_features, prepare_inputs
 
 PAIR = "BTC/USDT:USDT"
 
@@ -162,14 +162,14 @@ def test_longer_history_changes_values_but_not_their_causality(data_2023) -> Non
 def test_timeframe_parsing_agrees_with_freqtrade(tf) -> None:
     from freqtrade.exchange import timeframe_to_seconds
 
-    from liq_signals.features import timeframe_seconds
+    from liq_signals.features.pipeline import timeframe_seconds
 
     assert timeframe_seconds(tf) == timeframe_to_seconds(tf)
 
 
 @pytest.mark.parametrize("tf", ["1M", "5", "m", "0m", "5x"])
 def test_unsupported_timeframes_are_rejected(tf) -> None:
-    from liq_signals.features import timeframe_seconds
+    from liq_signals.features.pipeline import timeframe_seconds
 
     with pytest.raises(ValueError, match="unsupported timeframe"):
         timeframe_seconds(tf)
@@ -191,8 +191,9 @@ def test_net_taker_flow_not_below_volume_gives_no_tilt(oi_data, caplog) -> None:
     exceed gross volume, so such candles get no share — the features equal those
     without a taker series, only ``liq_stale`` (taker row missing) differs."""
     caplog.set_level(logging.INFO)
-    prep = prepare_inputs(oi_data.candles, pair=PAIR, open_interest=oi_data.open_interest,
-                          metrics=oi_data.metrics)
+    prep = prepare_inputs(
+        oi_data.candles, pair=PAIR, open_interest=oi_data.open_interest, metrics=oi_data.metrics
+    )
     assert np.isnan(prep.inputs.taker_share).all()
     assert "have |taker_net_base| >= volume" in caplog.text
     with_metrics = feats(oi_data)
@@ -228,8 +229,9 @@ def test_net_taker_flow_below_gross_volume_tilts(oi_data) -> None:
 
 def test_distances_in_atr_and_notional_per_open_interest(oi_data) -> None:
     out = feats(oi_data)
-    atr = talib.ATR(out["high"].to_numpy(), out["low"].to_numpy(), out["close"].to_numpy(),
-                    timeperiod=14)
+    atr = talib.ATR(
+        out["high"].to_numpy(), out["low"].to_numpy(), out["close"].to_numpy(), timeperiod=14
+    )
     close = out["close"].to_numpy()
     assert np.isnan(out[C.MAGNET_UP_DIST_ATR].to_numpy()[:14]).all()  # ATR warm-up
     np.testing.assert_allclose(

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from liq_signals import columns as C
-from liq_signals.features import compute_features
+from liq_signals.features.pipeline import compute_features
 
 PAIR = "BTC/USDT:USDT"
 RTOL = 1e-6
@@ -86,7 +86,7 @@ GOLDEN_OI = {
         C.CASCADE_UP_USD_PER_PCT: 17677499.76064178,
         C.NEAREST_DOWN_PRICE: 62124.994558678394,
         C.COVERAGE: 0.21982086569905218,
-        C.MODE: 'oi',
+        C.MODE: "oi",
         C.STALE: False,
         C.MAGNET_UP_DIST_ATR: 124.77508134906765,
         C.MAGNET_DOWN_DIST_ATR: 107.29793797399647,
@@ -108,7 +108,7 @@ GOLDEN_OI = {
         C.CASCADE_UP_USD_PER_PCT: 291680.11812190886,
         C.NEAREST_DOWN_PRICE: 62099.69914043057,
         C.COVERAGE: np.nan,
-        C.MODE: 'volume',
+        C.MODE: "volume",
         C.STALE: True,
         C.MAGNET_UP_DIST_ATR: 68.31269260491246,
         C.MAGNET_DOWN_DIST_ATR: 33.9578663410805,
@@ -130,7 +130,7 @@ GOLDEN_OI = {
         C.CASCADE_UP_USD_PER_PCT: 10022621.110101625,
         C.NEAREST_DOWN_PRICE: 63067.13255015122,
         C.COVERAGE: 0.14807795027248896,
-        C.MODE: 'oi',
+        C.MODE: "oi",
         C.STALE: False,
         C.MAGNET_UP_DIST_ATR: 52.83412966741269,
         C.MAGNET_DOWN_DIST_ATR: 46.36304156701066,

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from liq_signals import columns as C
-from liq_signals.features import compute_features
-from liq_signals.incremental import IncrementalFeatures
+from liq_signals.features.incremental import IncrementalFeatures
+from liq_signals.features.pipeline import compute_features
 
 PAIR = "BTC/USDT:USDT"
 
@@ -83,7 +83,10 @@ def test_state_pickles_and_continues(oi_data) -> None:
 
 
 DIST_ATR = (
-    C.MAGNET_UP_DIST_ATR, C.MAGNET_DOWN_DIST_ATR, C.NEAREST_UP_DIST_ATR, C.NEAREST_DOWN_DIST_ATR
+    C.MAGNET_UP_DIST_ATR,
+    C.MAGNET_DOWN_DIST_ATR,
+    C.NEAREST_UP_DIST_ATR,
+    C.NEAREST_DOWN_DIST_ATR,
 )
 #: ATR continued from the last candle vs TA-Lib over the whole history: TA-Lib 0.8's
 #: recursion keeps state its output does not show (see features.continue_atr); measured
@@ -94,8 +97,9 @@ DIST_ATR_RTOL = 2.5e-15
 
 def _assert_batch_equal(out: pd.DataFrame, batch: pd.DataFrame) -> None:
     """Bit for bit, except the ``*_dist_atr`` columns (ATR within ``DIST_ATR_RTOL``)."""
-    pd.testing.assert_frame_equal(out.drop(columns=list(DIST_ATR)),
-                                  batch.drop(columns=list(DIST_ATR)), check_exact=True)
+    pd.testing.assert_frame_equal(
+        out.drop(columns=list(DIST_ATR)), batch.drop(columns=list(DIST_ATR)), check_exact=True
+    )
     for col in DIST_ATR:
         a, b = out[col].to_numpy(), batch[col].to_numpy()
         assert np.array_equal(np.isnan(a), np.isnan(b)), col
@@ -133,7 +137,7 @@ def test_fast_path_with_value_only_open_interest_and_sliding_frames(oi_data) -> 
 
 
 def test_bad_new_candle_is_named_by_its_row_in_the_whole_frame(oi_data) -> None:
-    from liq_signals.data.validate import LiqInputError
+    from liq_signals.data.boundary import LiqInputError
 
     c = oi_data.candles.iloc[:301].copy()
     inc = IncrementalFeatures(PAIR, "5m")
@@ -173,7 +177,7 @@ def test_continued_atr_stays_within_a_few_ulps_of_talib(data_2023) -> None:
     smoothing shrinks old errors by 13/14 per candle)."""
     import talib
 
-    from liq_signals.features import continue_atr
+    from liq_signals.features.pipeline import continue_atr
 
     h, lo, cl = (data_2023.candles[k].to_numpy(np.float64) for k in ("high", "low", "close"))
     ref = talib.ATR(h, lo, cl, timeperiod=14)

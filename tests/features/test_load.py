@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from liq_signals.data.boundary import LiqInputError
 from liq_signals.data.load import load_pair_inputs, pair_data_path
-from liq_signals.data.validate import LiqInputError
 from tests.conftest import DATADIR_2023, DATADIR_2025, DATADIR_OI
 
 PAIR = "BTC/USDT:USDT"

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 from liq_signals import columns as C
+from liq_signals.config import ModelConfig
 from liq_signals.data.oi_sources import taker_buy_share_proxy
-from liq_signals.engine.config import ModelConfig
-from liq_signals.features import compute_features, prepare_inputs
-from liq_signals.incremental import IncrementalFeatures
+from liq_signals.features.incremental import IncrementalFeatures
+from liq_signals.features.pipeline import compute_features, prepare_inputs
 
 PAIR = "BTC/USDT:USDT"
 #: median 5m volume (BTC) of the embedded 2025 BTC/USDT:USDT candles
@@ -36,8 +36,9 @@ def gross(oi_data) -> pd.DataFrame:
 
 def test_proxy_fills_only_candles_without_a_share(oi_data, gross) -> None:
     c = gross
-    proxy = taker_buy_share_proxy(c["high"].to_numpy(), c["low"].to_numpy(),
-                                  c["close"].to_numpy(), PROXY.taker_proxy_window)
+    proxy = taker_buy_share_proxy(
+        c["high"].to_numpy(), c["low"].to_numpy(), c["close"].to_numpy(), PROXY.taker_proxy_window
+    )
     off = prepare_inputs(c, pair=PAIR, metrics=oi_data.metrics).inputs.taker_share
     on = prepare_inputs(c, pair=PAIR, metrics=oi_data.metrics, config=PROXY).inputs.taker_share
     known = np.isfinite(off)
@@ -69,8 +70,7 @@ def test_proxy_tilt_is_further_from_the_real_flow_tilt_than_no_tilt(oi_data, gro
     """Why the proxy is off by default (figures in the module doc and docs/model.md)."""
     c = gross
     net = c["date"].map(oi_data.metrics.set_index("date")["taker_net_base"]).to_numpy()
-    proxy = taker_buy_share_proxy(c["high"].to_numpy(), c["low"].to_numpy(),
-                                  c["close"].to_numpy())
+    proxy = taker_buy_share_proxy(c["high"].to_numpy(), c["low"].to_numpy(), c["close"].to_numpy())
     ok = np.isfinite(net) & np.isfinite(proxy) & (net != 0)
     agree = np.mean(np.sign(proxy[ok] - 0.5) == np.sign(net[ok]))
     assert 0.70 < agree < 0.80

@@ -49,8 +49,9 @@ def test_guard_is_active_in_child_processes(tmp_path: Path) -> None:
         "import urllib.request\n"
         "urllib.request.urlopen('https://fapi.binance.com/fapi/v1/ping', timeout=2)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode != 0
     assert "netguard: blocked getaddrinfo" in proc.stderr
     assert "fapi.binance.com" in log.read_text()
@@ -68,9 +69,20 @@ def test_guard_stops_a_freqtrade_run_that_bypasses_the_emulator(tmp_path: Path) 
     env = {**os.environ, netguard.ENV_VAR: str(log)}
     freqtrade = Path(sys.executable).with_name("freqtrade")
     proc = subprocess.run(
-        [str(freqtrade), "list-markets", "--exchange", "binance", "--trading-mode", "futures",
-         "--userdir", str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=120,
+        [
+            str(freqtrade),
+            "list-markets",
+            "--exchange",
+            "binance",
+            "--trading-mode",
+            "futures",
+            "--userdir",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode != 0
     assert "binance.com" in log.read_text()
@@ -90,10 +102,28 @@ def test_session_fails_when_a_test_swallows_a_blocked_attempt(tmp_path: Path) ->
     env = {k: v for k, v in os.environ.items() if k != netguard.ENV_VAR}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])  # tests/ -> `-p conftest`
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conftest", "-c", os.devnull, "--rootdir",
-         str(tmp_path), "--basetemp", str(tmp_path / "bt"), "-p", "no:cacheprovider", "-q",
-         "test_leak.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "conftest",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(tmp_path),
+            "--basetemp",
+            str(tmp_path / "bt"),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "test_leak.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1, proc.stdout[-2000:]
     assert "1 passed, 1 error" in proc.stdout

@@ -37,8 +37,10 @@ def make_ccxt(emu: Emulator, **config: Any):  # noqa: ANN201 - ccxt exchange
     """A real ``ccxt.binanceusdm`` pointed at the emulator (same overlay as freqtrade)."""
     import ccxt
 
-    return ccxt.binanceusdm({
-        "urls": {"api": binance_url_map(emu.url)},
-        "options": {"fetchMarkets": {"types": ["linear"]}},
-        **config,
-    })
+    return ccxt.binanceusdm(
+        {
+            "urls": {"api": binance_url_map(emu.url)},
+            "options": {"fetchMarkets": {"types": ["linear"]}},
+            **config,
+        }
+    )

@@ -62,7 +62,8 @@ def test_open_interest_history_and_current(ex, emu_oi: Emulator) -> None:
     assert len(hist) == 20
     assert [h["timestamp"] for h in hist] == [int(d.value // 1_000_000) for d in want["date"]]
     assert [h["openInterestAmount"] for h in hist] == pytest.approx(
-        want["open_interest_amount"].tolist())
+        want["open_interest_amount"].tolist()
+    )
     latest = ex.fetch_open_interest(PAIR)
     known = df[df["date"] <= pd.Timestamp(emu_oi.now_ms(), unit="ms", tz="UTC")]
     assert latest["openInterestAmount"] == pytest.approx(known["open_interest_amount"].iloc[-1])

@@ -64,18 +64,24 @@ def test_klines_default_500_max_1500_and_limit_errors(emu: Emulator) -> None:
     assert len(get(emu.url + KLINES)[1]) == 500
     assert len(get(emu.url + KLINES + "&limit=1500")[1]) == 1500
     assert get(emu.url + KLINES + "&limit=1501")[:2] == (
-        400, {"code": -1130, "msg": "Data sent for parameter 'limit' is not valid."})
+        400,
+        {"code": -1130, "msg": "Data sent for parameter 'limit' is not valid."},
+    )
     status, body, _ = get(emu.url + KLINES + "&limit=abc")
     assert (status, body["code"]) == (400, -1100)
 
 
 def test_error_shapes_for_bad_symbol_missing_param_bad_interval_unknown_path(emu) -> None:
     assert get(emu.url + "/fapi/v1/klines?symbol=NOPEUSDT&interval=5m")[:2] == (
-        400, {"code": -1121, "msg": "Invalid symbol."})
+        400,
+        {"code": -1121, "msg": "Invalid symbol."},
+    )
     status, body, _ = get(emu.url + "/fapi/v1/klines?interval=5m")
     assert (status, body["code"]) == (400, -1102) and "'symbol'" in body["msg"]
     assert get(emu.url + "/fapi/v1/klines?symbol=BTCUSDT&interval=7m")[:2] == (
-        400, {"code": -1120, "msg": "Invalid interval."})
+        400,
+        {"code": -1120, "msg": "Invalid interval."},
+    )
     assert get(emu.url + "/fapi/v1/nonexistent")[0] == 404
     status, body, _ = get(emu.url + "/fapi/v1/openInterest?symbol=BTCUSDT")  # no OI file here
     assert status == 400 and body["code"] == -1000 and "open_interest" in body["msg"]
@@ -206,9 +212,17 @@ def test_archive_route_serves_files_and_honours_faults(emulator_factory, tmp_pat
 
 def test_emulator_process_is_controlled_over_http(tmp_path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "liq_signals.offline.emulator", "--datadir", str(DATADIR_OI),
-         "--replay-start", "2026-06-20T12:00:00"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "liq_signals.offline.emulator",
+            "--datadir",
+            str(DATADIR_OI),
+            "--replay-start",
+            "2026-06-20T12:00:00",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()
@@ -217,7 +231,8 @@ def test_emulator_process_is_controlled_over_http(tmp_path) -> None:
         clock = get(url + "/__emulator__/clock")[1]
         assert abs(clock["now"] - parse_time_ms("2026-06-20T12:00:00")) < 60_000
         req = urllib.request.Request(
-            url + "/__emulator__/faults", method="POST",
+            url + "/__emulator__/faults",
+            method="POST",
             data=json.dumps({"endpoint": "openInterest", "kind": "error", "times": 1}).encode(),
         )
         urllib.request.urlopen(req, timeout=5).read()
@@ -225,8 +240,11 @@ def test_emulator_process_is_controlled_over_http(tmp_path) -> None:
         assert [get(oi)[0] for _ in range(2)] == [503, 200]
         log = get(url + "/__emulator__/requests?endpoint=openInterest")[1]
         assert [r["status"] for r in log] == [503, 200]
-        bad = urllib.request.Request(url + "/__emulator__/faults", method="POST",
-                                     data=json.dumps({"endpoint": "x", "kind": "nope"}).encode())
+        bad = urllib.request.Request(
+            url + "/__emulator__/faults",
+            method="POST",
+            data=json.dumps({"endpoint": "x", "kind": "nope"}).encode(),
+        )
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(bad, timeout=5)
         assert err.value.code == 400
@@ -235,11 +253,14 @@ def test_emulator_process_is_controlled_over_http(tmp_path) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.mark.parametrize("path, stamp", [
-    ("/fapi/v1/fundingRate?symbol=BTCUSDT&limit=1000", "fundingTime"),
-    ("/futures/data/openInterestHist?symbol=BTCUSDT&period=5m&limit=500", "timestamp"),
-    ("/futures/data/takerlongshortRatio?symbol=BTCUSDT&period=5m&limit=500", "timestamp"),
-])
+@pytest.mark.parametrize(
+    "path, stamp",
+    [
+        ("/fapi/v1/fundingRate?symbol=BTCUSDT&limit=1000", "fundingTime"),
+        ("/futures/data/openInterestHist?symbol=BTCUSDT&period=5m&limit=500", "timestamp"),
+        ("/futures/data/takerlongshortRatio?symbol=BTCUSDT&period=5m&limit=500", "timestamp"),
+    ],
+)
 def test_series_end_at_the_replay_time_not_at_the_end_of_the_file(emu_oi, path, stamp) -> None:
     rows = get(emu_oi.url + path)[1]
     now = emu_oi.now_ms()

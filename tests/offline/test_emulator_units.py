@@ -45,10 +45,16 @@ def test_fault_book_counts_expires_and_prefers_the_endpoint_over_wildcard() -> N
     assert book.take("klines").frozen_ms == 123
 
 
-@pytest.mark.parametrize("bad", [
-    {"kind": "explode"}, {"kind": "error", "status": 404}, {"kind": "error", "times": 0},
-    {"kind": "timeout", "duration_s": -1}, {"kind": "error", "color": "red"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"kind": "explode"},
+        {"kind": "error", "status": 404},
+        {"kind": "error", "times": 0},
+        {"kind": "timeout", "duration_s": -1},
+        {"kind": "error", "color": "red"},
+    ],
+)
 def test_fault_rejects_bad_specs(bad: dict) -> None:
     with pytest.raises((ValueError, TypeError)):
         Fault.from_json(bad)
@@ -57,14 +63,20 @@ def test_fault_rejects_bad_specs(bad: dict) -> None:
 def test_intervals_without_a_file_are_aggregated_from_finer_candles(emu) -> None:
     df = pd.read_feather(DATADIR_2025 / "futures" / "BTC_USDT_USDT-5m-futures.feather")
     start = parse_time_ms("2025-11-20T00:00:00Z")
-    rows = get(emu.url + f"/fapi/v1/klines?symbol=BTCUSDT&interval=15m&startTime={start}"
-               "&limit=8")[1]
-    want = (df.set_index("date").loc["2025-11-20 00:00":"2025-11-20 01:59"]
-            .resample("15min").agg({"open": "first", "high": "max", "low": "min",
-                                    "close": "last", "volume": "sum"}))
+    rows = get(emu.url + f"/fapi/v1/klines?symbol=BTCUSDT&interval=15m&startTime={start}&limit=8")[
+        1
+    ]
+    want = (
+        df.set_index("date")
+        .loc["2025-11-20 00:00":"2025-11-20 01:59"]
+        .resample("15min")
+        .agg({"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
+    )
     assert [r[0] for r in rows] == [int(t.value // 1_000_000) for t in want.index]
-    got = pd.DataFrame([[float(x) for x in r[1:6]] for r in rows],
-                       columns=["open", "high", "low", "close", "volume"])
+    got = pd.DataFrame(
+        [[float(x) for x in r[1:6]] for r in rows],
+        columns=["open", "high", "low", "close", "volume"],
+    )
     pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_exact=False)
 
 
@@ -79,11 +91,17 @@ def test_a_stop_by_ctrl_c_is_not_an_error_but_other_tracebacks_are():
     from liq_signals.offline.runner import fatal_lines
 
     frames = ['  File "x.py", line 1, in f\n', "    g()\n"]
-    interrupted = ["Task exception was never retrieved\n",
-                   "Traceback (most recent call last):\n", *frames, "KeyboardInterrupt\n"]
+    interrupted = [
+        "Task exception was never retrieved\n",
+        "Traceback (most recent call last):\n",
+        *frames,
+        "KeyboardInterrupt\n",
+    ]
     crashed = ["Traceback (most recent call last):\n", *frames, "ValueError: boom\n"]
     config = ["2026-01-01 00:00:00,000 - freqtrade - ERROR - Configuration error: x\n"]
     assert fatal_lines(interrupted) == ()
     assert fatal_lines(crashed) == ("Traceback (most recent call last):",)
     assert fatal_lines(interrupted + crashed + config) == (
-        "Traceback (most recent call last):", config[0].rstrip())
+        "Traceback (most recent call last):",
+        config[0].rstrip(),
+    )

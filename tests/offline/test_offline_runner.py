@@ -42,8 +42,15 @@ def test_backtesting_through_the_wrapper_reports_trades(
     emu = emulator_factory(DATADIR_2025)
     results = tmp_path / "user_data" / "backtest_results"  # the fixture's --user-data-dir
     result = freqtrade_offline(
-        ["backtesting", *BACKTEST_CONFIG, *PROBE, "--timerange", "20251001-20251015",
-         "--export", "trades"],
+        [
+            "backtesting",
+            *BACKTEST_CONFIG,
+            *PROBE,
+            "--timerange",
+            "20251001-20251015",
+            "--export",
+            "trades",
+        ],
         emulator=emu,
     )
     assert result.returncode == 0, result.output[-3000:]
@@ -59,9 +66,24 @@ def test_backtesting_through_the_wrapper_reports_trades(
 def test_download_data_through_the_wrapper_writes_the_served_candles(freqtrade_offline, tmp_path):
     out = tmp_path / "dl"
     result = freqtrade_offline(
-        ["download-data", "--exchange", "binance", "--trading-mode", "futures",
-         "--pairs", "BTC/USDT:USDT", "--timeframes", "1h", "--candle-types", "futures",
-         "funding_rate", "--timerange", "20260210-20260219", "--datadir", str(out)],
+        [
+            "download-data",
+            "--exchange",
+            "binance",
+            "--trading-mode",
+            "futures",
+            "--pairs",
+            "BTC/USDT:USDT",
+            "--timeframes",
+            "1h",
+            "--candle-types",
+            "futures",
+            "funding_rate",
+            "--timerange",
+            "20260210-20260219",
+            "--datadir",
+            str(out),
+        ],
     )  # served: user_data/data/binance (freqtrade's --datadir is the destination)
     assert result.returncode == 0, result.output[-3000:]
     got = pd.read_feather(out / "futures" / "BTC_USDT_USDT-1h-futures.feather")
@@ -91,11 +113,20 @@ def test_wrapper_fails_on_an_unknown_argument_although_freqtrade_exits_0(freqtra
 
 @pytest.mark.freqtrade
 def test_wrapper_fails_on_unknown_strategy(freqtrade_offline) -> None:
-    result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, "--strategy", "NoSuchStrategy",
-                                "--timerange", "20251001-20251002"])
+    result = freqtrade_offline(
+        [
+            "backtesting",
+            *BACKTEST_CONFIG,
+            "--strategy",
+            "NoSuchStrategy",
+            "--timerange",
+            "20251001-20251002",
+        ]
+    )
     assert result.returncode != 0
     assert any("Impossible to load Strategy 'NoSuchStrategy'" in e for e in result.errors), (
-        result.output[-2000:])
+        result.output[-2000:]
+    )
 
 
 def test_missing_datadir_names_it_and_gives_the_download_command(freqtrade_offline, tmp_path):
@@ -108,8 +139,18 @@ def test_missing_datadir_names_it_and_gives_the_download_command(freqtrade_offli
 
 
 def test_missing_pair_and_timeframe_are_named(freqtrade_offline) -> None:
-    result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, *PROBE,
-                                "--pairs", "ETH/USDT:USDT", "BTC/USDT:USDT", "--timeframe", "15m"])
+    result = freqtrade_offline(
+        [
+            "backtesting",
+            *BACKTEST_CONFIG,
+            *PROBE,
+            "--pairs",
+            "ETH/USDT:USDT",
+            "BTC/USDT:USDT",
+            "--timeframe",
+            "15m",
+        ]
+    )
     assert result.returncode == 2
     assert "no futures data for ETH/USDT:USDT" in result.output
     assert "no 15m futures candles for BTC/USDT:USDT" in result.output
@@ -118,8 +159,17 @@ def test_missing_pair_and_timeframe_are_named(freqtrade_offline) -> None:
 
 def test_cli_command_returns_the_wrapper_status(capsys, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(REPO)
-    rc = cli.main(["offline", "--datadir", str(tmp_path / "none"), "--", "backtesting",
-                   *BACKTEST_CONFIG, *PROBE])
+    rc = cli.main(
+        [
+            "offline",
+            "--datadir",
+            str(tmp_path / "none"),
+            "--",
+            "backtesting",
+            *BACKTEST_CONFIG,
+            *PROBE,
+        ]
+    )
     assert rc == 2
     assert "freqtrade download-data --exchange binance" in capsys.readouterr().out
     assert cli.main(["offline"]) == 2
@@ -138,10 +188,26 @@ def test_hyperopt_through_the_wrapper_finds_a_best_result(freqtrade_offline, tmp
     strategies.mkdir()
     shutil.copy(REPO / PROBE[1] / "OfflineProbeStrategy.py", strategies)
     result = freqtrade_offline(
-        ["hyperopt", *BACKTEST_CONFIG, "--strategy-path", str(strategies),
-         "--strategy", "OfflineProbeStrategy", "--hyperopt-loss", "SharpeHyperOptLoss",
-         "--spaces", "roi", "stoploss", "-e", "3", "-j", "1",
-         "--timerange", "20251001-20251008"])
+        [
+            "hyperopt",
+            *BACKTEST_CONFIG,
+            "--strategy-path",
+            str(strategies),
+            "--strategy",
+            "OfflineProbeStrategy",
+            "--hyperopt-loss",
+            "SharpeHyperOptLoss",
+            "--spaces",
+            "roi",
+            "stoploss",
+            "-e",
+            "3",
+            "-j",
+            "1",
+            "--timerange",
+            "20251001-20251008",
+        ]
+    )
     assert result.returncode == 0, result.output[-3000:]
     assert "Best result:" in result.output
     assert (strategies / "OfflineProbeStrategy.json").is_file()
@@ -151,15 +217,27 @@ def test_hyperopt_through_the_wrapper_finds_a_best_result(freqtrade_offline, tmp
 @pytest.mark.freqtrade
 def test_lookahead_and_recursive_analysis_through_the_wrapper(freqtrade_offline) -> None:
     look = freqtrade_offline(
-        ["lookahead-analysis", *BACKTEST_CONFIG, *PROBE, "--timerange", "20251001-20251008",
-         "--minimum-trade-amount", "1", "--targeted-trade-amount", "2"])
+        [
+            "lookahead-analysis",
+            *BACKTEST_CONFIG,
+            *PROBE,
+            "--timerange",
+            "20251001-20251008",
+            "--minimum-trade-amount",
+            "1",
+            "--targeted-trade-amount",
+            "2",
+        ]
+    )
     assert look.returncode == 0, look.output[-3000:]
-    row = re.search(r"OfflineProbeStrategy\.py\s*│\s*OfflineProbeStrategy\s*│\s*(\w+)\s*│\s*(\d+)",
-                    look.output)
+    row = re.search(
+        r"OfflineProbeStrategy\.py\s*│\s*OfflineProbeStrategy\s*│\s*(\w+)\s*│\s*(\d+)", look.output
+    )
     assert row is not None, look.output[-3000:]
     assert row.group(1) == "No" and int(row.group(2)) >= 1  # RSI on closed candles: no bias
     rec = freqtrade_offline(
-        ["recursive-analysis", *BACKTEST_CONFIG, *PROBE, "--timerange", "20251001-20251008"])
+        ["recursive-analysis", *BACKTEST_CONFIG, *PROBE, "--timerange", "20251001-20251008"]
+    )
     assert rec.returncode == 0, rec.output[-3000:]
     assert "Calculating indicators using startup candle of" in rec.output
 
@@ -167,21 +245,37 @@ def test_lookahead_and_recursive_analysis_through_the_wrapper(freqtrade_offline)
 @pytest.mark.freqtrade
 def test_plot_dataframe_through_the_wrapper_writes_the_plot(freqtrade_offline, tmp_path) -> None:
     result = freqtrade_offline(
-        ["plot-dataframe", *BACKTEST_CONFIG, *PROBE, "--no-trades",
-         "--timerange", "20251001-20251003"])
+        [
+            "plot-dataframe",
+            *BACKTEST_CONFIG,
+            *PROBE,
+            "--no-trades",
+            "--timerange",
+            "20251001-20251003",
+        ]
+    )
     assert result.returncode == 0, result.output[-3000:]
     plots = list((tmp_path / "user_data" / "plot").glob("*BTC_USDT_USDT-5m.html"))
     assert len(plots) == 1 and plots[0].stat().st_size > 10_000
 
 
 @pytest.mark.freqtrade
-def test_dry_run_polls_the_emulator_and_stops_cleanly(freqtrade_offline, emulator_factory,
-                                                      tmp_path) -> None:
+def test_dry_run_polls_the_emulator_and_stops_cleanly(
+    freqtrade_offline, emulator_factory, tmp_path
+) -> None:
     emu = emulator_factory(DATADIR_2025, replay_start="2026-01-10T12:00:00Z", speed=60)
     result = freqtrade_offline(
-        ["trade", "--dry-run", "--config", "user_data/config_dryrun.json", *PROBE,
-         "--db-url", f"sqlite:///{tmp_path / 'dry.sqlite'}"],
-        emulator=emu, stop_after=12,
+        [
+            "trade",
+            "--dry-run",
+            "--config",
+            "user_data/config_dryrun.json",
+            *PROBE,
+            "--db-url",
+            f"sqlite:///{tmp_path / 'dry.sqlite'}",
+        ],
+        emulator=emu,
+        stop_after=12,
     )
     assert result.returncode == 0, result.output[-3000:]
     assert result.errors == ()

@@ -65,8 +65,12 @@ def load_candles(datadir: Path, timerange: str, startup: int) -> pd.DataFrame:
     tr = TimeRange.parse_timerange(timerange)
     tr.subtract_start(300 * startup)
     return load_pair_history(
-        pair=PAIR, timeframe="5m", datadir=Path(datadir), timerange=tr,
-        candle_type=CandleType.FUTURES, data_format="feather",
+        pair=PAIR,
+        timeframe="5m",
+        datadir=Path(datadir),
+        timerange=tr,
+        candle_type=CandleType.FUTURES,
+        data_format="feather",
     )
 
 

@@ -33,9 +33,16 @@ def _frame(**last: float) -> pd.DataFrame:
     """Two analysed candles at T0 (signal) and T0+5m; price 100, ATR 0.5, clusters at
     98 (nearest below), 101 (nearest above), 93 / 109 (largest), overridable on both rows."""
     row = {
-        "open": 100.0, "high": 100.2, "low": 99.8, "close": 100.0, "volume": 1.0, "atr": ATR,
-        C.NEAREST_DOWN_PRICE: 98.0, C.NEAREST_UP_PRICE: 101.0,
-        C.MAGNET_DOWN_PRICE: 93.0, C.MAGNET_UP_PRICE: 109.0,
+        "open": 100.0,
+        "high": 100.2,
+        "low": 99.8,
+        "close": 100.0,
+        "volume": 1.0,
+        "atr": ATR,
+        C.NEAREST_DOWN_PRICE: 98.0,
+        C.NEAREST_UP_PRICE: 101.0,
+        C.MAGNET_DOWN_PRICE: 93.0,
+        C.MAGNET_UP_PRICE: 109.0,
     }
     rows = [dict(row, date=T0), dict(row, date=T0 + timedelta(minutes=5), **last)]
     return pd.DataFrame(rows)
@@ -63,9 +70,17 @@ def _trade(is_short: bool = False, open_rate: float = 100.0):
     from freqtrade.persistence import LocalTrade
 
     return LocalTrade(
-        pair=PAIR, open_rate=open_rate, open_date=T0 + timedelta(minutes=5), amount=1.0,
-        stake_amount=50.0, fee_open=0.0005, fee_close=0.0005, exchange="binance",
-        is_short=is_short, leverage=2.0, trading_mode=TradingMode.FUTURES,
+        pair=PAIR,
+        open_rate=open_rate,
+        open_date=T0 + timedelta(minutes=5),
+        amount=1.0,
+        stake_amount=50.0,
+        fee_open=0.0005,
+        fee_close=0.0005,
+        exchange="binance",
+        is_short=is_short,
+        leverage=2.0,
+        trading_mode=TradingMode.FUTURES,
     )
 
 
@@ -82,8 +97,12 @@ def _strategy(name: str):
 
 def _stop(strategy, trade, rate: float = 100.0) -> float:
     return strategy.custom_stoploss(
-        pair=PAIR, trade=trade, current_time=T0 + timedelta(minutes=10), current_rate=rate,
-        current_profit=0.0, after_fill=False,
+        pair=PAIR,
+        trade=trade,
+        current_time=T0 + timedelta(minutes=10),
+        current_rate=rate,
+        current_profit=0.0,
+        after_fill=False,
     )
 
 
@@ -119,7 +138,10 @@ def test_baseline_stop_ignores_clusters(no_db) -> None:
 
 def _exit(strategy, trade, rate: float):
     return strategy.custom_exit(
-        pair=PAIR, trade=trade, current_time=T0 + timedelta(minutes=10), current_rate=rate,
+        pair=PAIR,
+        trade=trade,
+        current_time=T0 + timedelta(minutes=10),
+        current_rate=rate,
         current_profit=0.0,
     )
 
@@ -154,8 +176,14 @@ def test_no_magnet_beyond_entry_falls_back_to_the_atr_target(no_db) -> None:
 
 def test_leverage_is_two_capped_by_the_exchange() -> None:
     strategy = _strategy("LiquidationMagnetStrategy")
-    kwargs = dict(pair=PAIR, current_time=T0, current_rate=100.0, proposed_leverage=1.0,
-                  entry_tag=None, side="long")
+    kwargs = dict(
+        pair=PAIR,
+        current_time=T0,
+        current_rate=100.0,
+        proposed_leverage=1.0,
+        entry_tag=None,
+        side="long",
+    )
     assert strategy.leverage(max_leverage=125.0, **kwargs) == 2.0
     assert strategy.leverage(max_leverage=1.5, **kwargs) == 1.5
 
@@ -166,8 +194,11 @@ def test_spot_config_is_long_only_without_open_interest() -> None:
     from freqtrade.resolvers import StrategyResolver
 
     config = Configuration(
-        {"config": [str(REPO / "user_data" / "config_dryrun_spot.json")],
-         "strategy": "LiquidationMagnetStrategy", "strategy_path": str(REPO / "strategies")},
+        {
+            "config": [str(REPO / "user_data" / "config_dryrun_spot.json")],
+            "strategy": "LiquidationMagnetStrategy",
+            "strategy_path": str(REPO / "strategies"),
+        },
         RunMode.DRY_RUN,
     ).get_config()
     strategy = StrategyResolver.load_strategy(config)  # raises if can_short stayed True

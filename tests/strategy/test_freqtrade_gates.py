@@ -48,8 +48,19 @@ def test_backtest_trades_on_embedded_data(offline, tmp_path: Path, datadir, time
     results.mkdir()
 
     result = offline(
-        ["backtesting", "--strategy-list", *STRATEGIES, "--timerange", timerange,
-         "--export", "trades", "--backtest-directory", str(results), "--cache", "none"],
+        [
+            "backtesting",
+            "--strategy-list",
+            *STRATEGIES,
+            "--timerange",
+            timerange,
+            "--export",
+            "trades",
+            "--backtest-directory",
+            str(results),
+            "--cache",
+            "none",
+        ],
         datadir,
     )
 
@@ -68,9 +79,18 @@ def test_backtest_trades_on_embedded_data(offline, tmp_path: Path, datadir, time
 def _lookahead(offline, tmp_path: Path, strategy_args: list[str]) -> list[dict[str, str]]:
     report = tmp_path / f"lookahead-{len(list(tmp_path.glob('lookahead-*')))}.csv"
     result = offline(
-        ["lookahead-analysis", *strategy_args, "--timerange", VOLUME_WINDOW,
-         "--minimum-trade-amount", "5", "--targeted-trade-amount", "10",
-         "--lookahead-analysis-exportfilename", str(report)],
+        [
+            "lookahead-analysis",
+            *strategy_args,
+            "--timerange",
+            VOLUME_WINDOW,
+            "--minimum-trade-amount",
+            "5",
+            "--targeted-trade-amount",
+            "10",
+            "--lookahead-analysis-exportfilename",
+            str(report),
+        ],
         DATADIR_2025,
     )
     _ok(result)
@@ -89,7 +109,8 @@ def test_lookahead_analysis_finds_no_bias(offline, tmp_path: Path) -> None:
 
 def test_lookahead_analysis_flags_the_planted_bias(offline, tmp_path: Path) -> None:
     rows = _lookahead(
-        offline, tmp_path,
+        offline,
+        tmp_path,
         ["--strategy", "LiquidationMagnetPeeking", "--strategy-path", str(PLANTED)],
     )
 
@@ -100,9 +121,12 @@ def test_lookahead_analysis_flags_the_planted_bias(offline, tmp_path: Path) -> N
 
 def _recursive_table(output: str) -> tuple[list[str], dict[str, list[str]]]:
     """Header (startup counts) and rows of freqtrade's 'Recursive Analysis' table."""
-    lines = output[output.index("Recursive Analysis"):].splitlines()
-    rows = [[c.strip() for c in line.strip().strip("│┃").split("│" if "│" in line else "┃")]
-            for line in lines if line.strip().startswith(("│", "┃"))]
+    lines = output[output.index("Recursive Analysis") :].splitlines()
+    rows = [
+        [c.strip() for c in line.strip().strip("│┃").split("│" if "│" in line else "┃")]
+        for line in lines
+        if line.strip().startswith(("│", "┃"))
+    ]
     header = rows[0][1:]
     return header, {r[0]: r[1:] for r in rows[1:]}
 
@@ -113,8 +137,15 @@ def _percent(cell: str) -> float:
 
 def test_recursive_analysis_terms_stable_at_startup_candle_count(offline) -> None:
     result = offline(
-        ["recursive-analysis", "--strategy", "LiquidationMagnetStrategy",
-         "--timerange", "20251010-20251013", "--startup-candle", "288"],
+        [
+            "recursive-analysis",
+            "--strategy",
+            "LiquidationMagnetStrategy",
+            "--timerange",
+            "20251010-20251013",
+            "--startup-candle",
+            "288",
+        ],
         DATADIR_2025,
     )
 
@@ -134,9 +165,26 @@ def test_recursive_analysis_terms_stable_at_startup_candle_count(offline) -> Non
 def test_short_hyperopt_completes_and_best_epoch_is_shown(offline) -> None:
     config = ["--config", str(CONFIG_HYPEROPT)]
     result = offline(
-        ["hyperopt", *config, "--strategy", "LiquidationMagnetStrategy",
-         "--timerange", "20251008-20251015", "--epochs", "6", "--spaces", "buy", "sell",
-         "--random-state", "7", "-j", "1", "--min-trades", "1", "--disable-param-export"],
+        [
+            "hyperopt",
+            *config,
+            "--strategy",
+            "LiquidationMagnetStrategy",
+            "--timerange",
+            "20251008-20251015",
+            "--epochs",
+            "6",
+            "--spaces",
+            "buy",
+            "sell",
+            "--random-state",
+            "7",
+            "-j",
+            "1",
+            "--min-trades",
+            "1",
+            "--disable-param-export",
+        ],
         DATADIR_2025,
     )
     _ok(result)
@@ -144,14 +192,20 @@ def test_short_hyperopt_completes_and_best_epoch_is_shown(offline) -> None:
 
     # hyperopt-show exports the parameter file next to the strategy unless told not to
     shown = offline(
-        ["hyperopt-show", *config, "--best", "--print-json", "--no-header",
-         "--disable-param-export"],
+        [
+            "hyperopt-show",
+            *config,
+            "--best",
+            "--print-json",
+            "--no-header",
+            "--disable-param-export",
+        ],
         DATADIR_2025,
     )
 
     _ok(shown)
     assert "Result for strategy LiquidationMagnetStrategy" in shown.output, shown.output[-3000:]
-    best = json.loads(shown.output[shown.output.rindex('{"params"'):].splitlines()[0])
+    best = json.loads(shown.output[shown.output.rindex('{"params"') :].splitlines()[0])
     tuned = {"entry_threshold", "w_imbalance", "w_magnet", "stop_buffer_atr"}
     assert set(best["params"]) >= tuned
     # Neither command may leave a parameter file that would override the shipped defaults.

@@ -38,7 +38,10 @@ def prefix_mismatches(strategy, candles: pd.DataFrame) -> dict[str, int]:
             a, b = part[column], ref[column]
             if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
                 same = np.isclose(
-                    a.to_numpy(dtype=float), b.to_numpy(dtype=float), rtol=1e-9, atol=0.0,
+                    a.to_numpy(dtype=float),
+                    b.to_numpy(dtype=float),
+                    rtol=1e-9,
+                    atol=0.0,
                     equal_nan=True,
                 )
             else:

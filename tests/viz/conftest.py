@@ -52,9 +52,11 @@ def _install_chromium() -> str:
     if hasattr(os, "geteuid") and os.geteuid() != 0:
         return "apt-get needs root and the tests do not run as root"
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "install", "-y", "-q", "chromium"],
-                ["apt-get", "update", "-q"],
-                ["apt-get", "install", "-y", "-q", "chromium"]):
+    for cmd in (
+        ["apt-get", "install", "-y", "-q", "chromium"],
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "chromium"],
+    ):
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
         if cmd[1] == "install" and done.returncode == 0:
             return ""
@@ -82,8 +84,12 @@ class Browser:
 
     def _run(self, page: Path, extra: list[str]) -> subprocess.CompletedProcess:
         cmd = [
-            self.binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
-            "--virtual-time-budget=15000", *extra, page.resolve().as_uri(),
+            self.binary,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={self.profile}",
+            "--virtual-time-budget=15000",
+            *extra,
+            page.resolve().as_uri(),
         ]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
@@ -112,9 +118,7 @@ def engine_run():
     from liq_signals.viz.render import select_window
 
     loaded = engine_glue.load(DATADIR_2025, PAIR, "5m")
-    window = select_window(
-        loaded.candles["date"], TIMERANGE, WARMUP_DAYS, pair=PAIR, source="test"
-    )
+    window = select_window(loaded.candles["date"], TIMERANGE, WARMUP_DAYS, pair=PAIR, source="test")
     return engine_glue.run_engine(loaded, window)
 
 

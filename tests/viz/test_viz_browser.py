@@ -26,8 +26,15 @@ from liq_signals.viz.plotly_figure import (
 )
 
 WIDTH, HEIGHT = 1400, 850
-EXPECTED_TRACES = (LONG_BOOK, SHORT_BOOK, PRICE, MAGNET_ABOVE, MAGNET_BELOW, SWEPT_SHORTS,
-                   SWEPT_LONGS)
+EXPECTED_TRACES = (
+    LONG_BOOK,
+    SHORT_BOOK,
+    PRICE,
+    MAGNET_ABOVE,
+    MAGNET_BELOW,
+    SWEPT_SHORTS,
+    SWEPT_LONGS,
+)
 
 
 def _plot_rect(dom: str) -> tuple[int, int, int, int]:
@@ -55,7 +62,7 @@ def test_chromium_draws_books_candles_and_overlays(heatmap_data, browser, tmp_pa
     legend = re.findall(r'class="legendtext"[^>]*>([^<]*)<', dom)
     assert set(EXPECTED_TRACES) <= set(legend), legend
     assert dom.count('class="hm"') == 2  # both books rendered as heatmap images
-    assert "class=\"trace boxes\"" in dom or "cartesianlayer" in dom
+    assert 'class="trace boxes"' in dom or "cartesianlayer" in dom
     x, y, w, h = _plot_rect(dom)
     assert w > WIDTH * 0.6 and h > HEIGHT * 0.6  # the plot fills the window
 

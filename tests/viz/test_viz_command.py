@@ -24,8 +24,18 @@ def _heatmap(*args: str) -> int:
 
 def test_png_has_the_requested_size_and_shows_both_books(tmp_path: Path):
     out = tmp_path / "map.png"
-    rc = _heatmap("--timerange", "20251010-20251011", "--warmup-days", "1",
-                  "--out", str(out), "--width", "900", "--height", "560")
+    rc = _heatmap(
+        "--timerange",
+        "20251010-20251011",
+        "--warmup-days",
+        "1",
+        "--out",
+        str(out),
+        "--width",
+        "900",
+        "--height",
+        "560",
+    )
     assert rc == 0
     image = Image.open(out)
     assert image.size == (900, 560)
@@ -39,8 +49,9 @@ def test_at_draws_the_cumulative_map_of_that_candle(tmp_path: Path, engine_run):
     from liq_signals import columns as C
 
     out = tmp_path / "at.html"
-    rc = _heatmap("--at", "2025-10-11T12:02", "--window-pct", "10", "--warmup-days", "2",
-                  "--out", str(out))
+    rc = _heatmap(
+        "--at", "2025-10-11T12:02", "--window-pct", "10", "--warmup-days", "2", "--out", str(out)
+    )
     assert rc == 0
     html = out.read_text(encoding="utf-8")
     assert "liquidation map at 2025-10-11 12:00 UTC" in html
@@ -53,8 +64,14 @@ def test_at_draws_the_cumulative_map_of_that_candle(tmp_path: Path, engine_run):
 
     frame = engine_run.frame
     pos = int(np.flatnonzero(frame["date"] == pd.Timestamp("2025-10-11T12:00", tz="UTC"))[0])
-    cut = EngineRun(engine_run.pair, engine_run.timeframe, frame.iloc[: pos + 1],
-                    engine_run.show, engine_run.inputs.slice(0, pos + 1), engine_run.params)
+    cut = EngineRun(
+        engine_run.pair,
+        engine_run.timeframe,
+        frame.iloc[: pos + 1],
+        engine_run.show,
+        engine_run.inputs.slice(0, pos + 1),
+        engine_run.params,
+    )
     data = liqmap_data_for(cut, window_pct=10.0)
     shorts_feature = frame[C.short_above_usd(10.0)].iloc[pos]
     longs_feature = frame[C.long_below_usd(10.0)].iloc[pos]
@@ -67,8 +84,18 @@ def test_at_draws_the_cumulative_map_of_that_candle(tmp_path: Path, engine_run):
 
 def test_at_png_has_the_requested_size(tmp_path: Path):
     out = tmp_path / "at.png"
-    rc = _heatmap("--at", "2025-10-11T12:00", "--warmup-days", "1", "--out", str(out),
-                  "--width", "640", "--height", "400")
+    rc = _heatmap(
+        "--at",
+        "2025-10-11T12:00",
+        "--warmup-days",
+        "1",
+        "--out",
+        str(out),
+        "--width",
+        "640",
+        "--height",
+        "400",
+    )
     assert rc == 0
     assert Image.open(out).size == (640, 400)
 
@@ -76,8 +103,10 @@ def test_at_png_has_the_requested_size(tmp_path: Path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--timerange", "20300101-20300201"],
-         "BTC/USDT:USDT: no candles in timerange '20300101-20300201'"),
+        (
+            ["--timerange", "20300101-20300201"],
+            "BTC/USDT:USDT: no candles in timerange '20300101-20300201'",
+        ),
         (["--timerange", "20251010-20251010"], "no candles in timerange"),
         (["--timerange", "2025-10-10"], "Incorrect syntax for timerange"),
         (["--at", "2031-01-01T00:00"], "no candle contains --at 2031-01-01 00:00:00+00:00"),
@@ -101,16 +130,34 @@ def test_bad_arguments_give_a_clear_error(args, message, caplog, tmp_path: Path)
 
 def test_unknown_pair_names_the_pair_and_the_file(caplog, tmp_path: Path):
     with caplog.at_level(logging.ERROR):
-        rc = main(["heatmap", "--datadir", str(DATADIR), "--pair", "DOGE/USDT:USDT",
-                   "--out", str(tmp_path / "m.html")])
+        rc = main(
+            [
+                "heatmap",
+                "--datadir",
+                str(DATADIR),
+                "--pair",
+                "DOGE/USDT:USDT",
+                "--out",
+                str(tmp_path / "m.html"),
+            ]
+        )
     assert rc == 2
     assert "DOGE/USDT:USDT" in caplog.text and "DOGE_USDT_USDT-5m-futures.feather" in caplog.text
 
 
 def test_missing_datadir_is_named(caplog, tmp_path: Path):
     with caplog.at_level(logging.ERROR):
-        rc = main(["heatmap", "--datadir", str(tmp_path / "nope"), "--pair", PAIR,
-                   "--out", str(tmp_path / "m.html")])
+        rc = main(
+            [
+                "heatmap",
+                "--datadir",
+                str(tmp_path / "nope"),
+                "--pair",
+                PAIR,
+                "--out",
+                str(tmp_path / "m.html"),
+            ]
+        )
     assert rc == 2
     assert str(tmp_path / "nope") in caplog.text
 
@@ -122,8 +169,11 @@ def test_freqtrade_figure_has_plot_config_and_heatmap_behind_candles(engine_run,
     from liq_signals.viz.plotly_figure import LONG_BOOK, MAGNET_ABOVE, SHORT_BOOK
 
     fig = freqtrade_figure(
-        engine_run, heatmap_data, strategy="LiquidationMagnetStrategy",
-        strategy_path=REPO / "strategies", datadir=DATADIR,
+        engine_run,
+        heatmap_data,
+        strategy="LiquidationMagnetStrategy",
+        strategy_path=REPO / "strategies",
+        datadir=DATADIR,
         config_file=REPO / "user_data" / "config_backtest.json",
     )
     names = [t.name for t in fig.data]
@@ -136,8 +186,12 @@ def test_freqtrade_figure_has_plot_config_and_heatmap_behind_candles(engine_run,
     )
     analysed, plot_config = analyse_with_strategy(
         engine_run.frame[["date", "open", "high", "low", "close", "volume"]],
-        pair=PAIR, timeframe="5m", datadir=DATADIR, strategy="LiquidationMagnetStrategy",
-        strategy_path=REPO / "strategies", config_file=REPO / "user_data" / "config_backtest.json",
+        pair=PAIR,
+        timeframe="5m",
+        datadir=DATADIR,
+        strategy="LiquidationMagnetStrategy",
+        strategy_path=REPO / "strategies",
+        config_file=REPO / "user_data" / "config_backtest.json",
     )
     wanted = [c for c in plot_config["main_plot"] if c in analysed.columns]
     for sub in plot_config.get("subplots", {}).values():

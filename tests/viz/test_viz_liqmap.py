@@ -48,11 +48,25 @@ def test_window_limits_the_rows():
     edges = np.exp(np.arange(0, 101) * 0.01) * 50  # 50 .. ~136
     book = np.ones(100)
     data = build_liqmap_data(
-        pair="X", mode="volume", at=pd.Timestamp("2025-01-01", tz="UTC"), price=100.0,
-        edges=edges, long_usd=book, short_usd=book, window_pct=5.0,
+        pair="X",
+        mode="volume",
+        at=pd.Timestamp("2025-01-01", tz="UTC"),
+        price=100.0,
+        edges=edges,
+        long_usd=book,
+        short_usd=book,
+        window_pct=5.0,
     )
     assert data.edges[0] <= 95.0 < data.edges[1]
     assert data.edges[-2] < 105.0 <= data.edges[-1]
     with pytest.raises(ValueError, match="window"):
-        build_liqmap_data(pair="X", mode="oi", at=data.at, price=100.0, edges=edges,
-                          long_usd=book, short_usd=book, window_pct=0)
+        build_liqmap_data(
+            pair="X",
+            mode="oi",
+            at=data.at,
+            price=100.0,
+            edges=edges,
+            long_usd=book,
+            short_usd=book,
+            window_pct=0,
+        )

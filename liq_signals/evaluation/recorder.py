@@ -6,7 +6,7 @@ markets over REST before it subscribes (another host to reach or emulate), keeps
 in a bounded cache that can drop some between two awaits, and hides the raw side field
 whose meaning differs between the two exchanges.  The two streams are small, documented
 JSON protocols, so the recorder talks to them directly with the ``websockets`` package
-(installed with freqtrade) and parses them in :mod:`liq_signals.data.liquidations`.
+(installed with freqtrade) and parses them in :mod:`liq_signals.evaluation.realized`.
 
 Guarantees:
 
@@ -20,7 +20,7 @@ Guarantees:
   with exponential back-off after any drop.
 
 Files: ``<datadir>/liquidations/<exchange>/<BTC_USDT_USDT>-<YYYY-MM-DD>.csv`` with the
-columns of :data:`liq_signals.data.liquidations.RECORD_COLUMNS`; the day is the event's
+columns of :data:`liq_signals.evaluation.realized.RECORD_COLUMNS`; the day is the event's
 UTC date.
 """
 
@@ -41,7 +41,7 @@ from typing import IO
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from liq_signals.data.liquidations import (
+from liq_signals.evaluation.realized import (
     COL_PAIR,
     COL_PRICE,
     COL_QUANTITY,

@@ -14,16 +14,15 @@ import pytest
 
 from liq_signals import columns as C
 from liq_signals.cli import main
-from liq_signals.data.liquidations import (
+from liq_signals.config import ModelConfig, load_model_config, save_model_config
+from liq_signals.evaluation.inputs import load_window
+from liq_signals.evaluation.realized import (
     LiquidationEvent,
     RealizedRecord,
     events_to_frame,
     load_realized,
 )
-from liq_signals.engine.config import ModelConfig
-from liq_signals.validation.inputs import load_window
-from liq_signals.validation.params import load_model_config, save_model_config
-from liq_signals.validation.runner import ValidationSettings, run_model, validate
+from liq_signals.evaluation.runner import ValidationSettings, run_model, validate
 
 PAIR = "BTC/USDT:USDT"
 START = pd.Timestamp("2025-10-05", tz="UTC")
@@ -262,8 +261,8 @@ def test_recording_gap_hurts_unless_empty_periods_are_skipped(implied, repo, tmp
 
 
 def test_calibrate_leaves_participation_alone_for_a_binance_lower_bound(implied, repo):
-    from liq_signals.validation.calibrate import calibrate
-    from liq_signals.validation.runner import ValidationError
+    from liq_signals.evaluation.calibrate import calibrate
+    from liq_signals.evaluation.runner import ValidationError
 
     events = [
         LiquidationEvent(
@@ -354,10 +353,16 @@ def test_zone_test_counts_every_crossed_zone_hit_when_liquidations_cover_the_ban
 
 
 def test_run_model_gives_exactly_the_strategy_features(repo):
-    from liq_signals.features import compute_features
+    from liq_signals.features.pipeline import compute_features
 
-    inputs = load_window(repo / "user_data/data/binance", PAIR, "5m", START,
-                         START + pd.Timedelta("2D"), pd.Timedelta(WARMUP))
+    inputs = load_window(
+        repo / "user_data/data/binance",
+        PAIR,
+        "5m",
+        START,
+        START + pd.Timedelta("2D"),
+        pd.Timedelta(WARMUP),
+    )
     cfg = replace(ModelConfig(), decay_half_life_hours=30.0)
     ours = run_model(inputs.candles, pair=PAIR, timeframe="5m", config=cfg).features
     theirs = compute_features(inputs.candles, pair=PAIR, timeframe="5m", config=cfg)

@@ -1,4 +1,4 @@
-"""One accelerated dry-run replay session, shared by the tests of tests/dryrun.
+"""One accelerated dry-run replay session, shared by the tests of tests/live.
 
 A real ``freqtrade trade --dry-run`` (through :func:`liq_signals.offline.runner.run_freqtrade`,
 the wrapper behind ``liq-signals offline``) paper-trades recorded Binance data served by the
@@ -13,7 +13,7 @@ loopback emulator with its replay clock at ``SPEED``x.  The session, driven by r
    bot is down, as the market would) until ``RUN2_UNTIL``.
 
 Everything observed is kept in a :class:`Session` for the assertions.  The wrapper starts
-``trade`` through ``python -m liq_signals.live.replay_launch``, so the bot's clock is replay
+``trade`` through ``python -m liq_signals.offline.replay_launch``, so the bot's clock is replay
 time (see that module).
 """
 
@@ -39,8 +39,8 @@ from liq_signals.offline.faults import Fault
 
 REPO = Path(__file__).resolve().parents[2]
 DATADIR = REPO / "user_data" / "data" / "binance-oi-2026-06"
-CONFIG = REPO / "tests" / "dryrun" / "config_replay.json"
-STRATEGY_PATH = REPO / "tests" / "dryrun" / "strategies"
+CONFIG = REPO / "tests" / "live" / "config_replay.json"
+STRATEGY_PATH = REPO / "tests" / "live" / "strategies"
 STRATEGY = "DryRunLiqStrategy"
 PAIR = "BTC/USDT:USDT"
 #: Chosen with a batch backtest of DryRunLiqStrategy over the OI sample's first segment
@@ -70,22 +70,38 @@ def _ts(text: str) -> pd.Timestamp:
 #: ``end``).  ``times`` bound the 5xx/429/time-out bursts to a few requests, as a flaky
 #: exchange would; the open-interest outage and the frozen feeds last their whole window.
 FAULTS: tuple[FaultWindow, ...] = (
-    FaultWindow("openInterestHist", _ts("2026-06-13 02:00"), _ts("2026-06-13 02:40"),
-                Fault("error", status=503)),
-    FaultWindow("klines", _ts("2026-06-13 02:50"), _ts("2026-06-13 03:00"),
-                Fault("error", status=502, times=4)),
-    FaultWindow("klines", _ts("2026-06-13 03:00"), _ts("2026-06-13 03:10"),
-                Fault("ratelimit", retry_after=2, times=3)),
-    FaultWindow("klines", _ts("2026-06-13 03:10"), _ts("2026-06-13 03:20"),
-                Fault("timeout", hold_s=6.0, times=2)),
-    FaultWindow("klines", _ts("2026-06-13 03:20"), _ts("2026-06-13 03:40"),
-                Fault("stale")),
-    FaultWindow("openInterestHist", _ts("2026-06-13 03:20"), _ts("2026-06-13 03:40"),
-                Fault("stale")),
-    FaultWindow("klines", _ts("2026-06-13 03:40"), _ts("2026-06-13 03:55"),
-                Fault("duplicate")),
-    FaultWindow("openInterestHist", _ts("2026-06-13 03:40"), _ts("2026-06-13 03:55"),
-                Fault("duplicate")),
+    FaultWindow(
+        "openInterestHist",
+        _ts("2026-06-13 02:00"),
+        _ts("2026-06-13 02:40"),
+        Fault("error", status=503),
+    ),
+    FaultWindow(
+        "klines",
+        _ts("2026-06-13 02:50"),
+        _ts("2026-06-13 03:00"),
+        Fault("error", status=502, times=4),
+    ),
+    FaultWindow(
+        "klines",
+        _ts("2026-06-13 03:00"),
+        _ts("2026-06-13 03:10"),
+        Fault("ratelimit", retry_after=2, times=3),
+    ),
+    FaultWindow(
+        "klines",
+        _ts("2026-06-13 03:10"),
+        _ts("2026-06-13 03:20"),
+        Fault("timeout", hold_s=6.0, times=2),
+    ),
+    FaultWindow("klines", _ts("2026-06-13 03:20"), _ts("2026-06-13 03:40"), Fault("stale")),
+    FaultWindow(
+        "openInterestHist", _ts("2026-06-13 03:20"), _ts("2026-06-13 03:40"), Fault("stale")
+    ),
+    FaultWindow("klines", _ts("2026-06-13 03:40"), _ts("2026-06-13 03:55"), Fault("duplicate")),
+    FaultWindow(
+        "openInterestHist", _ts("2026-06-13 03:40"), _ts("2026-06-13 03:55"), Fault("duplicate")
+    ),
 )
 OI_OUTAGE = FAULTS[0]
 FAULTS_END = max(f.end for f in FAULTS)
@@ -130,15 +146,25 @@ class Run:
             m = _FEATURE_LINE.search(line)
             t = _LOG_TIME.match(line)
             if m and t:
-                out.append(FeatureLine(
-                    _ts(t.group(1)), m.group(1), _ts(m.group(2)), m.group(4),
-                    m.group(8) == "True", float(m.group(9)), int(m.group(10)),
-                ))
+                out.append(
+                    FeatureLine(
+                        _ts(t.group(1)),
+                        m.group(1),
+                        _ts(m.group(2)),
+                        m.group(4),
+                        m.group(8) == "True",
+                        float(m.group(9)),
+                        int(m.group(10)),
+                    )
+                )
         return out
 
     def logged_times(self, needle: str) -> list[pd.Timestamp]:
-        return [_ts(t.group(1)) for line in self.lines()
-                if needle in line and (t := _LOG_TIME.match(line))]
+        return [
+            _ts(t.group(1))
+            for line in self.lines()
+            if needle in line and (t := _LOG_TIME.match(line))
+        ]
 
 
 @dataclass
@@ -219,16 +245,30 @@ def _stop(bot: psutil.Process, grace_s: float = 60.0) -> str:
 def _launch(emu: Emulator, session: Session, run: Run, export: Path, *, stop_when) -> None:
     """Run the bot until ``stop_when(now)`` says so, then SIGINT it; fills ``run``."""
     args = [
-        "trade", "--dry-run", "--config", str(CONFIG), "--strategy", STRATEGY,
-        "--strategy-path", str(STRATEGY_PATH), "--db-url", f"sqlite:///{session.db}",
-        "--user-data-dir", str(session.workdir / "user_data"),
+        "trade",
+        "--dry-run",
+        "--config",
+        str(CONFIG),
+        "--strategy",
+        STRATEGY,
+        "--strategy-path",
+        str(STRATEGY_PATH),
+        "--db-url",
+        f"sqlite:///{session.db}",
+        "--user-data-dir",
+        str(session.workdir / "user_data"),
     ]
     env = dict(os.environ, COLUMNS="250", LIQ_SIGNALS_FEATURES_EXPORT=str(export))
     result: dict[str, object] = {}
 
     def target() -> None:
         result["r"] = offline_runner.run_freqtrade(
-            args, datadir=DATADIR, emulator=emu, timeout=420, env=env, cwd=REPO,
+            args,
+            datadir=DATADIR,
+            emulator=emu,
+            timeout=420,
+            env=env,
+            cwd=REPO,
             overlay_dir=session.workdir / "overlay",
         )
 
@@ -254,8 +294,9 @@ def run_session(workdir: Path) -> Session:
     """Play the whole scenario (about three minutes of wall time) and return what happened."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "user_data").mkdir(exist_ok=True)
-    session = Session(workdir=workdir, db=workdir / "dryrun.sqlite",
-                      export_dir=workdir / "features")
+    session = Session(
+        workdir=workdir, db=workdir / "dryrun.sqlite", export_dir=workdir / "features"
+    )
     t0 = time.monotonic()
     with Emulator(DATADIR, replay_start=REPLAY_START, speed=SPEED) as emu:
         active: set[int] = set()
@@ -269,8 +310,11 @@ def run_session(workdir: Path) -> Session:
                     session.fault_log.append(("on", w.endpoint, now))
                 elif i in active and now >= w.end:
                     # a later window on the same endpoint replaces it: clear only ours
-                    if not any(j in active for j, v in enumerate(FAULTS)
-                               if j != i and v.endpoint == w.endpoint and v.start >= w.end):
+                    if not any(
+                        j in active
+                        for j, v in enumerate(FAULTS)
+                        if j != i and v.endpoint == w.endpoint and v.start >= w.end
+                    ):
                         emu.faults.clear(w.endpoint)
                     active.discard(i)
                     done.add(i)

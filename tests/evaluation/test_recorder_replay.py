@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from wsreplay import DROP, ReplayServer, binance_message, bybit_message, force_order_rows
 
-from liq_signals.data.liquidations import (
+from liq_signals.evaluation.realized import (
     COL_SIDE,
     EVENT_COLUMNS,
     load_binance_force_orders,
     load_realized,
 )
-from liq_signals.live.recorder import LiquidationRecorder, RecorderConfig
+from liq_signals.evaluation.recorder import LiquidationRecorder, RecorderConfig
 
 PAIR = "BTC/USDT:USDT"
 
@@ -201,8 +201,8 @@ def test_default_urls_follow_each_exchange_protocol_without_connecting(tmp_path)
 
 
 def test_daily_files_split_by_utc_day_and_close_old_days(tmp_path):
-    from liq_signals.data.liquidations import LiquidationEvent
-    from liq_signals.live.recorder import MAX_OPEN_FILES, DailyFiles
+    from liq_signals.evaluation.realized import LiquidationEvent
+    from liq_signals.evaluation.recorder import MAX_OPEN_FILES, DailyFiles
 
     files = DailyFiles(tmp_path)
     day_ms = 86_400_000

@@ -9,7 +9,7 @@ plus ``.zip.CHECKSUM``) holds one zipped CSV per symbol and day, 5-minute snapsh
     2024-01-01 00:05:00,BTCUSDT,73105.1190000000000000,3099574640.4869940000000000,...
 
 This module is pure: bytes in, frames and counts out.  Downloading, resuming and writing
-live in :mod:`liq_signals.data.metrics_import`.  Every repair it makes is counted in a
+live in :mod:`liq_signals.data.importers.metrics_import`.  Every repair it makes is counted in a
 :class:`QuirkCounts` so the importer can log its extent (STYLE "check input once").
 """
 
@@ -102,9 +102,7 @@ def binance_symbol(pair: str) -> str:
         base_quote, settle = pair.split(":")
         base, quote = base_quote.split("/")
     except ValueError:
-        raise ValueError(
-            f"pair {pair!r} is not a futures pair like BTC/USDT:USDT"
-        ) from None
+        raise ValueError(f"pair {pair!r} is not a futures pair like BTC/USDT:USDT") from None
     if not base or settle != quote:
         raise ValueError(f"pair {pair!r}: only USDⓈ-M perpetuals (BASE/QUOTE:QUOTE) have metrics")
     return f"{base}{quote}".upper()

@@ -1,6 +1,6 @@
 """DataFrame in, liquidation-map features out (DESIGN §5), causal by construction.
 
-:func:`compute_features` validates the frames once (:mod:`liq_signals.data.validate`),
+:func:`compute_features` validates the frames once (:mod:`liq_signals.data.boundary`),
 aligns the optional series to the candles with the timing rules of DESIGN §6, runs the
 engine (:mod:`liq_signals.engine`) from the first candle, and appends the columns of
 :mod:`liq_signals.columns` to a copy of the candles.
@@ -38,9 +38,8 @@ import pandas as pd
 import talib
 
 from liq_signals import columns as C
-from liq_signals.data.oi_sources import fill_open_interest_amount, taker_buy_share_proxy
-from liq_signals.data.tiers import load_tiers
-from liq_signals.data.validate import (
+from liq_signals.config import ModelConfig
+from liq_signals.data.boundary import (
     OI_AMOUNT,
     OI_VALUE,
     TAKER_NET_BASE,
@@ -52,8 +51,9 @@ from liq_signals.data.validate import (
     validate_metrics,
     validate_open_interest,
 )
+from liq_signals.data.oi_sources import fill_open_interest_amount, taker_buy_share_proxy
+from liq_signals.data.tiers import load_tiers
 from liq_signals.engine import book as B
-from liq_signals.engine.config import ModelConfig
 from liq_signals.engine.leverage import build_leverage_mix
 
 logger = logging.getLogger(__name__)
@@ -290,7 +290,7 @@ def align_inputs(
     """Align already-validated series to the candles (timing rules in the module doc).
 
     Arrays only, and elementwise per candle except the taker-share proxy's trailing
-    window, so :class:`liq_signals.incremental.IncrementalFeatures` can call it on the
+    window, so :class:`liq_signals.features.incremental.IncrementalFeatures` can call it on the
     newest candles (plus the candles the lags reach back to) and get the same values as
     :func:`prepare_inputs` on the whole frame.
 
@@ -389,7 +389,7 @@ def prepare_inputs(
 ) -> PreparedInputs:
     """Validate the frames and align them to the candles (timing rules in module doc).
 
-    :raise LiqInputError: any input problem (see :mod:`liq_signals.data.validate`).
+    :raise LiqInputError: any input problem (see :mod:`liq_signals.data.boundary`).
     """
     cfg = config or ModelConfig()
     tf_s = timeframe_seconds(timeframe)

@@ -14,7 +14,7 @@ and the event loop's clock stay real: network time-outs are real seconds.  freqt
 modules are imported first and their ``from datetime import datetime`` / ``from time
 import time`` names rebound.
 
-Never used outside an offline replay: :mod:`liq_signals.live.replay_launch` installs it only
+Never used outside an offline replay: :mod:`liq_signals.offline.replay_launch` installs it only
 when the emulator it is pointed at says it is replaying.
 """
 
@@ -100,11 +100,20 @@ class FakeDatetime(_real_datetime, metaclass=_FakeDatetimeMeta):
 #: freqtrade's modules that hold its clock (imported before the clock is swapped in, so that
 #: class annotations such as SQLAlchemy's ``Mapped[datetime]`` see the real class).
 FREQTRADE_MODULES = (
-    "freqtrade.main", "freqtrade.commands.trade_commands", "freqtrade.worker",
-    "freqtrade.freqtradebot", "freqtrade.exchange", "freqtrade.exchange.exchange",
-    "freqtrade.exchange.binance", "freqtrade.strategy.interface", "freqtrade.persistence",
-    "freqtrade.data.dataprovider", "freqtrade.rpc", "freqtrade.plugins.pairlistmanager",
-    "freqtrade.plugins.protectionmanager", "freqtrade.wallets",
+    "freqtrade.main",
+    "freqtrade.commands.trade_commands",
+    "freqtrade.worker",
+    "freqtrade.freqtradebot",
+    "freqtrade.exchange",
+    "freqtrade.exchange.exchange",
+    "freqtrade.exchange.binance",
+    "freqtrade.strategy.interface",
+    "freqtrade.persistence",
+    "freqtrade.data.dataprovider",
+    "freqtrade.rpc",
+    "freqtrade.plugins.pairlistmanager",
+    "freqtrade.plugins.protectionmanager",
+    "freqtrade.wallets",
 )
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from liq_signals.validation.metrics import Correlation, MagnetResult, Proportion, ZonePrecision
-from liq_signals.validation.runner import (
+from liq_signals.evaluation.metrics import Correlation, MagnetResult, Proportion, ZonePrecision
+from liq_signals.evaluation.runner import (
     P_IMPLIED_LONG,
     P_IMPLIED_SHORT,
     P_REALIZED_LONG,

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from liq_signals import columns as C
-from liq_signals.engine.config import ModelConfig
-from liq_signals.features import compute_features
+from liq_signals.config import ModelConfig
+from liq_signals.features.pipeline import compute_features
 from liq_signals.live.provider import LiveFeatureProvider, ratio_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,8 +60,9 @@ def test_dry_run_advances_only_new_candles_and_matches_batch(data, tmp_path, cap
         now[0] = _clock_after(frame)
         got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
     ref = compute_features(candles.iloc[:610], pair=PAIR, open_interest=oi, config=CFG)
-    np.testing.assert_allclose(got[_numeric()].to_numpy(float), ref[_numeric()].to_numpy(float),
-                               rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(
+        got[_numeric()].to_numpy(float), ref[_numeric()].to_numpy(float), rtol=1e-12, equal_nan=True
+    )
     assert (got[C.STALE] == ref[C.STALE]).all()
     # ten single-candle updates timed, one log line per new candle
     assert len(provider.update_times_ms(PAIR)) == 10
@@ -76,14 +77,16 @@ def test_dry_run_advances_only_new_candles_and_matches_batch(data, tmp_path, cap
 def test_candles_behind_the_clock_are_flagged_stale(data, caplog) -> None:
     candles, oi = data
     frame = candles.iloc[:600]
-    provider = LiveFeatureProvider(CFG, export_dir=None,
-                                   clock=lambda: _clock_after(frame) + 3 * TF_S)
+    provider = LiveFeatureProvider(
+        CFG, export_dir=None, clock=lambda: _clock_after(frame) + 3 * TF_S
+    )
     got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
     assert bool(got[C.STALE].iloc[-1])
     assert not bool(got[C.STALE].iloc[-2])
     on_time = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: _clock_after(frame))
-    assert not bool(on_time.features(frame, pair=PAIR, runmode="dry_run",
-                                     open_interest=oi)[C.STALE].iloc[-1])
+    assert not bool(
+        on_time.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)[C.STALE].iloc[-1]
+    )
 
 
 def test_missing_open_interest_flags_the_candles_stale(data) -> None:
@@ -110,8 +113,10 @@ def test_a_failing_update_never_raises_and_blocks_entries(data, caplog) -> None:
         provider.features(bad, pair=PAIR, runmode="backtest", open_interest=oi)
 
 
-@pytest.mark.parametrize(("log_ratio", "text"), [(np.log(3.2), "3.2:1"), (np.log(0.5), "1:2.0"),
-                                                 (0.0, "1.0:1"), (np.nan, "n/a")])
+@pytest.mark.parametrize(
+    ("log_ratio", "text"),
+    [(np.log(3.2), "3.2:1"), (np.log(0.5), "1:2.0"), (0.0, "1.0:1"), (np.nan, "n/a")],
+)
 def test_ratio_text(log_ratio: float, text: str) -> None:
     assert ratio_text(log_ratio) == text
 
@@ -120,7 +125,7 @@ def test_replay_clock_runs_freqtrade_time_at_speed() -> None:
     """In a fresh interpreter: freqtrade's clock functions follow the replay clock."""
     code = """
 import time, datetime
-from liq_signals.live import replay_time as r
+from liq_signals.offline import replay_time as r
 r.install(1781308800.0, 600.0)   # 2026-06-13 00:00 UTC at 600x
 from freqtrade.util import dt_now
 import freqtrade.worker as w
@@ -129,8 +134,9 @@ time.sleep(30)                    # 30 replay seconds = 0.05 real seconds
 print(round(time.time() - t0), round(time.monotonic() - m0, 1), dt_now().date(),
       w.time.time() > 1.78e9)
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
     assert out.returncode == 0, out.stderr
     replay_s, real_s, day, bound = out.stdout.split()
     assert 30 <= int(replay_s) <= 60 and float(real_s) < 0.5
@@ -151,17 +157,22 @@ def test_live_series_extends_an_old_sidecar_so_new_candles_are_not_stale(data) -
     old_file = sidecar[sidecar["date"] < frame["date"].iloc[-10]]
     clock = _clock_after(frame)
     without = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: clock)
-    got = without.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi,
-                           metrics=old_file)
+    got = without.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=old_file)
     assert got[C.STALE].iloc[-8:].all()
     with Emulator(FUTURES.parent, replay_start=int(clock * 1000)) as emu:
-        exchange = {"name": "binance", "ccxt_config": {
-            "urls": {"api": binance_url_map(emu.url)},
-            "options": {"fetchMarkets": {"types": ["linear"]}}}}
+        exchange = {
+            "name": "binance",
+            "ccxt_config": {
+                "urls": {"api": binance_url_map(emu.url)},
+                "options": {"fetchMarkets": {"types": ["linear"]}},
+            },
+        }
         series = LiveSeries(exchange, LiveSeriesConfig(min_interval_s=0))
-        with_live = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: clock,
-                                        live_series=series)
-        got = with_live.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi,
-                                 metrics=old_file)
+        with_live = LiveFeatureProvider(
+            CFG, export_dir=None, clock=lambda: clock, live_series=series
+        )
+        got = with_live.features(
+            frame, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=old_file
+        )
         assert emu.requests("takerlongshortRatio"), "the poller never asked the exchange"
     assert not got[C.STALE].iloc[-8:].any()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from liq_signals.validation.metrics import (
+from liq_signals.evaluation.metrics import (
     log_ratio,
     magnet_test,
     naive_baselines,
@@ -167,7 +167,7 @@ def test_log_ratio_is_zero_for_a_constant_fraction_and_grows_with_distortion():
 
 
 def test_zone_grid_puts_each_price_between_its_zone_edges():
-    from liq_signals.validation.runner import ZoneGrid
+    from liq_signals.evaluation.runner import ZoneGrid
 
     delta, width = 0.001, 5
     centers = np.exp(np.arange(11000, 11600) * delta)  # ~60k-107k, the engine's bin centres

@@ -6,7 +6,7 @@ cannot get stuck on the rank objective's flat steps):
 
 * ``leverage_alpha`` (slope of the leverage mix) and ``decay_half_life_hours`` shape
   *where* and *how long* levels sit.  They are fitted by the log-ratio dispersion
-  (:func:`liq_signals.validation.metrics.log_ratio`, mean of long and short, lower is
+  (:func:`liq_signals.evaluation.metrics.log_ratio`, mean of long and short, lower is
   better): measured on real candles, the per-period Spearman ρ of records generated
   with different parameters stays above 0.998 for every grid point, so ranks cannot tell
   parameters apart, while the spread of log(realized / implied) can — and, being
@@ -33,11 +33,10 @@ import numpy as np
 import pandas as pd
 
 from liq_signals import columns as C
-from liq_signals.data.liquidations import COL_EXCHANGE, EXCHANGE_BINANCE, RealizedRecord
-from liq_signals.engine.config import ModelConfig
-from liq_signals.features import timeframe_seconds
-from liq_signals.validation.metrics import log_ratio
-from liq_signals.validation.runner import (
+from liq_signals.config import ModelConfig
+from liq_signals.evaluation.metrics import log_ratio
+from liq_signals.evaluation.realized import COL_EXCHANGE, EXCHANGE_BINANCE, RealizedRecord
+from liq_signals.evaluation.runner import (
     P_IMPLIED_LONG,
     P_IMPLIED_SHORT,
     P_REALIZED_LONG,
@@ -50,6 +49,7 @@ from liq_signals.validation.runner import (
     run_model,
     score_periods,
 )
+from liq_signals.features.pipeline import timeframe_seconds
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,20 @@ import pandas as pd
 import talib
 
 from liq_signals import columns as C
-from liq_signals.data.liquidations import (
+from liq_signals.config import ModelConfig
+from liq_signals.engine import BookHistory, book_history
+from liq_signals.engine import book as B
+from liq_signals.evaluation.metrics import (
+    Correlation,
+    MagnetResult,
+    ZonePrecision,
+    magnet_test,
+    naive_baselines,
+    partial_spearman,
+    spearman,
+    zone_precision,
+)
+from liq_signals.evaluation.realized import (
     COL_DATE,
     COL_LONG_USD,
     COL_PRICE,
@@ -38,24 +51,11 @@ from liq_signals.data.liquidations import (
     RealizedRecord,
     aggregate_events,
 )
-from liq_signals.engine import BookHistory, book_history
-from liq_signals.engine import book as B
-from liq_signals.engine.config import ModelConfig
-from liq_signals.features import (
+from liq_signals.features.pipeline import (
     attach_features,
     engine_params_for,
     prepare_inputs,
     timeframe_seconds,
-)
-from liq_signals.validation.metrics import (
-    Correlation,
-    MagnetResult,
-    ZonePrecision,
-    magnet_test,
-    naive_baselines,
-    partial_spearman,
-    spearman,
-    zone_precision,
 )
 
 # per-period frame columns
@@ -482,7 +482,7 @@ def validate(
     """Score the model on ``candles`` against ``realized``.
 
     :param candles: freqtrade OHLCV frame covering the record plus a warm-up before it
-    :param realized: from :func:`liq_signals.data.liquidations.load_realized`
+    :param realized: from :func:`liq_signals.evaluation.realized.load_realized`
     :raise ValidationError: when candles and record do not overlap in enough periods
     """
     cfg = config or ModelConfig()

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from liq_signals.data.liquidations import (
+from liq_signals.evaluation.realized import (
     LiquidationDataError,
     aggregate_events,
     load_aggregated,

@@ -1,7 +1,7 @@
-"""``python -m liq_signals.live.replay_launch <freqtrade args…>``: freqtrade on replay time.
+"""``python -m liq_signals.offline.replay_launch <freqtrade args…>``: freqtrade on replay time.
 
 Runs the real freqtrade CLI (``freqtrade.main.main``) in this process after installing
-:mod:`liq_signals.live.replay_time` synced to the loopback emulator named by the overlay
+:mod:`liq_signals.offline.replay_time` synced to the loopback emulator named by the overlay
 config among ``--config`` (the one :mod:`liq_signals.offline.runner` writes).  When no
 config points at a replaying emulator (real clock, speed 1) nothing is installed and this
 is plain ``freqtrade``.
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from liq_signals.live import replay_time
+from liq_signals.offline import replay_time
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         now_s, speed = replay_time.read_emulator_clock(url)
         if replay_time.is_replaying(now_s, speed):
             replay_time.install(now_s, speed)
-            print(f"liq-signals replay clock: {url} replay time "
-                  f"{replay_time.FakeDatetime.now(replay_time._dt.UTC):%Y-%m-%d %H:%M:%S} UTC "
-                  f"at {speed:g}x", file=sys.stderr, flush=True)
+            print(
+                f"liq-signals replay clock: {url} replay time "
+                f"{replay_time.FakeDatetime.now(replay_time._dt.UTC):%Y-%m-%d %H:%M:%S} UTC "
+                f"at {speed:g}x",
+                file=sys.stderr,
+                flush=True,
+            )
     from freqtrade.main import main as freqtrade_main
 
     sys.argv = ["freqtrade", *args]

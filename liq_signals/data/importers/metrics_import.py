@@ -2,7 +2,7 @@
 
 For each pair and UTC day: download the zip and its ``.CHECKSUM`` (in parallel, bounded),
 verify, parse, repair the archive's quirks (counted, see
-:class:`~liq_signals.data.binance_vision.QuirkCounts`), then merge into
+:class:`~liq_signals.data.importers.binance_vision.QuirkCounts`), then merge into
 
 * freqtrade's own ``<PAIR>-5m-open_interest.feather`` (written by freqtrade's data handler;
   ``open_interest_amount`` = ``sum_open_interest`` in contracts/base units,
@@ -36,9 +36,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from liq_signals.data import binance_vision as bv
 from liq_signals.data import sidecar
-from liq_signals.data.archive_http import DownloadError, Fetcher, RetryPolicy
+from liq_signals.data.importers import binance_vision as bv
+from liq_signals.data.importers.archive_http import DownloadError, Fetcher, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,8 @@ class Manifest:
         if days and not outputs_present:
             logger.warning(
                 "%s lists %d imported days but their data files are gone; re-importing",
-                self.path, len(days),
+                self.path,
+                len(days),
             )
             return
         self.days, self.missing = dict(days), set(missing)
@@ -247,9 +248,13 @@ def _read_existing_oi(path: Path) -> pd.DataFrame:
     would overwrite the user's data, hence the direct read.
     """
     if not path.exists():
-        return pd.DataFrame({sidecar.DATE: pd.Series(dtype="datetime64[ms, UTC]"),
-                             bv.OI_AMOUNT: pd.Series(dtype="float64"),
-                             bv.OI_VALUE: pd.Series(dtype="float64")})
+        return pd.DataFrame(
+            {
+                sidecar.DATE: pd.Series(dtype="datetime64[ms, UTC]"),
+                bv.OI_AMOUNT: pd.Series(dtype="float64"),
+                bv.OI_VALUE: pd.Series(dtype="float64"),
+            }
+        )
     try:
         frame = pd.read_feather(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a broken file
@@ -265,8 +270,11 @@ def _read_existing_oi(path: Path) -> pd.DataFrame:
 
 def _priority_merge(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     """Cell-wise merge on ``date``: the first frame with a known value wins."""
-    present = [f.drop_duplicates(sidecar.DATE).set_index(sidecar.DATE)[columns]
-               for f in frames if not f.empty]
+    present = [
+        f.drop_duplicates(sidecar.DATE).set_index(sidecar.DATE)[columns]
+        for f in frames
+        if not f.empty
+    ]
     if not present:
         return pd.DataFrame(columns=[sidecar.DATE, *columns])
     merged = present[0]
@@ -375,7 +383,10 @@ def _progress_bar(enabled: bool, total: int) -> Iterator:
     )
 
     with Progress(
-        TextColumn("metrics"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("metrics"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
         transient=False,
     ) as bar:
         task = bar.add_task("days", total=total)
@@ -469,12 +480,19 @@ def _log_pair(rep: PairReport) -> None:
     logger.info(
         "%s: %d days requested, %d already imported, %d imported, %d not in the archive, "
         "%d failed; open_interest file: %d rows, metrics sidecar: %d rows",
-        rep.pair, rep.days_requested, rep.days_skipped, rep.days_imported,
-        len(rep.missing_days), len(rep.failures), rep.oi_rows, rep.sidecar_rows,
+        rep.pair,
+        rep.days_requested,
+        rep.days_skipped,
+        rep.days_imported,
+        len(rep.missing_days),
+        len(rep.failures),
+        rep.oi_rows,
+        rep.sidecar_rows,
     )
     if rep.missing_days:
         logger.warning(
-            "%s: days not in the archive (HTTP 404): %s", rep.pair,
+            "%s: days not in the archive (HTTP 404): %s",
+            rep.pair,
             ", ".join(d.isoformat() for d in rep.missing_days),
         )
     for line in rep.counts.summary():

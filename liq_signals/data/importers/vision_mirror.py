@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liq_signals.data import binance_vision as bv
+from liq_signals.data.importers import binance_vision as bv
 
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed member time: identical input -> identical bytes
 
@@ -59,8 +59,9 @@ def zip_bytes(csv: bytes, csv_name: str) -> bytes:
     return buf.getvalue()
 
 
-def write_day(root: Path | str, symbol: str, day: date, payload: bytes, *,
-              checksum: str | None = None) -> Path:
+def write_day(
+    root: Path | str, symbol: str, day: date, payload: bytes, *, checksum: str | None = None
+) -> Path:
     """Store a day's zip and its ``.CHECKSUM`` under ``root`` in the archive's layout.
 
     :param root: mirror root (the folder that ``--base-url`` points at)
@@ -90,5 +91,6 @@ def split_days(rows: pd.DataFrame) -> dict[date, pd.DataFrame]:
     """Group archive rows by the UTC day of ``create_time`` (how the archive files them)."""
     stamps = pd.to_datetime(rows[bv.CREATE_TIME], utc=True)
     return {
-        day: part for day, part in rows.groupby(stamps.dt.date, sort=True)  # type: ignore[misc]
+        day: part
+        for day, part in rows.groupby(stamps.dt.date, sort=True)  # type: ignore[misc]
     }

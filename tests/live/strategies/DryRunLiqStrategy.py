@@ -28,4 +28,3 @@ class DryRunLiqStrategy(LiquidationMagnetStrategy):
     exit_threshold = DecimalParameter(0.0, 1.0, default=0.2, decimals=2, space="sell")
     target_atr_mult = DecimalParameter(1.0, 12.0, default=1.5, decimals=1, space="sell")
     cooldown_candles = IntParameter(0, 24, default=0, space="protection")
-

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from liq_signals.data.liquidations import COL_DATE, EXCHANGE_BINANCE, RealizedRecord
+from liq_signals.data.boundary import LiqInputError
 from liq_signals.data.load import PairInputs, load_pair_inputs
-from liq_signals.data.validate import LiqInputError
+from liq_signals.evaluation.realized import COL_DATE, EXCHANGE_BINANCE, RealizedRecord
 
 
 def parse_timerange(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

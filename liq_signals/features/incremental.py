@@ -5,17 +5,17 @@ candle.  :class:`IncrementalFeatures` keeps the engine state per pair and runs t
 only over candles newer than the last one processed — the same kernel as the batch run,
 so the values are bit-identical to :func:`liq_signals.features.compute_features` on the
 same frame (the ``*_dist_atr`` columns to rounding, ≤ 16 ulps of the ATR: see
-:func:`liq_signals.features.continue_atr`).  If an already-processed candle's inputs or
+:func:`liq_signals.features.pipeline.continue_atr`).  If an already-processed candle's inputs or
 staleness changed (history rewritten, an open-interest or metrics row arrived late), it
 recomputes from the first candle of the frame.
 
 Per call, only what is new is checked and computed: the frames' raw numbers are read into
 NumPy once; if the processed candles and the optional rows they read are unchanged, only
 the new candles (plus the seam with the previous candle, and the candles the lags reach
-back to) are validated and aligned (:func:`liq_signals.features.align_inputs`, the code
+back to) are validated and aligned (:func:`liq_signals.features.pipeline.align_inputs`, the code
 the batch path uses), their feature columns computed and cached, and the returned frame
 is built from the cache in one go.  Any doubt sends the call down the full path
-(:func:`liq_signals.features.prepare_inputs` on the whole frame), so errors still name
+(:func:`liq_signals.features.pipeline.prepare_inputs` on the whole frame), so errors still name
 the row within the whole frame.
 
 When the caller's frame is a sliding window (older rows dropped), the book keeps the
@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from liq_signals import columns as C
-from liq_signals.data.validate import (
+from liq_signals.config import ModelConfig
+from liq_signals.data.boundary import (
     OI_AMOUNT,
     OI_VALUE,
     TAKER_NET_BASE,
@@ -39,8 +40,7 @@ from liq_signals.data.validate import (
     candle_rows_ok,
 )
 from liq_signals.engine import book as B
-from liq_signals.engine.config import ModelConfig
-from liq_signals.features import (
+from liq_signals.features.pipeline import (
     MODE_DTYPE,
     AlignSources,
     align_inputs,
@@ -315,9 +315,7 @@ class IncrementalFeatures:
                 ctx = max(ctx, self.config.taker_proxy_window + 1)
             lo = max(0, m - ctx)
             tf_s = timeframe_seconds(self.timeframe)
-            if not candle_rows_ok(
-                raw.c_ns, raw.ohlcv, m, pair=self.pair, timeframe_s=tf_s
-            ):
+            if not candle_rows_ok(raw.c_ns, raw.ohlcv, m, pair=self.pair, timeframe_s=tf_s):
                 return "a new candle is bad"  # the full path names its row in the frame
             sources = self._tail_sources(raw, m)
             if sources is None:
@@ -340,7 +338,7 @@ class IncrementalFeatures:
 
     def _tail_sources(self, raw: _Raw, m: int) -> AlignSources | None:
         """The optional series for the new candles (rows ``m:``), checked like
-        :mod:`liq_signals.data.validate` checks whole frames, over the rows those candles
+        :mod:`liq_signals.data.boundary` checks whole frames, over the rows those candles
         read plus the row before them (date order at the seam).
 
         :return: None when a row is bad or needs something this path does not do (the
@@ -530,7 +528,7 @@ class IncrementalFeatures:
         give it: continued from the last processed candle once past the warm-up, else
         TA-Lib's over the frame (during the warm-up the book is still at its first frame;
         a window sliding before the first ``atr_period`` candles were seen gives the
-        window's ATR).  See :func:`liq_signals.features.continue_atr` for how close the
+        window's ATR).  See :func:`liq_signals.features.pipeline.continue_atr` for how close the
         continued values are to TA-Lib's."""
         prev_atr = self._atr[-1] if len(self._atr) else np.nan
         h, lo, c = raw.ohlcv["high"], raw.ohlcv["low"], raw.ohlcv["close"]

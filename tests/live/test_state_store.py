@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from liq_signals.engine.config import ModelConfig
+from liq_signals.config import ModelConfig
 from liq_signals.live import state_store
 from liq_signals.live.provider import LiveFeatureProvider, provider_for
 
@@ -35,11 +35,12 @@ def data() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _frames(candles: pd.DataFrame, stops: range, window: int | None = None) -> list[pd.DataFrame]:
     """freqtrade's frames: ``candles[:stop]``, or its last ``window`` rows (sliding)."""
-    return [candles.iloc[max(0, stop - window) if window else 0:stop] for stop in stops]
+    return [candles.iloc[max(0, stop - window) if window else 0 : stop] for stop in stops]
 
 
-def _run(provider: LiveFeatureProvider, frames: list[pd.DataFrame], oi: pd.DataFrame
-         ) -> pd.DataFrame:
+def _run(
+    provider: LiveFeatureProvider, frames: list[pd.DataFrame], oi: pd.DataFrame
+) -> pd.DataFrame:
     out = None
     for frame in frames:
         out = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
@@ -82,8 +83,10 @@ def test_resume_equals_a_bot_that_never_stopped(data, tmp_path, caplog, window) 
     assert resumed_provider.flush_state()
     again = _run(_provider(state_dir), _frames(candles, range(640, 645), window), oi)
     pd.testing.assert_frame_equal(
-        again, _run(_provider(None), run1 + run2 + _frames(candles, range(640, 645), window),
-                    oi), check_exact=True)
+        again,
+        _run(_provider(None), run1 + run2 + _frames(candles, range(640, 645), window), oi),
+        check_exact=True,
+    )
 
 
 def test_saving_every_few_candles_resumes_from_the_older_save(data, tmp_path, caplog) -> None:
@@ -91,16 +94,16 @@ def test_saving_every_few_candles_resumes_from_the_older_save(data, tmp_path, ca
     run1 = _frames(candles, range(600, 621))  # 21 updates; saved after the 5th, ..., 20th
     run2 = _frames(candles, range(627, 635))
     state_dir = tmp_path / "state"
-    before = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0, state_dir=state_dir,
-                                 save_every=5)
+    before = LiveFeatureProvider(
+        CFG, export_dir=None, clock=lambda: 0.0, state_dir=state_dir, save_every=5
+    )
     _run(before, run1, oi)
     assert before.flush_state() and len(before.save_times_ms(PAIR)) == 4
     with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
         resumed = _run(_provider(state_dir), run2, oi)
     # the last save holds candle 618 (the 20th frame's last): 8 candles are processed again
     assert "(8 new candles)" in caplog.text
-    pd.testing.assert_frame_equal(resumed, _run(_provider(None), run1 + run2, oi),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(resumed, _run(_provider(None), run1 + run2, oi), check_exact=True)
 
 
 def test_another_config_rebuilds_and_says_why(data, tmp_path, caplog) -> None:
@@ -109,11 +112,11 @@ def test_another_config_rebuilds_and_says_why(data, tmp_path, caplog) -> None:
     other = ModelConfig(decay_half_life_hours=12.0)
     frame = candles.iloc[:610]
     with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
-        got = _provider(state_dir, other).features(frame, pair=PAIR, runmode="dry_run",
-                                                   open_interest=oi)
+        got = _provider(state_dir, other).features(
+            frame, pair=PAIR, runmode="dry_run", open_interest=oi
+        )
     assert "model config changed (decay_half_life_hours); rebuilding the book" in caplog.text
-    fresh = _provider(None, other).features(frame, pair=PAIR, runmode="dry_run",
-                                            open_interest=oi)
+    fresh = _provider(None, other).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
     pd.testing.assert_frame_equal(got, fresh, check_exact=True)
 
 
@@ -123,21 +126,22 @@ def test_a_rewritten_candle_rebuilds_and_says_why(data, tmp_path, caplog) -> Non
     frame = candles.iloc[:610].copy()
     frame.loc[frame.index[603], "close"] += 1.0  # the exchange revised a saved candle
     with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
-        got = _provider(state_dir).features(frame, pair=PAIR, runmode="dry_run",
-                                            open_interest=oi)
+        got = _provider(state_dir).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
     assert "a saved candle differs in the new frame" in caplog.text
     fresh = _provider(None).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
     pd.testing.assert_frame_equal(got, fresh, check_exact=True)
     # a window that no longer holds the saved candles cannot continue them either
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
-        _provider(state_dir).features(candles.iloc[610:690], pair=PAIR, runmode="dry_run",
-                                      open_interest=oi)
+        _provider(state_dir).features(
+            candles.iloc[610:690], pair=PAIR, runmode="dry_run", open_interest=oi
+        )
     assert "is not in the new frame; rebuilding the book" in caplog.text
 
 
-@pytest.mark.parametrize("content", [b"", b"not a pickle", b"\x80\x05K\x01."],
-                         ids=["empty", "garbage", "other-object"])
+@pytest.mark.parametrize(
+    "content", [b"", b"not a pickle", b"\x80\x05K\x01."], ids=["empty", "garbage", "other-object"]
+)
 def test_a_corrupt_state_file_is_a_warning_and_a_rebuild(data, tmp_path, caplog, content) -> None:
     candles, oi = data
     state_dir = tmp_path / "state"
@@ -148,8 +152,9 @@ def test_a_corrupt_state_file_is_a_warning_and_a_rebuild(data, tmp_path, caplog,
     provider = _provider(state_dir)
     with caplog.at_level(logging.INFO):
         got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
-    assert any(r.levelno == logging.WARNING and "unreadable" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        r.levelno == logging.WARNING and "unreadable" in r.getMessage() for r in caplog.records
+    )
     assert "feature update failed" not in caplog.text
     fresh = _provider(None).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
     pd.testing.assert_frame_equal(got, fresh, check_exact=True)
@@ -167,13 +172,17 @@ def test_backtest_writes_no_state(data, tmp_path) -> None:
     assert not state_dir.exists()
 
 
-@pytest.mark.parametrize(("runmode", "persisted"),
-                         [("dry_run", True), ("live", True), ("backtest", False),
-                          ("hyperopt", False)])
+@pytest.mark.parametrize(
+    ("runmode", "persisted"),
+    [("dry_run", True), ("live", True), ("backtest", False), ("hyperopt", False)],
+)
 def test_strategy_provider_persists_only_in_dry_run_and_live(tmp_path, runmode, persisted) -> None:
     # the attributes freqtrade's IStrategy gives the provider (no exchange: no live series)
-    strategy = SimpleNamespace(timeframe="5m", dp=SimpleNamespace(runmode=runmode),
-                               config={"user_data_dir": str(tmp_path), "runmode": runmode})
+    strategy = SimpleNamespace(
+        timeframe="5m",
+        dp=SimpleNamespace(runmode=runmode),
+        config={"user_data_dir": str(tmp_path), "runmode": runmode},
+    )
     provider = provider_for(strategy, CFG)
     expected = tmp_path / state_store.STATE_DIRNAME if persisted else None
     assert provider.state_dir == expected

@@ -1,6 +1,6 @@
 """Paper trading end to end: a real ``freqtrade trade --dry-run`` on replayed Binance data.
 
-One session (tests/dryrun/replay_session.py, ~2 minutes of wall time) replays 2026-06-13
+One session (tests/live/replay_session.py, ~2 minutes of wall time) replays 2026-06-13
 00:32 -> 07:00 of the embedded open-interest sample at 240x through the loopback emulator,
 with exchange faults in the middle and a restart on the same database; the tests below
 assert on what the bot logged, exported and stored.
@@ -28,7 +28,7 @@ from replay_session import (
 
 from liq_signals import columns as C
 from liq_signals.data.sidecar import read_sidecar
-from liq_signals.features import compute_features
+from liq_signals.features.pipeline import compute_features
 from liq_signals.offline.runner import fatal_lines
 
 pytestmark = pytest.mark.freqtrade
@@ -39,8 +39,12 @@ RTOL = 1e-9
 #: the ``*_dist_atr`` columns of a book recomputed from the frame (TA-Lib's ATR) vs the
 #: same candles processed one by one (ATR continued): a few ulps, as in
 #: tests/features/test_incremental.py
-DIST_ATR = (C.MAGNET_UP_DIST_ATR, C.MAGNET_DOWN_DIST_ATR, C.NEAREST_UP_DIST_ATR,
-            C.NEAREST_DOWN_DIST_ATR)
+DIST_ATR = (
+    C.MAGNET_UP_DIST_ATR,
+    C.MAGNET_DOWN_DIST_ATR,
+    C.NEAREST_UP_DIST_ATR,
+    C.NEAREST_DOWN_DIST_ATR,
+)
 DIST_ATR_RTOL = 2.5e-15
 
 
@@ -75,8 +79,12 @@ def _served_frames(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame
         return int(t.timestamp() * 1000)
 
     with Emulator(DATADIR, replay_start=end + 3 * TF) as emu:
-        ex = ccxt.binanceusdm({"urls": {"api": binance_url_map(emu.url)},
-                               "options": {"fetchMarkets": {"types": ["linear"]}}})
+        ex = ccxt.binanceusdm(
+            {
+                "urls": {"api": binance_url_map(emu.url)},
+                "options": {"fetchMarkets": {"types": ["linear"]}},
+            }
+        )
         rows: list = []
         since = ms(start)
         while since <= ms(end):
@@ -96,11 +104,13 @@ def _served_frames(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame
     candles = pd.DataFrame(rows, columns=["date", "open", "high", "low", "close", "volume"])
     candles["date"] = pd.to_datetime(candles["date"], unit="ms", utc=True)
     candles = candles[(candles["date"] >= start) & (candles["date"] <= end)]
-    oi = pd.DataFrame({
-        "date": pd.to_datetime([r["timestamp"] for r in oi_rows], unit="ms", utc=True),
-        "open_interest_amount": [r["openInterestAmount"] for r in oi_rows],
-        "open_interest_value": [r["openInterestValue"] for r in oi_rows],
-    }).drop_duplicates("date")
+    oi = pd.DataFrame(
+        {
+            "date": pd.to_datetime([r["timestamp"] for r in oi_rows], unit="ms", utc=True),
+            "open_interest_amount": [r["openInterestAmount"] for r in oi_rows],
+            "open_interest_value": [r["openInterestValue"] for r in oi_rows],
+        }
+    ).drop_duplicates("date")
     return candles.reset_index(drop=True), oi.reset_index(drop=True)
 
 
@@ -109,8 +119,12 @@ def _batch_reference(rows: pd.DataFrame, cfg) -> pd.DataFrame:
     candle to its last), with the same open interest and taker sidecar."""
     candles, oi = _served_frames(rows["date"].min(), rows["date"].max())
     ref = compute_features(
-        candles, pair=PAIR, open_interest=oi,
-        metrics=read_sidecar(DATADIR, PAIR, "5m"), timeframe="5m", config=cfg,
+        candles,
+        pair=PAIR,
+        open_interest=oi,
+        metrics=read_sidecar(DATADIR, PAIR, "5m"),
+        timeframe="5m",
+        config=cfg,
     )
     return ref.set_index("date")
 
@@ -178,7 +192,7 @@ def test_every_fault_was_served_and_the_bot_stayed_up(session: Session) -> None:
     beats = session.run1.logged_times("Bot heartbeat")
     assert any(t > FAULTS_END for t in beats), "no heartbeat after the faults"
     assert any(line.candle >= FAULTS_END for line in session.run1.feature_lines())
-    # the wrapper started the bot on the emulator's replay clock (liq_signals.live.replay_launch)
+    # the wrapper started the bot on the emulator's replay clock (liq_signals.offline.replay_launch)
     assert "liq-signals replay clock:" in session.run1.output
     assert "liq-signals replay clock:" in session.run2.output
     # run 1 ended because we stopped it, not by itself
@@ -279,12 +293,17 @@ def test_restart_resumes_the_book_to_the_same_features(session: Session) -> None
     common = common[~_in_windows(common, FAULTS)]
     assert len(common) > 1000
     exact = [c for c in _numeric(cfg) if c not in DIST_ATR]
-    pd.testing.assert_frame_equal(run2.loc[common, exact], run1.loc[common, exact],
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        run2.loc[common, exact], run1.loc[common, exact], check_exact=True
+    )
     for col in DIST_ATR:  # run 1 recomputed after the outage: TA-Lib's ATR vs continued
-        np.testing.assert_allclose(run2.loc[common, col].astype(float),
-                                   run1.loc[common, col].astype(float),
-                                   rtol=DIST_ATR_RTOL, atol=0, equal_nan=True)
+        np.testing.assert_allclose(
+            run2.loc[common, col].astype(float),
+            run1.loc[common, col].astype(float),
+            rtol=DIST_ATR_RTOL,
+            atol=0,
+            equal_nan=True,
+        )
     assert (run2.loc[common, C.STALE] == run1.loc[common, C.STALE]).all()
     # the candles after the restart: a bot that never stopped
     after = run2[run2.index > run1.index.max()]

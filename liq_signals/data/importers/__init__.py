@@ -1,0 +1,1 @@
+"""Importers of Binance's public data archive (data.binance.vision) into a freqtrade datadir."""
