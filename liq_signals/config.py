@@ -16,7 +16,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Parameters of the two-sided liquidation book (DESIGN §4) and its features (§5).
+    """Parameters of the two-sided liquidation book (docs/model.md) and its features.
 
     :param grid_step: δ of the absolute log-price grid; bin ``k`` holds liquidation levels
         whose price rounds to ``exp(k·δ)``.  0.001 ≈ 0.1 % per bin: finer than any band or
@@ -50,7 +50,7 @@ class ModelConfig:
         the "cascade fuel" (USD of liquidations per 1 % of move).
     :param recent_sweep_candles: window (candles) of ``liq_swept_*_usd_recent``.
     :param oi_lag_candles: open interest stamped T is used from candle T + lag·timeframe
-        (DESIGN §6/§7: a one-candle lag makes backtest and dry-run agree).
+        (docs/architecture.md, timing rules: a one-candle lag makes backtest and dry-run agree).
     :param metrics_lag_candles: same lag for the taker/long-short metrics sidecar.
     :param imbalance_floor_usd: added to both sides before the log ratio so empty bands
         give 0 instead of ±inf.

@@ -5,7 +5,7 @@ Two gaps the engine meets in practice:
 * **Open interest with one column.**  freqtrade's ``open_interest`` files carry
   ``open_interest_amount`` (contracts / base units) and ``open_interest_value`` (quote);
   either may be all-NaN depending on the exchange (Bybit linear fills only the amount).
-  The model needs contracts (DESIGN §3).  :func:`fill_open_interest_amount` derives the
+  The model needs contracts (docs/model.md).  :func:`fill_open_interest_amount` derives the
   amount from the value where only the value is known.
 * **No taker flow at all** (spot pairs, history before the metrics archive, exchanges
   without such series).  Volume mode still wants a taker-buy share to tilt which side is

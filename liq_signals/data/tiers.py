@@ -1,7 +1,7 @@
 """Binance maintenance-margin tiers, read from the file that ships inside freqtrade.
 
 freqtrade bundles ``freqtrade/exchange/binance_leverage_tiers.json`` (the tiers it uses in
-dry-run without any request, DESIGN §7).  We read the same file from the installed
+dry-run without any request, docs/offline.md).  We read the same file from the installed
 package, so the liquidation prices of the model follow exactly the margin rules freqtrade
 applies.  A pair missing from the file gets :data:`DEFAULT_TIERS` (a conservative
 alt-coin table) and a logged warning.

@@ -1,4 +1,4 @@
-"""The liquidation book: pure NumPy + numba, arrays in, arrays out (DESIGN §4).
+"""The liquidation book: pure NumPy + numba, arrays in, arrays out (docs/model.md).
 
 No pandas, freqtrade, I/O or clocks here; :mod:`liq_signals.features` is the DataFrame
 glue and :mod:`liq_signals.data` the boundary that validates raw input.

@@ -1,4 +1,4 @@
-"""Snapshots of the books through time, for heatmaps (H5) and inspection."""
+"""Snapshots of the books through time, for heatmaps  and inspection."""
 
 from __future__ import annotations
 

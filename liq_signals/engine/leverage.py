@@ -1,4 +1,4 @@
-"""Leverage mix and exact isolated-margin liquidation prices (DESIGN §3).
+"""Leverage mix and exact isolated-margin liquidation prices (docs/model.md).
 
 For an isolated USDT-M position with entry E, leverage L, maintenance rate m and
 maintenance amount cum of its notional tier, size Q = N/E contracts:

@@ -1,4 +1,4 @@
-"""Scores of an estimated liquidation map against realized liquidations (DESIGN §8).
+"""Scores of an estimated liquidation map against realized liquidations (docs/validation.md).
 
 Pure functions on NumPy arrays, so each can be checked on hand-built cases where the
 answer is known.  The statistics come from :mod:`scipy.stats`; the only formulas written

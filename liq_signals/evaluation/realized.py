@@ -4,7 +4,7 @@ Everything the validation needs from a record of *realized* liquidations passes 
 this module, so the side convention is decided in exactly one place:
 
 * Binance ``forceOrder`` reports the side of the liquidation **order**: ``SELL`` means a
-  long position was force-closed, ``BUY`` a short (DESIGN §3).  The stream pushes at most
+  long position was force-closed, ``BUY`` a short (docs/model.md).  The stream pushes at most
   one event per symbol per second, so its totals are a lower bound.
 * Bybit ``allLiquidation`` reports the side of the liquidated **position**: ``Buy`` means
   a long was liquidated, ``Sell`` a short.  It is complete.

@@ -1,6 +1,6 @@
 """Run the engine over the candles of a realized-liquidation record and score it.
 
-The pipeline (DESIGN §8):
+The pipeline (docs/validation.md):
 
 1. features for every candle (:func:`liq_signals.features.compute_features`, built from
    the first candle given, so pass a warm-up before the scored window);

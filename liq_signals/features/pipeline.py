@@ -1,7 +1,7 @@
-"""DataFrame in, liquidation-map features out (DESIGN §5), causal by construction.
+"""DataFrame in, liquidation-map features out (docs/model.md), causal by construction.
 
 :func:`compute_features` validates the frames once (:mod:`liq_signals.data.boundary`),
-aligns the optional series to the candles with the timing rules of DESIGN §6, runs the
+aligns the optional series to the candles with the timing rules of docs/architecture.md, timing rules, runs the
 engine (:mod:`liq_signals.engine`) from the first candle, and appends the columns of
 :mod:`liq_signals.columns` to a copy of the candles.
 
@@ -9,7 +9,7 @@ Timing rules (a candle is labelled by its open time and known only at its close)
 
 * open interest stamped T is used from the candle opening at ``T + oi_lag_candles·tf``
   (default one candle: freqtrade's dry-run drops OI rows at or after the forming candle,
-  and the exchange's publication delay is unknown — DESIGN §7);
+  and the exchange's publication delay is unknown — docs/offline.md);
 * the metrics sidecar (taker flow) is lagged the same way by ``metrics_lag_candles``;
 * mark candles are used for the consume step only when they have the candles'
   timeframe (same open time); a coarser mark candle's extreme could lie after levels
@@ -180,7 +180,7 @@ def _open_interest_contracts(
     """``open_interest`` with ``open_interest_amount`` wherever the USD value is known.
 
     freqtrade's ``open_interest`` frames may hold only the USD value (the amount column
-    all-NaN, or absent from a hand-made frame); the model needs contracts (DESIGN §3).
+    all-NaN, or absent from a hand-made frame); the model needs contracts (docs/model.md).
     Rows with a value but no amount get value ÷ the open of the candle starting at the
     snapshot time (:func:`fill_open_interest_amount`, which logs how many).  Frames
     without a value column are returned as they are (validation names what is missing).

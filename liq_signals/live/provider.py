@@ -387,7 +387,7 @@ class LiveFeatureProvider:
 
 
 def _live_series_for(strategy: Any, timeframe: str) -> Any | None:
-    """H4's sidecar poller on the bot's own exchange config (so the offline overlay points
+    """The sidecar poller on the bot's own exchange config (so the offline overlay points
     it at the emulator too), on freqtrade's clock; ``None`` on spot or if it cannot start."""
     config = getattr(strategy, "config", {}) or {}
     if config.get("trading_mode", "spot") == "spot" or "exchange" not in config:

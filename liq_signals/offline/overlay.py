@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 def binance_url_map(base_url: str) -> dict[str, str]:
     """Every key of ``ccxt.binance().urls["api"]`` re-pointed at ``base_url`` with the same
     path suffix, so that no ccxt request (public or private, spot, futures, options,
-    portfolio margin) can leave the machine (DESIGN §7)."""
+    portfolio margin) can leave the machine (docs/offline.md)."""
     import ccxt  # slow import; only when a run actually starts
 
     out = {}

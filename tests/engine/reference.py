@@ -1,7 +1,7 @@
-"""A slow, obviously-correct reference of the liquidation book (DESIGN §4).
+"""A slow, obviously-correct reference of the liquidation book (docs/model.md).
 
 Plain Python over a list of cohorts — one per (candle, side, leverage) — with the
-liquidation price of each cohort computed straight from the DESIGN §3 formula with an
+liquidation price of each cohort computed straight from the isolated-margin formula of docs/model.md with an
 explicit entry E and size Q.  No lazy scales, no pointers, no windows: every step touches
 every cohort.  The fast engine must agree with it to floating-point tolerance.
 """
@@ -25,12 +25,12 @@ class Cohort:
 
 
 def liq_price_long(entry: float, lev: float, mmr: float, cum: float, qty: float) -> float:
-    """DESIGN §3: E·(1 − 1/L)/(1 − m) − cum/(Q·(1 − m))."""
+    """Isolated-margin liquidation price (docs/model.md): E·(1 − 1/L)/(1 − m) − cum/(Q·(1 − m))."""
     return entry * (1 - 1 / lev) / (1 - mmr) - cum / (qty * (1 - mmr))
 
 
 def liq_price_short(entry: float, lev: float, mmr: float, cum: float, qty: float) -> float:
-    """DESIGN §3: E·(1 + 1/L)/(1 + m) + cum/(Q·(1 + m))."""
+    """Isolated-margin liquidation price (docs/model.md): E·(1 + 1/L)/(1 + m) + cum/(Q·(1 + m))."""
     return entry * (1 + 1 / lev) / (1 + mmr) + cum / (qty * (1 + mmr))
 
 

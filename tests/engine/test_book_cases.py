@@ -1,4 +1,4 @@
-"""Tiny hand-computed cases of the book's per-candle steps (DESIGN §3, §4)."""
+"""Tiny hand-computed cases of the book's per-candle steps (docs/model.md)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_one_cohort_is_opened_then_swept_at_its_liquidation_price() -> None:
         dict(t=T0 + 600, high=96, low=90.2, close=91, volume=0.0),  # crosses it: swept
     ]
     _, out = B.run(inputs_from_rows(rows), params(cfg))
-    liq_long = 100 * 0.9 / 0.996  # 90.3614…, DESIGN §3 with m=0.004, cum=0
+    liq_long = 100 * 0.9 / 0.996  # 90.3614…, docs/model.md with m=0.004, cum=0
     k = round(math.log(liq_long) / cfg.grid_step)
     assert out[:, B.O_OPENED_Q].tolist() == [2.0, 0.0, 0.0]
     assert out[:, B.O_LONG_SWEPT_Q] == pytest.approx([0, 0, 2.0], rel=1e-9)

@@ -68,7 +68,7 @@ def test_prefix_invariance_in_volume_mode(data_2023) -> None:
 
 def test_open_interest_is_used_one_candle_after_its_stamp(oi_data) -> None:
     """Changing the OI row stamped at candle k's open leaves candles ≤ k unchanged and
-    changes candle k+1 (DESIGN §6: one-candle lag)."""
+    changes candle k+1 (one-candle lag: docs/architecture.md, timing rules)."""
     base = feats(oi_data)
     k = int(np.flatnonzero((base[C.MODE] == C.MODE_OI).to_numpy())[500])
     stamp = oi_data.candles["date"].iloc[k]

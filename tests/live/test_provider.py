@@ -145,7 +145,7 @@ print(round(time.time() - t0), round(time.monotonic() - m0, 1), dt_now().date(),
 
 def test_live_series_extends_an_old_sidecar_so_new_candles_are_not_stale(data) -> None:
     """Online, the sidecar file ends at download time: without live rows every new candle
-    lacks taker flow and is stale (no entries ever); H4's poller fills them in."""
+    lacks taker flow and is stale (no entries ever); the sidecar poller fills them in."""
     from liq_signals.data.sidecar import read_sidecar
     from liq_signals.live.series import LiveSeries, LiveSeriesConfig
     from liq_signals.offline import Emulator
