@@ -49,7 +49,7 @@ from liq_signals.evaluation.runner import (
     run_model,
     score_periods,
 )
-from liq_signals.features.pipeline import timeframe_seconds
+from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
 

@@ -55,8 +55,8 @@ from liq_signals.features.pipeline import (
     attach_features,
     engine_params_for,
     prepare_inputs,
-    timeframe_seconds,
 )
+from liq_signals.timeframes import timeframe_seconds
 
 # per-period frame columns
 P_IMPLIED_LONG = "implied_long_usd"

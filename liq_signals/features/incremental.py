@@ -50,8 +50,8 @@ from liq_signals.features.pipeline import (
     feature_values,
     mark_step_s,
     prepare_inputs,
-    timeframe_seconds,
 )
+from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """DataFrame in, liquidation-map features out (docs/model.md), causal by construction.
 
 :func:`compute_features` validates the frames once (:mod:`liq_signals.data.boundary`),
-aligns the optional series to the candles with the timing rules of docs/architecture.md, timing rules, runs the
+aligns the optional series to the candles with the timing rules (docs/architecture.md), runs the
 engine (:mod:`liq_signals.engine`) from the first candle, and appends the columns of
 :mod:`liq_signals.columns` to a copy of the candles.
 
@@ -55,31 +55,13 @@ from liq_signals.data.oi_sources import fill_open_interest_amount, taker_buy_sha
 from liq_signals.data.tiers import load_tiers
 from liq_signals.engine import book as B
 from liq_signals.engine.leverage import build_leverage_mix
+from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
 
 _NS = 1_000_000_000
 #: dtype of the ``liq_mode`` column (codes 0 = volume, 1 = oi).
 MODE_DTYPE = pd.CategoricalDtype([C.MODE_VOLUME, C.MODE_OI])
-
-
-_TF_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def timeframe_seconds(timeframe: str) -> int:
-    """Seconds per candle of a freqtrade timeframe string (``5m`` -> 300).
-
-    Same units as ``ccxt.Exchange.parse_timeframe`` (which freqtrade's
-    ``timeframe_to_seconds`` wraps; a test checks they agree).  Parsed here so that the
-    CLI and batch jobs need not import ccxt (~100 MB, ~0.6 s) just for this; months are
-    rejected because their length varies.
-
-    :raise ValueError: unknown timeframe.
-    """
-    unit = timeframe[-1:]
-    if unit not in _TF_UNIT_SECONDS or not timeframe[:-1].isdigit() or int(timeframe[:-1]) < 1:
-        raise ValueError(f"unsupported timeframe {timeframe!r} (use e.g. 1m, 5m, 1h, 1d)")
-    return int(timeframe[:-1]) * _TF_UNIT_SECONDS[unit]
 
 
 @lru_cache(maxsize=64)

@@ -46,8 +46,9 @@ import pandas as pd
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
 from liq_signals.features.incremental import IncrementalFeatures
-from liq_signals.features.pipeline import compute_features, timeframe_seconds
+from liq_signals.features.pipeline import compute_features
 from liq_signals.live import state_store
+from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from liq_signals.offline import market_data as md
-from liq_signals.offline.market_data import MarketData, Series, timeframe_to_ms
+from liq_signals.offline.market_data import MarketData, Series
 from liq_signals.offline.symbols import (
     KNOWN_SPECS,
     ContractSpec,
@@ -22,6 +22,7 @@ from liq_signals.offline.symbols import (
     exchange_info,
     symbol_entry,
 )
+from liq_signals.timeframes import timeframe_ms
 
 KLINE_INTERVALS = (
     "1m",
@@ -490,7 +491,7 @@ class BinanceFuturesApi:
             raise _mandatory("period")
         if period not in DATA_PERIODS:
             raise ApiError(400, -1130, "Data sent for parameter 'period' is not valid.")
-        return timeframe_to_ms(period)
+        return timeframe_ms(period)
 
     def _sampled(self, s: Series, period: int, now: int, w: _Window, lag: int = 0) -> range:
         """Row indices of ``s`` on ``period`` boundaries, known at ``now`` (a row stamped

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from liq_signals.timeframes import timeframe_ms
+
 logger = logging.getLogger(__name__)
 
 # freqtrade candle-type suffixes in datadir file names (``<PAIR>-<tf>-<type>.feather``)
@@ -40,20 +42,7 @@ _FILE_RE = re.compile(
     r"\.(?P<ext>feather|parquet|arrow)$"
 )
 _MONDAY_OFFSET_MS = 4 * 86_400_000  # 1970-01-05, the first Monday after the epoch
-_TF_UNITS_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-
-
-def timeframe_to_ms(timeframe: str) -> int:
-    """Length of a Binance/freqtrade timeframe string in milliseconds.
-
-    :param timeframe: e.g. ``"5m"``, ``"1h"``, ``"8h"``, ``"1d"``
-    :return: milliseconds
-    :raise ValueError: for anything Binance would not accept (``1M`` months are not fixed)
-    """
-    m = re.fullmatch(r"(\d+)([smhdw])", timeframe)
-    if not m or int(m.group(1)) == 0:
-        raise ValueError(f"unsupported timeframe {timeframe!r}")
-    return int(m.group(1)) * _TF_UNITS_MS[m.group(2)]
+_WEEK_MS = 604_800_000
 
 
 def pair_to_symbol(pair: str) -> str:
@@ -133,7 +122,7 @@ class MarketData:
         if pf is None:
             return []
         tfs = [tf for (k, tf) in pf.files if k == kind]
-        return sorted(tfs, key=timeframe_to_ms)
+        return sorted(tfs, key=timeframe_ms)
 
     def series(self, symbol: str, kind: str, timeframe: str | None = None) -> Series | None:
         """The file of ``kind`` at ``timeframe`` (finest one if ``None``), or ``None``."""
@@ -157,8 +146,8 @@ class MarketData:
         direct = self.series(symbol, kind, timeframe)
         if direct is not None:
             return direct
-        want = timeframe_to_ms(timeframe)
-        bases = [tf for tf in self.timeframes(symbol, kind) if want % timeframe_to_ms(tf) == 0]
+        want = timeframe_ms(timeframe)
+        bases = [tf for tf in self.timeframes(symbol, kind) if want % timeframe_ms(tf) == 0]
         if not bases:
             return None
         key = (symbol, kind, timeframe)
@@ -195,14 +184,14 @@ class MarketData:
                 raise ValueError(f"{path}: neither 'funding_rate' nor legacy 'open' column")
             cols[COL_FUNDING_RATE] = cols["open"]
         logger.debug("emulator loaded %s (%d rows)", path, t.size)
-        return Series(t=t, cols=cols, tf_ms=timeframe_to_ms(timeframe), source=str(path))
+        return Series(t=t, cols=cols, tf_ms=timeframe_ms(timeframe), source=str(path))
 
 
 def aggregate(base: Series, tf_ms: int) -> Series:
     """OHLCV of ``base`` bucketed into candles of ``tf_ms`` (open first, high max, low min,
     close last, volume sum), aligned to the epoch like Binance's intervals — except weekly
     candles, which Binance opens on Monday 00:00 UTC (the epoch was a Thursday)."""
-    offset = _MONDAY_OFFSET_MS if tf_ms == _TF_UNITS_MS["w"] else 0
+    offset = _MONDAY_OFFSET_MS if tf_ms == _WEEK_MS else 0
     bucket = base.t - (base.t - offset) % tf_ms
     starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
     ends = np.r_[starts[1:], bucket.size]

@@ -1,7 +1,8 @@
 """A slow, obviously-correct reference of the liquidation book (docs/model.md).
 
 Plain Python over a list of cohorts — one per (candle, side, leverage) — with the
-liquidation price of each cohort computed straight from the isolated-margin formula of docs/model.md with an
+liquidation price of each cohort computed straight from the isolated-margin formula
+(docs/model.md) with an
 explicit entry E and size Q.  No lazy scales, no pointers, no windows: every step touches
 every cohort.  The fast engine must agree with it to floating-point tolerance.
 """

@@ -162,14 +162,14 @@ def test_longer_history_changes_values_but_not_their_causality(data_2023) -> Non
 def test_timeframe_parsing_agrees_with_freqtrade(tf) -> None:
     from freqtrade.exchange import timeframe_to_seconds
 
-    from liq_signals.features.pipeline import timeframe_seconds
+    from liq_signals.timeframes import timeframe_seconds
 
     assert timeframe_seconds(tf) == timeframe_to_seconds(tf)
 
 
 @pytest.mark.parametrize("tf", ["1M", "5", "m", "0m", "5x"])
 def test_unsupported_timeframes_are_rejected(tf) -> None:
-    from liq_signals.features.pipeline import timeframe_seconds
+    from liq_signals.timeframes import timeframe_seconds
 
     with pytest.raises(ValueError, match="unsupported timeframe"):
         timeframe_seconds(tf)

@@ -1,5 +1,6 @@
 """Our own look-ahead gate: every analysed value of candle k is the same whether the
-strategy saw the candles up to k or the whole window (prefix invariance: docs/architecture.md, timing rules).
+strategy saw the candles up to k or the whole window (prefix invariance; timing rules in
+docs/architecture.md).
 
 It runs the strategies exactly as freqtrade does (resolver + backtest DataProvider), so
 open interest and the metrics sidecar are read over the *whole* window while the candles
