@@ -93,13 +93,10 @@ def main() -> int:
     from liq_signals.config import ModelConfig
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.engine import book as B
+    from liq_signals.features.atr import candle_atr
     from liq_signals.features.incremental import IncrementalFeatures
-    from liq_signals.features.pipeline import (
-        candle_atr,
-        compute_features,
-        engine_params_for,
-        prepare_inputs,
-    )
+    from liq_signals.features.params import engine_params_for
+    from liq_signals.features.pipeline import compute_features, prepare_inputs
     from tests.engine.reference import reference_run
 
     data = load_pair_inputs(DATADIR, PAIR, "5m")

@@ -95,13 +95,8 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.commands.features import describe_error
     from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
-    from liq_signals.engine import book as B
     from liq_signals.engine.clusters import top_clusters
-    from liq_signals.features.pipeline import (
-        attach_features,
-        engine_params_for,
-        prepare_inputs,
-    )
+    from liq_signals.features.pipeline import run as run_model
 
     try:
         at = pd.Timestamp(args.at)
@@ -123,21 +118,20 @@ def run(args: argparse.Namespace) -> int:
                 "%s: --at %s is before the first candle on file (%s)", args.pair, at, first
             )
             return 1
-        prep = prepare_inputs(
+        model = run_model(
             candles,
             pair=args.pair,
+            timeframe=args.timeframe,
+            config=cfg,
             open_interest=inputs.open_interest,
             mark=inputs.mark,
             metrics=inputs.metrics,
-            timeframe=args.timeframe,
-            config=cfg,
         )
     except LiqInputError as exc:
         logger.error("%s", describe_error(exc, locals().get("inputs")))
         return 1
-    state, out = B.run(prep.inputs, engine_params_for(args.pair, cfg))
-    feats = attach_features(candles, prep.feature_values(out, cfg))
-    row = feats.iloc[-1]
+    row = model.features.iloc[-1]
+    state = model.state
     price, long_q, short_q = state.books()
     k = np.arange(state.k0, state.k0 + len(price))
     close = float(row["close"])

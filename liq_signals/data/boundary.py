@@ -16,7 +16,7 @@ open interest NaN / missing rows       allowed: those candles run in volume mode
                                        ``liq_stale`` and counted in the log
 open interest zero or negative         error (not a gap: a broken file)
 open interest in USD only              converted to contracts (value ÷ candle open at the
-                                       snapshot time) in ``features.prepare_inputs``,
+                                       snapshot time) by :func:`open_interest_contracts`,
                                        count logged
 mark price NaN / bad                   error; mark rows missing -> trade high/low for them
 metrics sidecar NaN                    allowed: no taker tilt for that candle, ``liq_stale``
@@ -32,6 +32,8 @@ import logging
 
 import numpy as np
 import pandas as pd
+
+from liq_signals.data.oi_sources import fill_open_interest_amount
 
 logger = logging.getLogger(__name__)
 
@@ -88,15 +90,15 @@ def _check_dates(df: pd.DataFrame, pair: str, source: str) -> np.ndarray:
         if pd.api.types.is_datetime64_any_dtype(dates.dtype):
             raise _fail(pair, source, "'date' is timezone-naive", "localize it to UTC")
         raise _fail(pair, source, f"'date' has dtype {dates.dtype}, expected datetime64[UTC]")
-    if dates.isna().any():
-        raise _fail(pair, source, f"missing date at {_where(df, int(np.argmax(dates.isna())))}")
     ns = pd.DatetimeIndex(dates).as_unit("ns").asi8
+    nat = missing_dates(ns)
+    if nat.any():
+        raise _fail(pair, source, f"missing date at {_where(df, _first_bad(nat))}")
     if len(ns) > 1:
-        step = np.diff(ns)
-        bad = np.flatnonzero(step <= 0)
+        bad = np.flatnonzero(unordered_dates(ns))
         if bad.size:
             pos = int(bad[0]) + 1
-            kind = "duplicate" if step[bad[0]] == 0 else "unsorted"
+            kind = "duplicate" if ns[pos] == ns[pos - 1] else "unsorted"
             raise _fail(
                 pair,
                 source,
@@ -120,6 +122,108 @@ def _first_bad(mask: np.ndarray) -> int:
     return int(np.argmax(mask))
 
 
+# ---------------------------------------------------------------- the rules, one each
+# Masks over already-extracted arrays (True = the row breaks the rule).  The whole-frame
+# validators below and the dry-run fast path
+# (:class:`liq_signals.features.incremental.IncrementalFeatures`) both call these, so a
+# row is accepted by one exactly when it is accepted by the other.
+
+#: what a missing date (NaT) reads as in int64 nanoseconds
+NAT_NS = np.iinfo(np.int64).min
+
+
+def missing_dates(ns: np.ndarray) -> np.ndarray:
+    """Dates that are NaT.
+
+    :param ns: dates as int64 nanoseconds (NaT as the minimum int64, as pandas stores it).
+    :return: mask, same length.
+    """
+    return ns == NAT_NS
+
+
+def unordered_dates(ns: np.ndarray) -> np.ndarray:
+    """Rows ``1:`` whose date does not come strictly after the previous row's.
+
+    freqtrade data is sorted and unique, so a duplicate or a step back is a bug upstream,
+    not something to silently reorder.
+
+    :param ns: dates as int64 nanoseconds.
+    :return: mask of length ``len(ns) - 1`` (entry i is about row i + 1).
+    """
+    return np.diff(ns) <= 0
+
+
+def bad_prices(values: np.ndarray) -> np.ndarray:
+    """Prices that are NaN, infinite or not > 0 (the log price grid needs a positive
+    finite price)."""
+    return ~(values > 0) | ~np.isfinite(values)
+
+
+def high_below_low(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Candles whose high is below their low (a corrupt row, not a market state)."""
+    return high < low
+
+
+def bad_volumes(volume: np.ndarray) -> np.ndarray:
+    """Volumes that are NaN, infinite or negative (zero is a quiet candle)."""
+    return ~np.isfinite(volume) | (volume < 0)
+
+
+def bad_oi_amounts(amount: np.ndarray) -> np.ndarray:
+    """Open interest in contracts that is zero, negative or infinite.
+
+    NaN is not bad: a missing row only sends its candle to volume mode.
+    """
+    return np.isfinite(amount) & (amount <= 0) | np.isinf(amount)
+
+
+def bad_oi_values(value: np.ndarray) -> np.ndarray:
+    """USD open interest that cannot be turned into contracts (NaN, infinite or not > 0);
+    only checked on rows that have no amount, the ones that need the conversion."""
+    return ~((value > 0) & np.isfinite(value))
+
+
+def bad_mark(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Mark candles with a non-positive/NaN low, high below low or a non-finite high."""
+    return ~(low > 0) | ~(high >= low) | ~np.isfinite(high)
+
+
+def bad_taker_ratios(ratio: np.ndarray) -> np.ndarray:
+    """Negative or infinite taker buy/sell ratios (NaN is a missing value, allowed)."""
+    return (ratio < 0) | np.isinf(ratio)
+
+
+def oi_needs_value(amount: np.ndarray | None, value: np.ndarray) -> np.ndarray:
+    """Rows known only in USD: value present, amount missing (or no amount column).
+
+    :param amount: ``open_interest_amount`` (None: the frame has no such column).
+    :param value: ``open_interest_value``.
+    :return: mask of the rows :func:`liq_signals.data.oi_sources.amount_from_value`
+        converts.
+    """
+    need = ~np.isnan(value)
+    return need if amount is None else need & np.isnan(amount)
+
+
+def _log_gaps(ns: np.ndarray, timeframe_s: int, pair: str, source: str, first_date) -> None:
+    """Count and log gaps between candles (allowed: the book decays over real time).
+
+    :param first_date: row position -> the date to print for the first gap.
+    """
+    step = np.diff(ns) // 1_000_000_000
+    gaps = step > timeframe_s
+    if gaps.any():
+        logger.info(
+            "%s [%s]: %d gap(s) between candles (%d candle(s) missing, first after %s); "
+            "the book decays over the real elapsed time.",
+            pair,
+            source,
+            int(gaps.sum()),
+            int((step[gaps] // timeframe_s - 1).sum()),
+            first_date(_first_bad(gaps)),
+        )
+
+
 def validate_candles(
     candles: pd.DataFrame, *, pair: str, source: str = "candles", timeframe_s: int | None = None
 ) -> np.ndarray:
@@ -138,7 +242,7 @@ def validate_candles(
     ns = _check_dates(candles, pair, source)
     for col in ("open", "high", "low", "close"):
         vals = candles[col].to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~(vals > 0) | ~np.isfinite(vals)
+        bad = bad_prices(vals)
         if bad.any():
             pos = _first_bad(bad)
             raise _fail(
@@ -146,28 +250,17 @@ def validate_candles(
             )
     high = candles["high"].to_numpy(dtype=np.float64)
     low = candles["low"].to_numpy(dtype=np.float64)
-    if (high < low).any():
-        pos = _first_bad(high < low)
+    inverted = high_below_low(high, low)
+    if inverted.any():
+        pos = _first_bad(inverted)
         raise _fail(pair, source, f"high {high[pos]} < low {low[pos]} at {_where(candles, pos)}")
     vol = candles["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(vol) | (vol < 0)
+    bad = bad_volumes(vol)
     if bad.any():
         pos = _first_bad(bad)
         raise _fail(pair, source, f"volume={vol[pos]!r} (NaN/negative) at {_where(candles, pos)}")
     if timeframe_s and len(ns) > 1:
-        step = np.diff(ns) // 1_000_000_000
-        gaps = step > timeframe_s
-        if gaps.any():
-            missing = int((step[gaps] // timeframe_s - 1).sum())
-            logger.info(
-                "%s [%s]: %d gap(s) between candles (%d candle(s) missing, first after %s); "
-                "the book decays over the real elapsed time.",
-                pair,
-                source,
-                int(gaps.sum()),
-                missing,
-                candles["date"].iloc[_first_bad(gaps)],
-            )
+        _log_gaps(ns, timeframe_s, pair, source, lambda pos: candles["date"].iloc[pos])
     return ns
 
 
@@ -182,7 +275,7 @@ def validate_open_interest(
     _check_columns(oi, OI_COLUMNS, pair, source)
     ns = _check_dates(oi, pair, source)
     amount = oi["open_interest_amount"].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = np.isfinite(amount) & (amount <= 0) | np.isinf(amount)
+    bad = bad_oi_amounts(amount)
     if bad.any():
         pos = _first_bad(bad)
         raise _fail(
@@ -205,6 +298,50 @@ def validate_open_interest(
     return ns
 
 
+def open_interest_contracts(
+    open_interest: pd.DataFrame, candles: pd.DataFrame, *, pair: str
+) -> pd.DataFrame:
+    """``open_interest`` with ``open_interest_amount`` wherever the USD value is known.
+
+    freqtrade's ``open_interest`` frames may hold only the USD value (the amount column
+    all-NaN, or absent from a hand-made frame); the model needs contracts (docs/model.md).
+    Rows with a value but no amount get value ÷ the open of the candle starting at the
+    snapshot time (:func:`liq_signals.data.oi_sources.fill_open_interest_amount`, which
+    logs how many).  Call it after :func:`validate_candles` and before
+    :func:`validate_open_interest`.
+
+    :param open_interest: the frame as given.
+    :param candles: validated candles of the pair (their opens price the conversion).
+    :param pair: pair name for messages.
+    :return: the frame itself when nothing needs converting (or it has no value column:
+        :func:`validate_open_interest` then names what is missing), else a converted copy.
+    :raise LiqInputError: bad dates, or a value-only row whose value is not > 0 USD.
+    """
+    if not isinstance(open_interest, pd.DataFrame) or OI_VALUE not in open_interest.columns:
+        return open_interest
+    validate_dates(open_interest, pair=pair, source="open_interest")
+    has_amount = OI_AMOUNT in open_interest.columns
+    value = open_interest[OI_VALUE].to_numpy(dtype=np.float64, na_value=np.nan)
+    amount = (
+        open_interest[OI_AMOUNT].to_numpy(dtype=np.float64, na_value=np.nan) if has_amount else None
+    )
+    need = oi_needs_value(amount, value)
+    if not need.any():
+        return open_interest if has_amount else open_interest.assign(**{OI_AMOUNT: np.nan})
+    bad = need & bad_oi_values(value)
+    if bad.any():
+        pos = _first_bad(bad)
+        raise LiqInputError(
+            f"{pair} [open_interest]: {OI_VALUE}={float(value[pos])!r} at row {pos} (date "
+            f"{open_interest['date'].iloc[pos]}) has no {OI_AMOUNT} and is not > 0 USD — "
+            "re-download with `freqtrade download-data --candle-types open_interest` "
+            "or drop the row",
+            pair=pair,
+            source="open_interest",
+        )
+    return fill_open_interest_amount(open_interest, candles, pair=pair)
+
+
 def validate_mark(mark: pd.DataFrame, *, pair: str, source: str = "mark") -> np.ndarray:
     """Check mark-price candles (``date, high, low``); return dates in int64 ns.
 
@@ -214,7 +351,7 @@ def validate_mark(mark: pd.DataFrame, *, pair: str, source: str = "mark") -> np.
     ns = _check_dates(mark, pair, source)
     high = mark["high"].to_numpy(dtype=np.float64, na_value=np.nan)
     low = mark["low"].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~(low > 0) | ~(high >= low) | ~np.isfinite(high)
+    bad = bad_mark(high, low)
     if bad.any():
         pos = _first_bad(bad)
         raise _fail(
@@ -232,7 +369,7 @@ def validate_metrics(metrics: pd.DataFrame, *, pair: str, source: str = "metrics
     ns = _check_dates(metrics, pair, source)
     if TAKER_RATIO in metrics.columns:
         r = metrics[TAKER_RATIO].to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = (r < 0) | np.isinf(r)
+        bad = bad_taker_ratios(r)
         if bad.any():
             pos = _first_bad(bad)
             raise _fail(
@@ -263,30 +400,23 @@ def candle_rows_ok(
     :param first: first row not validated before.
     :return: True when the rows are fine.
     """
-    lo = max(first - 1, 0)
-    t = ns[lo:]
-    if (t == np.iinfo(np.int64).min).any() or (len(t) > 1 and (np.diff(t) <= 0).any()):
+    t = ns[max(first - 1, 0) :]
+    if not dates_ok(t):
         return False
-    for col in ("open", "high", "low", "close"):
-        vals = ohlcv[col][first:]
-        if (~(vals > 0) | ~np.isfinite(vals)).any():
-            return False
-    if (ohlcv["high"][first:] < ohlcv["low"][first:]).any():
+    if any(bad_prices(ohlcv[col][first:]).any() for col in ("open", "high", "low", "close")):
         return False
-    vol = ohlcv["volume"][first:]
-    if (~np.isfinite(vol) | (vol < 0)).any():
+    if high_below_low(ohlcv["high"][first:], ohlcv["low"][first:]).any():
+        return False
+    if bad_volumes(ohlcv["volume"][first:]).any():
         return False
     if timeframe_s and len(t) > 1:
-        step = np.diff(t) // 1_000_000_000
-        gaps = step > timeframe_s
-        if gaps.any():
-            logger.info(
-                "%s [%s]: %d gap(s) between candles (%d candle(s) missing, first after %s); "
-                "the book decays over the real elapsed time.",
-                pair,
-                source,
-                int(gaps.sum()),
-                int((step[gaps] // timeframe_s - 1).sum()),
-                pd.Timestamp(int(t[_first_bad(gaps)]), tz="UTC"),
-            )
+        _log_gaps(t, timeframe_s, pair, source, lambda pos: pd.Timestamp(int(t[pos]), tz="UTC"))
     return True
+
+
+def dates_ok(ns: np.ndarray) -> bool:
+    """No NaT and strictly increasing (:func:`missing_dates`, :func:`unordered_dates`).
+
+    :param ns: dates as int64 nanoseconds.
+    """
+    return not (missing_dates(ns).any() or unordered_dates(ns).any())

@@ -36,19 +36,56 @@ OI_AMOUNT = "open_interest_amount"
 OI_VALUE = "open_interest_value"
 
 
+def values_at(src_ns: np.ndarray, values: np.ndarray, target_ns: np.ndarray) -> np.ndarray:
+    """``values`` at exactly the dates ``target_ns`` (NaN where ``src_ns`` has no such date).
+
+    :param src_ns: sorted, unique dates (int64 ns) of ``values``.
+    :param values: float64 values, same length.
+    :param target_ns: dates to read (int64 ns).
+    :return: float64 array like ``target_ns``.
+    """
+    out = np.full(len(target_ns), np.nan)
+    if len(src_ns) == 0:
+        return out
+    idx = np.searchsorted(src_ns, target_ns)
+    ok = idx < len(src_ns)
+    ok[ok] = src_ns[idx[ok]] == target_ns[ok]
+    out[ok] = values[idx[ok]]
+    return out
+
+
+def amount_from_value(
+    value: np.ndarray, value_ns: np.ndarray, candle_ns: np.ndarray, candle_open: np.ndarray
+) -> np.ndarray:
+    """Open interest in contracts from its USD value: value ÷ the open of the candle that
+    opens at the snapshot's time.
+
+    A snapshot stamped T describes the market at T, and the candle labelled T *opens* at T,
+    so its ``open`` is the price (not its close, which is later — using it would leak the
+    candle's move into the amount).  The one conversion both the batch run
+    (:func:`fill_open_interest_amount`) and the dry-run fast path use.
+
+    :param value: ``open_interest_value`` of the rows to convert.
+    :param value_ns: their dates (int64 ns).
+    :param candle_ns: candle open times (int64 ns), sorted and unique.
+    :param candle_open: the candles' opens, same length.
+    :return: contracts per row (NaN where no candle opens at that time).
+    """
+    return value / values_at(candle_ns, candle_open, value_ns)
+
+
 def fill_open_interest_amount(
     open_interest: pd.DataFrame, candles: pd.DataFrame, *, pair: str = "?"
 ) -> pd.DataFrame:
     """Derive ``open_interest_amount`` from ``open_interest_value`` where only the value is known.
 
-    amount = value / price at the snapshot instant.  A snapshot stamped T describes the
-    market at T, and the candle labelled T *opens* at T, so its ``open`` is the price used
-    (not its close, which is later — using it would leak the candle's move into the
-    amount).  Rows without a candle at T stay NaN.  How many rows were derived is logged.
+    amount = value / candle open at the snapshot time (:func:`amount_from_value`).  Rows
+    without a candle at T stay NaN.  How many rows were derived is logged.
 
     :param open_interest: freqtrade ``open_interest`` frame (``date`` and one or both value
         columns; a missing column is treated as all-NaN)
-    :param candles: freqtrade candles of the same pair (``date``, ``open``)
+    :param candles: freqtrade candles of the same pair (``date``, ``open``); unsorted or
+        duplicate dates are allowed (the first candle of a date is used)
     :param pair: for the log line
     :return: a copy with both columns present, float64
     :raise ValueError: ``date`` missing from either frame, or ``open`` missing from candles
@@ -66,12 +103,17 @@ def fill_open_interest_amount(
     need = out[OI_AMOUNT].isna() & out[OI_VALUE].notna()
     if not need.any():
         return out
-    price = pd.Series(
-        candles["open"].to_numpy(dtype="float64"), index=pd.DatetimeIndex(candles[DATE])
+    c_ns = pd.DatetimeIndex(candles[DATE]).as_unit("ns").asi8
+    opens = candles["open"].to_numpy(dtype="float64")
+    if len(c_ns) > 1 and not (np.diff(c_ns) > 0).all():
+        c_ns, first = np.unique(c_ns, return_index=True)  # sorted; first row of a date
+        opens = opens[first]
+    derived = amount_from_value(
+        out.loc[need, OI_VALUE].to_numpy(),
+        pd.DatetimeIndex(out.loc[need, DATE]).as_unit("ns").asi8,
+        c_ns,
+        opens,
     )
-    price = price[~price.index.duplicated(keep="first")]
-    at = price.reindex(pd.DatetimeIndex(out.loc[need, DATE])).to_numpy()
-    derived = out.loc[need, OI_VALUE].to_numpy() / at
     out.loc[need, OI_AMOUNT] = derived
     n_done = int(np.isfinite(derived).sum())
     logger.info(

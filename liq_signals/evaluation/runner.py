@@ -2,8 +2,8 @@
 
 The pipeline (docs/validation.md):
 
-1. features for every candle (:func:`liq_signals.features.compute_features`, built from
-   the first candle given, so pass a warm-up before the scored window);
+1. features for every candle (:func:`liq_signals.features.run`, the strategy's own run,
+   built from the first candle given, so pass a warm-up before the scored window);
 2. per period: implied long/short liquidations (sum of ``liq_*_swept_usd``), realized
    ones, and the naive baselines — then Spearman, partial Spearman beyond the baseline;
 3. map snapshots every ``zone_step`` (:func:`liq_signals.engine.book_history`), grouped
@@ -29,7 +29,6 @@ import talib
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
 from liq_signals.engine import BookHistory, book_history
-from liq_signals.engine import book as B
 from liq_signals.evaluation.metrics import (
     Correlation,
     MagnetResult,
@@ -51,11 +50,7 @@ from liq_signals.evaluation.realized import (
     RealizedRecord,
     aggregate_events,
 )
-from liq_signals.features.pipeline import (
-    attach_features,
-    engine_params_for,
-    prepare_inputs,
-)
+from liq_signals.features.pipeline import ModelRun, run
 from liq_signals.timeframes import timeframe_seconds
 
 # per-period frame columns
@@ -143,15 +138,6 @@ class ValidationResult:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ModelRun:
-    """Engine output for the candles: features plus what the zone test needs."""
-
-    features: pd.DataFrame
-    inputs: B.EngineInputs
-    params: B.EngineParams
-
-
 def run_model(
     candles: pd.DataFrame,
     *,
@@ -164,22 +150,19 @@ def run_model(
 ) -> ModelRun:
     """Features for every candle, keeping the engine inputs for later map snapshots.
 
-    The same steps as :func:`liq_signals.features.compute_features` (a test holds them
-    equal), split so the prepared inputs can be replayed by ``book_history``.
+    :func:`liq_signals.features.run` itself (the run behind the strategy's features; a
+    test holds them equal); its ``inputs`` and ``params`` are replayed by
+    ``book_history`` for the zone test.
     """
-    prep = prepare_inputs(
+    return run(
         candles,
         pair=pair,
+        timeframe=timeframe,
+        config=config,
         open_interest=open_interest,
         mark=mark,
         metrics=metrics,
-        timeframe=timeframe,
-        config=config,
     )
-    params = engine_params_for(pair, config)
-    _, out = B.run(prep.inputs, params)
-    feats = attach_features(candles, prep.feature_values(out, config))
-    return ModelRun(feats, prep.inputs, params)
 
 
 def realized_per_period(realized: RealizedRecord, period: str) -> tuple[pd.DataFrame, tuple]:
@@ -317,7 +300,7 @@ def _zone_scores(
 
     def to_zones(book: np.ndarray) -> np.ndarray:
         out = np.zeros((book.shape[0], len(zones)))
-        np.add.at(out, (slice(None), col), book)
+        np.add.at(out.T, col, book.T)  # column j of book into zone column col[j]
         return out
 
     long_z, short_z = to_zones(hist.long_usd), to_zones(hist.short_usd)

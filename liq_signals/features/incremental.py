@@ -5,16 +5,17 @@ candle.  :class:`IncrementalFeatures` keeps the engine state per pair and runs t
 only over candles newer than the last one processed — the same kernel as the batch run,
 so the values are bit-identical to :func:`liq_signals.features.compute_features` on the
 same frame (the ``*_dist_atr`` columns to rounding, ≤ 16 ulps of the ATR: see
-:func:`liq_signals.features.pipeline.continue_atr`).  If an already-processed candle's inputs or
+:func:`liq_signals.features.atr.continue_atr`).  If an already-processed candle's inputs or
 staleness changed (history rewritten, an open-interest or metrics row arrived late), it
 recomputes from the first candle of the frame.
 
 Per call, only what is new is checked and computed: the frames' raw numbers are read into
 NumPy once; if the processed candles and the optional rows they read are unchanged, only
 the new candles (plus the seam with the previous candle, and the candles the lags reach
-back to) are validated and aligned (:func:`liq_signals.features.pipeline.align_inputs`, the code
-the batch path uses), their feature columns computed and cached, and the returned frame
-is built from the cache in one go.  Any doubt sends the call down the full path
+back to) are validated with the boundary's own rules (:mod:`liq_signals.data.boundary`) and
+aligned (:func:`liq_signals.features.align.align_inputs`), the code the batch path uses; their
+feature columns are computed and cached, and the returned frame is built from the cache
+in one go.  Any doubt sends the call down the full path
 (:func:`liq_signals.features.pipeline.prepare_inputs` on the whole frame), so errors still name
 the row within the whole frame.
 
@@ -33,29 +34,31 @@ import pandas as pd
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
 from liq_signals.data.boundary import (
+    MARK_COLUMNS,
     OI_AMOUNT,
     OI_VALUE,
     TAKER_NET_BASE,
     TAKER_RATIO,
+    bad_mark,
+    bad_oi_amounts,
+    bad_oi_values,
+    bad_taker_ratios,
     candle_rows_ok,
+    dates_ok,
+    oi_needs_value,
 )
+from liq_signals.data.oi_sources import amount_from_value
 from liq_signals.engine import book as B
-from liq_signals.features.pipeline import (
-    MODE_DTYPE,
-    AlignSources,
-    align_inputs,
-    candle_atr,
-    continue_atr,
-    engine_params_for,
-    feature_values,
-    mark_step_s,
-    prepare_inputs,
-)
+from liq_signals.features.align import NS as _NS
+from liq_signals.features.align import AlignSources, align_inputs, has_taker_values, mark_step_s
+from liq_signals.features.atr import candle_atr, continue_atr
+from liq_signals.features.params import engine_params_for
+from liq_signals.features.pipeline import prepare_inputs
+from liq_signals.features.values import MODE_DTYPE, feature_values, mode_codes
 from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
 
-_NS = 1_000_000_000
 _FIELDS = ("high", "low", "close", "typical", "volume", "oi", "taker_share")
 #: raw candle columns compared to decide that processed candles did not change
 _RAW = ("open", "high", "low", "close", "volume")
@@ -151,11 +154,103 @@ def _raw_frames(
         return None
 
 
-def _lookup_exact(src_ns: np.ndarray, values: np.ndarray, target_ns: np.ndarray) -> np.ndarray:
-    """``values`` at exactly ``target_ns`` (NaN where ``src_ns`` has no such date) — as
-    :func:`liq_signals.data.oi_sources.fill_open_interest_amount` reads candle opens."""
-    idx = np.minimum(np.searchsorted(src_ns, target_ns), len(src_ns) - 1)
-    return np.where(src_ns[idx] == target_ns, values[idx], np.nan)
+class _FullPath(Exception):  # noqa: N818 - a signal, not an error
+    """A new optional row is bad or needs what only the full path does (raised and caught
+    inside :meth:`IncrementalFeatures._tail_sources`)."""
+
+
+class _TailRows:
+    """Which rows of an optional frame the new candles read, with the date rule checked.
+
+    :param new_ns: open times of the new candles (int64 ns).
+    :param tf_ns: candle length in ns.
+    """
+
+    def __init__(self, new_ns: np.ndarray, tf_ns: int) -> None:
+        self.first = int(new_ns[0])
+        self.last = int(new_ns[-1])
+        self.tf_ns = tf_ns
+
+    def span(self, ns: np.ndarray, lag: int) -> tuple[int, int]:
+        """Rows ``a:b`` of ``ns`` dated at the new candles' times minus ``lag`` candles.
+
+        :raise _FullPath: those rows plus the one before them (the seam) are not dated
+            as the boundary requires (:func:`liq_signals.data.boundary.dates_ok`).
+        """
+        a = int(np.searchsorted(ns, self.first - lag * self.tf_ns))
+        b = int(np.searchsorted(ns, self.last - lag * self.tf_ns, side="right"))
+        if not dates_ok(ns[max(a - 1, 0) : b]):
+            raise _FullPath
+        return a, b
+
+
+def _tail_oi(raw: _Raw, rows: _TailRows, lag: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The open-interest source for the new candles, value-only rows converted to
+    contracts as the batch run converts them.
+
+    :raise _FullPath: no usable column, or a row the boundary rejects.
+    """
+    ns = raw.aux_ns.get("oi")
+    if ns is None:
+        return None
+    cols = raw.aux_cols["oi"]
+    if OI_AMOUNT not in cols and OI_VALUE not in cols:
+        raise _FullPath
+    a, b = rows.span(ns, lag)
+    amount = cols[OI_AMOUNT][a:b] if OI_AMOUNT in cols else np.full(b - a, np.nan)
+    if bad_oi_amounts(amount).any():
+        raise _FullPath
+    if OI_VALUE in cols:
+        value = cols[OI_VALUE][a:b]
+        need = oi_needs_value(amount, value)
+        if need.any():
+            if bad_oi_values(value[need]).any():
+                raise _FullPath
+            amount = amount.copy()
+            amount[need] = amount_from_value(
+                value[need], ns[a:b][need], raw.c_ns, raw.ohlcv["open"]
+            )
+    return ns[a:b], amount
+
+
+def _tail_mark(raw: _Raw, rows: _TailRows) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """The mark source for the new candles.
+
+    :raise _FullPath: a column is missing or a row the boundary rejects.
+    """
+    ns = raw.aux_ns.get("mark")
+    if ns is None:
+        return None
+    cols = raw.aux_cols["mark"]
+    if any(c not in cols for c in MARK_COLUMNS[1:]):
+        raise _FullPath
+    a, b = rows.span(ns, 0)
+    high, low = cols["high"][a:b], cols["low"][a:b]
+    if bad_mark(high, low).any():
+        raise _FullPath
+    return ns[a:b], high, low, mark_step_s(ns)
+
+
+def _tail_metrics(
+    raw: _Raw, rows: _TailRows, lag: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None:
+    """The metrics source for the new candles (None without any taker value, as in the
+    batch run).
+
+    :raise _FullPath: a row the boundary rejects.
+    """
+    ns = raw.aux_ns.get("metrics")
+    if ns is None:
+        return None
+    cols = raw.aux_cols["metrics"]
+    if not has_taker_values(list(cols.values())):
+        return None
+    a, b = rows.span(ns, lag)
+    ratio = cols[TAKER_RATIO][a:b] if TAKER_RATIO in cols else None
+    if ratio is not None and bad_taker_ratios(ratio).any():
+        raise _FullPath
+    net = cols[TAKER_NET_BASE][a:b] if TAKER_NET_BASE in cols else None
+    return ns[a:b], ratio, net
 
 
 class IncrementalFeatures:
@@ -268,7 +363,7 @@ class IncrementalFeatures:
             error names the row within the whole frame).
         """
         raw = _raw_frames(candles, open_interest, mark, metrics)
-        why = self._tail_update(candles, raw, open_interest, mark, metrics)
+        why = self._tail_update(raw)
         if why is not None:
             if self.state is not None:
                 logger.info("%s: whole frame validated and aligned: %s.", self.pair, why)
@@ -277,14 +372,7 @@ class IncrementalFeatures:
         return self._frame(candles, raw)
 
     # ------------------------------------------------------------------ tail path
-    def _tail_update(
-        self,
-        candles: pd.DataFrame,
-        raw: _Raw | None,
-        open_interest: pd.DataFrame | None,
-        mark: pd.DataFrame | None,
-        metrics: pd.DataFrame | None,
-    ) -> str | None:
+    def _tail_update(self, raw: _Raw | None) -> str | None:
         """Advance over the new candles only, if the frame just extends what was seen.
 
         :return: None when done, else why the full path must run (nothing was changed).
@@ -337,75 +425,23 @@ class IncrementalFeatures:
         return None
 
     def _tail_sources(self, raw: _Raw, m: int) -> AlignSources | None:
-        """The optional series for the new candles (rows ``m:``), checked like
-        :mod:`liq_signals.data.boundary` checks whole frames, over the rows those candles
-        read plus the row before them (date order at the seam).
+        """The optional series for the new candles (rows ``m:``), checked with the rules
+        :mod:`liq_signals.data.boundary` applies to whole frames, over the rows those
+        candles read plus the row before them (date order at the seam).
 
         :return: None when a row is bad or needs something this path does not do (the
             full path then raises the error or applies the repair, as documented).
         """
         cfg = self.config
-        tf_ns = timeframe_seconds(self.timeframe) * _NS
-        new_ns = raw.c_ns[m:]
-
-        def rows(ns: np.ndarray, lag: int) -> tuple[int, int] | None:
-            a = int(np.searchsorted(ns, new_ns[0] - lag * tf_ns))
-            b = int(np.searchsorted(ns, new_ns[-1] - lag * tf_ns, side="right"))
-            seam = ns[max(a - 1, 0) : b]
-            if (seam == np.iinfo(np.int64).min).any() or (np.diff(seam) <= 0).any():
-                return None
-            return a, b
-
-        oi_src = mark_src = metrics_src = None
-        ns = raw.aux_ns.get("oi")
-        if ns is not None:
-            cols = raw.aux_cols["oi"]
-            if OI_AMOUNT not in cols and OI_VALUE not in cols:
-                return None
-            span = rows(ns, cfg.oi_lag_candles)
-            if span is None:
-                return None
-            a, b = span
-            amount = cols[OI_AMOUNT][a:b] if OI_AMOUNT in cols else np.full(b - a, np.nan)
-            if (np.isfinite(amount) & (amount <= 0) | np.isinf(amount)).any():
-                return None
-            if OI_VALUE in cols:
-                value = cols[OI_VALUE][a:b]
-                need = np.isnan(amount) & ~np.isnan(value)
-                if need.any():  # value-only rows: contracts = value / open at that time
-                    if (~((value[need] > 0) & np.isfinite(value[need]))).any():
-                        return None
-                    at = _lookup_exact(raw.c_ns, raw.ohlcv["open"], ns[a:b][need])
-                    amount = amount.copy()
-                    amount[need] = value[need] / at
-            oi_src = (ns[a:b], amount)
-        ns = raw.aux_ns.get("mark")
-        if ns is not None:
-            cols = raw.aux_cols["mark"]
-            if "high" not in cols or "low" not in cols:
-                return None
-            span = rows(ns, 0)
-            if span is None:
-                return None
-            a, b = span
-            high, low = cols["high"][a:b], cols["low"][a:b]
-            if (~(low > 0) | ~(high >= low) | ~np.isfinite(high)).any():
-                return None
-            mark_src = (ns[a:b], high, low, mark_step_s(ns))
-        ns = raw.aux_ns.get("metrics")
-        if ns is not None:
-            cols = raw.aux_cols["metrics"]
-            if any((~np.isnan(v)).any() for v in cols.values()):
-                span = rows(ns, cfg.metrics_lag_candles)
-                if span is None:
-                    return None
-                a, b = span
-                ratio = cols[TAKER_RATIO][a:b] if TAKER_RATIO in cols else None
-                if ratio is not None and ((ratio < 0) | np.isinf(ratio)).any():
-                    return None
-                net = cols[TAKER_NET_BASE][a:b] if TAKER_NET_BASE in cols else None
-                metrics_src = (ns[a:b], ratio, net)
-        return AlignSources(oi=oi_src, mark=mark_src, metrics=metrics_src)
+        rows = _TailRows(raw.c_ns[m:], timeframe_seconds(self.timeframe) * _NS)
+        try:
+            return AlignSources(
+                oi=_tail_oi(raw, rows, cfg.oi_lag_candles),
+                mark=_tail_mark(raw, rows),
+                metrics=_tail_metrics(raw, rows, cfg.metrics_lag_candles),
+            )
+        except _FullPath:
+            return None
 
     # ------------------------------------------------------------------ full path
     def _full_update(
@@ -494,7 +530,7 @@ class IncrementalFeatures:
         block = np.column_stack([cols[c] for c in self._float_cols]) if len(out) else None
         if block is not None:
             self._feat = np.concatenate([self._feat, block])
-        self._mode = np.concatenate([self._mode, cols[C.MODE].codes.astype(np.int8)])
+        self._mode = np.concatenate([self._mode, mode_codes(out)])
         self._cov = np.concatenate([self._cov, cols[C.COVERAGE]])
 
     def _frame(self, candles: pd.DataFrame, raw: _Raw | None) -> pd.DataFrame:
@@ -528,7 +564,7 @@ class IncrementalFeatures:
         give it: continued from the last processed candle once past the warm-up, else
         TA-Lib's over the frame (during the warm-up the book is still at its first frame;
         a window sliding before the first ``atr_period`` candles were seen gives the
-        window's ATR).  See :func:`liq_signals.features.pipeline.continue_atr` for how close the
+        window's ATR).  See :func:`liq_signals.features.atr.continue_atr` for how close the
         continued values are to TA-Lib's."""
         prev_atr = self._atr[-1] if len(self._atr) else np.nan
         h, lo, c = raw.ohlcv["high"], raw.ohlcv["low"], raw.ohlcv["close"]

@@ -1,8 +1,9 @@
 """The figures' only contact with the data loader, the feature layer and the engine.
 
-The feature frame comes from :func:`liq_signals.features.compute_features` (exactly what
-the strategy sees); the books come from :func:`liq_signals.engine.history.book_history`
-run on the same prepared inputs, so the heatmap and the features describe one model run.
+The feature frame and the engine inputs come from one :func:`liq_signals.features.run`
+(the run behind the strategy's features); the books come from
+:func:`liq_signals.engine.history.book_history` replaying those inputs, so the heatmap and
+the features describe one model run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from liq_signals.data.load import PairInputs
 from liq_signals.engine import book as B
 from liq_signals.engine.history import BookHistory
 from liq_signals.engine.history import book_history as _engine_book_history
-from liq_signals.features.pipeline import compute_features, engine_params_for, prepare_inputs
+from liq_signals.features.pipeline import run
 from liq_signals.viz.errors import HeatmapInputError
 
 if TYPE_CHECKING:
@@ -77,31 +78,35 @@ def run_engine(loaded: PairInputs, window: Window, cfg: ModelConfig | None = Non
     Features and engine inputs for candles ``[window.first, window.stop)``.
 
     Candles after the drawn range are never given to the engine (nothing later can leak
-    into the picture); the warm-up candles before it only build the book.
+    into the picture); the warm-up candles before it only build the book.  The candles are
+    validated and aligned once (:func:`liq_signals.features.run`).
 
+    :param loaded: the pair's data (:func:`load`).
+    :param window: which candles are warm-up and which are drawn.
+    :param cfg: model parameters (defaults: :class:`ModelConfig`).
+    :return: the :class:`EngineRun`.
     :raise HeatmapInputError: the loader's validation rejected the data
     """
-    cfg = cfg or ModelConfig()
     candles = loaded.candles.iloc[window.first : window.stop].reset_index(drop=True)
-    frames = dict(
-        open_interest=loaded.open_interest,
-        mark=loaded.mark,
-        metrics=loaded.metrics,
-        timeframe=loaded.timeframe,
-        config=cfg,
-    )
     try:
-        frame = compute_features(candles, pair=loaded.pair, **frames)
-        prepared = prepare_inputs(candles, pair=loaded.pair, **frames)
+        model = run(
+            candles,
+            pair=loaded.pair,
+            timeframe=loaded.timeframe,
+            config=cfg or ModelConfig(),
+            open_interest=loaded.open_interest,
+            mark=loaded.mark,
+            metrics=loaded.metrics,
+        )
     except LiqInputError as err:
         raise HeatmapInputError(str(err)) from err
     return EngineRun(
         pair=loaded.pair,
         timeframe=loaded.timeframe,
-        frame=frame,
+        frame=model.features,
         show=window.show - window.first,
-        inputs=prepared.inputs,
-        params=engine_params_for(loaded.pair, cfg),
+        inputs=model.inputs,
+        params=model.params,
     )
 
 

@@ -177,7 +177,7 @@ def test_continued_atr_stays_within_a_few_ulps_of_talib(data_2023) -> None:
     smoothing shrinks old errors by 13/14 per candle)."""
     import talib
 
-    from liq_signals.features.pipeline import continue_atr
+    from liq_signals.features.atr import continue_atr
 
     h, lo, cl = (data_2023.candles[k].to_numpy(np.float64) for k in ("high", "low", "close"))
     ref = talib.ATR(h, lo, cl, timeperiod=14)

@@ -1,0 +1,254 @@
+"""The timing rules: validated optional series aligned to the candles, arrays only.
+
+A candle is labelled by its open time and known only at its close, so:
+
+* open interest stamped T is used from the candle opening at ``T + oi_lag_candles·tf``
+  (default one candle: freqtrade's dry-run drops OI rows at or after the forming candle,
+  and the exchange's publication delay is unknown — docs/offline.md);
+* the metrics sidecar (taker flow) is lagged the same way by ``metrics_lag_candles``;
+* mark candles are used for the consume step only when they have the candles'
+  timeframe (same open time); a coarser mark candle's extreme could lie after levels
+  opened inside it, so trade high/low is used instead (logged once per call);
+* a taker-buy share from ``taker_net_base`` is only accepted when the net flow is
+  smaller than the candle's volume (net taker flow cannot exceed gross volume; when it
+  does, the volume is not gross — e.g. the embedded 2026-06 sample, whose volume *is*
+  |net| — and the share is unknown: no tilt for that candle).
+
+The batch run (:func:`liq_signals.features.pipeline.prepare_inputs`) and the dry-run fast
+path (:class:`liq_signals.features.incremental.IncrementalFeatures`) both call
+:func:`align_inputs`, so the rules exist once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from liq_signals import columns as C
+from liq_signals.config import ModelConfig
+from liq_signals.data.boundary import TAKER_NET_BASE
+from liq_signals.data.oi_sources import taker_buy_share_proxy, values_at
+from liq_signals.engine import book as B
+
+logger = logging.getLogger(__name__)
+
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class AlignSources:
+    """The optional frames as validated NumPy arrays (what :func:`align_inputs` reads).
+
+    :param oi: ``(dates ns, open_interest_amount)`` with value-only rows already
+        converted to contracts, or None.
+    :param mark: ``(dates ns, high, low, step s)`` — the step is the mark frame's
+        smallest date step over the whole frame given, or None.
+    :param metrics: ``(dates ns, taker ratio or None, taker_net_base or None)``, or None
+        when the sidecar is absent or holds no taker value at all.
+    """
+
+    oi: tuple[np.ndarray, np.ndarray] | None = None
+    mark: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
+    metrics: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None
+
+
+def mark_step_s(m_ns: np.ndarray) -> int:
+    """Smallest date step of a mark frame in seconds (0 with fewer than two rows).
+
+    Read from the whole frame, so both paths decide "same timeframe" alike.
+    """
+    return int(np.diff(m_ns).min()) // NS if len(m_ns) > 1 else 0
+
+
+def has_taker_values(columns: list[np.ndarray]) -> bool:
+    """Does the metrics sidecar hold any taker value at all?  Without one it is treated
+    as absent (no staleness from it), whichever path reads it.
+
+    :param columns: its taker columns that exist (ratio, net base), whole frame.
+    """
+    return any((~np.isnan(v)).any() for v in columns)
+
+
+def _taker_share(
+    ratio: np.ndarray | None,
+    net_base: np.ndarray | None,
+    m_ns: np.ndarray,
+    c_ns: np.ndarray,
+    volume: np.ndarray,
+    target: np.ndarray,
+    pair: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Taker-buy share of volume at ``target`` dates from the metrics sidecar.
+
+    ``taker_buy_sell_ratio`` r gives s = r/(1+r); otherwise ``taker_net_base`` n (buy −
+    sell, base units) with the candle's volume v gives s = (1 + n/v)/2 — but only where
+    |n| < v.  Net taker flow cannot exceed gross volume, so |n| ≥ v means ``volume`` is
+    not the gross traded volume (the embedded 2026-06 sample stores |n| there: every
+    share would be exactly 0 or 1 and saturate the tilt on a made-up number).  Such
+    candles get no share (no tilt); their count is logged.
+
+    :param ratio: the sidecar's ``taker_buy_sell_ratio`` (None: no such column).
+    :param net_base: its ``taker_net_base`` (None: no such column).
+    :return: ``(share, have_row)``: the share (NaN where unknown) and whether the sidecar
+        had a taker value for the candle at all (False -> the candle is stale).
+    """
+    share = np.full(len(target), np.nan)
+    have_row = np.zeros(len(target), dtype=bool)
+    if ratio is not None:
+        r = values_at(m_ns, ratio, target)
+        share = r / (1.0 + r)
+        have_row |= np.isfinite(r)
+    if net_base is not None:
+        net = values_at(m_ns, net_base, target)
+        have_row |= np.isfinite(net)
+        vol = values_at(c_ns, volume, target)
+        usable = np.isfinite(net) & (np.abs(net) < vol)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            from_net = np.where(usable, 0.5 * (1.0 + net / vol), np.nan)
+        not_gross = int((np.isfinite(net) & np.isfinite(vol) & ~usable & ~np.isfinite(share)).sum())
+        if not_gross:
+            logger.info(
+                "%s: %d of %d candle(s) have |%s| >= volume (volume is not gross traded "
+                "volume there) -> taker share unknown, no tilt for them.",
+                pair,
+                not_gross,
+                len(target),
+                TAKER_NET_BASE,
+            )
+        share = np.where(np.isfinite(share), share, from_net)
+    return share, have_row
+
+
+def _open_interest(
+    c_ns: np.ndarray,
+    oi: tuple[np.ndarray, np.ndarray] | None,
+    pair: str,
+    tf_s: int,
+    cfg: ModelConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lagged open interest per candle and the candles left without it (stale)."""
+    n = len(c_ns)
+    if oi is None:
+        return np.full(n, np.nan), np.zeros(n, dtype=bool)
+    o_ns, amount = oi
+    out = values_at(o_ns, amount, c_ns - cfg.oi_lag_candles * tf_s * NS)
+    missing = np.isnan(out)
+    if missing.any():
+        logger.info(
+            "%s: %d of %d candle(s) have no open interest (lag %d candle) -> volume mode, "
+            "flagged %s.",
+            pair,
+            int(missing.sum()),
+            n,
+            cfg.oi_lag_candles,
+            C.STALE,
+        )
+    return out, missing
+
+
+def _consume_range(
+    c_ns: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    mark: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None,
+    pair: str,
+    tf_s: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """High/low the consume step uses: same-timeframe mark candles, else trade prices."""
+    if mark is None:
+        return high, low
+    m_ns, m_high, m_low, step = mark
+    if step != tf_s:
+        logger.info(
+            "%s: mark candles are %ss, candles %ss; only same-timeframe mark candles are "
+            "used (trade high/low otherwise).",
+            pair,
+            step or "?",
+            tf_s,
+        )
+        return high, low
+    mh = values_at(m_ns, m_high, c_ns)
+    ml = values_at(m_ns, m_low, c_ns)
+    have = np.isfinite(mh)
+    if not have.all():
+        logger.info(
+            "%s: %d candle(s) without a mark candle use trade high/low.",
+            pair,
+            int((~have).sum()),
+        )
+    return np.where(have, mh, high), np.where(have, ml, low)
+
+
+def _share_proxy(
+    share: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    pair: str,
+    cfg: ModelConfig,
+) -> np.ndarray:
+    """``share`` with the OHLC proxy where unknown, when ``taker_share_proxy`` is on."""
+    if not cfg.taker_share_proxy:
+        return share
+    unknown = np.isnan(share)
+    if not unknown.any():
+        return share
+    proxy = taker_buy_share_proxy(high, low, close, cfg.taker_proxy_window)
+    logger.info(
+        "%s: %d of %d candle(s) take the OHLC taker-share proxy (no usable taker flow).",
+        pair,
+        int(unknown.sum()),
+        len(share),
+    )
+    return np.where(unknown, proxy, share)
+
+
+def align_inputs(
+    c_ns: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    sources: AlignSources,
+    *,
+    pair: str,
+    tf_s: int,
+    cfg: ModelConfig,
+) -> tuple[B.EngineInputs, np.ndarray]:
+    """Align already-validated series to the candles (timing rules in the module doc).
+
+    Arrays only, and elementwise per candle except the taker-share proxy's trailing
+    window, so :class:`liq_signals.features.incremental.IncrementalFeatures` can call it on
+    the newest candles (plus the candles the lags reach back to) and get the same values
+    as :func:`liq_signals.features.pipeline.prepare_inputs` on the whole frame.
+
+    :param c_ns: candle open times, int64 ns.
+    :param sources: the optional series (:class:`AlignSources`).
+    :param pair: for log lines.
+    :param tf_s: candle timeframe in seconds.
+    :param cfg: lags and proxy settings.
+    :return: ``(engine inputs, stale flags)``.
+    """
+    n = len(c_ns)
+    oi, stale = _open_interest(c_ns, sources.oi, pair, tf_s, cfg)
+    cons_high, cons_low = _consume_range(c_ns, high, low, sources.mark, pair, tf_s)
+    share = np.full(n, np.nan)
+    if sources.metrics is not None:
+        mt_ns, ratio, net_base = sources.metrics
+        share, have_row = _taker_share(
+            ratio, net_base, mt_ns, c_ns, volume, c_ns - cfg.metrics_lag_candles * tf_s * NS, pair
+        )
+        stale |= ~have_row
+    inputs = B.EngineInputs(
+        time_s=c_ns // NS,
+        high=cons_high,
+        low=cons_low,
+        close=close,
+        typical=(high + low + close) / 3.0,
+        volume=volume,
+        oi=oi,
+        taker_share=_share_proxy(share, high, low, close, pair, cfg),
+    )
+    return inputs, stale
