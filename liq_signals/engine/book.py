@@ -1,8 +1,9 @@
-"""The two-sided liquidation book and its per-candle kernel (DESIGN §4).
+"""The two-sided liquidation book: its state, its inputs and the Python entry points.
 
-State lives in :class:`BookState` (plain arrays and scalars: copyable, picklable).  One
-numba kernel, :func:`_advance_kernel`, walks candles in order — consume, decay, flow,
-open, cap, then measure — and is used for both the batch run and the incremental
+The model is described in ``docs/model.md``.  State lives in :class:`BookState` (plain
+arrays and scalars: copyable, picklable).  One numba kernel,
+:func:`liq_signals.engine.kernel.advance_kernel`, walks candles in order — consume, decay,
+flow, open, cap, then measure — and is used for both the batch run and the incremental
 (dry-run) path, so ``advance(s, x[:k]); advance(s, x[k:])`` gives bit-identical outputs
 to ``advance(s, x)``.
 
@@ -14,48 +15,136 @@ computed from its absolute index the values never depend on the window.
 Proportional operations (decay, closes, the open-interest cap) multiply a per-side scale
 factor instead of every bin: stored value × scale = contracts.  The scale is folded back
 into the arrays when it falls below ``cfg.renormalize_below``.
+
+The output columns (``O_*``) and state slots (``F_*``, ``I_*``) are defined in
+:mod:`liq_signals.engine.kernel`, which writes them, and re-exported here.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
-from numba import njit
 
 from liq_signals.config import ModelConfig
+from liq_signals.engine.kernel import (
+    _NO_TIME,
+    _NONE_HI,
+    _NONE_LO,
+    F_LONG_SCALE,
+    F_LONG_TOTAL,
+    F_PREV_OI,
+    F_SHORT_SCALE,
+    F_SHORT_TOTAL,
+    I_K0,
+    I_LONG_HI,
+    I_PREV_T,
+    I_RING_POS,
+    I_SEEN,
+    I_SHORT_LO,
+    N_F,
+    N_I,
+    N_P,
+    O_CASCADE_DOWN,
+    O_CASCADE_UP,
+    O_COVERAGE,
+    O_FIXED,
+    O_LONG_CAPPED_Q,
+    O_LONG_CLOSED_Q,
+    O_LONG_DECAYED_Q,
+    O_LONG_SWEPT_Q,
+    O_LONG_SWEPT_RECENT_USD,
+    O_LONG_SWEPT_USD,
+    O_LONG_TOTAL_Q,
+    O_MAGNET_DOWN_PRICE,
+    O_MAGNET_DOWN_USD,
+    O_MAGNET_UP_PRICE,
+    O_MAGNET_UP_USD,
+    O_MODE_OI,
+    O_NEAREST_DOWN_PRICE,
+    O_NEAREST_DOWN_USD,
+    O_NEAREST_UP_PRICE,
+    O_NEAREST_UP_USD,
+    O_OPENED_Q,
+    O_SHORT_CAPPED_Q,
+    O_SHORT_CLOSED_Q,
+    O_SHORT_DECAYED_Q,
+    O_SHORT_SWEPT_Q,
+    O_SHORT_SWEPT_RECENT_USD,
+    O_SHORT_SWEPT_USD,
+    O_SHORT_TOTAL_Q,
+    P_ALPHA,
+    P_CASC_DOWN,
+    P_CASC_PCT,
+    P_CASC_UP,
+    P_CLUSTER_BINS,
+    P_DELTA,
+    P_NEAREST_SHARE,
+    P_PARTICIPATION,
+    P_RENORM,
+    P_REOPEN,
+    P_TAU,
+    P_TILT,
+    advance_kernel,
+)
 from liq_signals.engine.leverage import LeverageMix
 
-# ---- output layout (columns of the per-candle output array) --------------------------
-O_LONG_SWEPT_USD = 0
-O_SHORT_SWEPT_USD = 1
-O_LONG_SWEPT_Q = 2
-O_SHORT_SWEPT_Q = 3
-O_LONG_DECAYED_Q = 4
-O_SHORT_DECAYED_Q = 5
-O_LONG_CLOSED_Q = 6
-O_SHORT_CLOSED_Q = 7
-O_LONG_CAPPED_Q = 8
-O_SHORT_CAPPED_Q = 9
-O_OPENED_Q = 10
-O_LONG_TOTAL_Q = 11
-O_SHORT_TOTAL_Q = 12
-O_MODE_OI = 13
-O_COVERAGE = 14
-O_LONG_SWEPT_RECENT_USD = 15
-O_SHORT_SWEPT_RECENT_USD = 16
-O_MAGNET_UP_PRICE = 17
-O_MAGNET_UP_USD = 18
-O_MAGNET_DOWN_PRICE = 19
-O_MAGNET_DOWN_USD = 20
-O_NEAREST_UP_PRICE = 21
-O_NEAREST_UP_USD = 22
-O_NEAREST_DOWN_PRICE = 23
-O_NEAREST_DOWN_USD = 24
-O_CASCADE_UP = 25
-O_CASCADE_DOWN = 26
-O_FIXED = 27  # then: short_above_usd per band, then long_below_usd per band
+# the layout constants live in .kernel but callers import them from here
+__all__ = [
+    "F_LONG_SCALE",
+    "F_LONG_TOTAL",
+    "F_PREV_OI",
+    "F_SHORT_SCALE",
+    "F_SHORT_TOTAL",
+    "I_K0",
+    "I_LONG_HI",
+    "I_PREV_T",
+    "I_RING_POS",
+    "I_SEEN",
+    "I_SHORT_LO",
+    "N_F",
+    "N_I",
+    "O_CASCADE_DOWN",
+    "O_CASCADE_UP",
+    "O_COVERAGE",
+    "O_FIXED",
+    "O_LONG_CAPPED_Q",
+    "O_LONG_CLOSED_Q",
+    "O_LONG_DECAYED_Q",
+    "O_LONG_SWEPT_Q",
+    "O_LONG_SWEPT_RECENT_USD",
+    "O_LONG_SWEPT_USD",
+    "O_LONG_TOTAL_Q",
+    "O_MAGNET_DOWN_PRICE",
+    "O_MAGNET_DOWN_USD",
+    "O_MAGNET_UP_PRICE",
+    "O_MAGNET_UP_USD",
+    "O_MODE_OI",
+    "O_NEAREST_DOWN_PRICE",
+    "O_NEAREST_DOWN_USD",
+    "O_NEAREST_UP_PRICE",
+    "O_NEAREST_UP_USD",
+    "O_OPENED_Q",
+    "O_SHORT_CAPPED_Q",
+    "O_SHORT_CLOSED_Q",
+    "O_SHORT_DECAYED_Q",
+    "O_SHORT_SWEPT_Q",
+    "O_SHORT_SWEPT_RECENT_USD",
+    "O_SHORT_SWEPT_USD",
+    "O_SHORT_TOTAL_Q",
+    "BookState",
+    "EngineInputs",
+    "EngineParams",
+    "advance",
+    "engine_params",
+    "n_outputs",
+    "new_state",
+    "o_long_below",
+    "o_short_above",
+    "run",
+]
 
 
 def n_outputs(n_bands: int) -> int:
@@ -73,24 +162,6 @@ def o_long_below(band: int, n_bands: int) -> int:
     return O_FIXED + n_bands + band
 
 
-# ---- scalar slots of the state -----------------------------------------------------------
-F_LONG_SCALE = 0
-F_SHORT_SCALE = 1
-F_LONG_TOTAL = 2
-F_SHORT_TOTAL = 3
-F_PREV_OI = 4
-N_F = 5
-I_K0 = 0
-I_LONG_HI = 1
-I_SHORT_LO = 2
-I_PREV_T = 3
-I_RING_POS = 4
-I_SEEN = 5
-N_I = 6
-
-_NONE_HI = -(1 << 62)
-_NONE_LO = 1 << 62
-_NO_TIME = -(1 << 62)
 #: extra bins allocated on each side when the window grows (amortises re-allocation;
 #: has no effect on values).
 _GROW_PAD_BINS = 1024
@@ -220,363 +291,6 @@ class EngineInputs:
         )
 
 
-# ---- kernel ------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _rescale(arr, fscal, iscal, scale_slot, total_slot, hi_or_lo_slot, is_long, factor):
-    """Multiply one side by ``factor`` via its lazy scale; fold the scale when tiny."""
-    if factor <= 0.0:
-        arr[:] = 0.0
-        fscal[scale_slot] = 1.0
-        fscal[total_slot] = 0.0
-        iscal[hi_or_lo_slot] = _NONE_HI if is_long else _NONE_LO
-        return
-    fscal[scale_slot] *= factor
-    fscal[total_slot] *= factor
-
-
-@njit(cache=True)
-def _renormalize(arr, fscal, scale_slot, threshold):
-    s = fscal[scale_slot]
-    if s < threshold:
-        for j in range(arr.shape[0]):
-            arr[j] *= s
-        fscal[scale_slot] = 1.0
-
-
-@njit(cache=True)
-def _advance_kernel(
-    long_q,
-    short_q,
-    price,
-    fscal,
-    iscal,
-    ring,
-    time_s,
-    high,
-    low,
-    close,
-    typical,
-    volume,
-    oi,
-    taker_share,
-    delta,
-    long_ratio,
-    short_ratio,
-    log_lev,
-    alpha,
-    tilt,
-    tau,
-    participation,
-    reopen,
-    cluster_bins,
-    nearest_share,
-    band_up,
-    band_down,
-    casc_up,
-    casc_down,
-    casc_pct,
-    renorm,
-    out,
-):
-    n = time_s.shape[0]
-    nb = band_up.shape[0]
-    nlev = log_lev.shape[0]
-    k0 = iscal[I_K0]
-    size = long_q.shape[0]
-    nring = ring.shape[1]
-    wl = np.empty(nlev)
-    ws = np.empty(nlev)
-    # untilted weights, computed exactly as the tilted ones with g = 0
-    w0 = np.empty(nlev)
-    tot0 = 0.0
-    for j in range(nlev):
-        w0[j] = math.exp(log_lev[j] * (-alpha + 0.0))
-        tot0 += w0[j]
-    band_acc = np.empty(nb)
-    band_k = np.empty(nb, dtype=np.int64)
-    for i in range(n):
-        for c in range(out.shape[1]):
-            out[i, c] = 0.0
-        # ---- 1. consume ---------------------------------------------------------------
-        k_low = int(math.ceil(math.log(low[i]) / delta))
-        sw_l_q = 0.0
-        sw_l_usd = 0.0
-        hi = iscal[I_LONG_HI]
-        if hi >= k_low:
-            s = fscal[F_LONG_SCALE]
-            top = min(hi, k0 + size - 1)
-            bot = max(k_low, k0)
-            for k in range(top, bot - 1, -1):
-                j = k - k0
-                q = long_q[j]
-                if q != 0.0:
-                    sw_l_q += q * s
-                    sw_l_usd += q * s * price[j]
-                    long_q[j] = 0.0
-            iscal[I_LONG_HI] = k_low - 1
-        k_high = int(math.floor(math.log(high[i]) / delta))
-        sw_s_q = 0.0
-        sw_s_usd = 0.0
-        lo = iscal[I_SHORT_LO]
-        if lo <= k_high:
-            s = fscal[F_SHORT_SCALE]
-            bot = max(lo, k0)
-            top = min(k_high, k0 + size - 1)
-            for k in range(bot, top + 1):
-                j = k - k0
-                q = short_q[j]
-                if q != 0.0:
-                    sw_s_q += q * s
-                    sw_s_usd += q * s * price[j]
-                    short_q[j] = 0.0
-            iscal[I_SHORT_LO] = k_high + 1
-        fscal[F_LONG_TOTAL] = max(fscal[F_LONG_TOTAL] - sw_l_q, 0.0)
-        fscal[F_SHORT_TOTAL] = max(fscal[F_SHORT_TOTAL] - sw_s_q, 0.0)
-        # ---- 2. decay over the real time since the previous candle ---------------------
-        prev_t = iscal[I_PREV_T]
-        dt = 0.0 if prev_t == _NO_TIME else float(time_s[i] - prev_t)
-        iscal[I_PREV_T] = time_s[i]
-        f = math.exp(-dt / tau)
-        dec_l = fscal[F_LONG_TOTAL] * (1.0 - f)
-        dec_s = fscal[F_SHORT_TOTAL] * (1.0 - f)
-        _rescale(long_q, fscal, iscal, F_LONG_SCALE, F_LONG_TOTAL, I_LONG_HI, True, f)
-        _rescale(short_q, fscal, iscal, F_SHORT_SCALE, F_SHORT_TOTAL, I_SHORT_LO, False, f)
-        # ---- 3. flow -------------------------------------------------------------------
-        cur_oi = oi[i]
-        prev_oi = fscal[F_PREV_OI]
-        fscal[F_PREV_OI] = cur_oi
-        liq = sw_l_q + sw_s_q
-        cl_l = 0.0
-        cl_s = 0.0
-        if math.isfinite(cur_oi) and math.isfinite(prev_oi):
-            mode_oi = 1.0
-            dq = cur_oi - prev_oi
-            closes = max(-dq - liq, 0.0)
-            opens = max(dq, 0.0) + reopen * liq
-            if closes > 0.0:
-                # closing positions are drawn from all open interest, of which each book
-                # holds a part: remove the fraction closes / OI (not the absolute amount)
-                keep = max(1.0 - closes / prev_oi, 0.0)
-                cl_l = fscal[F_LONG_TOTAL] * (1.0 - keep)
-                cl_s = fscal[F_SHORT_TOTAL] * (1.0 - keep)
-                _rescale(long_q, fscal, iscal, F_LONG_SCALE, F_LONG_TOTAL, I_LONG_HI, True, keep)
-                _rescale(
-                    short_q, fscal, iscal, F_SHORT_SCALE, F_SHORT_TOTAL, I_SHORT_LO, False, keep
-                )
-        else:
-            mode_oi = 0.0
-            opens = participation * volume[i]
-        # ---- 4. open on both sides over the leverage mix ------------------------------
-        if opens > 0.0:
-            share = taker_share[i]
-            g = tilt * (2.0 * share - 1.0) if math.isfinite(share) else 0.0
-            if g == 0.0:
-                for j in range(nlev):
-                    wl[j] = w0[j]
-                    ws[j] = w0[j]
-                tot_l = tot0
-                tot_s = tot0
-            else:
-                tot_l = 0.0
-                tot_s = 0.0
-                for j in range(nlev):
-                    wl[j] = math.exp(log_lev[j] * (-alpha + g))
-                    ws[j] = math.exp(log_lev[j] * (-alpha - g))
-                    tot_l += wl[j]
-                    tot_s += ws[j]
-            ln_e = math.log(typical[i])
-            sl = fscal[F_LONG_SCALE]
-            ss = fscal[F_SHORT_SCALE]
-            for j in range(nlev):
-                kl = int(math.floor((ln_e + long_ratio[j]) / delta + 0.5))
-                long_q[kl - k0] += opens * (wl[j] / tot_l) / sl
-                if kl > iscal[I_LONG_HI]:
-                    iscal[I_LONG_HI] = kl
-                ks = int(math.floor((ln_e + short_ratio[j]) / delta + 0.5))
-                short_q[ks - k0] += opens * (ws[j] / tot_s) / ss
-                if ks < iscal[I_SHORT_LO]:
-                    iscal[I_SHORT_LO] = ks
-            fscal[F_LONG_TOTAL] += opens
-            fscal[F_SHORT_TOTAL] += opens
-        # ---- 5. cap at open interest -----------------------------------------------------
-        cap_l = 0.0
-        cap_s = 0.0
-        coverage = math.nan
-        if math.isfinite(cur_oi):
-            tl = fscal[F_LONG_TOTAL]
-            if tl > cur_oi:
-                cap_l = tl - cur_oi
-                _rescale(
-                    long_q, fscal, iscal, F_LONG_SCALE, F_LONG_TOTAL, I_LONG_HI, True, cur_oi / tl
-                )
-                fscal[F_LONG_TOTAL] = cur_oi
-            ts = fscal[F_SHORT_TOTAL]
-            if ts > cur_oi:
-                cap_s = ts - cur_oi
-                _rescale(
-                    short_q,
-                    fscal,
-                    iscal,
-                    F_SHORT_SCALE,
-                    F_SHORT_TOTAL,
-                    I_SHORT_LO,
-                    False,
-                    cur_oi / ts,
-                )
-                fscal[F_SHORT_TOTAL] = cur_oi
-            if mode_oi == 1.0 and cur_oi > 0.0:
-                coverage = 0.5 * (fscal[F_LONG_TOTAL] + fscal[F_SHORT_TOTAL]) / cur_oi
-        _renormalize(long_q, fscal, F_LONG_SCALE, renorm)
-        _renormalize(short_q, fscal, F_SHORT_SCALE, renorm)
-        # ---- recent sweeps -----------------------------------------------------------------
-        pos = iscal[I_RING_POS]
-        ring[0, pos] = sw_l_usd
-        ring[1, pos] = sw_s_usd
-        iscal[I_RING_POS] = (pos + 1) % nring
-        rl = 0.0
-        rs = 0.0
-        for j in range(nring):
-            rl += ring[0, j]
-            rs += ring[1, j]
-        # ---- 6. measure around the close ---------------------------------------------------
-        ln_c = math.log(close[i])
-        sl = fscal[F_LONG_SCALE]
-        ss = fscal[F_SHORT_SCALE]
-        # shorts above: close < price <= close·(1 + band)
-        k_first = int(math.floor(ln_c / delta)) + 1
-        k_last = int(math.floor((ln_c + band_up[nb - 1]) / delta))
-        k_casc = int(math.floor((ln_c + casc_up) / delta))
-        thr = nearest_share * fscal[F_SHORT_TOTAL]
-        for b in range(nb):
-            band_acc[b] = 0.0
-            band_k[b] = int(math.floor((ln_c + band_up[b]) / delta))
-        casc = 0.0
-        mag_usd = 0.0
-        mag_price = math.nan
-        near_usd = 0.0
-        near_price = math.nan
-        found = False
-        cur_bucket = _NONE_HI
-        b_usd = 0.0
-        b_q = 0.0
-        b_pu = 0.0
-        start = max(k_first, iscal[I_SHORT_LO], k0)
-        stop = min(k_last, k0 + size - 1)
-        for k in range(start, stop + 2):
-            last = k > stop
-            if last or k >= cur_bucket:
-                if b_q > 0.0:
-                    if b_usd > mag_usd:
-                        mag_usd = b_usd
-                        mag_price = b_pu / b_usd
-                    if (not found) and b_q >= thr:
-                        found = True
-                        near_usd = b_usd
-                        near_price = b_pu / b_usd
-                cur_bucket = (k // cluster_bins + 1) * cluster_bins  # next bucket's first bin
-                b_usd = 0.0
-                b_q = 0.0
-                b_pu = 0.0
-            if last:
-                break
-            q = short_q[k - k0] * ss
-            if q != 0.0:
-                p = price[k - k0]
-                usd = q * p
-                b_usd += usd
-                b_q += q
-                b_pu += usd * p
-                if k <= k_casc:
-                    casc += usd
-                for b in range(nb):
-                    if k <= band_k[b]:
-                        band_acc[b] += usd
-        for b in range(nb):
-            out[i, O_FIXED + b] = band_acc[b]
-        out[i, O_MAGNET_UP_PRICE] = mag_price
-        out[i, O_MAGNET_UP_USD] = mag_usd
-        out[i, O_NEAREST_UP_PRICE] = near_price
-        out[i, O_NEAREST_UP_USD] = near_usd
-        out[i, O_CASCADE_UP] = casc / casc_pct
-        # longs below: close·(1 − band) <= price < close
-        k_first = int(math.ceil(ln_c / delta)) - 1
-        k_last = int(math.ceil((ln_c + band_down[nb - 1]) / delta))
-        k_casc = int(math.ceil((ln_c + casc_down) / delta))
-        thr = nearest_share * fscal[F_LONG_TOTAL]
-        for b in range(nb):
-            band_acc[b] = 0.0
-            band_k[b] = int(math.ceil((ln_c + band_down[b]) / delta))
-        casc = 0.0
-        mag_usd = 0.0
-        mag_price = math.nan
-        near_usd = 0.0
-        near_price = math.nan
-        found = False
-        cur_bucket = _NONE_LO
-        b_usd = 0.0
-        b_q = 0.0
-        b_pu = 0.0
-        start = min(k_first, iscal[I_LONG_HI], k0 + size - 1)
-        stop = max(k_last, k0)
-        for k in range(start, stop - 2, -1):
-            last = k < stop
-            if last or k < cur_bucket:
-                if b_q > 0.0:
-                    if b_usd > mag_usd:
-                        mag_usd = b_usd
-                        mag_price = b_pu / b_usd
-                    if (not found) and b_q >= thr:
-                        found = True
-                        near_usd = b_usd
-                        near_price = b_pu / b_usd
-                cur_bucket = (k // cluster_bins) * cluster_bins  # this bucket's lowest bin
-                b_usd = 0.0
-                b_q = 0.0
-                b_pu = 0.0
-            if last:
-                break
-            q = long_q[k - k0] * sl
-            if q != 0.0:
-                p = price[k - k0]
-                usd = q * p
-                b_usd += usd
-                b_q += q
-                b_pu += usd * p
-                if k >= k_casc:
-                    casc += usd
-                for b in range(nb):
-                    if k >= band_k[b]:
-                        band_acc[b] += usd
-        for b in range(nb):
-            out[i, O_FIXED + nb + b] = band_acc[b]
-        out[i, O_MAGNET_DOWN_PRICE] = mag_price
-        out[i, O_MAGNET_DOWN_USD] = mag_usd
-        out[i, O_NEAREST_DOWN_PRICE] = near_price
-        out[i, O_NEAREST_DOWN_USD] = near_usd
-        out[i, O_CASCADE_DOWN] = casc / casc_pct
-        # ---- bookkeeping outputs ----------------------------------------------------------
-        out[i, O_LONG_SWEPT_USD] = sw_l_usd
-        out[i, O_SHORT_SWEPT_USD] = sw_s_usd
-        out[i, O_LONG_SWEPT_Q] = sw_l_q
-        out[i, O_SHORT_SWEPT_Q] = sw_s_q
-        out[i, O_LONG_DECAYED_Q] = dec_l
-        out[i, O_SHORT_DECAYED_Q] = dec_s
-        out[i, O_LONG_CLOSED_Q] = cl_l
-        out[i, O_SHORT_CLOSED_Q] = cl_s
-        out[i, O_LONG_CAPPED_Q] = cap_l
-        out[i, O_SHORT_CAPPED_Q] = cap_s
-        out[i, O_OPENED_Q] = opens
-        out[i, O_LONG_TOTAL_Q] = fscal[F_LONG_TOTAL]
-        out[i, O_SHORT_TOTAL_Q] = fscal[F_SHORT_TOTAL]
-        out[i, O_MODE_OI] = mode_oi
-        out[i, O_COVERAGE] = coverage
-        out[i, O_LONG_SWEPT_RECENT_USD] = rl
-        out[i, O_SHORT_SWEPT_RECENT_USD] = rs
-        iscal[I_SEEN] += 1
-
-
 # ---- Python wrapper ---------------------------------------------------------------------
 
 
@@ -591,6 +305,13 @@ class EngineParams:
     band_down: np.ndarray
     casc_up: float
     casc_down: float
+
+    @cached_property
+    def _kernel_par(self) -> np.ndarray:
+        """The scalar parameters as one read-only float64 array (slots ``P_*`` of
+        :mod:`.kernel`); built once, since the incremental path calls the kernel per
+        candle."""
+        return _kernel_params(self)
 
 
 def engine_params(cfg: ModelConfig, mix: LeverageMix) -> EngineParams:
@@ -633,6 +354,26 @@ def _ensure_capacity(state: BookState, inputs: EngineInputs, params: EngineParam
     return BookState(long_q, short_q, price, state.fscal, iscal, state.ring, state.grid_step)
 
 
+def _kernel_params(params: EngineParams) -> np.ndarray:
+    """The scalar parameters of the kernel as one float64 array (slots ``P_*``)."""
+    cfg = params.cfg
+    par = np.empty(N_P)
+    par[P_DELTA] = cfg.grid_step
+    par[P_ALPHA] = cfg.leverage_alpha
+    par[P_TILT] = cfg.taker_tilt
+    par[P_TAU] = cfg.decay_tau_seconds
+    par[P_PARTICIPATION] = cfg.participation
+    par[P_REOPEN] = cfg.reopen_fraction
+    par[P_CLUSTER_BINS] = cfg.cluster_bins
+    par[P_NEAREST_SHARE] = cfg.nearest_min_share
+    par[P_CASC_UP] = params.casc_up
+    par[P_CASC_DOWN] = params.casc_down
+    par[P_CASC_PCT] = cfg.cascade_band_pct
+    par[P_RENORM] = cfg.renormalize_below
+    par.setflags(write=False)
+    return par
+
+
 def advance(
     state: BookState, inputs: EngineInputs, params: EngineParams, *, inplace: bool = False
 ) -> tuple[BookState, np.ndarray]:
@@ -655,38 +396,22 @@ def advance(
     nb = len(cfg.bands_pct)
     out = np.empty((len(inputs), n_outputs(nb)))
     if len(inputs):
-        _advance_kernel(
-            state.long_q,
-            state.short_q,
-            state.price,
-            state.fscal,
-            state.iscal,
-            state.ring,
-            inputs.time_s,
-            inputs.high,
-            inputs.low,
-            inputs.close,
-            inputs.typical,
-            inputs.volume,
-            inputs.oi,
-            inputs.taker_share,
-            float(cfg.grid_step),
-            params.mix.long_log_ratio,
-            params.mix.short_log_ratio,
-            params.mix.log_leverage,
-            float(cfg.leverage_alpha),
-            float(cfg.taker_tilt),
-            float(cfg.decay_tau_seconds),
-            float(cfg.participation),
-            float(cfg.reopen_fraction),
-            int(cfg.cluster_bins),
-            float(cfg.nearest_min_share),
-            params.band_up,
-            params.band_down,
-            float(params.casc_up),
-            float(params.casc_down),
-            float(cfg.cascade_band_pct),
-            float(cfg.renormalize_below),
+        mix = params.mix
+        advance_kernel(
+            (state.long_q, state.short_q, state.price, state.fscal, state.iscal, state.ring),
+            (
+                inputs.time_s,
+                inputs.high,
+                inputs.low,
+                inputs.close,
+                inputs.typical,
+                inputs.volume,
+                inputs.oi,
+                inputs.taker_share,
+            ),
+            (mix.long_log_ratio, mix.short_log_ratio, mix.log_leverage),
+            (params.band_up, params.band_down),
+            params._kernel_par,
             out,
         )
     return state, out
