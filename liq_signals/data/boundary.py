@@ -33,6 +33,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from liq_signals.errors import InputError
+
 logger = logging.getLogger(__name__)
 
 CANDLE_COLUMNS = ("date", "open", "high", "low", "close", "volume")
@@ -44,7 +46,7 @@ TAKER_RATIO = "taker_buy_sell_ratio"
 TAKER_NET_BASE = "taker_net_base"
 
 
-class LiqInputError(ValueError):
+class LiqInputError(InputError, ValueError):
     """Input that the model cannot use; the message names pair, source and first bad row.
 
     :param pair: the pair concerned (also in the message).
