@@ -6,10 +6,14 @@ import argparse
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.errors import ConfigError, InputError
 from liq_signals.paths import DEFAULT_DATADIR
+
+if TYPE_CHECKING:
+    from liq_signals.viz.render import Request
 
 HELP = (
     "draw the liquidation heatmap (self-contained HTML or PNG), or with --at the "
@@ -101,10 +105,11 @@ def _default_out(pair: str, timeframe: str, at: str | None) -> Path:
     return Path("user_data/plot") / f"{kind}-{safe}-{timeframe}.html"
 
 
-def _render(render, request) -> str:  # noqa: ANN001 - module, render.Request
+def _render(request: Request) -> str:
     """Draw ``request``.  The renderer wraps the loader's data errors in its argument error
     (:class:`HeatmapInputError`); those are reported as the data errors they are (exit 1,
     as in every other command), the rest as bad arguments (exit 2)."""
+    from liq_signals.viz import render
     from liq_signals.viz.errors import HeatmapInputError
 
     try:
@@ -143,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         config=args.config,
         model=model,
     )
-    summary = _render(render, request)
+    summary = _render(request)
     logger.info(
         "wrote %s (%.1f MB) in %.1f s: %s",
         out,
