@@ -4,6 +4,11 @@ Each sub-command lives in its own module under :mod:`liq_signals.commands` expos
 ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.  Modules are
 imported only when their command runs, so a slow import (freqtrade, numba, plotly) never
 delays ``liq-signals --help`` or an unrelated command.
+
+Errors are reported here, once for every command: a :class:`~liq_signals.errors.LiqSignalsError`
+becomes one line ``liq-signals COMMAND: error: MESSAGE`` on stderr and the exit code of
+:func:`liq_signals.errors.exit_code` (2 bad arguments or configuration, 1 bad data or a
+failed run); any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+
+from liq_signals.errors import LiqSignalsError, exit_code
 
 # command name -> module under liq_signals.commands
 COMMANDS: dict[str, str] = {
@@ -60,12 +67,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args._run(args))
+    except LiqSignalsError as exc:
+        return report_error(args.command, exc, verbose=args.verbose)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # `liq-signals snapshot … | head`: the reader left; that is not an error.
         sys.stderr.close()
         return 0
+
+
+def report_error(command: str, exc: LiqSignalsError, *, verbose: bool = False) -> int:
+    """Print ``exc`` as argparse prints a usage error (one line, no traceback) and return
+    its exit code; ``--verbose`` adds the traceback for a bug report."""
+    if verbose:
+        logging.getLogger(__name__).debug("%s failed", command, exc_info=exc)
+    message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    print(f"liq-signals {command}: error: {message or type(exc).__name__}", file=sys.stderr)
+    return exit_code(exc)
 
 
 if __name__ == "__main__":

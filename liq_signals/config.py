@@ -172,38 +172,40 @@ def model_config_to_dict(cfg: ModelConfig) -> dict[str, Any]:
 def save_model_config(
     cfg: ModelConfig, path: str | Path, fit: dict[str, Any] | None = None
 ) -> Path:
-    """Write ``cfg`` (all fields, so the file is complete on its own) and fit metadata."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``cfg`` (all fields, so the file is complete on its own) and fit metadata.
+
+    Atomic: a strategy reading the file while ``calibrate`` rewrites it sees one whole file.
+    """
+    from liq_signals.atomic import atomic_write_text
+
     payload = {MODEL_KEY: model_config_to_dict(cfg), FIT_KEY: fit or {}}
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, json.dumps(payload, indent=2, default=str) + "\n")
 
 
 def load_model_config(path: str | Path, base: ModelConfig | None = None) -> ModelConfig:
     """Read a parameter file; fields it does not name keep ``base``'s (default) values.
 
-    :raise ValueError: unreadable JSON, no ``model_config`` object, an unknown field, or a
-        value ModelConfig rejects — each message names the file
+    :raise ConfigError: (a ``ValueError``) unreadable JSON, no ``model_config`` object, an
+        unknown field, or a value ModelConfig rejects — each message names the file
     """
+    from liq_signals.errors import ConfigError
+
     path = Path(path)
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read model parameters: {exc}") from exc
+        raise ConfigError(f"{path}: cannot read model parameters: {exc}") from exc
     values = payload.get(MODEL_KEY) if isinstance(payload, dict) else None
     if not isinstance(values, dict):
-        raise ValueError(f"{path}: expected a JSON object with a {MODEL_KEY!r} object")
+        raise ConfigError(f"{path}: expected a JSON object with a {MODEL_KEY!r} object")
     known = {f.name for f in fields(ModelConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"{path}: unknown ModelConfig field(s) {unknown}; known: {sorted(known)}")
+        raise ConfigError(f"{path}: unknown ModelConfig field(s) {unknown}; known: {sorted(known)}")
     base_values = asdict(base or ModelConfig())
     for key, value in values.items():
         base_values[key] = tuple(value) if isinstance(value, list) else value
     try:
         return ModelConfig(**base_values)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+        raise ConfigError(f"{path}: {exc}") from exc

@@ -64,9 +64,8 @@ def model_config_from_args(
     The model a command runs: ``base`` (default ``ModelConfig()``) or the ``--model-config``
     file laid over it.
 
-    :raise ValueError: the file is missing, not JSON, names an unknown field or holds a
-        value ModelConfig rejects; the message names the file (the caller logs it and
-        exits non-zero, as it does for its other input errors)
+    :raise ConfigError: the file is missing, not JSON, names an unknown field or holds a
+        value ModelConfig rejects; the message names the file (``liq-signals`` exits 2)
     """
     from liq_signals.config import load_model_config
 

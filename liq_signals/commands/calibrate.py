@@ -7,6 +7,8 @@ import logging
 import math
 from pathlib import Path
 
+from liq_signals.errors import ConfigError
+
 HELP = "fit leverage slope, decay, tilt, participation to realized liquidations (fit/test windows)"
 
 logger = logging.getLogger(__name__)
@@ -58,42 +60,38 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from liq_signals.commands._model import model_config_from_args
+    from liq_signals.commands.validate import duration_args, timerange_arg
     from liq_signals.config import save_model_config
-    from liq_signals.data.boundary import LiqInputError
     from liq_signals.evaluation.calibrate import calibrate
-    from liq_signals.evaluation.inputs import describe_record, load_window, parse_timerange
-    from liq_signals.evaluation.realized import LiquidationDataError, load_realized
-    from liq_signals.evaluation.runner import ValidationError
+    from liq_signals.evaluation.inputs import describe_record, load_window
+    from liq_signals.evaluation.realized import load_realized
 
-    try:
-        fit = parse_timerange(args.fit_range)
-        test = parse_timerange(args.test_range)
-        if None in fit or None in test:
-            raise ValueError("--fit-range and --test-range need both a start and an end date")
-        base = model_config_from_args(args)
-        realized = load_realized(args.realized, pair=args.pair)
-        start, stop = min(fit[0], test[0]), max(fit[1], test[1])
-        inputs = load_window(
-            args.datadir, args.pair, args.timeframe, start, stop, pd.Timedelta(args.warmup)
-        )
-        result = calibrate(
-            inputs.candles,
-            realized,
-            pair=args.pair,
-            fit_range=fit,
-            test_range=test,
-            timeframe=args.timeframe,
-            period=args.period,
-            base=base,
-            grid=dict(args.grid) if args.grid else None,
-            fit_participation=not args.no_participation,
-            open_interest=inputs.open_interest,
-            mark=inputs.mark,
-            metrics=inputs.metrics,
-        )
-    except (LiquidationDataError, LiqInputError, ValidationError, ValueError) as exc:
-        logger.error("%s", exc)
-        return 1
+    duration_args(args, "period", "warmup")
+    fit = timerange_arg("--fit-range", args.fit_range)
+    test = timerange_arg("--test-range", args.test_range)
+    if fit[0] is None or fit[1] is None or test[0] is None or test[1] is None:
+        raise ConfigError("--fit-range and --test-range need both a start and an end date")
+    base = model_config_from_args(args)
+    realized = load_realized(args.realized, pair=args.pair)
+    start, stop = min(fit[0], test[0]), max(fit[1], test[1])
+    inputs = load_window(
+        args.datadir, args.pair, args.timeframe, start, stop, pd.Timedelta(args.warmup)
+    )
+    result = calibrate(
+        inputs.candles,
+        realized,
+        pair=args.pair,
+        fit_range=(fit[0], fit[1]),
+        test_range=(test[0], test[1]),
+        timeframe=args.timeframe,
+        period=args.period,
+        base=base,
+        grid=dict(args.grid) if args.grid else None,
+        fit_participation=not args.no_participation,
+        open_interest=inputs.open_interest,
+        mark=inputs.mark,
+        metrics=inputs.metrics,
+    )
     fitted = {name: getattr(result.best, name) for name in result.fitted}
     save_model_config(
         result.best,

@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
+from liq_signals.errors import ConfigError
+from liq_signals.paths import DEFAULT_DATADIR
+
+if TYPE_CHECKING:
+    from liq_signals.data.boundary import LiqInputError
+    from liq_signals.data.load import PairInputs
 
 HELP = "write the per-candle liquidation-map features of a pair (feather/csv)"
 
@@ -15,8 +22,6 @@ logger = logging.getLogger(__name__)
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by ``features`` and ``snapshot``."""
-    from liq_signals.data.load import DEFAULT_DATADIR
-
     parser.add_argument(
         "--datadir",
         type=Path,
@@ -38,10 +43,18 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def describe_error(exc: Exception, inputs=None) -> str:  # noqa: ANN001 - PairInputs | None
+def describe_error(exc: Exception, inputs: PairInputs | None = None) -> str:
     """The error text, plus the file behind the frame it names when that file is known."""
-    path = getattr(inputs, "files", {}).get(getattr(exc, "source", None)) if inputs else None
+    path = inputs.files.get(getattr(exc, "source", None) or "") if inputs else None
     return f"{exc} (file: {path})" if path else str(exc)
+
+
+def with_file(exc: LiqInputError, inputs: PairInputs) -> LiqInputError:
+    """``exc`` again, its message naming the file behind the frame it rejects: the model
+    sees frames, the user fixes files."""
+    from liq_signals.data.boundary import LiqInputError
+
+    return LiqInputError(describe_error(exc, inputs), pair=exc.pair, source=exc.source)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,15 +80,10 @@ def run(args: argparse.Namespace) -> int:
 
     suffix = args.out.suffix.lower()
     if suffix not in (".feather", ".csv"):
-        logger.error("--out must end in .feather or .csv, got %s", args.out)
-        return 2
+        raise ConfigError(f"--out must end in .feather or .csv, got {args.out}")
+    cfg = model_config_from_args(args)
+    inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
     try:
-        cfg = model_config_from_args(args)
-    except ValueError as exc:
-        logger.error("--model-config: %s", exc)
-        return 2
-    try:
-        inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
         feats = compute_features(
             inputs.candles,
             pair=args.pair,
@@ -86,8 +94,7 @@ def run(args: argparse.Namespace) -> int:
             config=cfg,
         )
     except LiqInputError as exc:
-        logger.error("%s", describe_error(exc, locals().get("inputs")))
-        return 1
+        raise with_file(exc, inputs) from exc
     if args.timerange:
         tr = TimeRange.parse_timerange(args.timerange)
         date = feats["date"]

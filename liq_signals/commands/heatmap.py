@@ -6,8 +6,14 @@ import argparse
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
+from liq_signals.errors import ConfigError, InputError
+from liq_signals.paths import DEFAULT_DATADIR
+
+if TYPE_CHECKING:
+    from liq_signals.viz.render import Request
 
 HELP = (
     "draw the liquidation heatmap (self-contained HTML or PNG), or with --at the "
@@ -15,8 +21,6 @@ HELP = (
 )
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_DATADIR = Path("user_data/data/binance")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -101,45 +105,50 @@ def _default_out(pair: str, timeframe: str, at: str | None) -> Path:
     return Path("user_data/plot") / f"{kind}-{safe}-{timeframe}.html"
 
 
-def run(args: argparse.Namespace) -> int:
+def _render(request: Request) -> str:
+    """Draw ``request``.  The renderer wraps the loader's data errors in its argument error
+    (:class:`HeatmapInputError`); those are reported as the data errors they are (exit 1,
+    as in every other command), the rest as bad arguments (exit 2)."""
     from liq_signals.viz import render
     from liq_signals.viz.errors import HeatmapInputError
 
+    try:
+        return render.render(request)
+    except HeatmapInputError as err:
+        if isinstance(err.__cause__, InputError):
+            raise err.__cause__ from None
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    from liq_signals.viz import render
+
     out: Path = args.out or _default_out(args.pair, args.timeframe, args.at)
     if out.suffix.lower() not in (".html", ".png"):
-        logger.error("--out %s: use a .html or .png file name", out)
-        return 2
-    try:
-        model = model_config_from_args(args)
-    except ValueError as err:
-        logger.error("--model-config: %s", err)
-        return 2
+        raise ConfigError(f"--out {out}: use a .html or .png file name")
+    model = model_config_from_args(args)
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    try:
-        request = render.Request(
-            datadir=args.datadir,
-            pair=args.pair,
-            timeframe=args.timeframe,
-            timerange=args.timerange,
-            out=out,
-            at=args.at,
-            width=args.width,
-            height=args.height,
-            max_columns=args.max_columns,
-            max_rows=args.max_rows,
-            warmup_days=args.warmup_days,
-            window_pct=args.window_pct,
-            freqtrade=args.freqtrade,
-            strategy=args.strategy,
-            strategy_path=args.strategy_path,
-            config=args.config,
-            model=model,
-        )
-        summary = render.render(request)
-    except HeatmapInputError as err:
-        logger.error("%s", err)
-        return 2
+    request = render.Request(
+        datadir=args.datadir,
+        pair=args.pair,
+        timeframe=args.timeframe,
+        timerange=args.timerange,
+        out=out,
+        at=args.at,
+        width=args.width,
+        height=args.height,
+        max_columns=args.max_columns,
+        max_rows=args.max_rows,
+        warmup_days=args.warmup_days,
+        window_pct=args.window_pct,
+        freqtrade=args.freqtrade,
+        strategy=args.strategy,
+        strategy_path=args.strategy_path,
+        config=args.config,
+        model=model,
+    )
+    summary = _render(request)
     logger.info(
         "wrote %s (%.1f MB) in %.1f s: %s",
         out,

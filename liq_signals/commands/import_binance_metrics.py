@@ -7,6 +7,9 @@ import argparse
 import logging
 from pathlib import Path
 
+from liq_signals.errors import ConfigError
+from liq_signals.paths import DEFAULT_DATADIR
+
 HELP = (
     "download Binance Vision daily metrics into freqtrade's open_interest files "
     "plus the metrics sidecar (resumable, checksummed)"
@@ -35,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--datadir",
         type=Path,
-        default=Path("user_data/data/binance"),
+        default=DEFAULT_DATADIR,
         help="exchange data folder, as freqtrade's --datadir (default: %(default)s)",
     )
     parser.add_argument(
@@ -80,47 +83,40 @@ def run(args: argparse.Namespace) -> int:
     """Run the import.
 
     :return: 0 when every available day was imported (404 days are reported, not fatal),
-        1 when some file failed (named in the log; the good days are kept), 2 on bad arguments
+        1 when some file failed (named in the log; the good days are kept)
+    :raise ConfigError: bad arguments (exit 2)
+    :raise InputError: an existing data file or manifest that cannot be read (exit 1)
     """
     from datetime import UTC, datetime
 
     from freqtrade.configuration import TimeRange
+    from freqtrade.exceptions import OperationalException
 
     from liq_signals.data.importers.archive_http import RetryPolicy
     from liq_signals.data.importers.metrics_import import ImportConfig, import_metrics
 
     try:
         tr = TimeRange.parse_timerange(args.timerange)
-    except Exception as exc:  # freqtrade raises OperationalException
-        logger.error("bad --timerange %r: %s", args.timerange, exc)
-        return 2
+    except OperationalException as exc:
+        raise ConfigError(f"bad --timerange {args.timerange!r}: {exc}") from exc
     if tr.startdt is None:
-        logger.error("--timerange needs a start date (YYYYMMDD-...)")
-        return 2
+        raise ConfigError("--timerange needs a start date (YYYYMMDD-...)")
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     stop = tr.stopdt or today
-    try:
-        config = ImportConfig(
-            pairs=tuple(args.pairs),
-            start=tr.startdt,
-            stop=stop,
-            datadir=args.datadir,
-            base_url=args.base_url,
-            workers=args.workers,
-            chunk_days=args.chunk_days,
-            retry=RetryPolicy(attempts=args.retries),
-            progress=not args.no_progress,
-            force=args.force,
-            timeframes=tuple(dict.fromkeys(["5m", *args.timeframes])),
-        )
-    except ValueError as exc:
-        logger.error("%s", exc)
-        return 2
-    try:
-        report = import_metrics(config)
-    except ValueError as exc:
-        logger.error("%s", exc)
-        return 1
+    config = ImportConfig(
+        pairs=tuple(args.pairs),
+        start=tr.startdt,
+        stop=stop,
+        datadir=args.datadir,
+        base_url=args.base_url,
+        workers=args.workers,
+        chunk_days=args.chunk_days,
+        retry=RetryPolicy(attempts=args.retries),
+        progress=not args.no_progress,
+        force=args.force,
+        timeframes=tuple(dict.fromkeys(["5m", *args.timeframes])),
+    )
+    report = import_metrics(config)
     for rep in report.pairs:
         for failure in rep.failures:
             logger.error("%s: FAILED %s", rep.pair, failure)

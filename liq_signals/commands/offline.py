@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from liq_signals.errors import ConfigError
+from liq_signals.paths import DEFAULT_DATADIR
+
 HELP = "run a freqtrade command against the loopback Binance emulator (no internet)"
 
 
@@ -15,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="datadir the emulator serves (default: freqtrade's --datadir, else "
-        "user_data/data/binance)",
+        f"{DEFAULT_DATADIR})",
     )
     parser.add_argument(
         "--replay-start", default=None, help="replay clock start, ISO UTC (default: real time)"
@@ -32,19 +35,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run freqtrade offline and return its exit status unchanged (the runner answers 2
+    itself, on stdout, when the datadir lacks what the command needs)."""
     from liq_signals.offline.runner import run_freqtrade
 
     ft_args = list(args.freqtrade_args)
     if ft_args and ft_args[0] == "--":
         ft_args = ft_args[1:]
     if not ft_args:
-        print(
-            "liq-signals offline: give the freqtrade command after --, e.g.\n"
-            "  liq-signals offline -- backtesting --config user_data/config_backtest.json "
-            "--strategy BaselineStrategy",
-            file=sys.stderr,
+        raise ConfigError(
+            "give the freqtrade command after --, e.g. liq-signals offline -- backtesting "
+            "--config user_data/config_backtest.json --strategy BaselineStrategy"
         )
-        return 2
     result = run_freqtrade(
         ft_args,
         datadir=args.datadir,

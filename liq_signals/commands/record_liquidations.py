@@ -8,6 +8,8 @@ import logging
 import signal
 from pathlib import Path
 
+from liq_signals.paths import DEFAULT_DATADIR
+
 HELP = "record public liquidation events (Binance forceOrder / Bybit allLiquidation) to daily CSVs"
 
 logger = logging.getLogger(__name__)
@@ -21,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--datadir",
         type=Path,
-        default=Path("user_data/data/binance"),
+        default=DEFAULT_DATADIR,
         help="files go to DATADIR/liquidations/EXCHANGE/ (default: %(default)s)",
     )
     parser.add_argument(

@@ -6,6 +6,8 @@ import argparse
 import logging
 
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
+from liq_signals.display import format_usd, ratio_text
+from liq_signals.errors import ConfigError, InputError
 
 HELP = (
     "print price, liquidation notional per band, the N:1 ratio and the top clusters at one candle"
@@ -32,26 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_config_argument(parser)
 
 
-def _usd(x: float) -> str:
-    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= div:
-            return f"${x / div:,.1f}{unit}"
-    return f"${x:,.0f}"
-
-
-def ratio_text(short_above: float, long_below: float) -> str:
-    """``"2.4:1 shorts"`` when short-above dominates, ``"1:3.0 longs"`` otherwise."""
-    if short_above <= 0 and long_below <= 0:
-        return "n/a (empty)"
-    if short_above >= long_below:
-        return (
-            f"{short_above / long_below:.1f}:1 shorts above"
-            if long_below > 0
-            else "all shorts above"
-        )
-    return f"1:{long_below / short_above:.1f} longs below" if short_above > 0 else "all longs below"
-
-
 def snapshot_text(feats_row, clusters_up, clusters_down, cfg, pair: str, timeframe: str) -> str:
     """Format one candle's features and clusters (see the module docstring)."""
     from liq_signals import columns as C
@@ -69,12 +51,12 @@ def snapshot_text(feats_row, clusters_up, clusters_down, cfg, pair: str, timefra
         s = float(feats_row[C.short_above_usd(band)])
         lo = float(feats_row[C.long_below_usd(band)])
         lines.append(
-            f"{'±' + format(band, 'g') + '%':>6}  {_usd(s):>13}  {_usd(lo):>12}  "
+            f"{'±' + format(band, 'g') + '%':>6}  {format_usd(s):>13}  {format_usd(lo):>12}  "
             f"{ratio_text(s, lo)}"
         )
     lines.append(
-        f"swept this candle: longs {_usd(feats_row[C.LONG_SWEPT_USD])}, "
-        f"shorts {_usd(feats_row[C.SHORT_SWEPT_USD])}"
+        f"swept this candle: longs {format_usd(feats_row[C.LONG_SWEPT_USD])}, "
+        f"shorts {format_usd(feats_row[C.SHORT_SWEPT_USD])}"
     )
     for title, clusters, sign in (
         ("Top short-liquidation clusters above", clusters_up, "+"),
@@ -84,7 +66,7 @@ def snapshot_text(feats_row, clusters_up, clusters_down, cfg, pair: str, timefra
         if not clusters:
             lines.append("  (none within the widest band)")
         for cl in clusters:
-            lines.append(f"  {cl.price:>12,.2f}  {sign}{cl.dist_pct:.2f}%  {_usd(cl.usd)}")
+            lines.append(f"  {cl.price:>12,.2f}  {sign}{cl.dist_pct:.2f}%  {format_usd(cl.usd)}")
     return "\n".join(lines)
 
 
@@ -92,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from liq_signals.commands.features import describe_error
+    from liq_signals.commands.features import with_file
     from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.engine.clusters import top_clusters
@@ -100,24 +82,16 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         at = pd.Timestamp(args.at)
-    except ValueError:
-        logger.error("--at %r is not a timestamp (e.g. '2025-03-01 12:00')", args.at)
-        return 2
-    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
-    try:
-        cfg = model_config_from_args(args)
     except ValueError as exc:
-        logger.error("--model-config: %s", exc)
-        return 2
+        raise ConfigError(f"--at {args.at!r} is not a timestamp (e.g. '2025-03-01 12:00')") from exc
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    cfg = model_config_from_args(args)
+    inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
+    candles = inputs.candles[inputs.candles["date"] <= at]
+    if candles.empty:
+        first = inputs.candles["date"].iloc[0]
+        raise InputError(f"{args.pair}: --at {at} is before the first candle on file ({first})")
     try:
-        inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
-        candles = inputs.candles[inputs.candles["date"] <= at]
-        if candles.empty:
-            first = inputs.candles["date"].iloc[0]
-            logger.error(
-                "%s: --at %s is before the first candle on file (%s)", args.pair, at, first
-            )
-            return 1
         model = run_model(
             candles,
             pair=args.pair,
@@ -128,8 +102,7 @@ def run(args: argparse.Namespace) -> int:
             metrics=inputs.metrics,
         )
     except LiqInputError as exc:
-        logger.error("%s", describe_error(exc, locals().get("inputs")))
-        return 1
+        raise with_file(exc, inputs) from exc
     row = model.features.iloc[-1]
     state = model.state
     price, long_q, short_q = state.books()

@@ -6,8 +6,17 @@ import argparse
 import logging
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
+from liq_signals.errors import ConfigError, InputError
+from liq_signals.paths import DEFAULT_DATADIR
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from liq_signals.data.load import PairInputs
+    from liq_signals.evaluation.runner import ValidationResult, ValidationSettings
 
 HELP = "score the liquidation map against a realized-liquidation record (markdown report + plots)"
 
@@ -36,7 +45,7 @@ def add_window_arguments(
     parser.add_argument(
         "--datadir",
         type=Path,
-        default=Path("user_data/data/binance"),
+        default=DEFAULT_DATADIR,
         help="freqtrade datadir with the pair's candles (default: %(default)s)",
     )
     parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
@@ -80,26 +89,100 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def timerange_arg(flag: str, text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """``text`` of option ``flag`` as a UTC window; a malformed one is a :class:`ConfigError`
+    naming the flag (freqtrade raises its own exception type for it)."""
+    from freqtrade.exceptions import OperationalException
+
+    from liq_signals.evaluation.inputs import parse_timerange
+
+    try:
+        return parse_timerange(text)
+    except (OperationalException, ValueError) as exc:
+        raise ConfigError(f"{flag} {text!r}: {exc}") from exc
+
+
+def duration_args(args: argparse.Namespace, *names: str) -> None:
+    """Check that the duration options ``names`` parse, so a typo exits 2 naming the option
+    instead of failing deep inside pandas."""
     import pandas as pd
 
-    from liq_signals.data.boundary import LiqInputError
-    from liq_signals.evaluation.inputs import (
-        describe_record,
-        load_window,
-        parse_timerange,
-        record_span,
-        restrict,
-    )
-    from liq_signals.evaluation.realized import LiquidationDataError, load_realized
-    from liq_signals.evaluation.report import render_markdown, write_figures
-    from liq_signals.evaluation.runner import (
-        ValidationError,
-        ValidationSettings,
-        validate,
-        validate_magnets,
-    )
+    for name in names:
+        value = getattr(args, name)
+        try:
+            pd.Timedelta(value)
+        except ValueError as exc:
+            raise ConfigError(f"--{name.replace('_', '-')} {value!r}: {exc}") from exc
 
+
+def _score(
+    args: argparse.Namespace, settings: ValidationSettings
+) -> tuple[ValidationResult, tuple[str, ...], str]:
+    """Load the window and score it: the magnet test alone without ``--realized``.
+
+    :return: ``(result, sources, realized_note)``
+    """
+    import pandas as pd
+
+    from liq_signals.evaluation.inputs import describe_record, load_window, record_span, restrict
+    from liq_signals.evaluation.realized import load_realized
+    from liq_signals.evaluation.runner import validate, validate_magnets
+
+    config = model_config_from_args(args)
+    start, stop = timerange_arg("--timerange", args.timerange) if args.timerange else (None, None)
+    warmup = pd.Timedelta(args.warmup)
+    if args.realized is None:
+        if start is None or stop is None:
+            raise ConfigError("without --realized, give --timerange START-END for the magnet test")
+        inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop, warmup)
+        frames = _frames(inputs)
+        result = validate_magnets(
+            inputs.candles,
+            pair=args.pair,
+            start=start,
+            stop=stop,
+            timeframe=args.timeframe,
+            config=config,
+            settings=settings,
+            **frames,
+        )
+        return result, (), "none"
+    realized = restrict(load_realized(args.realized, pair=args.pair), start, stop)
+    if realized.events.empty and realized.aggregated.empty:
+        raise InputError(
+            f"{args.realized}: no realized liquidations for {args.pair} "
+            f"in {args.timerange or 'the record'}"
+        )
+    first, last = record_span(realized)
+    window_start = (start or first).floor(args.period)
+    window_stop = stop or last.floor(args.period) + pd.Timedelta(args.period)
+    inputs = load_window(args.datadir, args.pair, args.timeframe, window_start, window_stop, warmup)
+    result = validate(
+        inputs.candles,
+        realized,
+        pair=args.pair,
+        timeframe=args.timeframe,
+        config=config,
+        settings=settings,
+        **_frames(inputs),
+    )
+    return result, realized.sources, describe_record(realized)
+
+
+def _frames(inputs: PairInputs) -> dict:
+    """The optional frames of ``inputs``, as keyword arguments of the scorers."""
+    return {
+        "open_interest": inputs.open_interest,
+        "mark": inputs.mark,
+        "metrics": inputs.metrics,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from liq_signals.evaluation.report import render_markdown, write_figures
+    from liq_signals.evaluation.runner import ValidationSettings
+
+    duration_args(args, "period", "warmup", "zone_horizon", "magnet_horizon")
     command = "liq-signals validate " + shlex.join(_argv_of(args))
     settings = ValidationSettings(
         period=args.period,
@@ -107,64 +190,7 @@ def run(args: argparse.Namespace) -> int:
         zone_horizon=args.zone_horizon,
         magnet_horizon=args.magnet_horizon,
     )
-    sources: tuple[str, ...] = ()
-    note = "none"
-    try:
-        config = model_config_from_args(args)
-        start, stop = parse_timerange(args.timerange) if args.timerange else (None, None)
-        if args.realized is None:
-            if start is None or stop is None:
-                raise ValueError(
-                    "without --realized, give --timerange START-END for the magnet test"
-                )
-            inputs = load_window(
-                args.datadir, args.pair, args.timeframe, start, stop, pd.Timedelta(args.warmup)
-            )
-            result = validate_magnets(
-                inputs.candles,
-                pair=args.pair,
-                start=start,
-                stop=stop,
-                timeframe=args.timeframe,
-                config=config,
-                settings=settings,
-                open_interest=inputs.open_interest,
-                mark=inputs.mark,
-                metrics=inputs.metrics,
-            )
-        else:
-            realized = restrict(load_realized(args.realized, pair=args.pair), start, stop)
-            if realized.events.empty and realized.aggregated.empty:
-                raise ValueError(
-                    f"{args.realized}: no realized liquidations for {args.pair} "
-                    f"in {args.timerange or 'the record'}"
-                )
-            sources, note = realized.sources, describe_record(realized)
-            first, last = record_span(realized)
-            window_start = (start or first).floor(args.period)
-            window_stop = stop or last.floor(args.period) + pd.Timedelta(args.period)
-            inputs = load_window(
-                args.datadir,
-                args.pair,
-                args.timeframe,
-                window_start,
-                window_stop,
-                pd.Timedelta(args.warmup),
-            )
-            result = validate(
-                inputs.candles,
-                realized,
-                pair=args.pair,
-                timeframe=args.timeframe,
-                config=config,
-                settings=settings,
-                open_interest=inputs.open_interest,
-                mark=inputs.mark,
-                metrics=inputs.metrics,
-            )
-    except (LiquidationDataError, LiqInputError, ValidationError, ValueError) as exc:
-        logger.error("%s", exc)
-        return 1
+    result, sources, note = _score(args, settings)
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     figures = write_figures(result, out.parent, out.stem)

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from liq_signals.data.oi_sources import fill_open_interest_amount
+from liq_signals.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ TAKER_RATIO = "taker_buy_sell_ratio"
 TAKER_NET_BASE = "taker_net_base"
 
 
-class LiqInputError(ValueError):
+class LiqInputError(InputError, ValueError):
     """Input that the model cannot use; the message names pair, source and first bad row.
 
     :param pair: the pair concerned (also in the message).

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from liq_signals.data.boundary import LiqInputError
+from liq_signals.paths import DEFAULT_DATADIR
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATADIR = Path("user_data") / "data" / "binance"
 FILE_EXTENSION = "feather"
 OHLCV = ["date", "open", "high", "low", "close", "volume"]
 OPEN_INTEREST = ["date", "open_interest_amount", "open_interest_value"]

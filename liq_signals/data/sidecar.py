@@ -40,12 +40,13 @@ of them (absent ones all-NaN) so callers never branch on the file's age or sourc
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from liq_signals.atomic import atomic_path
+from liq_signals.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ _LEGACY_EXTENSION = "feather"
 _WARNED_LEGACY: set[Path] = set()  # warn once per file, not on every dry-run candle
 
 
-class SidecarError(ValueError):
+class SidecarError(InputError, ValueError):
     """A sidecar frame or file that does not follow the schema."""
 
 
@@ -223,32 +224,16 @@ def merge_sidecar(
     return merged.sort_index().reset_index()
 
 
-def temp_path_for(path: Path) -> Path:
-    """A unique hidden sibling of ``path`` for an atomic write (normal permissions, unlike
-    ``tempfile.mkstemp``'s 0600)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-
-
 def atomic_write_feather(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` so that readers see the old file or the new one, never half.
 
-    The frame goes to a temporary file in the same folder (same file system), is flushed
-    and fsynced, then ``os.replace``\\ d over the target.  On any error the temporary file
-    is removed and the previous file is untouched.
+    See :func:`liq_signals.atomic.atomic_path`: on any error the previous file is untouched.
 
     :param frame: frame to store (freqtrade's feather settings: lz4, level 9)
     :param path: final location
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(path)
-    try:
+    with atomic_path(path) as tmp:
         frame.reset_index(drop=True).to_feather(tmp, compression="lz4", compression_level=9)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_sidecar(

@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from liq_signals.errors import InputError
+
 logger = logging.getLogger(__name__)
 
 # --- normalised schema -------------------------------------------------------------------
@@ -99,7 +101,7 @@ _QUOTES = ("USDT", "USDC")
 _TIME_ALIASES = ("date", "time", "timestamp")
 
 
-class LiquidationDataError(ValueError):
+class LiquidationDataError(InputError, ValueError):
     """A realized-liquidation file or message that cannot be read as documented."""
 
 

@@ -41,6 +41,7 @@ from typing import IO
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from liq_signals.errors import ConfigError
 from liq_signals.evaluation.realized import (
     COL_PAIR,
     COL_PRICE,
@@ -94,11 +95,11 @@ class RecorderConfig:
 
     def __post_init__(self) -> None:
         if self.exchange not in PARSERS:
-            raise ValueError(f"exchange must be one of {sorted(PARSERS)}, got {self.exchange!r}")
+            raise ConfigError(f"exchange must be one of {sorted(PARSERS)}, got {self.exchange!r}")
         if not self.pairs:
-            raise ValueError("give at least one pair to record")
+            raise ConfigError("give at least one pair to record")
         if not 0 < self.backoff_initial <= self.backoff_max:
-            raise ValueError("need 0 < backoff_initial <= backoff_max")
+            raise ConfigError("need 0 < backoff_initial <= backoff_max")
 
     @property
     def symbols(self) -> tuple[str, ...]:

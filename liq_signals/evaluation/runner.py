@@ -29,6 +29,7 @@ import talib
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
 from liq_signals.engine import BookHistory, book_history
+from liq_signals.errors import EvaluationError
 from liq_signals.evaluation.metrics import (
     Correlation,
     MagnetResult,
@@ -62,7 +63,7 @@ P_BASE_LONG = "baseline_long"
 P_BASE_SHORT = "baseline_short"
 
 
-class ValidationError(ValueError):
+class ValidationError(EvaluationError, ValueError):
     """The inputs cannot be scored (no overlap, too few periods, ...)."""
 
 

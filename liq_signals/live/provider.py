@@ -45,6 +45,7 @@ import pandas as pd
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.display import ratio_text as display_ratio
 from liq_signals.features.incremental import IncrementalFeatures
 from liq_signals.features.pipeline import compute_features
 from liq_signals.live import state_store
@@ -69,11 +70,11 @@ def _runmode_value(runmode: Any) -> str:
 
 def ratio_text(imbalance_log: float) -> str:
     """``ln(short above / long below)`` as people read it: ``3.2:1`` (shorts heavier) or
-    ``1:2.0`` (longs heavier); ``n/a`` when undefined."""
+    ``1:2.0`` (longs heavier); ``n/a`` when undefined.  Rendered by
+    :func:`liq_signals.display.ratio_text`, as in the snapshot and the heatmap."""
     if not math.isfinite(imbalance_log):
         return "n/a"
-    r = math.exp(imbalance_log)
-    return f"{r:.1f}:1" if r >= 1.0 else f"1:{1.0 / r:.1f}"
+    return display_ratio(math.exp(imbalance_log), 1.0, sides=False)
 
 
 def stale_features(candles: pd.DataFrame, config: ModelConfig) -> pd.DataFrame:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import pickle
 import re
 import threading
@@ -37,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from liq_signals import __version__
+from liq_signals.atomic import atomic_write_bytes
 from liq_signals.config import ModelConfig
 from liq_signals.features.incremental import IncrementalFeatures
 
@@ -122,11 +122,7 @@ def write_atomic(path: Path, payload: bytes) -> None:
 
     :raise OSError: the directory cannot be written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        fh.write(payload)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, payload)
 
 
 class BackgroundWriter:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from liq_signals.errors import LiqSignalsError
 from liq_signals.offline import market_data as md
 from liq_signals.offline.market_data import MarketData, Series
 from liq_signals.offline.symbols import (
@@ -60,7 +61,7 @@ RATIO_COLUMNS = {
 COL_TAKER_VOL_RATIO = "taker_buy_sell_ratio"
 
 
-class ApiError(Exception):
+class ApiError(LiqSignalsError):
     """A Binance error answer: HTTP status + ``{"code": code, "msg": msg}``."""
 
     def __init__(self, status: int, code: int, msg: str) -> None:

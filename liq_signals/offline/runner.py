@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from liq_signals.errors import InputError
 from liq_signals.offline.emulator import Emulator
 from liq_signals.offline.overlay import build_overlay
+from liq_signals.paths import DEFAULT_DATADIR
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATADIR = Path("user_data/data/binance")
 OVERLAY_DIR = Path("user_data/.offline")
 DOWNLOAD_CANDLE_TYPES = "futures mark funding_rate open_interest"
 # commands that read candles from the datadir (so missing data is checked up front)
@@ -93,7 +94,7 @@ class Result:
         return self.returncode == 0
 
 
-class MissingDataError(RuntimeError):
+class MissingDataError(InputError, RuntimeError):
     """The datadir lacks what the command needs; the message says how to download it."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from liq_signals.display import format_usd, ratio_text
 from liq_signals.viz import grid
 from liq_signals.viz.columns import (
     IMBALANCE_BAND_PCT,
@@ -23,6 +24,9 @@ from liq_signals.viz.columns import (
     long_below,
     short_above,
 )
+
+#: the name the liquidation-map figure imports; one renderer: :mod:`liq_signals.display`
+format_ratio = ratio_text
 
 
 @dataclass(frozen=True)
@@ -100,27 +104,6 @@ class HeatmapData:
         )
 
 
-def format_usd(value: float) -> str:
-    """``$1.23B`` / ``$45.6M`` / ``$789K`` -- how traders quote liquidation notional."""
-    a = abs(value)
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if a >= div:
-            return f"${value / div:.3g}{suffix}"
-    return f"${value:.0f}"
-
-
-def format_ratio(shorts_above: float, longs_below: float) -> str:
-    """Imbalance for people: ``2.4:1 shorts`` means 2.4x more shorts above than longs below."""
-    if shorts_above <= 0 and longs_below <= 0:
-        return "no liquidity"
-    if longs_below <= 0:
-        return "shorts only"
-    if shorts_above <= 0:
-        return "longs only"
-    r = shorts_above / longs_below
-    return f"{r:.2f}:1 shorts" if r >= 1 else f"{1 / r:.2f}:1 longs"
-
-
 def _duration(minutes: int) -> str:
     if minutes % 1440 == 0:
         return f"{minutes // 1440}d"
@@ -143,7 +126,7 @@ def _column_hover(frame: pd.DataFrame, lasts: np.ndarray) -> list[str]:
             else:
                 parts[i].append(
                     f"±{band:g}%: {format_usd(a)} shorts above / {format_usd(b)} longs below "
-                    f"= {format_ratio(a, b)}"
+                    f"= {ratio_text(a, b)}"
                 )
     return ["<br>".join(p) for p in parts]
 

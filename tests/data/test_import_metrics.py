@@ -562,7 +562,7 @@ def test_two_pairs_in_one_run(tmp_path, sample_mirror):
     assert (datadir / "futures" / ".binance-vision" / "ETHUSDT-metrics.json").exists()
 
 
-def test_unreadable_existing_oi_file_stops_before_writing(tmp_path, sample_mirror, caplog):
+def test_unreadable_existing_oi_file_stops_before_writing(tmp_path, sample_mirror, capsys):
     """freqtrade's loader would read a broken file as "no data" and the merge would then
     overwrite the user's history; the importer refuses instead, naming the file."""
     datadir = tmp_path / "binance"
@@ -585,7 +585,7 @@ def test_unreadable_existing_oi_file_stops_before_writing(tmp_path, sample_mirro
             ]
         )
     assert code == 1
-    assert f"{path}: cannot read existing open-interest file" in caplog.text
+    assert f"{path}: cannot read existing open-interest file" in capsys.readouterr().err
     assert path.read_bytes() == b"garbage, not arrow"
     assert not Manifest(datadir, SYMBOL).path.exists()
     assert not sidecar.sidecar_path(datadir, PAIR, "5m").exists()

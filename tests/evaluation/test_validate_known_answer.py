@@ -216,7 +216,7 @@ def test_magnet_only_run_needs_no_record_and_reports_both_cluster_pairs(repo, tm
     assert "--timerange 20251001-20251101" in text
 
 
-def test_shipped_forceorder_sample_cannot_be_scored_without_its_candles(repo, tmp_path, caplog):
+def test_shipped_forceorder_sample_cannot_be_scored_without_its_candles(repo, tmp_path, capsys):
     """The honest state of the repo: the real record's window (Dec 2024) has no candles
     on file, and the command says how to get them instead of scoring something else."""
     rc = main(
@@ -234,9 +234,10 @@ def test_shipped_forceorder_sample_cannot_be_scored_without_its_candles(repo, tm
     )
     assert rc == 1
     assert not (tmp_path / "never.md").exists()
-    assert "do not cover 2024-12-04 16:00:00+00:00" in caplog.text
-    assert "freqtrade download-data --exchange binance --trading-mode futures" in caplog.text
-    assert "--timerange 20241127-20241207" in caplog.text
+    err = capsys.readouterr().err
+    assert "do not cover 2024-12-04 16:00:00+00:00" in err
+    assert "freqtrade download-data --exchange binance --trading-mode futures" in err
+    assert "--timerange 20241127-20241207" in err
 
 
 def test_recording_gap_hurts_unless_empty_periods_are_skipped(implied, repo, tmp_path):

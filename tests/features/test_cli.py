@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,17 +55,14 @@ def test_features_writes_only_the_timerange_with_full_history_values(
     assert "wrote 288 rows" in text and "open_interest" in text and "mode:" in text
 
 
-def test_features_missing_data_names_file_and_download_command(tmp_path, caplog) -> None:
-    caplog.set_level(logging.ERROR)
+def test_features_missing_data_names_file_and_download_command(tmp_path, capsys) -> None:
     (tmp_path / "futures").mkdir()
     rc = main(
         ["features", "--datadir", str(tmp_path), "--pair", PAIR, "--out", str(tmp_path / "x.csv")]
     )
+    err = capsys.readouterr().err
     assert rc == 1
-    assert (
-        "BTC_USDT_USDT-5m-futures.feather" in caplog.text
-        and "freqtrade download-data" in caplog.text
-    )
+    assert "BTC_USDT_USDT-5m-futures.feather" in err and "freqtrade download-data" in err
 
 
 def test_features_rejects_unknown_output_format(tmp_path) -> None:
@@ -118,16 +113,14 @@ def test_snapshot_prints_bands_ratio_and_clusters(capsys, full) -> None:
     assert float(first_up[0].replace(",", "")) == pytest.approx(row[C.MAGNET_UP_PRICE], rel=1e-6)
 
 
-def test_snapshot_before_first_candle_is_an_error(caplog) -> None:
-    caplog.set_level(logging.ERROR)
+def test_snapshot_before_first_candle_is_an_error(capsys) -> None:
     rc = main(["snapshot", "--datadir", str(DATADIR_OI), "--pair", PAIR, "--at", "2020-01-01"])
-    assert rc == 1 and "before the first candle" in caplog.text
+    assert rc == 1 and "before the first candle" in capsys.readouterr().err
 
 
-def test_bad_open_interest_file_is_named_with_its_first_bad_row(tmp_path, caplog) -> None:
+def test_bad_open_interest_file_is_named_with_its_first_bad_row(tmp_path, capsys) -> None:
     import shutil
 
-    caplog.set_level(logging.ERROR)
     fut = tmp_path / "futures"
     fut.mkdir()
     for f in (DATADIR_OI / "futures").glob("BTC_USDT_USDT-5m-*.feather"):
@@ -140,5 +133,6 @@ def test_bad_open_interest_file_is_named_with_its_first_bad_row(tmp_path, caplog
         ["features", "--datadir", str(tmp_path), "--pair", PAIR, "--out", str(tmp_path / "f.csv")]
     )
     assert rc == 1
-    assert "row 7" in caplog.text and str(oi_path) in caplog.text
+    err = capsys.readouterr().err
+    assert "row 7" in err and str(oi_path) in err
     assert not (tmp_path / "f.csv").exists()

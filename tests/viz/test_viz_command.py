@@ -3,7 +3,6 @@ and clear errors for bad arguments."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -116,50 +115,31 @@ def test_at_png_has_the_requested_size(tmp_path: Path):
         (["--freqtrade", "--out", "x.png"], "--freqtrade draws freqtrade's interactive figure"),
     ],
 )
-def test_bad_arguments_give_a_clear_error(args, message, caplog, tmp_path: Path):
+def test_bad_arguments_give_a_clear_error(args, message, capsys, tmp_path: Path):
     if "--out" not in args:
         args = [*args, "--out", str(tmp_path / "map.html")]
     else:
         args = [a if a not in ("map.svg", "x.png") else str(tmp_path / a) for a in args]
-    with caplog.at_level(logging.ERROR):
-        rc = _heatmap(*args)
+    rc = _heatmap(*args)
     assert rc == 2
-    assert message in caplog.text
+    assert message in capsys.readouterr().err
     assert not (tmp_path / "map.html").exists()
 
 
-def test_unknown_pair_names_the_pair_and_the_file(caplog, tmp_path: Path):
-    with caplog.at_level(logging.ERROR):
-        rc = main(
-            [
-                "heatmap",
-                "--datadir",
-                str(DATADIR),
-                "--pair",
-                "DOGE/USDT:USDT",
-                "--out",
-                str(tmp_path / "m.html"),
-            ]
-        )
-    assert rc == 2
-    assert "DOGE/USDT:USDT" in caplog.text and "DOGE_USDT_USDT-5m-futures.feather" in caplog.text
+def test_unknown_pair_names_the_pair_and_the_file(capsys, tmp_path: Path):
+    """Missing data: exit 1, as in every command (bad arguments exit 2)."""
+    out = str(tmp_path / "m.html")
+    rc = main(["heatmap", "--datadir", str(DATADIR), "--pair", "DOGE/USDT:USDT", "--out", out])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "DOGE/USDT:USDT" in err and "DOGE_USDT_USDT-5m-futures.feather" in err
 
 
-def test_missing_datadir_is_named(caplog, tmp_path: Path):
-    with caplog.at_level(logging.ERROR):
-        rc = main(
-            [
-                "heatmap",
-                "--datadir",
-                str(tmp_path / "nope"),
-                "--pair",
-                PAIR,
-                "--out",
-                str(tmp_path / "m.html"),
-            ]
-        )
-    assert rc == 2
-    assert str(tmp_path / "nope") in caplog.text
+def test_missing_datadir_is_named(capsys, tmp_path: Path):
+    out = str(tmp_path / "m.html")
+    rc = main(["heatmap", "--datadir", str(tmp_path / "nope"), "--pair", PAIR, "--out", out])
+    assert rc == 1
+    assert str(tmp_path / "nope") in capsys.readouterr().err
 
 
 def test_freqtrade_figure_has_plot_config_and_heatmap_behind_candles(engine_run, heatmap_data):

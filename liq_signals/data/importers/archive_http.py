@@ -16,13 +16,15 @@ from dataclasses import dataclass
 
 import requests
 
+from liq_signals.errors import ConfigError, FetchError
+
 logger = logging.getLogger(__name__)
 
 #: Statuses worth retrying: server errors, rate limits (429) and Binance's IP ban (418).
 RETRY_STATUSES = frozenset({418, 429, 500, 502, 503, 504})
 
 
-class DownloadError(Exception):
+class DownloadError(FetchError):
     """A file that could not be fetched after all attempts; the message names the URL."""
 
 
@@ -36,7 +38,7 @@ class RetryPolicy:
     :param max_retry_after_s: cap of a server's ``Retry-After`` (a server asking for an hour
         should fail the file, not freeze the import)
     :param timeout_s: connect and read timeout of one request
-    :raise ValueError: non-positive values
+    :raise ConfigError: non-positive values
     """
 
     attempts: int = 5
@@ -47,10 +49,10 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
-            raise ValueError(f"attempts must be >= 1, got {self.attempts}")
+            raise ConfigError(f"attempts must be >= 1, got {self.attempts}")
         for name in ("base_delay_s", "max_delay_s", "max_retry_after_s", "timeout_s"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
 
     def backoff(self, attempt: int, retry_after: str | None) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based).

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from liq_signals.data import sidecar
+from liq_signals.errors import ConfigError, FetchError
 
 #: The public archive host root (a user default only; tests point elsewhere).
 ARCHIVE_BASE_URL = "https://data.binance.vision"
@@ -76,7 +77,7 @@ _NUMERIC_COLUMNS = METRICS_CSV_COLUMNS[2:]
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-class ArchiveError(Exception):
+class ArchiveError(FetchError):
     """An archive file that cannot be used; the message names the file."""
 
 
@@ -96,15 +97,15 @@ def binance_symbol(pair: str) -> str:
 
     :param pair: freqtrade futures pair
     :return: the archive's symbol
-    :raise ValueError: for anything that is not ``BASE/QUOTE:SETTLE`` with SETTLE == QUOTE
+    :raise ConfigError: for anything that is not ``BASE/QUOTE:SETTLE`` with SETTLE == QUOTE
     """
     try:
         base_quote, settle = pair.split(":")
         base, quote = base_quote.split("/")
     except ValueError:
-        raise ValueError(f"pair {pair!r} is not a futures pair like BTC/USDT:USDT") from None
+        raise ConfigError(f"pair {pair!r} is not a futures pair like BTC/USDT:USDT") from None
     if not base or settle != quote:
-        raise ValueError(f"pair {pair!r}: only USDⓈ-M perpetuals (BASE/QUOTE:QUOTE) have metrics")
+        raise ConfigError(f"pair {pair!r}: only USDⓈ-M perpetuals (BASE/QUOTE:QUOTE) have metrics")
     return f"{base}{quote}".upper()
 
 

@@ -36,9 +36,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from liq_signals.atomic import atomic_path, atomic_write_text
 from liq_signals.data import sidecar
 from liq_signals.data.importers import binance_vision as bv
 from liq_signals.data.importers.archive_http import DownloadError, Fetcher, RetryPolicy
+from liq_signals.errors import ConfigError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ class ImportConfig:
         rebuilt from 5m ratios
     :param force: fetch every day again, ignoring the manifest (the archive re-publishes
         repaired days; the merge keeps the result identical to a one-shot import)
-    :raise ValueError: empty pairs, ``stop <= start``, ``workers``/``chunk_days`` < 1, naive
+    :raise ConfigError: empty pairs, ``stop <= start``, ``workers``/``chunk_days`` < 1, naive
         datetimes or a pair without daily metrics
     """
 
@@ -85,13 +87,13 @@ class ImportConfig:
 
     def __post_init__(self) -> None:
         if not self.pairs:
-            raise ValueError("no pairs given")
+            raise ConfigError("no pairs given")
         if self.start.tzinfo is None or self.stop.tzinfo is None:
-            raise ValueError("start and stop must be timezone-aware (UTC)")
+            raise ConfigError("start and stop must be timezone-aware (UTC)")
         if self.stop <= self.start:
-            raise ValueError(f"empty time range: {self.start} .. {self.stop}")
+            raise ConfigError(f"empty time range: {self.start} .. {self.stop}")
         if self.workers < 1 or self.chunk_days < 1:
-            raise ValueError("workers and chunk_days must be >= 1")
+            raise ConfigError("workers and chunk_days must be >= 1")
         for pair in self.pairs:
             bv.binance_symbol(pair)
         from freqtrade.exchange import timeframe_to_seconds
@@ -100,9 +102,9 @@ class ImportConfig:
             try:
                 seconds = timeframe_to_seconds(tf)
             except Exception as exc:  # ccxt raises its own types for a bad string
-                raise ValueError(f"bad timeframe {tf!r}: {exc}") from None
+                raise ConfigError(f"bad timeframe {tf!r}: {exc}") from None
             if seconds % 300:
-                raise ValueError(f"timeframe {tf!r} is not a multiple of the archive's 5m")
+                raise ConfigError(f"timeframe {tf!r} is not a multiple of the archive's 5m")
 
 
 @dataclass
@@ -169,7 +171,7 @@ class Manifest:
         """Read the manifest; ignore it (with a warning) if its data files are gone.
 
         :param outputs_present: whether the data files it describes exist
-        :raise ValueError: an unreadable manifest (names the file; delete it to start over)
+        :raise InputError: an unreadable manifest (names the file; delete it to start over)
         """
         if not self.path.exists():
             return
@@ -177,7 +179,7 @@ class Manifest:
             data = json.loads(self.path.read_text())
             days, missing = data["days"], data["missing"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(
+            raise InputError(
                 f"{self.path}: unreadable import manifest ({exc}); delete it to re-import"
             ) from exc
         if days and not outputs_present:
@@ -207,21 +209,7 @@ class Manifest:
             "days": dict(sorted(self.days.items())),
             "missing": sorted(self.missing),
         }
-        _atomic_write_text(self.path, json.dumps(body, indent=1))
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = sidecar.temp_path_for(path)
-    try:
-        with open(tmp, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic_write_text(self.path, json.dumps(body, indent=1))
 
 
 def _fetch_day(fetcher: Fetcher, base_url: str, symbol: str, day: date) -> _DayResult:
@@ -258,9 +246,9 @@ def _read_existing_oi(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_feather(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a broken file
-        raise ValueError(f"{path}: cannot read existing open-interest file: {exc}") from exc
+        raise InputError(f"{path}: cannot read existing open-interest file: {exc}") from exc
     if sidecar.DATE not in frame:
-        raise ValueError(f"{path}: open-interest file has no 'date' column")
+        raise InputError(f"{path}: open-interest file has no 'date' column")
     dates = pd.to_datetime(frame[sidecar.DATE], utc=True).dt.as_unit("ms")
     out = pd.DataFrame({sidecar.DATE: dates})
     for col in bv.OI_COLUMNS:
@@ -296,10 +284,8 @@ def _store_oi(
     try:
         handler = get_datahandler(tmp_root, "feather")
         handler.ohlcv_store(pair, timeframe, frame, CandleType.OPEN_INTEREST)
-        written = oi_path(tmp_root, pair, timeframe)
-        with open(written, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(written, final)
+        with atomic_path(final) as tmp:
+            os.replace(oi_path(tmp_root, pair, timeframe), tmp)
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
     return final
@@ -399,7 +385,7 @@ def import_metrics(config: ImportConfig) -> ImportReport:
     :param config: what to import
     :return: per-pair report; failed files are listed there (the run goes on past them so
         every good day is kept), 404 days in ``missing_days``
-    :raise ValueError: an unreadable existing data file or manifest (names the file) —
+    :raise InputError: an unreadable existing data file or manifest (names the file) —
         nothing is written for that pair
     """
     datadir = Path(config.datadir)
