@@ -222,7 +222,7 @@ def _command_args(command: str, tmp_path: Path) -> list[str]:
 @pytest.mark.parametrize("command", ["features", "snapshot", "heatmap", "validate", "calibrate"])
 @pytest.mark.parametrize("problem", ["missing", "unknown_field", "bad_value"])
 def test_a_bad_model_file_is_an_error_naming_it(
-    command: str, problem: str, tmp_path: Path, caplog, capsys
+    command: str, problem: str, tmp_path: Path, caplog
 ) -> None:
     path = tmp_path / f"{problem}.json"
     if problem == "unknown_field":
@@ -307,7 +307,8 @@ def test_strategy_trades_the_map_of_its_configured_model(
         tuned = _strategy(tmp_path, {"model_config": str(model_file)})
     plain = _strategy(tmp_path, None)
 
-    assert tuned.model == ModelConfig(**CHANGED) and plain.model == MODEL
+    assert tuned.model == ModelConfig(**CHANGED)
+    assert plain.model == MODEL
     assert any(f"model config from {model_file}" in r.getMessage() for r in caplog.records)
     frame, expected = _strategy_features(tuned)
     plain_frame, _ = _strategy_features(plain)
@@ -345,4 +346,5 @@ def test_strategy_refuses_to_start_on_a_bad_model_file(
     with pytest.raises(OperationalException) as err:
         _strategy(tmp_path, {"model_config": str(path)})
 
-    assert str(path) in str(err.value) and expect in str(err.value)
+    assert str(path) in str(err.value)
+    assert expect in str(err.value)

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import liq_signals
 
 
@@ -16,12 +18,8 @@ def test_every_exported_name_resolves():
 
 
 def test_unknown_name_is_an_attribute_error():
-    try:
+    with pytest.raises(AttributeError, match="no_such_thing"):
         liq_signals.no_such_thing  # noqa: B018
-    except AttributeError as e:
-        assert "no_such_thing" in str(e)
-    else:
-        raise AssertionError("expected AttributeError")
 
 
 def test_import_does_not_load_the_engine_or_freqtrade():

@@ -29,7 +29,8 @@ def test_guard_refuses_and_logs_in_this_process(tmp_path: Path) -> None:
         netguard.set_logfile(previous)
     lines = log.read_text().splitlines()
     assert len(lines) == 2
-    assert "203.0.113.7" in lines[0] and "fapi.binance.com" in lines[1]
+    assert "203.0.113.7" in lines[0]
+    assert "fapi.binance.com" in lines[1]
 
 
 def test_guard_allows_loopback() -> None:
