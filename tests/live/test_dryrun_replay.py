@@ -9,7 +9,6 @@ assert on what the bot logged, exported and stored.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,7 @@ from liq_signals import columns as C
 from liq_signals.data.sidecar import read_sidecar
 from liq_signals.features.pipeline import compute_features
 from liq_signals.offline.runner import fatal_lines
+from tests.conftest import import_strategy
 
 pytestmark = pytest.mark.freqtrade
 
@@ -55,12 +55,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
 
 def _model():
     """The strategy's model config (what the bot computed its features with)."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "strategies"))
-    from LiquidationMagnetStrategy import MODEL  # noqa: PLC0415
-
-    return MODEL
+    return import_strategy("LiquidationMagnetStrategy").MODEL
 
 
 def _numeric(cfg) -> list[str]:
