@@ -1,8 +1,11 @@
 """liq-signals: liquidation maps rebuilt from public exchange data, for freqtrade.
 
-The curated public API.  Names are resolved lazily (PEP 562) so that ``import
-liq_signals`` and ``liq-signals --help`` stay fast: the engine (numba), freqtrade and
-plotting libraries load only when a name that needs them is first used.
+The curated public API: everything a strategy of your own needs (``strategy_features``,
+``ModelConfig`` / ``load_model_config``, the metrics sidecar, the column names) imports from
+here, so the package's inner layout can change without breaking strategies.  Names are
+resolved lazily (PEP 562) so that ``import liq_signals`` and ``liq-signals --help`` stay
+fast: pandas, the engine (numba), freqtrade and plotting libraries load only when a name
+that needs them is first used.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "taker_buy_share_proxy": "liq_signals.data.oi_sources",
     "load_model_config": "liq_signals.config",
     "LiveSeries": "liq_signals.live.series",
+    "strategy_features": "liq_signals.live.provider",
 }
 
 __all__ = [
@@ -38,6 +42,7 @@ __all__ = [
     "taker_buy_share_proxy",
     "load_model_config",
     "LiveSeries",
+    "strategy_features",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -49,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from liq_signals.data.sidecar import read_sidecar, write_sidecar
     from liq_signals.features.incremental import IncrementalFeatures
     from liq_signals.features.pipeline import compute_features
+    from liq_signals.live.provider import strategy_features
     from liq_signals.live.series import LiveSeries
 
 

@@ -9,9 +9,74 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
+
+
+def _bands_increasing(c: ModelConfig) -> bool:
+    return all(0 < b < 100 for b in c.bands_pct) and list(c.bands_pct) == sorted(set(c.bands_pct))
+
+
+# (field named in the error, predicate that holds for a valid config, why it failed).
+# Checked in order and the first failure raises, so a later predicate may rely on an
+# earlier one (bands_pct is a non-empty tuple before its values are compared).
+_CHECKS: tuple[tuple[str, Callable[[ModelConfig], bool], str], ...] = (
+    (
+        "grid_step",
+        lambda c: 1e-5 <= c.grid_step <= 0.05,
+        "must be in [1e-5, 0.05] (log-price step, 0.001 ≈ 0.1 %)",
+    ),
+    ("leverage_min", lambda c: c.leverage_min >= 1.0, "must be >= 1"),
+    ("leverage_count", lambda c: c.leverage_count >= 1, "must be >= 1"),
+    (
+        "leverage_max",
+        lambda c: c.leverage_max is None or c.leverage_max >= c.leverage_min,
+        "must be >= leverage_min or None",
+    ),
+    ("decay_half_life_hours", lambda c: c.decay_half_life_hours > 0, "must be > 0 hours"),
+    ("participation", lambda c: 0.0 <= c.participation <= 1.0, "must be a fraction in [0, 1]"),
+    ("taker_tilt", lambda c: c.taker_tilt >= 0, "must be >= 0"),
+    (
+        "reopen_fraction",
+        lambda c: 0.0 <= c.reopen_fraction <= 1.0,
+        "must be a fraction in [0, 1]",
+    ),
+    ("position_notional_usd", lambda c: c.position_notional_usd > 0, "must be > 0 USD"),
+    ("cluster_width_pct", lambda c: c.cluster_width_pct > 0, "must be > 0 %"),
+    (
+        "nearest_min_share",
+        lambda c: 0.0 <= c.nearest_min_share <= 1.0,
+        "must be a fraction in [0, 1]",
+    ),
+    (
+        "bands_pct",
+        lambda c: isinstance(c.bands_pct, tuple) and bool(c.bands_pct),
+        "must be a non-empty tuple of percents, e.g. (2.0, 5.0, 10.0)",
+    ),
+    ("bands_pct", _bands_increasing, "must be strictly increasing percents in (0, 100)"),
+    ("cascade_band_pct", lambda c: 0 < c.cascade_band_pct < 100, "must be in (0, 100) %"),
+    ("recent_sweep_candles", lambda c: c.recent_sweep_candles >= 1, "must be >= 1 candle"),
+    (
+        "oi_lag_candles",
+        lambda c: c.oi_lag_candles >= 0 and c.metrics_lag_candles >= 0,
+        "lags must be >= 0 candles",
+    ),
+    ("imbalance_floor_usd", lambda c: c.imbalance_floor_usd > 0, "must be > 0 USD"),
+    ("atr_period", lambda c: c.atr_period >= 1, "must be >= 1 candle"),
+    (
+        "taker_share_proxy",
+        lambda c: isinstance(c.taker_share_proxy, bool),
+        "must be True or False",
+    ),
+    ("taker_proxy_window", lambda c: c.taker_proxy_window >= 2, "must be >= 2 candles"),
+    (
+        "renormalize_below",
+        lambda c: 0 < c.renormalize_below < 1e-10,
+        "must be in (0, 1e-10)",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -92,57 +157,16 @@ class ModelConfig:
     renormalize_below: float = 1e-100
 
     def __post_init__(self) -> None:
-        def bad(name: str, why: str) -> ValueError:
-            return ValueError(f"ModelConfig.{name}={getattr(self, name)!r}: {why}")
-
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):
-                raise bad(f.name, "must be a finite number")
-        if not 1e-5 <= self.grid_step <= 0.05:
-            raise bad("grid_step", "must be in [1e-5, 0.05] (log-price step, 0.001 ≈ 0.1 %)")
-        if self.leverage_min < 1.0:
-            raise bad("leverage_min", "must be >= 1")
-        if self.leverage_count < 1:
-            raise bad("leverage_count", "must be >= 1")
-        if self.leverage_max is not None and self.leverage_max < self.leverage_min:
-            raise bad("leverage_max", "must be >= leverage_min or None")
-        if self.decay_half_life_hours <= 0:
-            raise bad("decay_half_life_hours", "must be > 0 hours")
-        if not 0.0 <= self.participation <= 1.0:
-            raise bad("participation", "must be a fraction in [0, 1]")
-        if self.taker_tilt < 0:
-            raise bad("taker_tilt", "must be >= 0")
-        if not 0.0 <= self.reopen_fraction <= 1.0:
-            raise bad("reopen_fraction", "must be a fraction in [0, 1]")
-        if self.position_notional_usd <= 0:
-            raise bad("position_notional_usd", "must be > 0 USD")
-        if self.cluster_width_pct <= 0:
-            raise bad("cluster_width_pct", "must be > 0 %")
-        if not 0.0 <= self.nearest_min_share <= 1.0:
-            raise bad("nearest_min_share", "must be a fraction in [0, 1]")
-        if not isinstance(self.bands_pct, tuple) or not self.bands_pct:
-            raise bad("bands_pct", "must be a non-empty tuple of percents, e.g. (2.0, 5.0, 10.0)")
-        if any(not (0 < b < 100) for b in self.bands_pct) or list(self.bands_pct) != sorted(
-            set(self.bands_pct)
-        ):
-            raise bad("bands_pct", "must be strictly increasing percents in (0, 100)")
-        if not 0 < self.cascade_band_pct < 100:
-            raise bad("cascade_band_pct", "must be in (0, 100) %")
-        if self.recent_sweep_candles < 1:
-            raise bad("recent_sweep_candles", "must be >= 1 candle")
-        if self.oi_lag_candles < 0 or self.metrics_lag_candles < 0:
-            raise bad("oi_lag_candles", "lags must be >= 0 candles")
-        if self.imbalance_floor_usd <= 0:
-            raise bad("imbalance_floor_usd", "must be > 0 USD")
-        if self.atr_period < 1:
-            raise bad("atr_period", "must be >= 1 candle")
-        if not isinstance(self.taker_share_proxy, bool):
-            raise bad("taker_share_proxy", "must be True or False")
-        if self.taker_proxy_window < 2:
-            raise bad("taker_proxy_window", "must be >= 2 candles")
-        if not 0 < self.renormalize_below < 1e-10:
-            raise bad("renormalize_below", "must be in (0, 1e-10)")
+                raise self._invalid(f.name, "must be a finite number")
+        for name, ok, why in _CHECKS:
+            if not ok(self):
+                raise self._invalid(name, why)
+
+    def _invalid(self, name: str, why: str) -> ValueError:
+        return ValueError(f"ModelConfig.{name}={getattr(self, name)!r}: {why}")
 
     @property
     def decay_tau_seconds(self) -> float:

@@ -5,7 +5,7 @@ protections); this file adds the liquidation map from ``liq_signals``:
 
 * ``populate_indicators`` rebuilds the map once per pair from candles + open interest
   (freqtrade's native ``open_interest`` candle type) + mark candles + taker flow (batch
-  in backtests, incrementally per new candle in dry-run: ``liq_signals.live.provider``),
+  in backtests, incrementally per new candle in dry-run: ``liq_signals.strategy_features``),
   and turns it into four terms, each a normalised difference ``(up - down) / (up + down)``
   in ``[-1, 1]`` (positive = favours a long):
 
@@ -55,10 +55,8 @@ from freqtrade.exceptions import OperationalException
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
 from pandas import DataFrame
 
+from liq_signals import ModelConfig, load_model_config, read_sidecar, strategy_features
 from liq_signals import columns as C
-from liq_signals.config import ModelConfig, load_model_config
-from liq_signals.data.sidecar import read_sidecar
-from liq_signals.live.provider import strategy_features
 
 logger = logging.getLogger(__name__)
 

@@ -10,12 +10,15 @@ empty at the end, even when the caller swallowed the error.
 
 from __future__ import annotations
 
+import importlib
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+from tests.netguard import netguard
 
 REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO / "tests" / "testdata"
@@ -23,11 +26,22 @@ DATADIR_2025 = REPO / "user_data" / "data" / "binance"
 DATADIR_2023 = REPO / "user_data" / "data" / "binance-2023"
 DATADIR_OI = REPO / "user_data" / "data" / "binance-oi-2026-06"
 NETGUARD_DIR = REPO / "tests" / "netguard"
-
-sys.path.insert(0, str(NETGUARD_DIR))
-import netguard  # noqa: E402 - needs the path above
+STRATEGIES = REPO / "strategies"
 
 netguard.install(None)  # refuse from the very first import; the log comes with the session
+
+
+def import_strategy(name: str, folder: Path = STRATEGIES) -> ModuleType:
+    """Import the strategy file ``folder/name.py`` as freqtrade's resolver does.
+
+    freqtrade makes a strategy's folder importable only while it loads the file, which is
+    what lets ``LiquidationMagnetStrategy`` import ``BaselineStrategy`` beside it; this
+    uses freqtrade's own context manager so tests see the same imports as the bot.
+    """
+    from freqtrade.resolvers.iresolver import PathModifier
+
+    with PathModifier(folder):
+        return importlib.import_module(name)
 
 
 @pytest.fixture(scope="session")

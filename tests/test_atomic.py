@@ -34,7 +34,7 @@ def test_two_writers_of_one_file_never_share_a_temporary(tmp_path: Path) -> None
 def test_failure_mid_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
     target = tmp_path / "data.txt"
     atomic_write_text(target, "old, complete\n")
-    with pytest.raises(RuntimeError, match="disk full"), atomic_path(target) as tmp:
+    with pytest.raises(RuntimeError, match="disk full"), atomic_path(target) as tmp:  # noqa: PT012 - the failure must happen inside the writer
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write("new, half")
             fh.flush()

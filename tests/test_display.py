@@ -51,5 +51,6 @@ def test_ratio_text(shorts: float, longs: float, text: str, bare: str) -> None:
 
 
 def test_every_surface_uses_the_one_renderer() -> None:
-    assert viz_format_usd is format_usd and format_ratio is ratio_text
+    assert viz_format_usd is format_usd
+    assert format_ratio is ratio_text
     assert log_ratio_text(math.log(2.4)) == ratio_text(2.4, 1.0, sides=False) == "2.4:1"

@@ -65,7 +65,8 @@ def test_every_project_exception_has_the_one_root(module: str, name: str) -> Non
 )
 def test_former_value_errors_are_still_value_errors(module, name, branch) -> None:
     cls = getattr(importlib.import_module(module), name)
-    assert issubclass(cls, branch) and issubclass(cls, ValueError)
+    assert issubclass(cls, branch)
+    assert issubclass(cls, ValueError)
 
 
 def test_other_bases_are_kept() -> None:
@@ -73,8 +74,10 @@ def test_other_bases_are_kept() -> None:
     from liq_signals.data.importers.binance_vision import ArchiveError, ChecksumMismatch
     from liq_signals.offline.runner import MissingDataError
 
-    assert issubclass(DownloadError, FetchError) and issubclass(ChecksumMismatch, ArchiveError)
-    assert issubclass(MissingDataError, RuntimeError) and issubclass(MissingDataError, InputError)
+    assert issubclass(DownloadError, FetchError)
+    assert issubclass(ChecksumMismatch, ArchiveError)
+    assert issubclass(MissingDataError, RuntimeError)
+    assert issubclass(MissingDataError, InputError)
 
 
 def test_liq_input_error_is_public_api() -> None:

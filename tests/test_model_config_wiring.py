@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +20,7 @@ from liq_signals.cli import main
 from liq_signals.config import ModelConfig, load_model_config
 from liq_signals.data.load import load_pair_inputs
 from liq_signals.features.pipeline import compute_features
+from tests.conftest import import_strategy
 
 REPO = Path(__file__).resolve().parents[1]
 DATADIR = REPO / "user_data" / "data" / "binance-oi-2026-06"
@@ -28,8 +28,6 @@ SHIPPED_MODEL = REPO / "user_data" / "liq_model.json"
 STRATEGIES = REPO / "strategies"
 CONFIG_BACKTEST = REPO / "user_data" / "config_backtest.json"
 PAIR = "BTC/USDT:USDT"
-if str(STRATEGIES) not in sys.path:
-    sys.path.insert(0, str(STRATEGIES))
 AT = "2026-06-13 12:00"
 #: a half-life neither the default (72 h) nor the strategy's MODEL (24 h) uses
 CHANGED = {"decay_half_life_hours": 8.0}
@@ -60,7 +58,7 @@ def _features_with(config: ModelConfig) -> pd.DataFrame:
 
 # --- the shipped file ------------------------------------------------------------------------
 def test_shipped_model_file_is_exactly_the_strategy_model() -> None:
-    from LiquidationMagnetStrategy import MODEL
+    MODEL = import_strategy("LiquidationMagnetStrategy").MODEL
 
     assert load_model_config(SHIPPED_MODEL) == MODEL
     assert MODEL != ModelConfig()  # otherwise the file would prove nothing
@@ -300,13 +298,14 @@ def _strategy_features(strategy) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_strategy_trades_the_map_of_its_configured_model(
     tmp_path: Path, model_file: Path, caplog
 ) -> None:
-    from LiquidationMagnetStrategy import MODEL
+    MODEL = import_strategy("LiquidationMagnetStrategy").MODEL
 
     with caplog.at_level(logging.INFO):
         tuned = _strategy(tmp_path, {"model_config": str(model_file)})
     plain = _strategy(tmp_path, None)
 
-    assert tuned.model == ModelConfig(**CHANGED) and plain.model == MODEL
+    assert tuned.model == ModelConfig(**CHANGED)
+    assert plain.model == MODEL
     assert any(f"model config from {model_file}" in r.getMessage() for r in caplog.records)
     frame, expected = _strategy_features(tuned)
     plain_frame, _ = _strategy_features(plain)
@@ -316,7 +315,7 @@ def test_strategy_trades_the_map_of_its_configured_model(
 
 
 def test_strategy_resolves_a_relative_model_file_against_user_data_dir(tmp_path: Path) -> None:
-    from LiquidationMagnetStrategy import model_from_config
+    model_from_config = import_strategy("LiquidationMagnetStrategy").model_from_config
 
     _write(tmp_path / "only-here.json", CHANGED)
     config = {"user_data_dir": str(tmp_path), "liq_signals": {"model_config": "only-here.json"}}
@@ -344,4 +343,5 @@ def test_strategy_refuses_to_start_on_a_bad_model_file(
     with pytest.raises(OperationalException) as err:
         _strategy(tmp_path, {"model_config": str(path)})
 
-    assert str(path) in str(err.value) and expect in str(err.value)
+    assert str(path) in str(err.value)
+    assert expect in str(err.value)

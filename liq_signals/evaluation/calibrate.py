@@ -28,6 +28,7 @@ import itertools
 import logging
 import math
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -188,11 +189,13 @@ def calibrate(
     rows = []
     best_cfg, best_obj = base, math.inf
     for values in itertools.product(*(grid[n] for n in names)):
-        cfg = replace(base, **dict(zip(names, values, strict=True)))
+        # Any: the grid may name any ModelConfig field, whatever its type.
+        point: dict[str, Any] = dict(zip(names, values, strict=True))
+        cfg = replace(base, **point)
         fit_s, _, _ = evaluate(cfg)
         rows.append(
             {
-                **dict(zip(names, values, strict=True)),
+                **point,
                 "fit_log_ratio_dispersion": fit_s.objective,
                 "fit_spearman": fit_s.spearman,
             }

@@ -444,13 +444,15 @@ def strategy_features(
     open_interest: pd.DataFrame | None = None,
     mark: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
-    timeframe: str = "5m",
+    timeframe: str = "5m",  # noqa: ARG001 - see :param timeframe:
     config: ModelConfig | None = None,
 ) -> pd.DataFrame:
     """Drop-in for ``compute_features`` inside a freqtrade strategy: batch in backtests,
     incremental per pair in dry-run/live (run mode read from ``strategy.dp``).
 
     :param strategy: the ``IStrategy`` instance (holds the per-pair state).
+    :param timeframe: accepted so that calls read like ``compute_features``; the provider
+        runs on ``strategy.timeframe``.
     :return: as :func:`liq_signals.features.compute_features`.
     """
     cfg = config or ModelConfig()

@@ -144,8 +144,8 @@ class BinanceFuturesApi:
     def __init__(self, market: MarketData) -> None:
         self.market = market
         self.routes: dict[str, Callable[[dict[str, str], int], Any]] = {
-            "ping": lambda p, now: {},
-            "time": lambda p, now: {"serverTime": now},
+            "ping": lambda _p, _now: {},
+            "time": lambda _p, now: {"serverTime": now},
             "exchangeInfo": self.exchange_info,
             "klines": self._kline_handler(md.FUTURES),
             "continuousKlines": self._kline_handler(md.FUTURES, symbol_param="pair"),
@@ -153,7 +153,7 @@ class BinanceFuturesApi:
             "indexPriceKlines": self._kline_handler(md.INDEX, symbol_param="pair"),
             "premiumIndexKlines": self._kline_handler(md.PREMIUM_INDEX),
             "fundingRate": self.funding_rate,
-            "fundingInfo": lambda p, now: [],
+            "fundingInfo": lambda _p, _now: [],
             "premiumIndex": self.premium_index,
             "depth": self.depth,
             "ticker/24hr": self.ticker_24hr,
@@ -200,7 +200,7 @@ class BinanceFuturesApi:
         return float(s.cols["open"][i])
 
     # ---------------------------------------------------------------- market
-    def exchange_info(self, params: dict[str, str], now: int) -> dict:
+    def exchange_info(self, _params: dict[str, str], now: int) -> dict:
         symbols = dict.fromkeys(self.market.symbols)
         symbols.setdefault("BTCUSDT")  # freqtrade's delisting check compares against it
         entries = []
@@ -494,7 +494,7 @@ class BinanceFuturesApi:
             raise ApiError(400, -1130, "Data sent for parameter 'period' is not valid.")
         return timeframe_ms(period)
 
-    def _sampled(self, s: Series, period: int, now: int, w: _Window, lag: int = 0) -> range:
+    def _sampled(self, s: Series, period: int, now: int, w: _Window, lag: int = 0) -> np.ndarray:
         """Row indices of ``s`` on ``period`` boundaries, known at ``now`` (a row stamped
         T is known at T + ``lag``), inside the window.  Relaxation: Binance keeps only
         the last 30 days of these series; the emulator serves all it has."""

@@ -275,31 +275,9 @@ class Emulator:
             return 405
         now = self.now_ms()
         if fault is not None:
-            if fault.kind == "error":
-                # what Binance's gateway sends when the backend is down (an HTML page, not a
-                # JSON error code), so ccxt raises ExchangeNotAvailable as in production
-                page = f"<html><body><h1>{fault.status} {_phrase(fault.status)}</h1></body></html>"
-                h.send(fault.status, page.encode(), "text/html")
-                return fault.status
-            if fault.kind in ("ratelimit", "teapot"):
-                status = 429 if fault.kind == "ratelimit" else 418
-                msg = (
-                    "Too many requests; current limit of IP(127.0.0.1) request weight per 1 "
-                    "minute is 2400. Please use WebSocket Streams for live updates to avoid "
-                    "bans."
-                    if status == 429
-                    else f"Way too many requests; IP(127.0.0.1) banned until "
-                    f"{now + fault.retry_after * 1000}. Please use the websocket for live "
-                    f"updates to avoid bans."
-                )
-                h.send_json(
-                    status, {"code": -1003, "msg": msg}, {"Retry-After": str(fault.retry_after)}
-                )
+            status, now = self._apply_fault(h, fault, now)
+            if status is not None:
                 return status
-            if fault.kind == "timeout":
-                self._stopping.wait(fault.hold_s)
-            if fault.kind == "stale" and fault.frozen_ms is not None:
-                now = fault.frozen_ms
         if endpoint == ARCHIVE_KEY:
             return self._serve_archive(h, path)
         if isinstance(route, dict):
@@ -318,6 +296,36 @@ class Emulator:
             payload = [row for row in payload for _ in (0, 1)]
         h.send_json(200, payload)
         return 200
+
+    def _apply_fault(self, h: _Handler, fault: Fault, now: int) -> tuple[int | None, int]:
+        """Play ``fault``: send its failure and return its status, or return None to answer
+        normally (after a timeout's hold; with a stale fault's frozen clock)."""
+        if fault.kind == "error":
+            # what Binance's gateway sends when the backend is down (an HTML page, not a
+            # JSON error code), so ccxt raises ExchangeNotAvailable as in production
+            page = f"<html><body><h1>{fault.status} {_phrase(fault.status)}</h1></body></html>"
+            h.send(fault.status, page.encode(), "text/html")
+            return fault.status, now
+        if fault.kind in ("ratelimit", "teapot"):
+            status = 429 if fault.kind == "ratelimit" else 418
+            msg = (
+                "Too many requests; current limit of IP(127.0.0.1) request weight per 1 "
+                "minute is 2400. Please use WebSocket Streams for live updates to avoid "
+                "bans."
+                if status == 429
+                else f"Way too many requests; IP(127.0.0.1) banned until "
+                f"{now + fault.retry_after * 1000}. Please use the websocket for live "
+                f"updates to avoid bans."
+            )
+            h.send_json(
+                status, {"code": -1003, "msg": msg}, {"Retry-After": str(fault.retry_after)}
+            )
+            return status, now
+        if fault.kind == "timeout":
+            self._stopping.wait(fault.hold_s)
+        if fault.kind == "stale" and fault.frozen_ms is not None:
+            now = fault.frozen_ms
+        return None, now
 
     def _serve_archive(self, h: _Handler, path: str) -> int:
         if self.archive_root is None:

@@ -24,7 +24,9 @@ import datetime as _dt
 import json
 import time as _time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, SupportsIndex
 
 _real_datetime = _dt.datetime
 _real_time = _time.time
@@ -64,14 +66,16 @@ def _fake_time_ns() -> int:
     return int(_fake_time() * 1e9) if _state is not None else _real_time_ns()
 
 
-def _fake_sleep(seconds: float) -> None:
-    _real_sleep(seconds / _state.speed if _state is not None else seconds)
+def _fake_sleep(seconds: float | SupportsIndex) -> None:  # time.sleep's signature
+    _real_sleep(float(seconds) / _state.speed if _state is not None else seconds)
 
 
-_real_async_sleep = None
+# asyncio.sleep before install() replaced it (asyncio is imported only by install()).
+_real_async_sleep: Callable[..., Awaitable[Any]] | None = None
 
 
 async def _fake_async_sleep(delay: float, result=None):  # noqa: ANN001, ANN201 - asyncio's
+    assert _real_async_sleep is not None  # install() sets it before swapping asyncio.sleep
     return await _real_async_sleep(delay / _state.speed if _state is not None else delay, result)
 
 

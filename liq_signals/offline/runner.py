@@ -223,6 +223,35 @@ def _tee(stream: TextIO, sink: TextIO | None, lines: list[str]) -> None:
             sink.flush()
 
 
+def _served_datadir(
+    datadir: Path | None, sub: str | None, ft_datadir: str | None, cwd: Path
+) -> Path:
+    """The datadir the emulator serves (see :func:`run_freqtrade`'s ``datadir``), absolute."""
+    if datadir is not None:
+        src = Path(datadir)
+    elif sub == "download-data":  # its --datadir is the destination, not what to serve
+        src = DEFAULT_DATADIR
+    else:
+        src = Path(ft_datadir or DEFAULT_DATADIR)
+    return src if src.is_absolute() else cwd / src
+
+
+def _configs(
+    args: list[str], configs: Sequence[str | Path], sub: str | None, cwd: Path
+) -> tuple[list[str], list[str]]:
+    """``(configs to add to the command, every user config)``; a command that needs a config
+    and was given none gets freqtrade's default one from ``cwd``, as freqtrade would."""
+    extra = [str(c) for c in configs]
+    user = _option_values(args, "--config", "-c") + extra
+    if not user and sub in CONFIG_COMMANDS:
+        default = next(
+            (p for p in ("config.json", "user_data/config.json") if (cwd / p).is_file()), None
+        )
+        extra += [default] if default else []
+        user += [default] if default else []
+    return extra, user
+
+
 def run_freqtrade(
     args: Sequence[str],
     *,
@@ -267,21 +296,8 @@ def run_freqtrade(
     cwd = Path.cwd() if cwd is None else Path(cwd)
     sub = _subcommand(args)
     ft_datadir = next(iter(_option_values(args, "--datadir", "--data-dir")), None)
-    if datadir is not None:
-        src = Path(datadir)
-    elif sub == "download-data":  # its --datadir is the destination, not what to serve
-        src = DEFAULT_DATADIR
-    else:
-        src = Path(ft_datadir or DEFAULT_DATADIR)
-    src = src if src.is_absolute() else cwd / src
-    configs = [str(c) for c in configs]
-    user_configs = _option_values(args, "--config", "-c") + configs
-    if not user_configs and sub in CONFIG_COMMANDS:
-        default = next(
-            (p for p in ("config.json", "user_data/config.json") if (cwd / p).is_file()), None
-        )
-        configs += [default] if default else []
-        user_configs += [default] if default else []
+    src = _served_datadir(datadir, sub, ft_datadir, cwd)
+    extra_configs, user_configs = _configs(args, configs, sub, cwd)
     try:
         if sub in DATA_COMMANDS:
             check_data(args, src, [str(cwd / c) for c in user_configs])
@@ -316,7 +332,7 @@ def run_freqtrade(
             command = [sys.executable, "-m", "liq_signals.offline.replay_launch"]
         cmd = list(command or freqtrade_command()) + args
         if sub in CONFIG_COMMANDS:
-            for c in configs:
+            for c in extra_configs:
                 cmd += ["--config", c]
             cmd += ["--config", str(overlay)]
             if ft_datadir is None:

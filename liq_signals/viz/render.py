@@ -202,17 +202,17 @@ def render(req: Request) -> str:
         pos = find_candle(dates, req.at, tf_minutes, pair=req.pair)
         window = Window(first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1)
         run = engine_glue.run_engine(loaded, window, req.model)
-        data = liqmap_data_for(run, window_pct=req.window_pct)
+        snapshot = liqmap_data_for(run, window_pct=req.window_pct)
         if png:
             from liq_signals.viz.matplotlib_figure import write_liqmap_png
 
-            write_liqmap_png(data, req.out, width=req.width, height=req.height)
+            write_liqmap_png(snapshot, req.out, width=req.width, height=req.height)
         else:
             from liq_signals.viz.liqmap import build_liqmap_figure
             from liq_signals.viz.plotly_figure import write_html
 
-            write_html(build_liqmap_figure(data), req.out)
-        return data.subtitle
+            write_html(build_liqmap_figure(snapshot), req.out)
+        return snapshot.subtitle
     window = select_window(
         dates, req.timerange, req.warmup_days, pair=req.pair, source=engine_glue.source_of(loaded)
     )

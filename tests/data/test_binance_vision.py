@@ -65,7 +65,8 @@ def test_real_format_day_roundtrips_exactly():
     assert csv.splitlines()[0] == ",".join(bv.METRICS_CSV_COLUMNS)
     assert csv.splitlines()[1].startswith("2026-06-08 00:00:00,BTCUSDT,")
     day = _parse_clean(rows)
-    assert len(day.own) == 288 and day.spill.empty
+    assert len(day.own) == 288
+    assert day.spill.empty
     np.testing.assert_array_equal(
         day.own[bv.OI_VALUE].to_numpy(), rows[bv.SUM_OPEN_INTEREST_VALUE].to_numpy()
     )

@@ -92,12 +92,14 @@ def downloaded(tmp_path_factory) -> Path:
 def test_engine_reads_what_freqtrade_downloads_for_binance(downloaded):
     inputs = load_pair_inputs(downloaded, PAIR, "5m")
     oi = inputs.open_interest
-    assert oi is not None and list(oi.columns) == [
+    assert oi is not None
+    assert list(oi.columns) == [
         "date",
         "open_interest_amount",
         "open_interest_value",
     ]
-    assert oi["open_interest_amount"].notna().all() and oi["open_interest_value"].notna().all()
+    assert oi["open_interest_amount"].notna().all()
+    assert oi["open_interest_value"].notna().all()
     assert oi["date"].min() >= pd.Timestamp("2026-06-10", tz="UTC")
     feats = compute_features(inputs.candles, pair=PAIR, open_interest=oi, timeframe="5m")
     in_window = (feats["date"] > "2026-06-10 01:00") & (feats["date"] < "2026-06-14 15:00")
@@ -175,7 +177,8 @@ def test_archive_import_merges_into_a_freqtrade_datadir(tmp_path, downloaded):
         )
     assert report.ok
     merged = load_pair_inputs(datadir, PAIR, "5m").open_interest
-    assert merged["date"].is_unique and merged["date"].is_monotonic_increasing
+    assert merged["date"].is_unique
+    assert merged["date"].is_monotonic_increasing
     # REST rows after the imported days are kept as downloaded
     later = rest[rest["date"] >= "2026-06-13"].reset_index(drop=True)
     pd.testing.assert_frame_equal(

@@ -158,7 +158,8 @@ def test_real_sample_import_through_the_cli(tmp_path, sample_mirror, caplog):
     np.testing.assert_array_equal(oi["open_interest_value"], want["open_interest_value"])
     np.testing.assert_allclose(oi["open_interest_amount"], want["open_interest_amount"], rtol=1e-15)
     side = _read_side(datadir)
-    assert len(side) == 2727 and side[list(bv.RATIO_TO_SIDECAR.values())].isna().all().all()
+    assert len(side) == 2727
+    assert side[list(bv.RATIO_TO_SIDECAR.values())].isna().all().all()
     text = caplog.text
     missing = [
         date(2026, 6, 5),
@@ -187,10 +188,12 @@ def test_second_run_skips_days_already_imported(tmp_path, sample_mirror):
         emu.faults.clear_log()
         second = import_metrics(_config(datadir, emu.url, date(2026, 6, 5), date(2026, 6, 24)))
         asked = archive_requests(emu)
-    assert first.pairs[0].days_imported == 11 and second.pairs[0].days_skipped == 11
+    assert first.pairs[0].days_imported == 11
+    assert second.pairs[0].days_skipped == 11
     assert second.pairs[0].oi_rows == first.pairs[0].oi_rows == 2727
     # only the 9 days the archive did not have are asked again (they may appear later)
-    assert len(asked) == 9 and not any(p.endswith(".CHECKSUM") for p in asked)
+    assert len(asked) == 9
+    assert not any(p.endswith(".CHECKSUM") for p in asked)
     assert (
         oi_path(datadir, PAIR).read_bytes(),
         sidecar.sidecar_path(datadir, PAIR, "5m").read_bytes(),
@@ -239,7 +242,8 @@ def test_each_quirk_is_repaired_and_counted(tmp_path, quirky):
         report = import_metrics(_config(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 22)))
     rep = report.pairs[0]
     c = rep.counts
-    assert report.ok and rep.days_imported == 11
+    assert report.ok
+    assert rep.days_imported == 11
     assert (c.duplicated_rows, c.conflicting_duplicates) == (planted["dup"], planted["conflict"])
     assert c.out_of_order_rows == planted["order"]
     assert c.zero_open_interest_rows == planted["zero"]
@@ -340,7 +344,8 @@ def test_bad_file_is_named_good_days_are_kept_and_a_rerun_fixes_it(
     assert days_written == {date(2026, 6, d) for d in (7, 8, 10, 11, 12, 13)}
     manifest = Manifest(datadir, SYMBOL)
     manifest.load(outputs_present=True)
-    assert not manifest.done(bad_day) and manifest.done(date(2026, 6, 10))
+    assert not manifest.done(bad_day)
+    assert manifest.done(date(2026, 6, 10))
     # the mirror is repaired: the re-run fetches only the bad day and ends as a one-shot
     with archive_server(sample_mirror) as emu:
         _run(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 13))
@@ -366,7 +371,8 @@ def test_failed_run_leaves_existing_files_untouched(tmp_path, sample_mirror):
         p.with_name(p.name + ".CHECKSUM").write_text("f" * 64 + "  x\n")
     with archive_server(broken) as emu:
         report = import_metrics(_config(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 8)))
-    assert not report.ok and len(report.pairs[0].failures) == 2
+    assert not report.ok
+    assert len(report.pairs[0].failures) == 2
     assert oi_path(datadir, PAIR).read_bytes() == before
 
 
@@ -379,18 +385,21 @@ def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(tmp_pat
             _config(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 7), workers=1)
         )
         waited = time.monotonic() - t0
-        assert report.ok and report.retries == 2
+        assert report.ok
+        assert report.retries == 2
         # two 429s with Retry-After: 1 -> at least 2 s, although the back-off base is 20 ms
         assert waited >= 1.9
         emu.set_fault("archive", Fault("error", status=503, times=3))
         report = import_metrics(_config(datadir, emu.url, date(2026, 6, 8), date(2026, 6, 8)))
-        assert report.ok and report.retries == 3
+        assert report.ok
+        assert report.retries == 3
         emu.set_fault("archive", Fault("timeout", hold_s=3.0, times=1))
         quick = RetryPolicy(attempts=3, base_delay_s=0.02, timeout_s=0.5)
         report = import_metrics(
             _config(datadir, emu.url, date(2026, 6, 9), date(2026, 6, 9), retry=quick)
         )
-        assert report.ok and report.retries == 1
+        assert report.ok
+        assert report.retries == 1
     assert set(_read_oi(datadir)["date"].dt.date) == {date(2026, 6, d) for d in (7, 8, 9)}
 
 
@@ -401,7 +410,8 @@ def test_persistent_server_errors_fail_each_file_after_bounded_attempts(tmp_path
         report = import_metrics(_config(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 8)))
         asked = archive_requests(emu)
     failures = report.pairs[0].failures
-    assert len(failures) == 2 and all("gave up after 4 attempts (HTTP 502)" in f for f in failures)
+    assert len(failures) == 2
+    assert all("gave up after 4 attempts (HTTP 502)" in f for f in failures)
     assert "BTCUSDT-metrics-2026-06-07.zip" in failures[0]
     assert len(asked) == 2 * FAST.attempts
     assert not oi_path(datadir, PAIR).exists()
@@ -461,7 +471,8 @@ def test_killed_run_resumes_without_refetching_finished_days(tmp_path, sample_mi
         report = import_metrics(_config(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 22)))
         asked = archive_requests(emu)
         _run(tmp_path / "one", emu.url, date(2026, 6, 7), date(2026, 6, 22))
-    assert report.ok and report.pairs[0].days_skipped == len(done)
+    assert report.ok
+    assert report.pairs[0].days_skipped == len(done)
     assert not any(day in path for day in done for path in asked)
     pd.testing.assert_frame_equal(_read_oi(datadir), _read_oi(tmp_path / "one"))
     pd.testing.assert_frame_equal(_read_side(datadir), _read_side(tmp_path / "one"))
@@ -484,7 +495,8 @@ def test_engine_runs_in_oi_mode_on_imported_data(tmp_path, sample_mirror):
     with archive_server(sample_mirror) as emu:
         _run(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 22))
     inputs = load_pair_inputs(datadir, PAIR, "5m")
-    assert inputs.open_interest is not None and len(inputs.open_interest) == 2727
+    assert inputs.open_interest is not None
+    assert len(inputs.open_interest) == 2727
     feats = compute_features(
         inputs.candles,
         pair=PAIR,
@@ -554,7 +566,8 @@ def test_two_pairs_in_one_run(tmp_path, sample_mirror):
                 retry=FAST,
             )
         )
-    assert report.ok and [p.days_imported for p in report.pairs] == [3, 3]
+    assert report.ok
+    assert [p.days_imported for p in report.pairs] == [3, 3]
     btc = _read_oi(datadir)
     eth_oi = pd.read_feather(oi_path(datadir, "ETH/USDT:USDT"))
     assert len(btc) == len(eth_oi) == report.pairs[0].oi_rows

@@ -96,13 +96,15 @@ def _series(emu: Emulator, clock: FakeClock | None = None, **kw) -> LiveSeries:
 
 def test_series_match_the_served_data(emu, truth):
     snap = _series(emu).get(PAIR)
-    assert not snap.stale and snap.errors == {}
+    assert not snap.stale
+    assert snap.errors == {}
     frame = snap.frame.set_index(sidecar.DATE)
     want = truth.set_index(sidecar.DATE)
     # first fetch asks for Binance's maximum; the taker series lags one candle (a candle's
     # flow is known at its close), so the union has one more row
     assert frame[sidecar.GLOBAL_LS_RATIO].notna().sum() == 500
-    assert len(frame) == 501 and frame.index.max() <= NOW
+    assert len(frame) == 501
+    assert frame.index.max() <= NOW
     for col in (
         sidecar.GLOBAL_LS_RATIO,
         sidecar.TOP_TRADER_LS_RATIO_ACCOUNTS,
@@ -132,7 +134,8 @@ def test_polls_are_rate_limited_per_pair_and_series(emu):
     clock.t += 31
     live.get(PAIR)
     reqs = emu.requests()
-    assert len(reqs) == 8 and {r.params["limit"] for r in reqs[4:]} == {"30"}
+    assert len(reqs) == 8
+    assert {r.params["limit"] for r in reqs[4:]} == {"30"}
 
 
 @pytest.mark.parametrize(
@@ -148,12 +151,14 @@ def test_failures_keep_last_data_and_flag_stale(emu, fault):
         emu.set_fault(key, fault)
     clock.t += 61
     bad = live.get(PAIR)
-    assert bad.stale and set(bad.errors) == set(ENDPOINTS)
+    assert bad.stale
+    assert set(bad.errors) == set(ENDPOINTS)
     pd.testing.assert_frame_equal(bad.frame, good.frame)
     emu.faults.clear()
     clock.t += 61
     back = live.get(PAIR)
-    assert not back.stale and back.errors == {}
+    assert not back.stale
+    assert back.errors == {}
 
 
 def test_timeouts_are_bounded_and_never_raise(emu):
@@ -165,7 +170,8 @@ def test_timeouts_are_bounded_and_never_raise(emu):
     t0 = time.monotonic()
     bad = live.get(PAIR)
     assert time.monotonic() - t0 < 4 * 0.3 + 1.0
-    assert bad.stale and "RequestTimeout" in bad.errors["taker"]
+    assert bad.stale
+    assert "RequestTimeout" in bad.errors["taker"]
     pd.testing.assert_frame_equal(bad.frame, good.frame)
 
 
@@ -193,14 +199,17 @@ def test_an_exchange_that_stops_publishing_goes_stale(datadir):
 def test_first_fetch_failing_gives_an_empty_typed_frame(emu):
     emu.set_fault("*", Fault("error", status=500))
     snap = _series(emu).get(PAIR)
-    assert snap.stale and snap.frame.empty
+    assert snap.stale
+    assert snap.frame.empty
     assert list(snap.frame.columns) == list(sidecar.SIDECAR_COLUMNS)
 
 
 def test_non_binance_exchange_is_reported_not_polled():
     live = LiveSeries({"name": "bybit", "ccxt_config": {}})
     snap = live.get(PAIR)
-    assert snap.stale and snap.frame.empty and "bybit not supported" in snap.errors["*"]
+    assert snap.stale
+    assert snap.frame.empty
+    assert "bybit not supported" in snap.errors["*"]
 
 
 def test_unknown_exchange_is_a_configuration_error():

@@ -41,7 +41,8 @@ def test_roundtrip_fills_absent_columns_with_nan(tmp_path):
 
 def test_missing_file_gives_typed_empty_frame(tmp_path):
     back = sc.read_sidecar(tmp_path, PAIR, "5m")
-    assert back.empty and list(back.columns) == list(sc.SIDECAR_COLUMNS)
+    assert back.empty
+    assert list(back.columns) == list(sc.SIDECAR_COLUMNS)
     assert str(back[sc.DATE].dtype) == "datetime64[ms, UTC]"
 
 
@@ -61,7 +62,8 @@ def test_merge_on_date_never_duplicates_and_nan_never_erases(tmp_path):
         ),
     )
     back = sc.read_sidecar(tmp_path, PAIR, "5m")
-    assert len(back) == 6 and back[sc.DATE].is_unique
+    assert len(back) == 6
+    assert back[sc.DATE].is_unique
     assert back[sc.TAKER_NET_BASE].tolist() == [1.0, 2.0, 3.0, 40.0, 50.0, 60.0]
     assert back[sc.GLOBAL_LS_RATIO].tolist()[2:] == [1.1, 1.2, 1.3, 1.4]
 
@@ -109,7 +111,7 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
     path = sc.sidecar_path(tmp_path, PAIR, "5m")
     before = path.read_bytes()
 
-    def crash(src, dst):
+    def crash(_src, _dst):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", crash)
@@ -135,7 +137,8 @@ def test_legacy_feather_name_is_still_read(tmp_path):
     assert legacy.name == "BTC_USDT_USDT-5m-metrics.feather"
     sc.atomic_write_feather(real, legacy)
     back = sc.read_sidecar(tmp_path, PAIR, "5m")
-    assert len(back) == 4406 and back[sc.TAKER_NET_BASE].notna().sum() > 4000
+    assert len(back) == 4406
+    assert back[sc.TAKER_NET_BASE].notna().sum() > 4000
     pd.testing.assert_frame_equal(back, real)
 
 

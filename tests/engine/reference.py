@@ -61,7 +61,7 @@ class ReferenceBook:
     def total(self, long: bool) -> float:
         return sum(c.qty for c in self.cohorts if c.long == long)
 
-    def step(self, t, high, low, close, typical, volume, oi, share) -> dict:
+    def step(self, t, high, low, close, typical, volume, oi, share) -> dict:  # noqa: C901 - plain on purpose
         cfg = self.cfg
         out: dict = {}
         # 1. consume

@@ -78,7 +78,8 @@ def test_falling_open_interest_closes_both_books_proportionally() -> None:
     ]
     state1, out1 = B.run(inputs_from_rows(rows[:2]), params(cfg))
     state2, out2 = B.advance(state1, inputs_from_rows(rows[2:]), params(cfg))
-    assert out1[1, B.O_MODE_OI] == 1.0 and out1[0, B.O_MODE_OI] == 0.0
+    assert out1[1, B.O_MODE_OI] == 1.0
+    assert out1[0, B.O_MODE_OI] == 0.0
     assert out1[1, B.O_OPENED_Q] == pytest.approx(100.0)
     # 50 of 1100 contracts close: each book (100 contracts, a part of the OI) loses 50/1100
     kept = 100.0 * (1 - 50 / 1100)
@@ -179,7 +180,7 @@ def test_tier_two_liquidation_uses_cum() -> None:
 
 
 @pytest.mark.parametrize(
-    "notional,leverage_max,expected_top",
+    ("notional", "leverage_max", "expected_top"),
     [(10_000.0, None, 150.0), (1_000_000.0, None, 75.0), (10_000.0, 20.0, 20.0)],
 )
 def test_leverage_mix_is_clipped_to_the_pairs_max_leverage(
@@ -223,4 +224,5 @@ def test_bad_leverage_mix_is_rejected() -> None:
 def test_empty_inputs_give_empty_outputs() -> None:
     cfg = ModelConfig()
     state, out = B.run(B.EngineInputs(*[np.zeros(0)] * 8), params(cfg, BTC_TIER1))
-    assert out.shape == (0, B.n_outputs(3)) and state.candles_seen == 0
+    assert out.shape == (0, B.n_outputs(3))
+    assert state.candles_seen == 0

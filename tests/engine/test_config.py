@@ -11,14 +11,15 @@ from liq_signals.config import ModelConfig
 
 def test_defaults_are_valid_and_frozen() -> None:
     cfg = ModelConfig()
-    assert cfg.bands_pct == (2.0, 5.0, 10.0) and cfg.oi_lag_candles == 1
+    assert cfg.bands_pct == (2.0, 5.0, 10.0)
+    assert cfg.oi_lag_candles == 1
     assert cfg.cluster_bins == 5  # 0.5 % at δ = 0.001
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.grid_step = 0.01  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
-    "field,value",
+    ("field", "value"),
     [
         ("grid_step", 0.0),
         ("grid_step", float("nan")),

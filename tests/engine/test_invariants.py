@@ -32,7 +32,9 @@ def test_notional_is_conserved_between_candles(run_random, side) -> None:
         prev + out[:, B.O_OPENED_Q] - o("SWEPT_Q") - o("DECAYED_Q") - o("CLOSED_Q") - o("CAPPED_Q")
     )
     np.testing.assert_allclose(o("TOTAL_Q"), expected, rtol=1e-9, atol=1e-6)
-    assert o("SWEPT_Q").sum() > 0 and o("DECAYED_Q").sum() > 0 and o("CLOSED_Q").sum() > 0
+    assert o("SWEPT_Q").sum() > 0
+    assert o("DECAYED_Q").sum() > 0
+    assert o("CLOSED_Q").sum() > 0
 
 
 def test_running_totals_equal_the_sum_of_the_bins(run_random) -> None:
@@ -61,7 +63,8 @@ def test_no_levels_remain_inside_the_candles_range_after_consume() -> None:
     state, out = B.run(x, params(cfg))
     assert out[-1, B.O_OPENED_Q] == 0.0
     price, long_q, short_q = state.books()
-    assert long_q.sum() > 0 and short_q.sum() > 0
+    assert long_q.sum() > 0
+    assert short_q.sum() > 0
     assert long_q[price >= x.low[-1]].sum() == 0
     assert short_q[price <= x.high[-1]].sum() == 0
 
@@ -84,7 +87,8 @@ def test_advance_leaves_the_given_state_untouched() -> None:
     s1, _ = B.run(inputs.slice(0, 50), p)
     snapshot = s1.copy()
     B.advance(s1, inputs.slice(50, 100), p)
-    assert np.array_equal(s1.long_q, snapshot.long_q) and np.array_equal(s1.iscal, snapshot.iscal)
+    assert np.array_equal(s1.long_q, snapshot.long_q)
+    assert np.array_equal(s1.iscal, snapshot.iscal)
 
 
 def test_pickled_state_resumes_identically() -> None:
@@ -121,9 +125,8 @@ def test_book_history_snapshots_equal_the_state_after_that_candle() -> None:
     p = params(CFG)
     hist = book_history(inputs, p, every=60)
     assert hist.index.tolist() == [59, 119, 179, 239]
-    assert (
-        hist.long_usd.shape == (4, len(hist.centers)) and len(hist.edges) == len(hist.centers) + 1
-    )
+    assert hist.long_usd.shape == (4, len(hist.centers))
+    assert len(hist.edges) == len(hist.centers) + 1
     for row, idx in enumerate(hist.index):
         state, _ = B.run(inputs.slice(0, idx + 1), p)
         price, lq, sq = state.books()
@@ -141,7 +144,8 @@ def test_book_history_snapshots_equal_the_state_after_that_candle() -> None:
         )
         np.testing.assert_allclose(hist.long_usd[row], full_l, rtol=1e-12)
         np.testing.assert_allclose(hist.short_usd[row], full_s, rtol=1e-12)
-        assert full_l.sum() == pytest.approx((lq * price).sum(), rel=1e-12) and full_l.sum() > 0
+        assert full_l.sum() == pytest.approx((lq * price).sum(), rel=1e-12)
+        assert full_l.sum() > 0
 
 
 def test_renormalisation_keeps_values() -> None:

@@ -65,7 +65,7 @@ def assert_matches_reference(out: np.ndarray, ref: list[dict], cfg: ModelConfig)
 
 
 @pytest.mark.parametrize(
-    "seed,cfg",
+    ("seed", "cfg"),
     [
         (1, ModelConfig(leverage_count=8)),
         (
@@ -94,7 +94,8 @@ def test_engine_matches_reference_on_random_walks(seed: int, cfg: ModelConfig) -
     _, out = B.run(inputs, params(cfg))
     ref = reference_run(inputs, cfg, *BTC_TIER1)
     # the random walk must actually exercise sweeps, closes, caps and both modes
-    assert out[:, B.O_LONG_SWEPT_Q].sum() > 0 and out[:, B.O_SHORT_SWEPT_Q].sum() > 0
+    assert out[:, B.O_LONG_SWEPT_Q].sum() > 0
+    assert out[:, B.O_SHORT_SWEPT_Q].sum() > 0
     assert out[:, B.O_LONG_CLOSED_Q].sum() > 0
     assert set(np.unique(out[:, B.O_MODE_OI])) == {0.0, 1.0}
     assert_matches_reference(out, ref, cfg)
@@ -118,7 +119,8 @@ def test_engine_matches_reference_with_cap_binding() -> None:
         inputs.taker_share,
     )
     _, out = B.run(inputs, params(cfg))
-    assert out[:, B.O_LONG_CAPPED_Q].sum() > 0 and out[:, B.O_SHORT_CAPPED_Q].sum() > 0
+    assert out[:, B.O_LONG_CAPPED_Q].sum() > 0
+    assert out[:, B.O_SHORT_CAPPED_Q].sum() > 0
     assert_matches_reference(out, reference_run(inputs, cfg, *BTC_TIER1), cfg)
 
 

@@ -81,7 +81,8 @@ def test_own_implied_liquidations_score_rho_one_through_the_cli(implied, repo, t
     assert "| long | 1.000 [1.000, 1.000]" in text
     assert "| short | 1.000 [1.000, 1.000]" in text
     assert "scored: 2025-10-05 00:00:00+00:00 → 2025-10-12 00:00:00+00:00, 168 periods" in text
-    assert "liq-signals validate" in text and "--realized" in text
+    assert "liq-signals validate" in text
+    assert "--realized" in text
     for png in ("report-scatter.png", "report-series.png"):
         assert (report.parent / png).stat().st_size > 1000
         assert f"]({png})" in text
@@ -125,7 +126,8 @@ def test_event_record_at_the_swept_prices_scores_rho_one_and_feeds_the_zone_test
     res = validate(inputs.candles, record, pair=PAIR, settings=ValidationSettings())
     assert res.long.implied.rho == pytest.approx(1.0)
     assert res.short.implied.rho == pytest.approx(1.0)
-    assert res.zones_long is not None and res.zones_long.random.n > 0
+    assert res.zones_long is not None
+    assert res.zones_long.random.n > 0
     assert res.zones_long.snapshots > 10
     # every realized event sits at the extreme price reached, so every crossed zone that
     # contains an event is the deepest one: the random-zone rate must be well below 1
@@ -212,7 +214,8 @@ def test_magnet_only_run_needs_no_record_and_reports_both_cluster_pairs(repo, tm
     text = report.read_text()
     assert "realized record: none — sections 1 and 2 need one" in text
     assert "## 1." not in text
-    assert "| largest above vs below |" in text and "| nearest above vs below |" in text
+    assert "| largest above vs below |" in text
+    assert "| nearest above vs below |" in text
     assert "--timerange 20251001-20251101" in text
 
 
@@ -347,7 +350,8 @@ def test_zone_test_counts_every_crossed_zone_hit_when_liquidations_cover_the_ban
     record = RealizedRecord(events_to_frame(events), pd.DataFrame(), ("constructed",))
     res = validate(inputs.candles, record, pair=PAIR)
     zl = res.zones_long
-    assert zl is not None and zl.random.n > 50
+    assert zl is not None
+    assert zl.random.n > 50
     assert zl.random.rate == 1.0
     assert zl.top.n == 0 or zl.top.rate == 1.0
     assert res.zones_short.random.k == 0  # no short liquidation anywhere

@@ -33,7 +33,8 @@ def test_spearman_refuses_constant_or_tiny_input_instead_of_inventing_a_number()
     assert math.isnan(spearman(np.ones(50), np.arange(50)).rho)
     assert math.isnan(spearman(np.arange(3), np.arange(3)).rho)
     nan_pairs = spearman(np.r_[np.arange(20.0), np.nan], np.r_[np.arange(20.0), 5.0])
-    assert nan_pairs.n == 20 and nan_pairs.rho == pytest.approx(1.0)
+    assert nan_pairs.n == 20
+    assert nan_pairs.rho == pytest.approx(1.0)
 
 
 def test_partial_spearman_removes_what_the_baseline_explains():
@@ -77,7 +78,8 @@ def test_wilson_interval_matches_the_closed_form():
     centre = (0.6 + z * z / 100) / (1 + z * z / 50)
     half = z / (1 + z * z / 50) * math.sqrt(0.6 * 0.4 / 50 + z * z / (4 * 2500))
     assert (p.low, p.high) == pytest.approx((centre - half, centre + half))
-    assert p.rate == 0.6 and p.p_value > 0.05
+    assert p.rate == 0.6
+    assert p.p_value > 0.05
 
 
 def _zone_case(informative: bool, seed: int = 0):
@@ -149,9 +151,11 @@ def test_magnet_test_skips_unmatched_distances_and_counts_unresolved():
     up_far = up_p.copy()
     up_far[idx[:100]] = 105.0  # 5 ATR above vs 2 below: not distance-matched
     res = magnet_test(close, high, low, atr, up_far, up_usd, down_p, down_usd, idx, horizon=8)
-    assert res.matched == 300 and res.candidates == 400
+    assert res.matched == 300
+    assert res.candidates == 400
     res = magnet_test(close, high, low, atr, up_p, up_usd, down_p, down_usd, idx, horizon=2)
-    assert res.unresolved == 400 and res.larger_first.n == 0
+    assert res.unresolved == 400
+    assert res.larger_first.n == 0
 
 
 def test_log_ratio_is_zero_for_a_constant_fraction_and_grows_with_distortion():
@@ -163,7 +167,8 @@ def test_log_ratio_is_zero_for_a_constant_fraction_and_grows_with_distortion():
     squashed = log_ratio(implied, implied**0.7)  # large sweeps over-estimated
     assert squashed.dispersion > 0.3  # MAD of 0.3·N(0, 2) ≈ 0.40
     zeros = log_ratio(np.r_[implied[:3], np.zeros(10)], np.r_[implied[:3], np.ones(10)])
-    assert zeros.n == 3 and math.isnan(zeros.dispersion)
+    assert zeros.n == 3
+    assert math.isnan(zeros.dispersion)
 
 
 def test_zone_grid_puts_each_price_between_its_zone_edges():
@@ -174,7 +179,8 @@ def test_zone_grid_puts_each_price_between_its_zone_edges():
     grid = ZoneGrid.around(centers, delta, width)
     prices = np.random.default_rng(9).uniform(61000, 105000, size=5000)
     col = grid.index_of(prices)
-    assert (col >= 0).all() and (col < len(grid.zones)).all()
+    assert (col >= 0).all()
+    assert (col < len(grid.zones)).all()
     assert (grid.edges[col] <= prices * (1 + 1e-12)).all()
     assert (prices < grid.edges[col + 1] * (1 + 1e-12)).all()
     # each bin centre falls in the zone holding its bin

@@ -76,16 +76,18 @@ def test_bad_candles_raise_naming_pair_and_row(name) -> None:
     make, kw, match = CASES[name]
     with pytest.raises(LiqInputError, match=match) as err:
         compute_features(make(candles()), pair=PAIR, **kw)
-    assert PAIR in str(err.value) and "[candles]" in str(err.value)
+    assert PAIR in str(err.value)
+    assert "[candles]" in str(err.value)
 
 
-@pytest.mark.parametrize("value,row", [(0.0, 4), (-5.0, 11), (np.inf, 2)])
+@pytest.mark.parametrize(("value", "row"), [(0.0, 4), (-5.0, 11), (np.inf, 2)])
 def test_zero_or_negative_open_interest_is_an_error(value, row) -> None:
     c = candles()
     oi = with_value(oi_frame(c), row, "open_interest_amount", value)
     with pytest.raises(LiqInputError, match=f"row {row}") as err:
         compute_features(c, pair=PAIR, open_interest=oi)
-    assert "open_interest" in str(err.value) and "download-data" in str(err.value)
+    assert "open_interest" in str(err.value)
+    assert "download-data" in str(err.value)
 
 
 def test_nan_and_short_open_interest_become_flagged_volume_mode(caplog) -> None:
@@ -95,13 +97,12 @@ def test_nan_and_short_open_interest_become_flagged_volume_mode(caplog) -> None:
     out = compute_features(c, pair=PAIR, open_interest=oi)
     mode = out[C.MODE].to_numpy()
     # lag 1: candle k uses OI stamped k−1; ΔQ needs k−1 and k−2
-    assert (
-        (mode[[0, 1, 21, 22]] == C.MODE_VOLUME).all()
-        and mode[2] == C.MODE_OI
-        and mode[20] == C.MODE_OI
-    )
+    assert (mode[[0, 1, 21, 22]] == C.MODE_VOLUME).all()
+    assert mode[2] == C.MODE_OI
+    assert mode[20] == C.MODE_OI
     assert (mode[31:] == C.MODE_VOLUME).all()
-    assert out[C.STALE].to_numpy()[[0, 21, 31, 39]].all() and not out[C.STALE].iloc[22]
+    assert out[C.STALE].to_numpy()[[0, 21, 31, 39]].all()
+    assert not out[C.STALE].iloc[22]
     assert "volume mode" in caplog.text
 
 

@@ -52,7 +52,9 @@ def test_features_writes_only_the_timerange_with_full_history_values(
         np.testing.assert_allclose(got[col].to_numpy(float), want[col].to_numpy(float), rtol=1e-12)
     assert (got[C.MODE].to_numpy() == want[C.MODE].to_numpy()).all()
     text = capsys.readouterr().out
-    assert "wrote 288 rows" in text and "open_interest" in text and "mode:" in text
+    assert "wrote 288 rows" in text
+    assert "open_interest" in text
+    assert "mode:" in text
 
 
 def test_features_missing_data_names_file_and_download_command(tmp_path, capsys) -> None:
@@ -62,7 +64,8 @@ def test_features_missing_data_names_file_and_download_command(tmp_path, capsys)
     )
     err = capsys.readouterr().err
     assert rc == 1
-    assert "BTC_USDT_USDT-5m-futures.feather" in err and "freqtrade download-data" in err
+    assert "BTC_USDT_USDT-5m-futures.feather" in err
+    assert "freqtrade download-data" in err
 
 
 def test_features_rejects_unknown_output_format(tmp_path) -> None:
@@ -100,11 +103,11 @@ def test_snapshot_prints_bands_ratio_and_clusters(capsys, full) -> None:
     text = capsys.readouterr().out
     row = full[full["date"] == pd.Timestamp("2026-06-20 12:00", tz="UTC")].iloc[0]
     assert f"price {row['close']:,.2f}" in text
-    assert "±2%" in text and "±10%" in text and ":1" in text
-    assert (
-        "Top short-liquidation clusters above:" in text
-        and "Top long-liquidation clusters below:" in text
-    )
+    assert "±2%" in text
+    assert "±10%" in text
+    assert ":1" in text
+    assert "Top short-liquidation clusters above:" in text
+    assert "Top long-liquidation clusters below:" in text
     s, lo = row[C.SHORT_ABOVE_USD_5PCT], row[C.LONG_BELOW_USD_5PCT]
     ratio = f"{s / lo:.1f}:1" if s >= lo else f"1:{lo / s:.1f}"
     assert ratio in text
@@ -115,7 +118,8 @@ def test_snapshot_prints_bands_ratio_and_clusters(capsys, full) -> None:
 
 def test_snapshot_before_first_candle_is_an_error(capsys) -> None:
     rc = main(["snapshot", "--datadir", str(DATADIR_OI), "--pair", PAIR, "--at", "2020-01-01"])
-    assert rc == 1 and "before the first candle" in capsys.readouterr().err
+    assert rc == 1
+    assert "before the first candle" in capsys.readouterr().err
 
 
 def test_bad_open_interest_file_is_named_with_its_first_bad_row(tmp_path, capsys) -> None:
@@ -134,5 +138,6 @@ def test_bad_open_interest_file_is_named_with_its_first_bad_row(tmp_path, capsys
     )
     assert rc == 1
     err = capsys.readouterr().err
-    assert "row 7" in err and str(oi_path) in err
+    assert "row 7" in err
+    assert str(oi_path) in err
     assert not (tmp_path / "f.csv").exists()

@@ -44,7 +44,8 @@ def test_column_names_match_the_contract() -> None:
     assert C.MAGNET_UP_DIST_ATR == "liq_magnet_up_dist_atr"
     assert C.NEAREST_DOWN_OI_FRAC == "liq_nearest_down_oi_frac"
     custom = C.feature_columns((1.0, 2.5))
-    assert "liq_long_below_usd_2p5pct" in custom and C.LONG_BELOW_USD_2PCT not in custom
+    assert "liq_long_below_usd_2p5pct" in custom
+    assert C.LONG_BELOW_USD_2PCT not in custom
 
 
 @pytest.mark.parametrize("k", [5, 700, 2500, 4000])
@@ -62,7 +63,8 @@ def test_prefix_invariance_in_volume_mode(data_2023) -> None:
         pd.testing.assert_frame_equal(
             compute_features(candles.iloc[: k + 1], pair=PAIR), full.iloc[: k + 1]
         )
-    assert (full[C.MODE] == C.MODE_VOLUME).all() and full[C.COVERAGE].isna().all()
+    assert (full[C.MODE] == C.MODE_VOLUME).all()
+    assert full[C.COVERAGE].isna().all()
     assert not full[C.STALE].any()
 
 
@@ -104,7 +106,8 @@ def test_open_interest_gaps_fall_back_to_volume_mode_and_are_flagged(oi_data) ->
     mode_oi = (out[C.MODE] == C.MODE_OI).to_numpy()
     np.testing.assert_array_equal(mode_oi, have & prev_have)
     assert out[C.STALE].to_numpy()[~have].all()
-    assert out.loc[mode_oi, C.COVERAGE].notna().all() and out.loc[~mode_oi, C.COVERAGE].isna().all()
+    assert out.loc[mode_oi, C.COVERAGE].notna().all()
+    assert out.loc[~mode_oi, C.COVERAGE].isna().all()
 
 
 def test_same_timeframe_mark_candles_drive_the_sweeps(oi_data) -> None:
@@ -123,12 +126,15 @@ def test_features_have_the_documented_meaning(oi_data) -> None:
     out = feats(oi_data)
     close = out["close"]
     up = out[C.MAGNET_UP_DIST_PCT].dropna()
-    assert len(up) > 3000 and (up > 0).all() and (up <= 10.0 + 1e-9).all()
+    assert len(up) > 3000
+    assert (up > 0).all()
+    assert (up <= 10.0 + 1e-9).all()
     np.testing.assert_allclose(
         out[C.MAGNET_UP_DIST_PCT], (out[C.MAGNET_UP_PRICE] / close - 1) * 100, rtol=1e-12
     )
     down = out[C.MAGNET_DOWN_DIST_PCT].dropna()
-    assert (down > 0).all() and (down <= 10.0 + 1e-9).all()
+    assert (down > 0).all()
+    assert (down <= 10.0 + 1e-9).all()
     assert (out[C.SHORT_ABOVE_USD_2PCT] <= out[C.SHORT_ABOVE_USD_5PCT]).all()
     assert (out[C.LONG_BELOW_USD_5PCT] <= out[C.LONG_BELOW_USD_10PCT]).all()
     assert (out[C.MAGNET_UP_USD] <= out[C.SHORT_ABOVE_USD_10PCT] * (1 + 1e-12)).all()
@@ -221,7 +227,9 @@ def test_net_taker_flow_below_gross_volume_tilts(oi_data) -> None:
     vol_prev = np.concatenate([[np.nan], candles["volume"].to_numpy()[:-1]])
     want = 0.5 * (1.0 + lagged.map(net).to_numpy() / vol_prev)
     np.testing.assert_allclose(share, want, rtol=1e-12, equal_nan=True)
-    assert np.isfinite(share).sum() > 4000 and np.nanmin(share) > 0.37 and np.nanmax(share) < 0.63
+    assert np.isfinite(share).sum() > 4000
+    assert np.nanmin(share) > 0.37
+    assert np.nanmax(share) < 0.63
     tilted = compute_features(candles, pair=PAIR, metrics=oi_data.metrics)
     flat = compute_features(candles, pair=PAIR)
     assert not np.allclose(tilted[C.LONG_BELOW_USD_2PCT], flat[C.LONG_BELOW_USD_2PCT])
@@ -245,7 +253,8 @@ def test_distances_in_atr_and_notional_per_open_interest(oi_data) -> None:
         out[C.MAGNET_DOWN_DIST_ATR], out[C.MAGNET_DOWN_DIST_PCT] * close / 100 / atr, rtol=1e-9
     )
     valid = out[C.NEAREST_UP_DIST_ATR].dropna()
-    assert len(valid) > 4000 and (valid > 0).all()
+    assert len(valid) > 4000
+    assert (valid > 0).all()
     # notional / (OI contracts · close), OI as the engine used it (lag 1); NaN in volume mode
     oi = oi_data.open_interest.set_index("date")["open_interest_amount"]
     oi_used = (out["date"] - pd.Timedelta(minutes=5)).map(oi).to_numpy()
@@ -254,7 +263,9 @@ def test_distances_in_atr_and_notional_per_open_interest(oi_data) -> None:
     np.testing.assert_allclose(out[C.MAGNET_UP_OI_FRAC], want, rtol=1e-12)
     assert out.loc[~mode_oi, C.NEAREST_DOWN_OI_FRAC].isna().all()
     frac = out.loc[mode_oi, C.MAGNET_DOWN_OI_FRAC]
-    assert len(frac) > 2500 and (frac > 0).all() and (frac < out.loc[mode_oi, C.COVERAGE]).all()
+    assert len(frac) > 2500
+    assert (frac > 0).all()
+    assert (frac < out.loc[mode_oi, C.COVERAGE]).all()
 
 
 def test_atr_period_comes_from_the_config(oi_data) -> None:

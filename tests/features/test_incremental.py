@@ -26,7 +26,8 @@ def test_candle_by_candle_equals_batch(oi_data) -> None:
         out = inc.update(c.iloc[:k], **kw)
         pd.testing.assert_frame_equal(out.iloc[-1:], batch.iloc[k - 1 : k])
     pd.testing.assert_frame_equal(out, batch)
-    assert inc.recomputes == 0 and inc.state.candles_seen == 700
+    assert inc.recomputes == 0
+    assert inc.state.candles_seen == 700
 
 
 def test_late_open_interest_triggers_a_recompute_matching_batch(oi_data) -> None:
@@ -43,7 +44,8 @@ def test_late_open_interest_triggers_a_recompute_matching_batch(oi_data) -> None
     out = inc.update(c, open_interest=oi)  # the row arrives
     assert inc.recomputes == 1
     pd.testing.assert_frame_equal(out, compute_features(c, pair=PAIR, open_interest=oi))
-    assert not out[C.STALE].iloc[301] and out[C.MODE].iloc[301] == C.MODE_OI
+    assert not out[C.STALE].iloc[301]
+    assert out[C.MODE].iloc[301] == C.MODE_OI
 
 
 def test_rewritten_history_triggers_a_recompute(oi_data) -> None:
@@ -116,7 +118,8 @@ def test_new_candles_only_path_is_bit_identical_to_batch(oi_data) -> None:
     _assert_batch_equal(inc.update(c.iloc[:500], **kw), batch.iloc[:500])
     for k in range(501, 701, 3):  # one to three new candles per call
         _assert_batch_equal(inc.update(c.iloc[:k], **kw), batch.iloc[:k])
-    assert inc.full_updates == 1 and inc.recomputes == 0  # only the first call was full
+    assert inc.full_updates == 1  # only the first call was full
+    assert inc.recomputes == 0
 
 
 def test_fast_path_with_value_only_open_interest_and_sliding_frames(oi_data) -> None:
@@ -133,7 +136,8 @@ def test_fast_path_with_value_only_open_interest_and_sliding_frames(oi_data) -> 
         window_oi = oi[oi["date"] >= c["date"].iloc[lo - 1]]
         out = inc.update(c.iloc[lo:end], open_interest=window_oi, metrics=oi_data.metrics)
         _assert_batch_equal(out, batch.iloc[lo:end])
-    assert inc.full_updates == 1 and inc.recomputes == 0
+    assert inc.full_updates == 1
+    assert inc.recomputes == 0
 
 
 def test_bad_new_candle_is_named_by_its_row_in_the_whole_frame(oi_data) -> None:

@@ -330,7 +330,7 @@ def run_session(workdir: Path) -> Session:
                 return True
             return False
 
-        def stop_run2(now: pd.Timestamp, run: Run) -> bool:
+        def stop_run2(now: pd.Timestamp, _run: Run) -> bool:
             drive_faults(now)
             return now >= RUN2_UNTIL
 

@@ -9,7 +9,6 @@ assert on what the bot logged, exported and stored.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,7 @@ from liq_signals import columns as C
 from liq_signals.data.sidecar import read_sidecar
 from liq_signals.features.pipeline import compute_features
 from liq_signals.offline.runner import fatal_lines
+from tests.conftest import import_strategy
 
 pytestmark = pytest.mark.freqtrade
 
@@ -55,12 +55,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
 
 def _model():
     """The strategy's model config (what the bot computed its features with)."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "strategies"))
-    from LiquidationMagnetStrategy import MODEL  # noqa: PLC0415
-
-    return MODEL
+    return import_strategy("LiquidationMagnetStrategy").MODEL
 
 
 def _numeric(cfg) -> list[str]:
@@ -173,7 +168,8 @@ def test_dry_run_replays_hours_computes_every_candle_and_trades(session: Session
     closed_at = pd.to_datetime(closed["close_date"], utc=True)
     # the bot lived in replayed time: trades are dated inside the replay window
     assert ((opened >= pd.Timestamp(REPLAY_START)) & (closed_at <= RUN2_UNTIL + TF)).all()
-    assert (closed["close_rate"] > 0).all() and closed["exit_reason"].notna().all()
+    assert (closed["close_rate"] > 0).all()
+    assert closed["exit_reason"].notna().all()
 
 
 # ---------------------------------------------------------------------------- faults
@@ -183,7 +179,8 @@ def test_every_fault_was_served_and_the_bot_stayed_up(session: Session) -> None:
     assert ("klines", "error", 502) in served
     assert ("klines", "ratelimit", 429) in served
     assert any(e == "klines" and f == "timeout" for e, f, _ in served)
-    assert ("klines", "stale", 200) in served and ("openInterestHist", "stale", 200) in served
+    assert ("klines", "stale", 200) in served
+    assert ("openInterestHist", "stale", 200) in served
     assert ("klines", "duplicate", 200) in served
     assert ("openInterestHist", "duplicate", 200) in served
     # ccxt saw the time-outs as time-outs, and freqtrade carried on
@@ -196,7 +193,8 @@ def test_every_fault_was_served_and_the_bot_stayed_up(session: Session) -> None:
     assert "liq-signals replay clock:" in session.run1.output
     assert "liq-signals replay clock:" in session.run2.output
     # run 1 ended because we stopped it, not by itself
-    assert session.run1.stopped_at is not None and session.run1.stopped_at > FAULTS_END
+    assert session.run1.stopped_at is not None
+    assert session.run1.stopped_at > FAULTS_END
     assert "SIGINT received" in session.run1.output
     # no traceback but the KeyboardInterrupt of our own SIGINT landing in a pending asyncio
     # task (a timing accident of the stop, not of the run)
@@ -212,10 +210,12 @@ def test_features_are_stale_during_the_outage_and_recover_after(session: Session
     assert all(x.stale for x in during), [x for x in during if not x.stale]
     assert all(x.mode == C.MODE_VOLUME for x in during)
     after = [x for x in lines if x.candle >= FAULTS_END + 2 * TF]
-    assert after and not any(x.stale for x in after), after
+    assert after
+    assert not any(x.stale for x in after), after
     # recovered as soon as open interest flows again (before the kline faults begin)
     recovered = [x for x in lines if OI_OUTAGE.end + TF <= x.candle <= FAULTS[1].start + TF]
-    assert len(recovered) >= 2 and all(not x.stale and x.mode == C.MODE_OI for x in recovered)
+    assert len(recovered) >= 2
+    assert all(not x.stale and x.mode == C.MODE_OI for x in recovered)
     # the frozen kline feed: freqtrade itself refuses to act on outdated candles
     assert "Outdated history for pair" in session.run1.output
 
@@ -236,14 +236,16 @@ def test_no_trade_is_opened_on_stale_features(session: Session) -> None:
         lines = run.feature_lines()
         for t in run.logged_times("signal found"):
             before = [x for x in lines if x.logged_at <= t]
-            assert before and not before[-1].stale, f"entry signal at {t} on stale features"
+            assert before, f"entry signal at {t} before any feature line"
+            assert not before[-1].stale, f"entry signal at {t} on stale features"
     assert signals, "no entry signal in the whole replay"
 
 
 def test_database_has_every_trade_once(session: Session) -> None:
     trades = session.trades()
     orders = session.orders()
-    assert trades["id"].is_unique and list(trades["id"]) == list(range(1, len(trades) + 1))
+    assert trades["id"].is_unique
+    assert list(trades["id"]) == list(range(1, len(trades) + 1))
     assert not trades.duplicated(["pair", "open_date"]).any()
     assert (trades["is_open"] == 1).sum() <= 1  # max_open_trades = 1
     announced = set()
@@ -251,7 +253,8 @@ def test_database_has_every_trade_once(session: Session) -> None:
         for line in run.lines():
             if "'type': entry," in line and "'trade_id': " in line:
                 announced.add(int(line.split("'trade_id': ")[1].split(",")[0]))
-    assert announced and announced <= set(trades["id"]), (announced, list(trades["id"]))
+    assert announced
+    assert announced <= set(trades["id"]), (announced, list(trades["id"]))
     filled = orders[orders["status"] == "closed"]
     for _, trade in trades.iterrows():
         mine = filled[filled["ft_trade_id"] == trade["id"]]
@@ -331,10 +334,12 @@ def test_incremental_features_equal_batch_features(session: Session) -> None:
     clean = err[~touched]
     # one candle at a time, thousands of candles: bit-for-bit the batch values (up to the
     # emulator's decimal strings)
-    assert len(clean) > 1400 and clean.max() <= RTOL, clean[clean > RTOL].head()
+    assert len(clean) > 1400, len(clean)
+    assert clean.max() <= RTOL, clean[clean > RTOL].head()
     clean_dates = run1.index[~touched]
     assert (run1.loc[clean_dates, C.STALE].astype(bool) == ref.loc[clean_dates, C.STALE]).all()
     # the comparison can fail: candles processed without open interest differ from a batch
     # run that had it
     outage = err[(run1.index >= OI_OUTAGE.start + TF) & (run1.index <= OI_OUTAGE.end - 2 * TF)]
-    assert len(outage) and (outage > 1e-3).all()
+    assert len(outage)
+    assert (outage > 1e-3).all()

@@ -67,14 +67,17 @@ def test_dry_run_advances_only_new_candles_and_matches_batch(data, tmp_path, cap
     # ten single-candle updates timed, one log line per new candle
     assert len(provider.update_times_ms(PAIR)) == 10
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("liq ")]
-    assert len(lines) == 11 and "ratio5%=" in lines[-1] and "stale=False" in lines[-1]
+    assert len(lines) == 11
+    assert "ratio5%=" in lines[-1]
+    assert "stale=False" in lines[-1]
     # the export holds every candle once: the first call's history + ten new ones
     rows = [json.loads(x) for x in (tmp_path / "BTC_USDT_USDT.jsonl").read_text().splitlines()]
-    assert len(rows) == 610 and len({r["date"] for r in rows}) == 610
+    assert len(rows) == 610
+    assert len({r["date"] for r in rows}) == 610
     assert rows[-1][C.NEAREST_UP_PRICE] == pytest.approx(float(ref[C.NEAREST_UP_PRICE].iloc[-1]))
 
 
-def test_candles_behind_the_clock_are_flagged_stale(data, caplog) -> None:
+def test_candles_behind_the_clock_are_flagged_stale(data) -> None:
     candles, oi = data
     frame = candles.iloc[:600]
     provider = LiveFeatureProvider(
@@ -95,7 +98,8 @@ def test_missing_open_interest_flags_the_candles_stale(data) -> None:
     cut = oi[oi["date"] < frame["date"].iloc[-4]]  # an outage: the last rows never arrived
     provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: _clock_after(frame))
     got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=cut)
-    assert got[C.STALE].iloc[-3:].all() and not got[C.STALE].iloc[-6]
+    assert got[C.STALE].iloc[-3:].all()
+    assert not got[C.STALE].iloc[-6]
     assert (got[C.MODE].iloc[-3:] == C.MODE_VOLUME).all()
 
 
@@ -107,7 +111,8 @@ def test_a_failing_update_never_raises_and_blocks_entries(data, caplog) -> None:
     with caplog.at_level(logging.ERROR, logger="liq_signals.live.provider"):
         got = provider.features(bad, pair=PAIR, runmode="dry_run", open_interest=oi)
     assert "feature update failed" in caplog.text
-    assert got[C.STALE].all() and got[_numeric()].isna().all().all()
+    assert got[C.STALE].all()
+    assert got[_numeric()].isna().all().all()
     assert set(C.feature_columns(CFG.bands_pct)) <= set(got.columns)
     with pytest.raises(Exception, match="close"):  # backtests still stop and say why
         provider.features(bad, pair=PAIR, runmode="backtest", open_interest=oi)
@@ -139,8 +144,10 @@ print(round(time.time() - t0), round(time.monotonic() - m0, 1), dt_now().date(),
     )
     assert out.returncode == 0, out.stderr
     replay_s, real_s, day, bound = out.stdout.split()
-    assert 30 <= int(replay_s) <= 60 and float(real_s) < 0.5
-    assert day == "2026-06-13" and bound == "True"
+    assert 30 <= int(replay_s) <= 60
+    assert float(real_s) < 0.5
+    assert day == "2026-06-13"
+    assert bound == "True"
 
 
 def test_live_series_extends_an_old_sidecar_so_new_candles_are_not_stale(data) -> None:

@@ -74,7 +74,8 @@ def test_resume_equals_a_bot_that_never_stopped(data, tmp_path, caplog, window) 
     with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
         resumed_provider = _provider(state_dir)
         resumed = _run(resumed_provider, run2, oi)
-    assert "resumed the saved book at" in caplog.text and "(7 new candles)" in caplog.text
+    assert "resumed the saved book at" in caplog.text
+    assert "(7 new candles)" in caplog.text
     pd.testing.assert_frame_equal(resumed, never_stopped, check_exact=True)
     rebuilt = _run(_provider(None), run2, oi)
     if window:  # a window starting later: a rebuild forgets what run 1's book had seen
@@ -98,7 +99,8 @@ def test_saving_every_few_candles_resumes_from_the_older_save(data, tmp_path, ca
         CFG, export_dir=None, clock=lambda: 0.0, state_dir=state_dir, save_every=5
     )
     _run(before, run1, oi)
-    assert before.flush_state() and len(before.save_times_ms(PAIR)) == 4
+    assert before.flush_state()
+    assert len(before.save_times_ms(PAIR)) == 4
     with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
         resumed = _run(_provider(state_dir), run2, oi)
     # the last save holds candle 618 (the 20th frame's last): 8 candles are processed again

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import netguard
 import pytest
+
+from tests.netguard import netguard
 
 # TEST-NET-3 (RFC 5737): documentation-only, never routed
 NON_LOOPBACK = ("203.0.113.7", 443)
@@ -29,7 +30,8 @@ def test_guard_refuses_and_logs_in_this_process(tmp_path: Path) -> None:
         netguard.set_logfile(previous)
     lines = log.read_text().splitlines()
     assert len(lines) == 2
-    assert "203.0.113.7" in lines[0] and "fapi.binance.com" in lines[1]
+    assert "203.0.113.7" in lines[0]
+    assert "fapi.binance.com" in lines[1]
 
 
 def test_guard_allows_loopback() -> None:
@@ -100,14 +102,14 @@ def test_session_fails_when_a_test_swallows_a_blocked_attempt(tmp_path: Path) ->
         "        pass\n"
     )
     env = {k: v for k, v in os.environ.items() if k != netguard.ENV_VAR}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])  # tests/ -> `-p conftest`
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])  # -> `-p tests.conftest`
     proc = subprocess.run(
         [
             sys.executable,
             "-m",
             "pytest",
             "-p",
-            "conftest",
+            "tests.conftest",
             "-c",
             os.devnull,
             "--rootdir",

@@ -25,8 +25,10 @@ def ex(emu_oi: Emulator):  # noqa: ANN201
 def test_markets_parse_as_linear_perpetual_with_precision_and_limits(ex) -> None:
     m = ex.markets[PAIR]
     assert (m["swap"], m["linear"], m["settle"], m["contractSize"]) == (True, True, "USDT", 1.0)
-    assert m["precision"]["price"] == 0.1 and m["precision"]["amount"] == 0.001
-    assert m["limits"]["cost"]["min"] == 100.0 and m["limits"]["amount"]["min"] == 0.001
+    assert m["precision"]["price"] == 0.1
+    assert m["precision"]["amount"] == 0.001
+    assert m["limits"]["cost"]["min"] == 100.0
+    assert m["limits"]["amount"]["min"] == 0.001
 
 
 def test_ohlcv_trade_and_mark(ex, emu_oi: Emulator) -> None:
@@ -71,7 +73,8 @@ def test_open_interest_history_and_current(ex, emu_oi: Emulator) -> None:
 
 def test_tickers_and_order_book(ex) -> None:
     ticker = ex.fetch_ticker(PAIR)
-    assert ticker["last"] > 0 and ticker["high"] >= ticker["last"] >= ticker["low"]
+    assert ticker["last"] > 0
+    assert ticker["high"] >= ticker["last"] >= ticker["low"]
     assert set(ex.fetch_tickers()) == {PAIR}
     book = ex.fetch_order_book(PAIR, limit=20)
     assert len(book["bids"]) == len(book["asks"]) == 20

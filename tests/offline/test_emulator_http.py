@@ -29,7 +29,8 @@ def test_exchange_info_has_perpetual_entries_with_binance_filters(emu: Emulator)
     status, body, _ = get(emu.url + "/fapi/v1/exchangeInfo")
     assert status == 200
     (btc,) = [s for s in body["symbols"] if s["symbol"] == "BTCUSDT"]
-    assert btc["contractType"] == "PERPETUAL" and btc["status"] == "TRADING"
+    assert btc["contractType"] == "PERPETUAL"
+    assert btc["status"] == "TRADING"
     assert (btc["baseAsset"], btc["quoteAsset"], btc["marginAsset"]) == ("BTC", "USDT", "USDT")
     filters = {f["filterType"]: f for f in btc["filters"]}
     assert {"PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "MIN_NOTIONAL"} <= set(filters)
@@ -77,14 +78,17 @@ def test_error_shapes_for_bad_symbol_missing_param_bad_interval_unknown_path(emu
         {"code": -1121, "msg": "Invalid symbol."},
     )
     status, body, _ = get(emu.url + "/fapi/v1/klines?interval=5m")
-    assert (status, body["code"]) == (400, -1102) and "'symbol'" in body["msg"]
+    assert (status, body["code"]) == (400, -1102)
+    assert "'symbol'" in body["msg"]
     assert get(emu.url + "/fapi/v1/klines?symbol=BTCUSDT&interval=7m")[:2] == (
         400,
         {"code": -1120, "msg": "Invalid interval."},
     )
     assert get(emu.url + "/fapi/v1/nonexistent")[0] == 404
     status, body, _ = get(emu.url + "/fapi/v1/openInterest?symbol=BTCUSDT")  # no OI file here
-    assert status == 400 and body["code"] == -1000 and "open_interest" in body["msg"]
+    assert status == 400
+    assert body["code"] == -1000
+    assert "open_interest" in body["msg"]
 
 
 def test_open_interest_hist_limits_and_window(emu_oi: Emulator) -> None:
@@ -95,7 +99,8 @@ def test_open_interest_hist_limits_and_window(emu_oi: Emulator) -> None:
     assert get(base.replace("5m", "3m"))[0] == 400
     rows = get(emu_oi.url + "/futures/data/openInterestHist?symbol=BTCUSDT&period=1h&limit=5")[1]
     ts = [r["timestamp"] for r in rows]
-    assert all(t % 3_600_000 == 0 for t in ts) and ts == sorted(ts)
+    assert all(t % 3_600_000 == 0 for t in ts)
+    assert ts == sorted(ts)
 
 
 def test_sidecar_column_names_match_the_data_package() -> None:
@@ -109,7 +114,8 @@ def test_taker_ratio_from_sidecar_net_flow(emu_oi: Emulator) -> None:
     assert len(rows) == 3
     for r in rows:
         assert r["timestamp"] + FIVE_MIN <= emu_oi.now_ms()  # only closed candles
-        assert float(r["buyVol"]) >= 0 and float(r["sellVol"]) >= 0
+        assert float(r["buyVol"]) >= 0
+        assert float(r["sellVol"]) >= 0
 
 
 def test_no_candle_opens_after_now_and_the_forming_one_has_no_future(emu: Emulator) -> None:
@@ -142,7 +148,9 @@ def test_depth_is_a_valid_book_around_the_price(emu: Emulator) -> None:
     bids = [float(p) for p, _ in body["bids"]]
     asks = [float(p) for p, _ in body["asks"]]
     assert len(bids) == len(asks) == 5
-    assert bids == sorted(bids, reverse=True) and asks == sorted(asks) and bids[0] < asks[0]
+    assert bids == sorted(bids, reverse=True)
+    assert asks == sorted(asks)
+    assert bids[0] < asks[0]
     last = float(get(emu.url + "/fapi/v1/ticker/price?symbol=BTCUSDT")[1]["price"])
     assert bids[0] <= last <= asks[0]
     assert get(emu.url + "/fapi/v1/depth?symbol=BTCUSDT&limit=7")[0] == 400
@@ -210,7 +218,7 @@ def test_archive_route_serves_files_and_honours_faults(emulator_factory, tmp_pat
     assert [get(emu.url + "/data/" + rel)[0] for _ in range(2)] == [503, 200]
 
 
-def test_emulator_process_is_controlled_over_http(tmp_path) -> None:
+def test_emulator_process_is_controlled_over_http() -> None:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -254,7 +262,7 @@ def test_emulator_process_is_controlled_over_http(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    "path, stamp",
+    ("path", "stamp"),
     [
         ("/fapi/v1/fundingRate?symbol=BTCUSDT&limit=1000", "fundingTime"),
         ("/futures/data/openInterestHist?symbol=BTCUSDT&period=5m&limit=500", "timestamp"),
@@ -265,7 +273,8 @@ def test_series_end_at_the_replay_time_not_at_the_end_of_the_file(emu_oi, path, 
     rows = get(emu_oi.url + path)[1]
     now = emu_oi.now_ms()
     stamps = [r[stamp] for r in rows]
-    assert stamps and max(stamps) <= now
+    assert stamps
+    assert max(stamps) <= now
     # the file goes on to 2026-06-22; the newest row served is the newest one known at now
     assert now - max(stamps) <= 8 * 3_600_000
     late = get(emu_oi.url + path + f"&startTime={now + 1}")[1]

@@ -27,7 +27,7 @@ def test_replay_clock_scales_wall_time_and_can_jump() -> None:
     clock.set(2_000_000, speed=2)
     wall.t += 1
     assert clock.now_ms() == 2_002_000
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="replay speed must be > 0"):
         ReplayClock(speed=0)
 
 

@@ -30,7 +30,8 @@ def test_overlay_remaps_every_ccxt_binance_url_to_loopback() -> None:
     assert overlay["exchange"]["ccxt_config"]["options"]["fetchMarkets"]["types"] == ["linear"]
     assert overlay["exchange"]["enable_ws"] is False
     assert overlay["exchange"]["only_from_ccxt"] is True  # no data.binance.vision downloads
-    assert overlay["entry_pricing"]["use_order_book"] and overlay["exit_pricing"]["use_order_book"]
+    assert overlay["entry_pricing"]["use_order_book"]
+    assert overlay["exit_pricing"]["use_order_book"]
 
 
 @pytest.mark.freqtrade
@@ -234,7 +235,9 @@ def test_lookahead_and_recursive_analysis_through_the_wrapper(freqtrade_offline)
         r"OfflineProbeStrategy\.py\s*│\s*OfflineProbeStrategy\s*│\s*(\w+)\s*│\s*(\d+)", look.output
     )
     assert row is not None, look.output[-3000:]
-    assert row.group(1) == "No" and int(row.group(2)) >= 1  # RSI on closed candles: no bias
+    # RSI on closed candles: no bias
+    assert row.group(1) == "No"
+    assert int(row.group(2)) >= 1
     rec = freqtrade_offline(
         ["recursive-analysis", *BACKTEST_CONFIG, *PROBE, "--timerange", "20251001-20251008"]
     )
@@ -256,7 +259,8 @@ def test_plot_dataframe_through_the_wrapper_writes_the_plot(freqtrade_offline, t
     )
     assert result.returncode == 0, result.output[-3000:]
     plots = list((tmp_path / "user_data" / "plot").glob("*BTC_USDT_USDT-5m.html"))
-    assert len(plots) == 1 and plots[0].stat().st_size > 10_000
+    assert len(plots) == 1
+    assert plots[0].stat().st_size > 10_000
 
 
 @pytest.mark.freqtrade

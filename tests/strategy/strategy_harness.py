@@ -9,7 +9,6 @@ through :func:`liq_signals.offline.runner.run_freqtrade` (the loopback emulator)
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -22,9 +21,6 @@ CONFIG_HYPEROPT = REPO / "user_data" / "config_hyperopt.json"
 DATADIR_2025 = REPO / "user_data" / "data" / "binance"
 DATADIR_OI = REPO / "user_data" / "data" / "binance-oi-2026-06"
 PAIR = "BTC/USDT:USDT"
-
-if str(STRATEGIES) not in sys.path:
-    sys.path.insert(0, str(STRATEGIES))
 
 
 def load_strategy(name: str, datadir: Path, timerange: str, strategy_path: Path = STRATEGIES):

@@ -122,14 +122,16 @@ def _stop(strategy, trade, rate: float = 100.0) -> float:
     ],
     ids=["long", "short", "min-clamp", "max-clamp", "no-cluster"],
 )
-def test_liquidation_stop_sits_beyond_the_opposing_cluster(no_db, last, is_short, expected) -> None:
+@pytest.mark.usefixtures("no_db")
+def test_liquidation_stop_sits_beyond_the_opposing_cluster(last, is_short, expected) -> None:
     strategy = _strategy("LiquidationMagnetStrategy")
     _wire(strategy, _frame(**last))
 
     assert _stop(strategy, _trade(is_short)) == pytest.approx(expected, rel=1e-9)
 
 
-def test_baseline_stop_ignores_clusters(no_db) -> None:
+@pytest.mark.usefixtures("no_db")
+def test_baseline_stop_ignores_clusters() -> None:
     strategy = _strategy("BaselineStrategy")
     _wire(strategy, _frame(**{C.NEAREST_DOWN_PRICE: 99.9}))
 
@@ -146,7 +148,8 @@ def _exit(strategy, trade, rate: float):
     )
 
 
-def test_exit_at_the_magnet_fixed_at_entry(no_db) -> None:
+@pytest.mark.usefixtures("no_db")
+def test_exit_at_the_magnet_fixed_at_entry() -> None:
     strategy = _strategy("LiquidationMagnetStrategy")
     trade = _trade()
     _wire(strategy, _frame(high=100.5))
@@ -158,7 +161,8 @@ def test_exit_at_the_magnet_fixed_at_entry(no_db) -> None:
     assert _exit(strategy, trade, 101.0) == "magnet_reached"
 
 
-def test_short_exit_at_the_magnet_below(no_db) -> None:
+@pytest.mark.usefixtures("no_db")
+def test_short_exit_at_the_magnet_below() -> None:
     strategy = _strategy("LiquidationMagnetStrategy")
     trade = _trade(is_short=True)
     _wire(strategy, _frame(low=99.5))
@@ -166,7 +170,8 @@ def test_short_exit_at_the_magnet_below(no_db) -> None:
     assert _exit(strategy, trade, 97.9) == "magnet_reached"
 
 
-def test_no_magnet_beyond_entry_falls_back_to_the_atr_target(no_db) -> None:
+@pytest.mark.usefixtures("no_db")
+def test_no_magnet_beyond_entry_falls_back_to_the_atr_target() -> None:
     strategy = _strategy("LiquidationMagnetStrategy")
     trade = _trade(open_rate=101.5)  # the nearest cluster above (101) is behind the entry
     _wire(strategy, _frame(high=101.9))
@@ -230,7 +235,8 @@ def test_no_entries_while_the_map_is_stale() -> None:
 
     stale = frame[C.STALE].astype(bool)
     entries = (frame["enter_long"].fillna(0) + frame["enter_short"].fillna(0)) > 0
-    assert stale.sum() > 1000 and (~stale).sum() > 500
+    assert stale.sum() > 1000
+    assert (~stale).sum() > 500
     assert frame.loc[stale, "liq_term_magnet"].isna().all()
     assert not entries[stale].any()
     assert entries[~stale].sum() > 0

@@ -74,7 +74,8 @@ def test_at_draws_the_cumulative_map_of_that_candle(tmp_path: Path, engine_run):
     data = liqmap_data_for(cut, window_pct=10.0)
     shorts_feature = frame[C.short_above_usd(10.0)].iloc[pos]
     longs_feature = frame[C.long_below_usd(10.0)].iloc[pos]
-    assert shorts_feature > 0 and longs_feature > 0
+    assert shorts_feature > 0
+    assert longs_feature > 0
     # rows are whole 0.1 % bins, so the window edge may differ by up to one bin's notional
     assert data.shorts_above_usd == pytest.approx(shorts_feature, rel=0.03)
     assert data.longs_below_usd == pytest.approx(longs_feature, rel=0.03)
@@ -132,7 +133,8 @@ def test_unknown_pair_names_the_pair_and_the_file(capsys, tmp_path: Path):
     rc = main(["heatmap", "--datadir", str(DATADIR), "--pair", "DOGE/USDT:USDT", "--out", out])
     err = capsys.readouterr().err
     assert rc == 1
-    assert "DOGE/USDT:USDT" in err and "DOGE_USDT_USDT-5m-futures.feather" in err
+    assert "DOGE/USDT:USDT" in err
+    assert "DOGE_USDT_USDT-5m-futures.feather" in err
 
 
 def test_missing_datadir_is_named(capsys, tmp_path: Path):
@@ -160,7 +162,8 @@ def test_freqtrade_figure_has_plot_config_and_heatmap_behind_candles(engine_run,
     assert names[:2] == [LONG_BOOK, SHORT_BOOK]  # drawn first = behind everything
     assert all(t.xaxis == "x" and t.yaxis == "y" for t in fig.data[:2])  # price row
     candles = [t for t in fig.data if isinstance(t, go.Candlestick)]
-    assert len(candles) == 1 and candles[0].yaxis in (None, "y")
+    assert len(candles) == 1
+    assert candles[0].yaxis in (None, "y")
     np.testing.assert_array_equal(
         np.asarray(fig.data[0].z, dtype=float), heatmap_data.long_rows.astype(np.float32)
     )

@@ -72,6 +72,7 @@ def test_snapshot_lookup_refuses_a_missing_candle():
         short_usd=np.array([[3.0], [4.0]]),
     )
     lu, su = books.at(np.array([3, 1]))
-    assert lu[:, 0].tolist() == [2.0, 1.0] and su[:, 0].tolist() == [4.0, 3.0]
+    assert lu[:, 0].tolist() == [2.0, 1.0]
+    assert su[:, 0].tolist() == [4.0, 3.0]
     with pytest.raises(ValueError, match=r"\[2\]"):
         books.at(np.array([1, 2]))

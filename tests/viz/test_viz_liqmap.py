@@ -30,9 +30,11 @@ def test_cumulative_curves_run_outwards_from_price():
     # falling to 90..95 liquidates both long rows; to 95..100 only the nearer one
     assert data.cum_long_below.tolist() == [5e9, 1e9, 0, 0]
     assert data.cum_short_above.tolist() == [0, 0, 2e9, 14e9]
-    assert data.shorts_above_usd == 14e9 and data.longs_below_usd == 5e9
+    assert data.shorts_above_usd == 14e9
+    assert data.longs_below_usd == 5e9
     assert "$14B of shorts above (to +10%)" in data.subtitle
-    assert "$5B of longs below" in data.subtitle and "2.8:1 shorts above" in data.subtitle
+    assert "$5B of longs below" in data.subtitle
+    assert "2.8:1 shorts above" in data.subtitle
 
 
 def test_figure_carries_the_same_numbers():

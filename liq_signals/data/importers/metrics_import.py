@@ -358,7 +358,7 @@ def _remove_stale_temps(datadir: Path) -> None:
 @contextmanager
 def _progress_bar(enabled: bool, total: int) -> Iterator:
     if not enabled:
-        yield lambda n=1: None
+        yield lambda _n=1: None
         return
     from rich.progress import (
         BarColumn,
@@ -433,16 +433,7 @@ def _import_pair(
                 res = fut.result()
                 chunk.append(res)
                 advance(1)
-            for res in chunk:
-                if res.missing:
-                    rep.missing_days.append(res.day)
-                elif res.error:
-                    rep.failures.append(res.error)
-                    logger.error("%s: %s", pair, res.error)
-                elif res.clean is not None:
-                    rep.days_imported += 1
-                    rep.counts.add(res.clean.counts)
-                    imported_dates += [res.clean.own[sidecar.DATE], res.clean.spill[sidecar.DATE]]
+            imported_dates += _tally(rep, chunk)
             oi_rows, side_rows = _write_chunk(datadir, pair, chunk, config.timeframes)
             if oi_rows >= 0:
                 rep.oi_rows, rep.sidecar_rows = oi_rows, side_rows
@@ -460,6 +451,22 @@ def _import_pair(
         rep.counts.gaps, rep.counts.missing_slots = bv.count_gaps(stamps)
     _log_pair(rep)
     return rep
+
+
+def _tally(rep: PairReport, chunk: list[_DayResult]) -> list[pd.Series]:
+    """Count a fetched chunk into ``rep``; return the candle dates it imported."""
+    dates: list[pd.Series] = []
+    for res in chunk:
+        if res.missing:
+            rep.missing_days.append(res.day)
+        elif res.error:
+            rep.failures.append(res.error)
+            logger.error("%s: %s", rep.pair, res.error)
+        elif res.clean is not None:
+            rep.days_imported += 1
+            rep.counts.add(res.clean.counts)
+            dates += [res.clean.own[sidecar.DATE], res.clean.spill[sidecar.DATE]]
+    return dates
 
 
 def _log_pair(rep: PairReport) -> None:

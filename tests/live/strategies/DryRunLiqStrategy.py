@@ -12,14 +12,15 @@ times a week, too rarely for a test of minutes):
 The stale-features rule is unchanged: entry terms are NaN on stale rows, so no entry.
 """
 
-import sys
 from pathlib import Path
 
+from freqtrade.resolvers.iresolver import PathModifier
 from freqtrade.strategy import DecimalParameter, IntParameter
 
-# the project's strategies folder (freqtrade puts only this file's folder on sys.path)
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "strategies"))
-from LiquidationMagnetStrategy import LiquidationMagnetStrategy  # noqa: E402
+# freqtrade makes only this file's folder importable while loading it: import the real
+# strategy from the project's strategies folder the same way.
+with PathModifier(Path(__file__).resolve().parents[3] / "strategies"):
+    from LiquidationMagnetStrategy import LiquidationMagnetStrategy
 
 
 class DryRunLiqStrategy(LiquidationMagnetStrategy):

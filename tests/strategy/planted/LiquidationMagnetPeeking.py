@@ -6,15 +6,15 @@ Lives in the tests, never in strategies/.  The magnet term peeks one candle ahea
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from freqtrade.resolvers.iresolver import PathModifier
 from pandas import DataFrame
 
-# freqtrade puts only this file's folder on sys.path while loading it.
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "strategies"))
-
-from LiquidationMagnetStrategy import LiquidationMagnetStrategy
+# freqtrade makes only this file's folder importable while loading it: import the real
+# strategy from the project's strategies folder the same way.
+with PathModifier(Path(__file__).resolve().parents[3] / "strategies"):
+    from LiquidationMagnetStrategy import LiquidationMagnetStrategy
 
 
 class LiquidationMagnetPeeking(LiquidationMagnetStrategy):
