@@ -24,15 +24,21 @@ PACKAGE = Path(liq_signals.__file__).parent
 
 def _exception_classes() -> list[tuple[str, str]]:
     """(module, class) of every class in the package whose name ends in Error/Exception or
-    that derives from one named so (read from the source, so none is missed)."""
+    that derives from one named so (read from the source, so none is missed).  Private
+    classes (leading underscore) are control-flow signals raised and caught inside their
+    own module, never seen by a caller, so they are not part of the tree."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
         for node in tree.body:
-            if isinstance(node, ast.ClassDef) and any(
-                ast.unparse(b).endswith(("Error", "Exception", "Mismatch", "Archive"))
-                for b in node.bases
+            if (
+                isinstance(node, ast.ClassDef)
+                and not node.name.startswith("_")
+                and any(
+                    ast.unparse(b).endswith(("Error", "Exception", "Mismatch", "Archive"))
+                    for b in node.bases
+                )
             ):
                 found.append((module, node.name))
     return found
