@@ -26,7 +26,9 @@ def _tracked(*suffixes: str) -> list[Path]:
     out = subprocess.run(
         ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.split()
-    return [REPO / f for f in out if f.endswith(suffixes) and (REPO / f).exists()]
+    this = Path(__file__).resolve()  # holds the patterns themselves
+    files = [REPO / f for f in out if f.endswith(suffixes) and (REPO / f).exists()]
+    return [f for f in files if f.resolve() != this]
 
 
 def _offenders(pattern: re.Pattern[str], files: list[Path]) -> list[str]:
