@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run freqtrade offline and return its exit status unchanged (the runner answers 2
-    itself, on stdout, when the datadir lacks what the command needs)."""
+    """Run freqtrade offline and return its exit status unchanged (the runner answers 1
+    itself, on stderr, when the datadir lacks what the command needs)."""
     from liq_signals.offline.runner import run_freqtrade
 
     ft_args = list(args.freqtrade_args)

@@ -7,7 +7,7 @@ import logging
 
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.display import format_usd, ratio_text
-from liq_signals.errors import ConfigError, InputError
+from liq_signals.errors import ConfigError
 
 HELP = (
     "print price, liquidation notional per band, the N:1 ratio and the top clusters at one candle"
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     candles = inputs.candles[inputs.candles["date"] <= at]
     if candles.empty:
         first = inputs.candles["date"].iloc[0]
-        raise InputError(f"{args.pair}: --at {at} is before the first candle on file ({first})")
+        raise ConfigError(f"{args.pair}: --at {at} is before the first candle on file ({first})")
     try:
         model = run_model(
             candles,

@@ -304,10 +304,12 @@ def run_freqtrade(
         elif sub != "download-data" and emulator is None and not src.is_dir():
             check_data(args, src, [str(cwd / c) for c in user_configs])
     except MissingDataError as e:
-        msg = f"liq-signals offline: {e}\n"
+        # Missing data exits 1, as in every liq-signals command (2 = bad arguments); the
+        # message goes to stderr, apart from freqtrade's own output.
+        msg = f"liq-signals offline: error: {e}\n"
         if echo is not None:
-            echo.write(msg)
-        return Result(2, msg, (str(e),))
+            sys.stderr.write(msg)
+        return Result(1, msg, (str(e),))
 
     with ExitStack() as stack:
         if emulator is None:

@@ -192,7 +192,8 @@ CASES = [
     ("record-liquidations", "config"),
     # record-liquidations reads only a live stream: no bad-data case without a network.
     ("offline", "config"),
-    # offline's missing-data answer comes from its runner, as freqtrade's status (2).
+    # offline: missing data exits 1 with the download commands on stderr (several lines):
+    # tests/offline/test_offline_runner.py::test_cli_command_returns_the_wrapper_status.
 ]
 
 

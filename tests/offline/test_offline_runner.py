@@ -133,7 +133,7 @@ def test_wrapper_fails_on_unknown_strategy(freqtrade_offline) -> None:
 def test_missing_datadir_names_it_and_gives_the_download_command(freqtrade_offline, tmp_path):
     missing = tmp_path / "nowhere" / "binance"
     result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, *PROBE, "--datadir", str(missing)])
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert f"datadir {missing} does not exist" in result.output
     assert download_command(["BTC/USDT:USDT"], ["5m"], missing) in result.output
     assert "--candle-types futures mark funding_rate open_interest" in result.output
@@ -152,7 +152,7 @@ def test_missing_pair_and_timeframe_are_named(freqtrade_offline) -> None:
             "15m",
         ]
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "no futures data for ETH/USDT:USDT" in result.output
     assert "no 15m futures candles for BTC/USDT:USDT" in result.output
     assert "--pairs ETH/USDT:USDT BTC/USDT:USDT --timeframes 15m" in result.output
@@ -171,8 +171,8 @@ def test_cli_command_returns_the_wrapper_status(capsys, tmp_path, monkeypatch) -
             *PROBE,
         ]
     )
-    assert rc == 2
-    assert "freqtrade download-data --exchange binance" in capsys.readouterr().out
+    assert rc == 1
+    assert "freqtrade download-data --exchange binance" in capsys.readouterr().err
     assert cli.main(["offline"]) == 2
 
 
