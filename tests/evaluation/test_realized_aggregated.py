@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -207,3 +209,32 @@ def test_validate_refuses_a_finer_period_than_the_record(repo, tmp_path, capsys)
     )
     assert rc == 2
     assert "holds 4h totals" in capsys.readouterr().err
+
+
+def test_calibrate_reads_the_shipped_record_and_keeps_participation(repo, tmp_path, capsys):
+    out = tmp_path / "fitted.json"
+    rc = main(
+        [
+            "calibrate",
+            "--realized",
+            str(repo / SHIPPED),
+            "--pair",
+            PAIR,
+            "--datadir",
+            str(repo / "user_data/data/binance"),
+            "--fit-range",
+            "20250301-20250401",
+            "--test-range",
+            "20250401-20250501",
+            "--grid",
+            "decay_half_life_hours=24,72",
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    fit = json.loads(out.read_text())["fit"]
+    assert fit["period"] == "4h"
+    assert fit["participation"].startswith("not fitted: the aggregated record says it is a lower")
+    assert "LOWER BOUND" in fit["realized_is"]
+    assert "periods 186" in capsys.readouterr().out  # March: 31 days × 6
