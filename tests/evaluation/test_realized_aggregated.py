@@ -24,7 +24,7 @@ PAIR = "BTC/USDT:USDT"
 SHIPPED = "user_data/realized/coinglass-binance-4h/liquidations"
 HEADER = "timestamp,long_usd,short_usd\n"
 T0 = 1731528000000  # 2024-11-13 20:00 UTC, a 4-hour boundary
-H4 = 4 * 3600 * 1000
+STEP = 4 * 3600 * 1000
 
 
 def _write(path, rows: list[str], header: str = HEADER):
@@ -39,9 +39,9 @@ def hand(tmp_path):
     folder.mkdir()
     _write(
         folder / "BTC-4h-liquidations.csv",
-        [f"{T0},100,10", f"{T0 + H4},0,20.5", f"{T0 + 2 * H4},300,0", f"{T0 + 3 * H4},50,5"],
+        [f"{T0},100,10", f"{T0 + STEP},0,20.5", f"{T0 + 2 * STEP},300,0", f"{T0 + 3 * STEP},50,5"],
     )
-    _write(folder / "ETH-4h-liquidations.csv", [f"{T0},7,7", f"{T0 + H4},7,7"])
+    _write(folder / "ETH-4h-liquidations.csv", [f"{T0},7,7", f"{T0 + STEP},7,7"])
     (folder / "record.json").write_text(
         '{"exchange": "binance", "period": "4h", "complete": false, '
         '"description": "hand-made lower bound"}'
@@ -109,21 +109,21 @@ def test_open_interest_file_is_not_taken_for_liquidations(tmp_path):
     ("rows", "header", "message"),
     [
         ([f"{T0},1"], "timestamp,long_usd\n", r"bad\.csv: missing column\(s\) \['short_usd'\]"),
-        ([f"{T0},1,2", f"{T0 + H4},abc,2"], HEADER, r"bad\.csv: line 3: long_usd .*'abc'"),
-        ([f"{T0},1,2", f"{T0 + H4},1,-2"], HEADER, r"bad\.csv: line 3: short_usd .*'-2'"),
-        ([f"{T0},1,2", f"{T0 + H4},1,nan"], HEADER, r"bad\.csv: line 3: short_usd"),
+        ([f"{T0},1,2", f"{T0 + STEP},abc,2"], HEADER, r"bad\.csv: line 3: long_usd .*'abc'"),
+        ([f"{T0},1,2", f"{T0 + STEP},1,-2"], HEADER, r"bad\.csv: line 3: short_usd .*'-2'"),
+        ([f"{T0},1,2", f"{T0 + STEP},1,nan"], HEADER, r"bad\.csv: line 3: short_usd"),
         (
-            [f"{T0 + H4},1,2", f"{T0},1,2"],
+            [f"{T0 + STEP},1,2", f"{T0},1,2"],
             HEADER,
             r"bad\.csv: line 3: periods must be in increasing time order: '1731528000000'",
         ),
         (
-            [f"{T0},1,2", f"{T0 + H4},1,2", f"{T0 + H4},3,4"],
+            [f"{T0},1,2", f"{T0 + STEP},1,2", f"{T0 + STEP},3,4"],
             HEADER,
             r"bad\.csv: line 4: duplicate period: '1731542400000'",
         ),
         (
-            [f"{T0},1,2", f"{T0 + H4 + 60_000},1,2"],
+            [f"{T0},1,2", f"{T0 + STEP + 60_000},1,2"],
             HEADER,
             r"bad\.csv: line 3: timestamp is not the start of a 4h period",
         ),
@@ -145,7 +145,7 @@ def test_bad_aggregated_rows_name_file_and_first_bad_line(tmp_path, rows, header
 def test_bad_row_in_a_shipped_format_file_stops_load_realized(tmp_path):
     folder = tmp_path / "rec"
     folder.mkdir()
-    _write(folder / "BTC-4h-liquidations.csv", [f"{T0},1,2", f"{T0 + H4},-1,2"])
+    _write(folder / "BTC-4h-liquidations.csv", [f"{T0},1,2", f"{T0 + STEP},-1,2"])
     with pytest.raises(LiquidationDataError, match=r"BTC-4h-liquidations\.csv: line 3: long_usd"):
         load_realized(folder, pair=PAIR)
 
