@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.commands.validate import duration_args, timerange_arg
     from liq_signals.config import save_model_config
     from liq_signals.evaluation.calibrate import calibrate
-    from liq_signals.evaluation.inputs import describe_record, load_window
+    from liq_signals.evaluation.inputs import describe_record, load_window, scoring_period
     from liq_signals.evaluation.realized import load_realized
 
     duration_args(args, "period", "warmup")
@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--fit-range and --test-range need both a start and an end date")
     base = model_config_from_args(args)
     realized = load_realized(args.realized, pair=args.pair)
+    period = scoring_period(args.period, realized)
     start, stop = min(fit[0], test[0]), max(fit[1], test[1])
     inputs = load_window(
         args.datadir, args.pair, args.timeframe, start, stop, pd.Timedelta(args.warmup)
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         fit_range=(fit[0], fit[1]),
         test_range=(test[0], test[1]),
         timeframe=args.timeframe,
-        period=args.period,
+        period=period,
         base=base,
         grid=dict(args.grid) if args.grid else None,
         fit_participation=not args.no_participation,
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             "realized_is": describe_record(realized),
             "fit_range": args.fit_range,
             "test_range": args.test_range,
-            "period": args.period,
+            "period": period,
             "fitted": fitted,
             "participation": result.participation_note,
             "objective": "mean log-ratio dispersion, implied vs realized (lower = better)",

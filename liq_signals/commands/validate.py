@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from liq_signals.data.load import PairInputs
+    from liq_signals.evaluation.realized import RealizedRecord
     from liq_signals.evaluation.runner import ValidationResult, ValidationSettings
 
 HELP = "score the liquidation map against a realized-liquidation record (markdown report + plots)"
@@ -34,7 +35,8 @@ def add_window_arguments(
         type=Path,
         required=realized_required,
         help="realized liquidations: a file or a folder (Binance forceOrder CSV, "
-        "record-liquidations files, raw message .jsonl, or date,long_usd,short_usd CSV)"
+        "record-liquidations files, raw message .jsonl, or date,long_usd,short_usd CSV, "
+        "e.g. user_data/realized/coinglass-binance-4h/liquidations)"
         + (
             ""
             if realized_required
@@ -49,7 +51,12 @@ def add_window_arguments(
         help="freqtrade datadir with the pair's candles (default: %(default)s)",
     )
     parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
-    parser.add_argument("--period", default="1h", help="scoring period (default: %(default)s)")
+    parser.add_argument(
+        "--period",
+        default=None,
+        help="scoring period (default: the record's own period for per-period totals, "
+        "e.g. 4h, else 1h); never finer than the record's period",
+    )
     parser.add_argument(
         "--warmup",
         default="7D",
@@ -109,6 +116,8 @@ def duration_args(args: argparse.Namespace, *names: str) -> None:
 
     for name in names:
         value = getattr(args, name)
+        if value is None:
+            continue
         try:
             pd.Timedelta(value)
         except ValueError as exc:
@@ -119,12 +128,22 @@ def _score(
     args: argparse.Namespace, settings: ValidationSettings
 ) -> tuple[ValidationResult, tuple[str, ...], str]:
     """Load the window and score it: the magnet test alone without ``--realized``.
+    ``settings.period`` is replaced by :func:`scoring_period` (the record's own period
+    unless ``--period`` asks for a coarser one).
 
     :return: ``(result, sources, realized_note)``
     """
+    from dataclasses import replace
+
     import pandas as pd
 
-    from liq_signals.evaluation.inputs import describe_record, load_window, record_span, restrict
+    from liq_signals.evaluation.inputs import (
+        describe_record,
+        load_window,
+        record_span,
+        restrict,
+        scoring_period,
+    )
     from liq_signals.evaluation.realized import load_realized
     from liq_signals.evaluation.runner import validate, validate_magnets
 
@@ -134,6 +153,7 @@ def _score(
     if args.realized is None:
         if start is None or stop is None:
             raise ConfigError("without --realized, give --timerange START-END for the magnet test")
+        settings = replace(settings, period=scoring_period(args.period, None))
         inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop, warmup)
         frames = _frames(inputs)
         result = validate_magnets(
@@ -153,10 +173,15 @@ def _score(
             f"{args.realized}: no realized liquidations for {args.pair} "
             f"in {args.timerange or 'the record'}"
         )
+    period = scoring_period(args.period, realized)
+    settings = replace(settings, period=period)
     first, last = record_span(realized)
-    window_start = (start or first).floor(args.period)
-    window_stop = stop or last.floor(args.period) + pd.Timedelta(args.period)
+    window_start = (start or first).floor(period)
+    window_stop = stop or last.floor(period) + max(
+        pd.Timedelta(period), realized.period or pd.Timedelta(0)
+    )
     inputs = load_window(args.datadir, args.pair, args.timeframe, window_start, window_stop, warmup)
+    realized, moved = _after_warmup(realized, inputs.candles["date"].iloc[0], warmup, period)
     result = validate(
         inputs.candles,
         realized,
@@ -166,7 +191,32 @@ def _score(
         settings=settings,
         **_frames(inputs),
     )
+    if moved is not None:
+        result.notes.append(moved)
     return result, realized.sources, describe_record(realized)
+
+
+def _after_warmup(
+    realized: RealizedRecord, first_candle: pd.Timestamp, warmup: pd.Timedelta, period: str
+) -> tuple[RealizedRecord, str | None]:
+    """The record from ``first_candle + warmup`` on when the candles start too late to
+    give the record's first periods their warm-up (an empty book under-states them), and
+    the note that says so (``None`` when nothing was left out)."""
+    from liq_signals.evaluation.inputs import record_span, restrict
+
+    first, _ = record_span(realized)
+    start = (first_candle + warmup).ceil(period)
+    if first >= start:
+        return realized, None
+    note = (
+        f"the candles start at {first_candle}, after the record ({first}): scored from "
+        f"{start}, the first {period} period with the full --warmup {warmup} of candles"
+    )
+    logger.warning(note)
+    kept = restrict(realized, start, None)
+    if kept.events.empty and kept.aggregated.empty:
+        raise InputError(f"{note}; nothing of the record is left (shorten --warmup?)")
+    return kept, note
 
 
 def _frames(inputs: PairInputs) -> dict:
@@ -185,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
     duration_args(args, "period", "warmup", "zone_horizon", "magnet_horizon")
     command = "liq-signals validate " + shlex.join(_argv_of(args))
     settings = ValidationSettings(
-        period=args.period,
+        period=args.period or "1h",  # replaced once the record is read (_score)
         skip_empty_periods=args.skip_empty_periods,
         zone_horizon=args.zone_horizon,
         magnet_horizon=args.magnet_horizon,

@@ -134,6 +134,21 @@ def _scores(per: pd.DataFrame) -> WindowScores:
     )
 
 
+def _lower_bound_note(realized: RealizedRecord) -> str | None:
+    """Why participation is not fitted on a lower-bound record (None: it may be)."""
+    if not realized.events.empty and set(realized.events[COL_EXCHANGE]) == {EXCHANGE_BINANCE}:
+        return (
+            "not fitted: the record is Binance forceOrder only, a lower bound (at most one "
+            "event per second), which would bias participation down"
+        )
+    if realized.events.empty and realized.complete is False:
+        return (
+            "not fitted: the aggregated record says it is a lower bound "
+            f"({realized.exchange or 'exchange not stated'}), which would bias participation down"
+        )
+    return None
+
+
 def calibrate(
     candles: pd.DataFrame,
     realized: RealizedRecord,
@@ -207,14 +222,9 @@ def calibrate(
     fitted = list(names)
     best_fit, _, features = evaluate(best_cfg)
     note = "not fitted (--no-participation)"
-    lower_bound = not realized.events.empty and set(realized.events[COL_EXCHANGE]) == {
-        EXCHANGE_BINANCE
-    }
+    lower_bound = _lower_bound_note(realized)
     if fit_participation and lower_bound:
-        note = (
-            "not fitted: the record is Binance forceOrder only, a lower bound (at most one "
-            "event per second), which would bias participation down"
-        )
+        note = lower_bound
     elif fit_participation:
         volume_share = float((features[C.MODE] == C.MODE_VOLUME).mean())
         if volume_share < 0.5:

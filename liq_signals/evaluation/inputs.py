@@ -9,7 +9,13 @@ import pandas as pd
 
 from liq_signals.data.boundary import LiqInputError
 from liq_signals.data.load import PairInputs, load_pair_inputs
-from liq_signals.evaluation.realized import COL_DATE, EXCHANGE_BINANCE, RealizedRecord
+from liq_signals.errors import ConfigError
+from liq_signals.evaluation.realized import (
+    COL_DATE,
+    EXCHANGE_BINANCE,
+    RealizedRecord,
+    period_text,
+)
 
 
 def parse_timerange(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -88,15 +94,17 @@ def restrict(realized: RealizedRecord, start, stop) -> RealizedRecord:  # noqa: 
     if stop is not None:
         events = events[events[COL_DATE] < stop]
         agg = agg[agg.index < stop]
-    return RealizedRecord(events.reset_index(drop=True), agg, realized.sources)
+    return replace(realized, events=events.reset_index(drop=True), aggregated=agg)
 
 
 def describe_record(realized: RealizedRecord) -> str:
     """What the record is, in words the report carries next to every number."""
     if realized.events.empty:
+        period = period_text(realized.period) if realized.period is not None else "?"
+        if realized.description:
+            return f"aggregated {period} totals: {realized.description}"
         return (
-            "aggregated per-period totals supplied by the user (completeness unknown to "
-            "liq-signals)"
+            f"aggregated {period} totals supplied by the user (completeness unknown to liq-signals)"
         )
     exchanges = sorted(set(realized.events["exchange"]))
     parts = []
@@ -113,3 +121,23 @@ def describe_record(realized: RealizedRecord) -> str:
                 "periods without events may still be recording gaps"
             )
     return "; ".join(parts)
+
+
+def scoring_period(requested: str | None, realized: RealizedRecord | None) -> str:
+    """The period to score at: ``requested``, else the record's own period, else ``1h``.
+
+    :raise ConfigError: when ``requested`` is finer than the record's period or not a
+        multiple of it (a 4-hour total cannot be split into hours)
+    """
+    own = realized.period if realized is not None else None
+    if requested is None:
+        return period_text(own) if own is not None else "1h"
+    if own is not None:
+        asked = pd.Timedelta(requested)
+        if asked < own or asked % own != pd.Timedelta(0):
+            raise ConfigError(
+                f"--period {requested}: the record holds {period_text(own)} totals; score at "
+                f"{period_text(own)} or a multiple of it (omit --period to use "
+                f"{period_text(own)})"
+            )
+    return requested

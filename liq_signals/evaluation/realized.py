@@ -22,7 +22,12 @@ Accepted files (:func:`load_realized` detects the kind from the header):
   messages, one message per line;
 * the daily CSV files written by ``liq-signals record-liquidations``;
 * aggregated per-period CSVs ``date,long_usd,short_usd`` (``time``/``timestamp`` accepted
-  for the first column; epoch milliseconds or ISO-8601 UTC).
+  for the first column; epoch milliseconds or ISO-8601 UTC), e.g. the shipped CoinGlass
+  record ``user_data/realized/coinglass-binance-4h/liquidations/``.  A file named
+  ``<COIN>-<period>-liquidations.csv`` (``BTC-4h-liquidations.csv``) belongs to that coin
+  and holds totals of that period; otherwise the period is the smallest step between rows.
+  An optional ``record.json`` next to the files says what they are (``exchange``,
+  ``period``, ``complete``, ``description``).
 
 Bad rows raise :class:`LiquidationDataError` naming the file and the first bad row;
 nothing is coerced silently.
@@ -33,6 +38,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +105,14 @@ _BINANCE_CSV_REQUIRED = (
 )
 _QUOTES = ("USDT", "USDC")
 _TIME_ALIASES = ("date", "time", "timestamp")
+
+# aggregated files: "<COIN>-<period>-liquidations.csv" names the coin and the period
+_AGGREGATED_NAME = re.compile(
+    r"(?P<coin>[A-Za-z0-9]+)-(?P<period>\d+(?:m|min|h|d|D|w|W))-liquidations"
+)
+# what a folder of aggregated files is (optional): exchange, period, complete, description
+RECORD_SIDECAR = "record.json"
+_SIDECAR_KEYS = {"exchange", "period", "complete", "description"}
 
 
 class LiquidationDataError(InputError, ValueError):
@@ -472,13 +486,17 @@ def _parser_for(message: Any):  # noqa: ANN202 - one of PARSERS
     return parse_binance_message
 
 
-def load_aggregated(path: str | Path) -> pd.DataFrame:
+def load_aggregated(path: str | Path, period: str | pd.Timedelta | None = None) -> pd.DataFrame:
     """Load an aggregated per-period CSV: time, long USD, short USD.
 
     The time column may be called ``date``, ``time`` or ``timestamp`` and hold epoch
     milliseconds or ISO-8601 (UTC assumed when no offset is given); it labels the period
-    by its start.
+    by its start.  Rows must be in strictly increasing time order (an unsorted or
+    duplicated period is an error, not re-sorted), USD amounts numbers >= 0, and with a
+    ``period`` every time must be a multiple of it since the epoch (periods start on its
+    grid, as 4-hour bars start at 00:00, 04:00, ... UTC).
 
+    :param period: the period the totals are for (checks the times); ``None``: no check
     :return: frame indexed by UTC period start with ``long_usd`` and ``short_usd``
     :raise LiquidationDataError: naming the file and first bad line
     """
@@ -491,7 +509,11 @@ def load_aggregated(path: str | Path) -> pd.DataFrame:
         )
     _require(path, df, AGGREGATE_COLUMNS)
     raw_time = df[time_col]
-    if raw_time.str.fullmatch(r"\d+").all():
+    digits = raw_time.str.fullmatch(r"\d+")
+    if len(raw_time) and digits.iloc[0]:  # the first row decides: epoch ms, or ISO-8601
+        row = _first_bad(~digits)
+        if row is not None:
+            raise _fail(path, row, f"{time_col} is not epoch milliseconds", raw_time.iloc[row])
         index = pd.to_datetime(raw_time.astype(np.int64), unit="ms", utc=True)
     else:
         index = pd.to_datetime(raw_time, utc=True, errors="coerce", format="ISO8601")
@@ -506,10 +528,92 @@ def load_aggregated(path: str | Path) -> pd.DataFrame:
             raise _fail(path, row, f"{column} must be a number >= 0", df[column].iloc[row])
         out[column] = values
     frame = pd.DataFrame(out, index=pd.DatetimeIndex(index, name=COL_DATE))
-    dup = _first_bad(frame.index.duplicated())
-    if dup is not None:
-        raise _fail(path, dup, "duplicate period", raw_time.iloc[dup])
-    return frame.sort_index()
+    stamps = frame.index.as_unit("ns").asi8
+    steps = np.diff(stamps)
+    row = _first_bad(steps == 0)
+    if row is not None:
+        raise _fail(path, row + 1, "duplicate period", raw_time.iloc[row + 1])
+    row = _first_bad(steps < 0)
+    if row is not None:
+        raise _fail(
+            path, row + 1, "periods must be in increasing time order", raw_time.iloc[row + 1]
+        )
+    if period is not None and len(stamps):
+        step = pd.Timedelta(period)
+        row = _first_bad(stamps % step.value != 0)
+        if row is not None:
+            raise _fail(
+                path,
+                row,
+                f"{time_col} is not the start of a {period_text(step)} period (UTC)",
+                raw_time.iloc[row],
+            )
+    return frame
+
+
+def aggregated_name(path: Path) -> tuple[str | None, pd.Timedelta | None]:
+    """Coin and period a ``<COIN>-<period>-liquidations.csv`` name declares (else None)."""
+    match = _AGGREGATED_NAME.fullmatch(path.stem)
+    if match is None:
+        return None, None
+    return match["coin"].upper(), pd.Timedelta(match["period"])
+
+
+def period_text(period: pd.Timedelta) -> str:
+    """A pandas period alias for a timedelta: 4 h -> ``4h``, 1 day -> ``1D``."""
+    seconds = int(period.total_seconds())
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400}D"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}min"
+    return f"{seconds}s"
+
+
+def _sidecar(folder: Path) -> dict[str, Any]:
+    path = folder / RECORD_SIDECAR
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise LiquidationDataError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or not set(data) <= _SIDECAR_KEYS:
+        raise LiquidationDataError(
+            f"{path}: want an object with keys among {sorted(_SIDECAR_KEYS)}"
+        )
+    if "complete" in data and not isinstance(data["complete"], bool):
+        raise LiquidationDataError(f"{path}: complete must be true or false")
+    if "period" in data:
+        try:
+            data["period"] = pd.Timedelta(data["period"])
+        except ValueError as exc:
+            raise LiquidationDataError(f"{path}: period {data['period']!r}: {exc}") from None
+    return data
+
+
+def _aggregated_file(path: Path) -> tuple[pd.DataFrame, pd.Timedelta, dict[str, Any]]:
+    """One aggregated file, its period (name, then ``record.json``, then the smallest step
+    between rows) and what its folder's ``record.json`` says."""
+    meta = _sidecar(path.parent)
+    _, named = aggregated_name(path)
+    declared = meta.get("period")
+    if named is not None and declared is not None and named != declared:
+        raise LiquidationDataError(
+            f"{path}: the name says {period_text(named)} periods, "
+            f"{path.parent / RECORD_SIDECAR} says {period_text(declared)}"
+        )
+    period = named if named is not None else declared
+    frame = load_aggregated(path, period)
+    if period is None:
+        if len(frame) < 2:
+            raise LiquidationDataError(
+                f"{path}: cannot tell the period of a single row; name the file "
+                "<COIN>-<period>-liquidations.csv or put the period in record.json"
+            )
+        period = pd.Timedelta(int(np.diff(frame.index.as_unit("ns").asi8).min()), unit="ns")
+    return frame, period, meta
 
 
 @dataclass(frozen=True)
@@ -519,11 +623,20 @@ class RealizedRecord:
     :param events: normalised event frame (may be empty)
     :param aggregated: per-period totals from aggregated CSVs (may be empty)
     :param sources: the files read
+    :param period: the period of the aggregated totals (``None`` for events): they can be
+        scored at that period or a multiple of it, never finer
+    :param exchange: exchange of the aggregated totals, when ``record.json`` says
+    :param complete: ``False`` for a lower bound, ``True`` for complete, ``None`` unknown
+    :param description: what the record is, from ``record.json``
     """
 
     events: pd.DataFrame
     aggregated: pd.DataFrame
     sources: tuple[str, ...]
+    period: pd.Timedelta | None = None
+    exchange: str | None = None
+    complete: bool | None = None
+    description: str = ""
 
 
 def detect_kind(path: Path) -> str:
@@ -542,6 +655,11 @@ def detect_kind(path: Path) -> str:
         return "recorded"
     if set(AGGREGATE_COLUMNS) <= set(header):
         return "aggregated"
+    if {"open_usd", "close_usd"} <= set(header):
+        raise LiquidationDataError(
+            f"{path}: this is an open-interest file (open_usd, close_usd), not liquidations; "
+            "point --realized at the liquidations"
+        )
     raise LiquidationDataError(
         f"{path}: unrecognised header {header}; expected a Binance forceOrder CSV, a "
         "record-liquidations file, or an aggregated CSV (date,long_usd,short_usd)"
@@ -559,9 +677,11 @@ def load_realized(path: str | Path, pair: str | None = None) -> RealizedRecord:
     """Load a realized-liquidation file, or every ``.csv``/``.jsonl`` file under a folder.
 
     :param path: file or folder
-    :param pair: keep only events of this freqtrade pair (aggregated CSVs carry no pair
-        and are taken as they are)
-    :raise LiquidationDataError: for an unreadable file, or when nothing was found
+    :param pair: keep only events of this freqtrade pair; aggregated CSVs named
+        ``<COIN>-<period>-liquidations.csv`` of another coin are left out (other aggregated
+        CSVs carry no pair and are taken as they are)
+    :raise LiquidationDataError: for an unreadable file, aggregated files of mixed periods
+        or coins, or when nothing was found
     """
     path = Path(path)
     if path.is_dir():
@@ -574,13 +694,39 @@ def load_realized(path: str | Path, pair: str | None = None) -> RealizedRecord:
         raise LiquidationDataError(f"{path}: no such file or folder")
     if not files:
         raise LiquidationDataError(f"{path}: no .csv or .jsonl liquidation files inside")
-    event_frames, aggregate_frames = [], []
+    event_frames: list[pd.DataFrame] = []
+    aggregate_frames: list[pd.DataFrame] = []
+    used: list[Path] = []
+    periods: set[pd.Timedelta] = set()
+    metas: list[dict[str, Any]] = []
+    coins: set[str | None] = set()
+    base = pair_to_symbol(pair).removesuffix("USDT").removesuffix("USDC") if pair else None
     for file in files:
         kind = detect_kind(file)
         if kind == "aggregated":
-            aggregate_frames.append(load_aggregated(file))
+            coin, _ = aggregated_name(file)
+            if base is not None and coin is not None and coin != base:
+                continue  # another coin's totals in the same folder
+            frame, period, meta = _aggregated_file(file)
+            aggregate_frames.append(frame)
+            periods.add(period)
+            metas.append(meta)
+            coins.add(coin)
         else:
             event_frames.append(_LOADERS[kind](file))
+        used.append(file)
+    if not used:
+        raise LiquidationDataError(f"{path}: no liquidation file for {pair} inside")
+    if len(periods) > 1:
+        raise LiquidationDataError(
+            f"{path}: aggregated files of different periods "
+            f"{sorted(period_text(p) for p in periods)}; score them separately"
+        )
+    if len(coins - {None}) > 1:
+        raise LiquidationDataError(
+            f"{path}: aggregated files of several coins {sorted(c for c in coins if c)}; "
+            "pass the pair"
+        )
     events = pd.concat(
         [f for f in event_frames if not f.empty] or [empty_events()], ignore_index=True
     )
@@ -594,7 +740,16 @@ def load_realized(path: str | Path, pair: str | None = None) -> RealizedRecord:
             {c: pd.Series([], dtype=float) for c in AGGREGATE_COLUMNS},
             index=pd.DatetimeIndex([], tz="UTC", name=COL_DATE),
         )
-    return RealizedRecord(events=events, aggregated=aggregated, sources=tuple(map(str, files)))
+    meta = metas[0] if metas and all(m == metas[0] for m in metas) else {}
+    return RealizedRecord(
+        events=events,
+        aggregated=aggregated,
+        sources=tuple(map(str, used)),
+        period=next(iter(periods)) if periods else None,
+        exchange=meta.get("exchange"),
+        complete=meta.get("complete"),
+        description=str(meta.get("description", "")),
+    )
 
 
 def aggregate_events(events: pd.DataFrame, period: str) -> pd.DataFrame:

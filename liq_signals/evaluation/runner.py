@@ -176,8 +176,23 @@ def realized_per_period(realized: RealizedRecord, period: str) -> tuple[pd.DataF
             raise ValidationError("give either event files or aggregated CSVs, not both")
     elif not realized.aggregated.empty:
         agg = realized.aggregated
+        own = realized.period
+        step = pd.Timedelta(period)
+        if own is not None and (step < own or step % own != pd.Timedelta(0)):
+            raise ValidationError(
+                f"the record holds totals of {own}; it can be scored at that period or a "
+                f"multiple of it, not {period}"
+            )
         per = agg.groupby(agg.index.floor(period)).sum()
-        start, end = per.index[0], per.index[-1]
+        if own is None:
+            start, end = per.index[0], per.index[-1]
+        else:
+            # only the periods the record covers from their start to their end
+            start = agg.index[0].ceil(period)
+            end = (agg.index[-1] + own).floor(period) - step
+            per = per[(per.index >= start) & (per.index <= end)]
+        if per.empty:
+            raise ValidationError(f"the record covers no complete {period} period")
     else:
         raise ValidationError("the realized record holds no liquidations")
     return per, (start, end)
