@@ -146,16 +146,16 @@ def test_missing_pair_and_timeframe_are_named(freqtrade_offline) -> None:
             *BACKTEST_CONFIG,
             *PROBE,
             "--pairs",
-            "ETH/USDT:USDT",
+            "XRP/USDT:USDT",
             "BTC/USDT:USDT",
             "--timeframe",
             "15m",
         ]
     )
     assert result.returncode == 2
-    assert "no futures data for ETH/USDT:USDT" in result.output
+    assert "no futures data for XRP/USDT:USDT" in result.output
     assert "no 15m futures candles for BTC/USDT:USDT" in result.output
-    assert "--pairs ETH/USDT:USDT BTC/USDT:USDT --timeframes 15m" in result.output
+    assert "--pairs XRP/USDT:USDT BTC/USDT:USDT --timeframes 15m" in result.output
 
 
 def test_cli_command_returns_the_wrapper_status(capsys, tmp_path, monkeypatch) -> None:
