@@ -79,11 +79,11 @@ def render(stats: dict[str, dict[str, Any]]) -> str:
         f"max {any_stats['max_open_trades']} open trades"
     )
     short = [n.removesuffix("Strategy") for n in names]
-    width = max(9, *(len(s) for s in short))
-    cols = "".join(f" | {s:^{width + 21}}" for s in short)
-    sub = "".join(f" | {'trades':>{width}} {'profit %':>9} {'max DD %':>9}" for _ in names)
+    width = max(26, *(len(s) for s in short))  # a group: trades, profit %, max DD %
+    cols = "".join(f" | {s:^{width}}" for s in short)
+    sub = "".join(f" | {'trades':>{width - 20}} {'profit %':>9} {'max DD %':>9}" for _ in names)
     pair_w = max(len(TOTAL), *(len(p) for p, *_ in table))
-    lines = [head, f"{'':<{pair_w}}{cols}", f"{'pair':<{pair_w}}{sub}"]
+    lines = [head, f"{'':<{pair_w}}{cols}".rstrip(), f"{'pair':<{pair_w}}{sub}"]
     lines.append("-" * len(lines[-1]))
     by_pair: dict[str, list[tuple[str, str, int, float, float]]] = {}
     for row in table:
@@ -91,7 +91,7 @@ def render(stats: dict[str, dict[str, Any]]) -> str:
     for pair, group in by_pair.items():
         if pair == TOTAL:
             lines.append("-" * len(lines[2]))
-        cells = "".join(f" | {t:>{width}d} {p:>+9.2f} {d:>9.2f}" for _, _, t, p, d in group)
+        cells = "".join(f" | {t:>{width - 20}d} {p:>+9.2f} {d:>9.2f}" for _, _, t, p, d in group)
         lines.append(f"{pair:<{pair_w}}{cells}")
     lines.append(
         "profit and drawdown in % of the starting wallet; a pair's drawdown counts its own "
