@@ -47,8 +47,10 @@ def test_eth_and_sol_tables_are_not_btcs(freqtrade_tiers) -> None:
     # SOL: 100x max on its first tier (0.5 %), BTC 150x (0.4 %); 10 tiers vs 12.
     assert sol.max_leverage[0] == freqtrade_tiers["SOL/USDT:USDT"][0]["maxLeverage"] == 100
     assert btc.max_leverage[0] == freqtrade_tiers["BTC/USDT:USDT"][0]["maxLeverage"] == 150
-    assert sol.mmr[0] == 0.005 and btc.mmr[0] == 0.004
-    assert len(sol.floor) == 10 and len(btc.floor) == 12
+    assert sol.mmr[0] == 0.005
+    assert btc.mmr[0] == 0.004
+    assert len(sol.floor) == 10
+    assert len(btc.floor) == 12
     # ETH shares BTC's small tiers but not its large ones: 25x ends at 50M for ETH, 70M for BTC.
     assert eth.lookup(12_000_000.0) == btc.lookup(12_000_000.0) == (0.02, 132_000.0, 25.0)
     assert eth.lookup(60_000_000.0) == (0.025, 382_000.0, 20.0)

@@ -135,7 +135,8 @@ def test_missing_datadir_names_it_and_gives_the_download_command(freqtrade_offli
     result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, *PROBE, "--datadir", str(missing)])
     assert result.returncode == 2
     assert f"datadir {missing} does not exist" in result.output
-    assert download_command(["BTC/USDT:USDT"], ["5m"], missing) in result.output
+    shipped = ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"]  # the config's whitelist
+    assert download_command(shipped, ["5m"], missing) in result.output
     assert "--candle-types futures mark funding_rate open_interest" in result.output
 
 
