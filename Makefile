@@ -12,13 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Offline freqtrade backtest of LiquidationMagnetStrategy on the embedded real data,
-## next to BaselineStrategy (the same strategy with the liquidation features switched off).
+## Offline freqtrade backtest of LiquidationMagnetStrategy on the embedded real data
+## (BTC, ETH, SOL: the config's whitelist), next to BaselineStrategy (the same strategy with
+## the liquidation features switched off), then one summary table read from freqtrade's
+## result JSON (tools/demo_summary.py: per pair and total, trades, profit %, max drawdown).
+DEMO_RESULTS := user_data/backtest_results
 demo: $(STAMP)
 	$(BIN)/liq-signals offline -- backtesting \
 		--config user_data/config_backtest.json \
 		--strategy-list LiquidationMagnetStrategy BaselineStrategy \
-		--timerange 20250901-20260219
+		--timerange 20250901-20260219 \
+		--export trades --backtest-directory $(DEMO_RESULTS)
+	$(BIN)/python tools/demo_summary.py $(DEMO_RESULTS)
 
 ## The whole test suite (this is what CI runs).
 test: $(STAMP)

@@ -38,6 +38,9 @@ STRATEGIES = ("BaselineStrategy", "LiquidationMagnetStrategy")
 CONFIG_BACKTEST = REPO / "user_data" / "config_backtest.json"
 CONFIG_HYPEROPT = REPO / "user_data" / "config_hyperopt.json"
 DATADIR_2025 = REPO / "user_data" / "data" / "binance"
+#: The configs list BTC, ETH and SOL with one slot per pair; this report (and the OI sample,
+#: BTC only) stays BTC/USDT:USDT with one trade at a time and the whole wallet per trade.
+BTC_ONLY = ["--pairs", "BTC/USDT:USDT", "--max-open-trades", "1"]
 DATADIR_OI = REPO / "user_data" / "data" / "binance-oi-2026-06"
 
 #: Defaults / walk-forward TEST window: the demo window (Oct-10 cascade, late-Nov drop).
@@ -98,7 +101,7 @@ def _freqtrade(args: list[str], datadir: Path, workdir: Path, log: Path) -> str:
     (userdir / "strategies").mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     result = run_freqtrade(
-        [*args, "--user-data-dir", str(userdir)],
+        [*args, *BTC_ONLY, "--user-data-dir", str(userdir)],
         datadir=datadir,
         overlay_dir=workdir / "overlay",
         cwd=REPO,

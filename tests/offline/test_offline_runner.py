@@ -135,7 +135,8 @@ def test_missing_datadir_names_it_and_gives_the_download_command(freqtrade_offli
     result = freqtrade_offline(["backtesting", *BACKTEST_CONFIG, *PROBE, "--datadir", str(missing)])
     assert result.returncode == 1
     assert f"datadir {missing} does not exist" in result.output
-    assert download_command(["BTC/USDT:USDT"], ["5m"], missing) in result.output
+    shipped = ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"]  # the config's whitelist
+    assert download_command(shipped, ["5m"], missing) in result.output
     assert "--candle-types futures mark funding_rate open_interest" in result.output
 
 
@@ -146,16 +147,16 @@ def test_missing_pair_and_timeframe_are_named(freqtrade_offline) -> None:
             *BACKTEST_CONFIG,
             *PROBE,
             "--pairs",
-            "ETH/USDT:USDT",
+            "XRP/USDT:USDT",
             "BTC/USDT:USDT",
             "--timeframe",
             "15m",
         ]
     )
     assert result.returncode == 1
-    assert "no futures data for ETH/USDT:USDT" in result.output
+    assert "no futures data for XRP/USDT:USDT" in result.output
     assert "no 15m futures candles for BTC/USDT:USDT" in result.output
-    assert "--pairs ETH/USDT:USDT BTC/USDT:USDT --timeframes 15m" in result.output
+    assert "--pairs XRP/USDT:USDT BTC/USDT:USDT --timeframes 15m" in result.output
 
 
 def test_cli_command_returns_the_wrapper_status(capsys, tmp_path, monkeypatch) -> None:
