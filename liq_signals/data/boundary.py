@@ -15,6 +15,9 @@ gaps between candles                   allowed, counted and logged; the book dec
 open interest NaN / missing rows       allowed: those candles run in volume mode, flagged
                                        ``liq_stale`` and counted in the log
 open interest zero or negative         error (not a gap: a broken file)
+open interest step not a whole         error (a 1h series under 5m candles is fine; 1m
+multiple of the candles' timeframe     or 7m under 5m, or stamps off the series' own
+                                       step, are not)
 open interest in USD only              converted to contracts (value ÷ candle open at the
                                        snapshot time) by :func:`open_interest_contracts`,
                                        count logged
@@ -178,6 +181,25 @@ def bad_oi_amounts(amount: np.ndarray) -> np.ndarray:
     return np.isfinite(amount) & (amount <= 0) | np.isinf(amount)
 
 
+def bad_oi_steps(ns: np.ndarray, timeframe_s: int) -> np.ndarray:
+    """Rows ``1:`` of an open-interest series whose date step does not fit the candles.
+
+    The series' timeframe is its smallest date step; it must be a whole multiple of the
+    candles' timeframe (equal or coarser: hourly OI under 5m candles), and every step a
+    whole multiple of it (gaps are whole missing periods).
+
+    :param ns: sorted, unique dates as int64 nanoseconds.
+    :param timeframe_s: the candles' timeframe in seconds.
+    :return: mask of length ``len(ns) - 1`` (entry i is about row i + 1).
+    """
+    step = np.diff(ns) // 1_000_000_000
+    if not len(step):
+        return np.zeros(0, dtype=bool)
+    rem = np.diff(ns) % 1_000_000_000
+    smallest = int(step.min())
+    return (rem != 0) | (step % timeframe_s != 0) | (step % max(smallest, 1) != 0)
+
+
 def bad_oi_values(value: np.ndarray) -> np.ndarray:
     """USD open interest that cannot be turned into contracts (NaN, infinite or not > 0);
     only checked on rows that have no amount, the ones that need the conversion."""
@@ -266,15 +288,31 @@ def validate_candles(
 
 
 def validate_open_interest(
-    oi: pd.DataFrame, *, pair: str, source: str = "open_interest"
+    oi: pd.DataFrame, *, pair: str, source: str = "open_interest", timeframe_s: int | None = None
 ) -> np.ndarray:
     """Check an open-interest frame (freqtrade ``open_interest`` candle type).
 
+    :param timeframe_s: the candles' timeframe; when given, the series' date steps are
+        checked against it (:func:`bad_oi_steps`).
     :return: dates in int64 ns (NaN amounts are kept: they become volume-mode candles).
-    :raise LiqInputError: missing columns, bad dates, zero or negative open interest.
+    :raise LiqInputError: missing columns, bad dates, a step that does not fit the
+        candles, zero or negative open interest.
     """
     _check_columns(oi, OI_COLUMNS, pair, source)
     ns = _check_dates(oi, pair, source)
+    if timeframe_s:
+        bad_step = bad_oi_steps(ns, timeframe_s)
+        if bad_step.any():
+            pos = _first_bad(bad_step) + 1
+            gap = pd.Timedelta(int(ns[pos] - ns[pos - 1]), unit="ns")
+            raise _fail(
+                pair,
+                source,
+                f"open-interest step {gap} at {_where(oi, pos)} is not a whole multiple of "
+                f"the candles' {timeframe_s}s timeframe or of the series' own smallest step",
+                "use an open_interest file of the candles' timeframe or a coarser multiple "
+                "of it (e.g. 1h under 5m candles)",
+            )
     amount = oi["open_interest_amount"].to_numpy(dtype=np.float64, na_value=np.nan)
     bad = bad_oi_amounts(amount)
     if bad.any():
