@@ -184,20 +184,21 @@ def bad_oi_amounts(amount: np.ndarray) -> np.ndarray:
 def bad_oi_steps(ns: np.ndarray, timeframe_s: int) -> np.ndarray:
     """Rows ``1:`` of an open-interest series whose date step does not fit the candles.
 
-    The series' timeframe is its smallest date step; it must be a whole multiple of the
-    candles' timeframe (equal or coarser: hourly OI under 5m candles), and every step a
-    whole multiple of it (gaps are whole missing periods).
+    The series' timeframe is its smallest date step; every step must be a whole multiple
+    of the candles' timeframe (so the series is equal or coarser: hourly OI under 5m
+    candles, not 1m or 7m), and of the series' own timeframe (gaps are whole missing
+    periods).  The first row breaking the first condition is reported before any row
+    breaking the second.
 
     :param ns: sorted, unique dates as int64 nanoseconds.
     :param timeframe_s: the candles' timeframe in seconds.
     :return: mask of length ``len(ns) - 1`` (entry i is about row i + 1).
     """
-    step = np.diff(ns) // 1_000_000_000
-    if not len(step):
-        return np.zeros(0, dtype=bool)
-    rem = np.diff(ns) % 1_000_000_000
-    smallest = int(step.min())
-    return (rem != 0) | (step % timeframe_s != 0) | (step % max(smallest, 1) != 0)
+    diff = np.diff(ns)
+    off_candles = (diff % (timeframe_s * 1_000_000_000)) != 0
+    if off_candles.any() or not len(diff):
+        return off_candles
+    return diff % diff.min() != 0
 
 
 def bad_oi_values(value: np.ndarray) -> np.ndarray:
