@@ -339,7 +339,11 @@ def validate_open_interest(
 
 
 def open_interest_contracts(
-    open_interest: pd.DataFrame, candles: pd.DataFrame, *, pair: str
+    open_interest: pd.DataFrame,
+    candles: pd.DataFrame,
+    *,
+    pair: str,
+    timeframe_s: int | None = None,
 ) -> pd.DataFrame:
     """``open_interest`` with ``open_interest_amount`` wherever the USD value is known.
 
@@ -353,13 +357,16 @@ def open_interest_contracts(
     :param open_interest: the frame as given.
     :param candles: validated candles of the pair (their opens price the conversion).
     :param pair: pair name for messages.
+    :param timeframe_s: the candles' timeframe; when the series is coarser (its smallest
+        step is longer), row T is the value at T + step and is priced with the open of the
+        candle starting then (:func:`oi_as_of_ns`).
     :return: the frame itself when nothing needs converting (or it has no value column:
         :func:`validate_open_interest` then names what is missing), else a converted copy.
     :raise LiqInputError: bad dates, or a value-only row whose value is not > 0 USD.
     """
     if not isinstance(open_interest, pd.DataFrame) or OI_VALUE not in open_interest.columns:
         return open_interest
-    validate_dates(open_interest, pair=pair, source="open_interest")
+    o_ns = validate_dates(open_interest, pair=pair, source="open_interest")
     has_amount = OI_AMOUNT in open_interest.columns
     value = open_interest[OI_VALUE].to_numpy(dtype=np.float64, na_value=np.nan)
     amount = (
@@ -379,7 +386,19 @@ def open_interest_contracts(
             pair=pair,
             source="open_interest",
         )
-    return fill_open_interest_amount(open_interest, candles, pair=pair)
+    return fill_open_interest_amount(
+        open_interest, candles, pair=pair, as_of_ns=oi_as_of_ns(o_ns, timeframe_s or 0)
+    )
+
+
+def oi_as_of_ns(ns: np.ndarray, timeframe_s: int) -> int:
+    """How long after its stamp an open-interest row's value holds, in ns: its period when
+    the series is coarser than the candles (row T of an hourly file is the value at
+    T + 1h), else 0 (a snapshot at T, as the candles' own timeframe is read)."""
+    if len(ns) < 2 or not timeframe_s:
+        return 0
+    step = int(np.diff(ns).min())
+    return step if step > timeframe_s * 1_000_000_000 else 0
 
 
 def validate_mark(mark: pd.DataFrame, *, pair: str, source: str = "mark") -> np.ndarray:

@@ -46,6 +46,7 @@ from liq_signals.data.boundary import (
     bad_taker_ratios,
     candle_rows_ok,
     dates_ok,
+    oi_as_of_ns,
     oi_needs_value,
 )
 from liq_signals.data.oi_sources import amount_from_value
@@ -229,7 +230,7 @@ def _tail_oi(raw: _Raw, rows: _TailRows, lag: int) -> tuple[np.ndarray, np.ndarr
                 raise _FullPath
             amount = amount.copy()
             amount[need] = amount_from_value(
-                value[need], ns[a:b][need], raw.c_ns, raw.ohlcv["open"]
+                value[need], ns[a:b][need] + oi_as_of_ns(ns, tf_s), raw.c_ns, raw.ohlcv["open"]
             )
     return ns[a:b], amount, step_s
 

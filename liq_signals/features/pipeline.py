@@ -79,7 +79,7 @@ def _oi_source(
     rows converted (None: no frame or an empty one)."""
     if open_interest is None or not len(open_interest):
         return None
-    open_interest = open_interest_contracts(open_interest, candles, pair=pair)
+    open_interest = open_interest_contracts(open_interest, candles, pair=pair, timeframe_s=tf_s)
     o_ns = validate_open_interest(open_interest, pair=pair, timeframe_s=tf_s)
     return (
         o_ns,

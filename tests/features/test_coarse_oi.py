@@ -328,3 +328,26 @@ def test_engine_sees_no_flow_between_hourly_values(btc_dec) -> None:
     minute = candles["date"].dt.minute.to_numpy()[1:][on.to_numpy()[1:]]
     assert (dq[minute != 0] == 0).all()
     assert (dq[minute == 0] != 0).mean() > 0.9
+
+
+def test_usd_only_hourly_rows_are_priced_at_the_end_of_their_hour(btc_dec) -> None:
+    candles, oi = btc_dec
+    usd = oi.assign(open_interest_amount=np.nan)
+    prep = prepare_inputs(candles, pair=PAIR, open_interest=usd)
+    c = candles.set_index("date")["open"]
+    x = pd.Series(prep.inputs.oi, index=candles["date"])
+    row = oi.set_index("date").loc["2025-12-05 10:00"]
+    want = row["open_interest_value"] / c[pd.Timestamp("2025-12-05 11:00", tz="UTC")]
+    assert x[pd.Timestamp("2025-12-05 11:00", tz="UTC")] == want
+    # the dry-run fast path converts the same way
+    part = candles[candles["date"] < "2025-12-05 12:00"]
+    inc = IncrementalFeatures(PAIR, "5m", ModelConfig())
+    for k in range(len(part) - 30, len(part) + 1):
+        sub = part.iloc[:k]
+        got = inc.update(sub, open_interest=known_at(usd, sub["date"].iloc[-1] + M5))
+    assert inc.full_updates < 5
+    want_f = compute_features(
+        sub, pair=PAIR, open_interest=known_at(usd, sub["date"].iloc[-1] + M5)
+    )
+    exact = [col for col in want_f.columns if not col.endswith("_dist_atr")]
+    pd.testing.assert_frame_equal(got[exact], want_f[exact])
