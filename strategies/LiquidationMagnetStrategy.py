@@ -52,6 +52,7 @@ import pandas as pd
 from BaselineStrategy import BaselineStrategy
 from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
+from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
 from pandas import DataFrame
 
@@ -181,9 +182,30 @@ class LiquidationMagnetStrategy(BaselineStrategy):
         if self.config.get("trading_mode", "spot") == "spot":
             return []
         pairs = self.dp.current_whitelist()
-        return [(p, self.timeframe, "open_interest") for p in pairs] + [
+        return [(p, tf, "open_interest") for p in pairs for tf in self._oi_timeframes()] + [
             (p, self.timeframe, "mark") for p in pairs
         ]
+
+    def _oi_timeframes(self) -> list[str]:
+        """Open-interest timeframes, in the order tried: the strategy's own, then 1h when
+        it is a coarser whole multiple (the engine uses a coarser row from the end of its
+        period on; same order as ``liq_signals.data.load.open_interest_timeframes``)."""
+        own = timeframe_to_seconds(self.timeframe)
+        coarser = [
+            tf
+            for tf in ("1h",)
+            if timeframe_to_seconds(tf) > own and timeframe_to_seconds(tf) % own == 0
+        ]
+        return [self.timeframe, *coarser]
+
+    def _open_interest(self, pair: str) -> DataFrame | None:
+        """The first open-interest series that exists, of :meth:`_oi_timeframes`, in
+        backtest and dry-run alike."""
+        for tf in self._oi_timeframes():
+            frame = self._extra_series(pair, "open_interest", tf)
+            if frame is not None:
+                return frame
+        return None
 
     # --- inputs ---------------------------------------------------------------------------
     def _extra_series(self, pair: str, candle_type: str, timeframe: str) -> DataFrame | None:
@@ -213,7 +235,7 @@ class LiquidationMagnetStrategy(BaselineStrategy):
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe = super().populate_indicators(dataframe, metadata)
         pair = metadata["pair"]
-        open_interest = self._extra_series(pair, "open_interest", self.timeframe)
+        open_interest = self._open_interest(pair)
         if open_interest is None:
             logger.warning(
                 "%s: no open interest (candle type 'open_interest'); the liquidation map "

@@ -15,6 +15,9 @@ gaps between candles                   allowed, counted and logged; the book dec
 open interest NaN / missing rows       allowed: those candles run in volume mode, flagged
                                        ``liq_stale`` and counted in the log
 open interest zero or negative         error (not a gap: a broken file)
+open interest step not a whole         error (a 1h series under 5m candles is fine; 1m
+multiple of the candles' timeframe     or 7m under 5m, or stamps off the series' own
+                                       step, are not)
 open interest in USD only              converted to contracts (value ÷ candle open at the
                                        snapshot time) by :func:`open_interest_contracts`,
                                        count logged
@@ -178,6 +181,26 @@ def bad_oi_amounts(amount: np.ndarray) -> np.ndarray:
     return np.isfinite(amount) & (amount <= 0) | np.isinf(amount)
 
 
+def bad_oi_steps(ns: np.ndarray, timeframe_s: int) -> np.ndarray:
+    """Rows ``1:`` of an open-interest series whose date step does not fit the candles.
+
+    The series' timeframe is its smallest date step; every step must be a whole multiple
+    of the candles' timeframe (so the series is equal or coarser: hourly OI under 5m
+    candles, not 1m or 7m), and of the series' own timeframe (gaps are whole missing
+    periods).  The first row breaking the first condition is reported before any row
+    breaking the second.
+
+    :param ns: sorted, unique dates as int64 nanoseconds.
+    :param timeframe_s: the candles' timeframe in seconds.
+    :return: mask of length ``len(ns) - 1`` (entry i is about row i + 1).
+    """
+    diff = np.diff(ns)
+    off_candles = (diff % (timeframe_s * 1_000_000_000)) != 0
+    if off_candles.any() or not len(diff):
+        return off_candles
+    return diff % diff.min() != 0
+
+
 def bad_oi_values(value: np.ndarray) -> np.ndarray:
     """USD open interest that cannot be turned into contracts (NaN, infinite or not > 0);
     only checked on rows that have no amount, the ones that need the conversion."""
@@ -266,15 +289,31 @@ def validate_candles(
 
 
 def validate_open_interest(
-    oi: pd.DataFrame, *, pair: str, source: str = "open_interest"
+    oi: pd.DataFrame, *, pair: str, source: str = "open_interest", timeframe_s: int | None = None
 ) -> np.ndarray:
     """Check an open-interest frame (freqtrade ``open_interest`` candle type).
 
+    :param timeframe_s: the candles' timeframe; when given, the series' date steps are
+        checked against it (:func:`bad_oi_steps`).
     :return: dates in int64 ns (NaN amounts are kept: they become volume-mode candles).
-    :raise LiqInputError: missing columns, bad dates, zero or negative open interest.
+    :raise LiqInputError: missing columns, bad dates, a step that does not fit the
+        candles, zero or negative open interest.
     """
     _check_columns(oi, OI_COLUMNS, pair, source)
     ns = _check_dates(oi, pair, source)
+    if timeframe_s:
+        bad_step = bad_oi_steps(ns, timeframe_s)
+        if bad_step.any():
+            pos = _first_bad(bad_step) + 1
+            gap = pd.Timedelta(int(ns[pos] - ns[pos - 1]), unit="ns")
+            raise _fail(
+                pair,
+                source,
+                f"open-interest step {gap} at {_where(oi, pos)} is not a whole multiple of "
+                f"the candles' {timeframe_s}s timeframe or of the series' own smallest step",
+                "use an open_interest file of the candles' timeframe or a coarser multiple "
+                "of it (e.g. 1h under 5m candles)",
+            )
     amount = oi["open_interest_amount"].to_numpy(dtype=np.float64, na_value=np.nan)
     bad = bad_oi_amounts(amount)
     if bad.any():
@@ -300,7 +339,11 @@ def validate_open_interest(
 
 
 def open_interest_contracts(
-    open_interest: pd.DataFrame, candles: pd.DataFrame, *, pair: str
+    open_interest: pd.DataFrame,
+    candles: pd.DataFrame,
+    *,
+    pair: str,
+    timeframe_s: int | None = None,
 ) -> pd.DataFrame:
     """``open_interest`` with ``open_interest_amount`` wherever the USD value is known.
 
@@ -314,13 +357,16 @@ def open_interest_contracts(
     :param open_interest: the frame as given.
     :param candles: validated candles of the pair (their opens price the conversion).
     :param pair: pair name for messages.
+    :param timeframe_s: the candles' timeframe; when the series is coarser (its smallest
+        step is longer), row T is the value at T + step and is priced with the open of the
+        candle starting then (:func:`oi_as_of_ns`).
     :return: the frame itself when nothing needs converting (or it has no value column:
         :func:`validate_open_interest` then names what is missing), else a converted copy.
     :raise LiqInputError: bad dates, or a value-only row whose value is not > 0 USD.
     """
     if not isinstance(open_interest, pd.DataFrame) or OI_VALUE not in open_interest.columns:
         return open_interest
-    validate_dates(open_interest, pair=pair, source="open_interest")
+    o_ns = validate_dates(open_interest, pair=pair, source="open_interest")
     has_amount = OI_AMOUNT in open_interest.columns
     value = open_interest[OI_VALUE].to_numpy(dtype=np.float64, na_value=np.nan)
     amount = (
@@ -340,7 +386,19 @@ def open_interest_contracts(
             pair=pair,
             source="open_interest",
         )
-    return fill_open_interest_amount(open_interest, candles, pair=pair)
+    return fill_open_interest_amount(
+        open_interest, candles, pair=pair, as_of_ns=oi_as_of_ns(o_ns, timeframe_s or 0)
+    )
+
+
+def oi_as_of_ns(ns: np.ndarray, timeframe_s: int) -> int:
+    """How long after its stamp an open-interest row's value holds, in ns: its period when
+    the series is coarser than the candles (row T of an hourly file is the value at
+    T + 1h), else 0 (a snapshot at T, as the candles' own timeframe is read)."""
+    if len(ns) < 2 or not timeframe_s:
+        return 0
+    step = int(np.diff(ns).min())
+    return step if step > timeframe_s * 1_000_000_000 else 0
 
 
 def validate_mark(mark: pd.DataFrame, *, pair: str, source: str = "mark") -> np.ndarray:

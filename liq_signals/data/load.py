@@ -21,6 +21,7 @@ import pandas as pd
 
 from liq_signals.data.boundary import LiqInputError
 from liq_signals.paths import DEFAULT_DATADIR
+from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ OPEN_INTEREST = ["date", "open_interest_amount", "open_interest_value"]
 #: freqtrade allows either open-interest column to be all-NaN (Bybit linear fills only the
 #: amount); a file lacking one of them is read with that column all-NaN.
 OPEN_INTEREST_EITHER = ("open_interest_amount", "open_interest_value")
+#: coarser open-interest timeframes tried, in order, when the candles' own is absent
+#: (features.align: a coarser series' row T is used from T + its timeframe)
+OI_FALLBACK_TIMEFRAMES = ("1h",)
 #: funding-rate files written by older freqtrade versions are OHLCV-shaped, rate in "open"
 FUNDING_LEGACY = {"open": "funding_rate"}
 
@@ -131,6 +135,19 @@ def read_candle_file(
     return frame
 
 
+def open_interest_timeframes(timeframe: str) -> list[str]:
+    """The open-interest timeframes to look for under candles of ``timeframe``, in order:
+    its own, then each of :data:`OI_FALLBACK_TIMEFRAMES` that is a whole multiple of it
+    and coarser (the strategy declares and reads the same list)."""
+    tf_s = timeframe_seconds(timeframe)
+    coarser = [
+        tf
+        for tf in OI_FALLBACK_TIMEFRAMES
+        if timeframe_seconds(tf) > tf_s and timeframe_seconds(tf) % tf_s == 0
+    ]
+    return [timeframe, *coarser]
+
+
 def load_pair_inputs(
     datadir: Path | str, pair: str, timeframe: str, trading_mode: str = "futures"
 ) -> PairInputs:
@@ -140,8 +157,10 @@ def load_pair_inputs(
     :param pair: freqtrade pair, ``BTC/USDT:USDT`` for futures, ``BTC/USDT`` for spot.
     :param timeframe: candle timeframe, e.g. ``5m``.
     :param trading_mode: ``futures`` or ``spot`` (spot has no OI/mark: volume mode).
-    :return: :class:`PairInputs`.  An open-interest file lacking one of its two columns
-        has it all-NaN; USD-only rows become contracts later, in ``prepare_inputs``.
+    :return: :class:`PairInputs`.  Open interest is read from the candles' timeframe, else
+        from a coarser one (:func:`open_interest_timeframes`: 1h under 5m candles; its
+        file is in ``files["open_interest"]``).  An open-interest file lacking one of its
+        two columns has it all-NaN; USD-only rows become contracts later, in ``prepare_inputs``.
     :raise LiqInputError: the datadir or the candle file does not exist (the message names
         the file and the download-data command that creates it), or a file is unreadable.
     """
@@ -172,12 +191,29 @@ def load_pair_inputs(
         )
     oi = mark = funding = metrics = None
     if futures:
-        oi = load("open_interest", timeframe, OPEN_INTEREST, "open_interest", OPEN_INTEREST_EITHER)
+        oi = next(
+            (
+                frame
+                for tf in open_interest_timeframes(timeframe)
+                if (
+                    frame := load(
+                        "open_interest", tf, OPEN_INTEREST, "open_interest", OPEN_INTEREST_EITHER
+                    )
+                )
+                is not None
+            ),
+            None,
+        )
         mark = load("mark", timeframe, OHLCV, "mark")
-        for tf in ("1h", "8h", timeframe):
-            funding = load("funding_rate", tf, ["date", "funding_rate"], "funding")
-            if funding is not None:
-                break
+        funding = next(
+            (
+                frame
+                for tf in ("1h", "8h", timeframe)
+                if (frame := load("funding_rate", tf, ["date", "funding_rate"], "funding"))
+                is not None
+            ),
+            None,
+        )
         from liq_signals.data import sidecar
 
         candidates = [sidecar.sidecar_path(datadir, pair, timeframe)]

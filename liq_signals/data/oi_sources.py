@@ -75,7 +75,7 @@ def amount_from_value(
 
 
 def fill_open_interest_amount(
-    open_interest: pd.DataFrame, candles: pd.DataFrame, *, pair: str = "?"
+    open_interest: pd.DataFrame, candles: pd.DataFrame, *, pair: str = "?", as_of_ns: int = 0
 ) -> pd.DataFrame:
     """Derive ``open_interest_amount`` from ``open_interest_value`` where only the value is known.
 
@@ -87,6 +87,9 @@ def fill_open_interest_amount(
     :param candles: freqtrade candles of the same pair (``date``, ``open``); unsorted or
         duplicate dates are allowed (the first candle of a date is used)
     :param pair: for the log line
+    :param as_of_ns: how long after its stamp a row's value holds: 0 for snapshots (row T
+        is the value at T), the period for a series coarser than the candles (row T of an
+        hourly file is the value at T + 1h, priced with the open of the candle at T + 1h)
     :return: a copy with both columns present, float64
     :raise ValueError: ``date`` missing from either frame, or ``open`` missing from candles
     """
@@ -110,7 +113,7 @@ def fill_open_interest_amount(
         opens = opens[first]
     derived = amount_from_value(
         out.loc[need, OI_VALUE].to_numpy(),
-        pd.DatetimeIndex(out.loc[need, DATE]).as_unit("ns").asi8,
+        pd.DatetimeIndex(out.loc[need, DATE]).as_unit("ns").asi8 + as_of_ns,
         c_ns,
         opens,
     )

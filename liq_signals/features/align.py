@@ -5,6 +5,16 @@ A candle is labelled by its open time and known only at its close, so:
 * open interest stamped T is used from the candle opening at ``T + oi_lag_candles·tf``
   (default one candle: freqtrade's dry-run drops OI rows at or after the forming candle,
   and the exchange's publication delay is unknown — docs/offline.md);
+* open interest of a coarser timeframe p (a whole multiple of the candles' tf, read from
+  the OI frame's smallest date step, :func:`oi_step_s`): the row stamped T holds the value
+  at the end of its period, known from T + p, so the candle opening at c reads the latest
+  row with ``T + p + (oi_lag_candles − 1)·tf ≤ c`` (default lag: the first candle opening
+  at or after T + p).  For p = tf this is exactly the rule above, which stays in force
+  there (exact row, bit-identical).  The value is held until the next row arrives, so ΔQ
+  is non-zero only on the candle where a new value arrives; the candles between are
+  OI-mode candles without flow.  A missing or NaN row is a gap: the last value is held
+  across at most :data:`OI_MAX_MISSING_PERIODS` missing periods (no flow, not stale);
+  longer, the candles have no OI (volume mode, ``liq_stale``), never a zero;
 * the metrics sidecar (taker flow) is lagged the same way by ``metrics_lag_candles``;
 * mark candles are used for the consume step only when they have the candles'
   timeframe (same open time); a coarser mark candle's extreme could lie after levels
@@ -36,20 +46,25 @@ logger = logging.getLogger(__name__)
 
 NS = 1_000_000_000
 
+#: a coarser open-interest series' last value is held across at most this many missing
+#: periods (rows absent or NaN); candles further from the last value have no OI
+OI_MAX_MISSING_PERIODS = 2
+
 
 @dataclass(frozen=True)
 class AlignSources:
     """The optional frames as validated NumPy arrays (what :func:`align_inputs` reads).
 
-    :param oi: ``(dates ns, open_interest_amount)`` with value-only rows already
-        converted to contracts, or None.
+    :param oi: ``(dates ns, open_interest_amount, step s)`` with value-only rows already
+        converted to contracts — the step is the OI frame's timeframe
+        (:func:`oi_step_s` of the whole frame given) —, or None.
     :param mark: ``(dates ns, high, low, step s)`` — the step is the mark frame's
         smallest date step over the whole frame given, or None.
     :param metrics: ``(dates ns, taker ratio or None, taker_net_base or None)``, or None
         when the sidecar is absent or holds no taker value at all.
     """
 
-    oi: tuple[np.ndarray, np.ndarray] | None = None
+    oi: tuple[np.ndarray, np.ndarray, int] | None = None
     mark: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
     metrics: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None
 
@@ -60,6 +75,49 @@ def mark_step_s(m_ns: np.ndarray) -> int:
     Read from the whole frame, so both paths decide "same timeframe" alike.
     """
     return int(np.diff(m_ns).min()) // NS if len(m_ns) > 1 else 0
+
+
+def oi_step_s(o_ns: np.ndarray, tf_s: int) -> int:
+    """The open-interest frame's timeframe in seconds: its smallest date step, or the
+    candles' ``tf_s`` with fewer than two rows.
+
+    Read from the whole frame, so both paths decide "coarser than the candles" alike;
+    :func:`liq_signals.data.boundary.bad_oi_steps` rejects a step that is not a whole
+    multiple of ``tf_s``.
+    """
+    return int(np.diff(o_ns).min()) // NS if len(o_ns) > 1 else tf_s
+
+
+def oi_reach_ns(step_s: int, tf_s: int, lag: int) -> tuple[int, int]:
+    """How far before a candle's open the open-interest rows it may read are dated.
+
+    :return: ``(near, far)`` in ns: the candle opening at c reads rows dated in
+        ``[c − far, c − near]`` (same timeframe: exactly ``c − lag·tf``).
+    """
+    if step_s <= tf_s:
+        return lag * tf_s * NS, lag * tf_s * NS
+    near = (step_s + (lag - 1) * tf_s) * NS
+    return near, near + (OI_MAX_MISSING_PERIODS + 1) * step_s * NS
+
+
+def held_values_at(
+    src_ns: np.ndarray, values: np.ndarray, target_ns: np.ndarray, max_age_ns: int
+) -> np.ndarray:
+    """The latest finite ``values`` dated at or before each ``target_ns``, if less than
+    ``max_age_ns`` older than it (NaN otherwise).
+
+    :param src_ns: sorted, unique dates (int64 ns) of ``values``.
+    """
+    keep = np.isfinite(values)
+    s_ns, vals = src_ns[keep], values[keep]
+    out = np.full(len(target_ns), np.nan)
+    if len(s_ns) == 0:
+        return out
+    idx = np.searchsorted(s_ns, target_ns, side="right") - 1
+    ok = idx >= 0
+    ok[ok] = target_ns[ok] - s_ns[idx[ok]] < max_age_ns
+    out[ok] = vals[idx[ok]]
+    return out
 
 
 def has_taker_values(columns: list[np.ndarray]) -> bool:
@@ -123,7 +181,7 @@ def _taker_share(
 
 def _open_interest(
     c_ns: np.ndarray,
-    oi: tuple[np.ndarray, np.ndarray] | None,
+    oi: tuple[np.ndarray, np.ndarray, int] | None,
     pair: str,
     tf_s: int,
     cfg: ModelConfig,
@@ -132,8 +190,12 @@ def _open_interest(
     n = len(c_ns)
     if oi is None:
         return np.full(n, np.nan), np.zeros(n, dtype=bool)
-    o_ns, amount = oi
-    out = values_at(o_ns, amount, c_ns - cfg.oi_lag_candles * tf_s * NS)
+    o_ns, amount, step_s = oi
+    near, far = oi_reach_ns(step_s, tf_s, cfg.oi_lag_candles)
+    if step_s <= tf_s:
+        out = values_at(o_ns, amount, c_ns - near)
+    else:
+        out = held_values_at(o_ns, amount, c_ns - near, far - near)
     missing = np.isnan(out)
     if missing.any():
         logger.info(

@@ -41,16 +41,25 @@ from liq_signals.data.boundary import (
     TAKER_RATIO,
     bad_mark,
     bad_oi_amounts,
+    bad_oi_steps,
     bad_oi_values,
     bad_taker_ratios,
     candle_rows_ok,
     dates_ok,
+    oi_as_of_ns,
     oi_needs_value,
 )
 from liq_signals.data.oi_sources import amount_from_value
 from liq_signals.engine import book as B
 from liq_signals.features.align import NS as _NS
-from liq_signals.features.align import AlignSources, align_inputs, has_taker_values, mark_step_s
+from liq_signals.features.align import (
+    AlignSources,
+    align_inputs,
+    has_taker_values,
+    mark_step_s,
+    oi_reach_ns,
+    oi_step_s,
+)
 from liq_signals.features.atr import candle_atr, continue_atr
 from liq_signals.features.params import engine_params_for
 from liq_signals.features.pipeline import prepare_inputs
@@ -126,8 +135,8 @@ class _Raw:
             cols, old_cols = self.aux_cols[name], prev.aux_cols[name]
             if cols.keys() != old_cols.keys():
                 return False
-            if name == "mark" and mark_step_s(ns) != mark_step_s(old_ns):
-                return False  # the mark step is read from the whole frame
+            if name in ("mark", "oi") and mark_step_s(ns) != mark_step_s(old_ns):
+                return False  # the mark and OI steps are read from the whole frame
             a0 = int(np.searchsorted(ns, lo_ns, side="left"))
             a1 = int(np.searchsorted(ns, hi_ns, side="right"))
             b0 = int(np.searchsorted(old_ns, lo_ns, side="left"))
@@ -177,16 +186,25 @@ class _TailRows:
         :raise _FullPath: those rows plus the one before them (the seam) are not dated
             as the boundary requires (:func:`liq_signals.data.boundary.dates_ok`).
         """
-        a = int(np.searchsorted(ns, self.first - lag * self.tf_ns))
-        b = int(np.searchsorted(ns, self.last - lag * self.tf_ns, side="right"))
+        return self.span_ns(ns, lag * self.tf_ns, lag * self.tf_ns)
+
+    def span_ns(self, ns: np.ndarray, near: int, far: int) -> tuple[int, int]:
+        """Rows ``a:b`` of ``ns`` dated from ``far`` ns before the first new candle to
+        ``near`` ns before the last (:func:`liq_signals.features.align.oi_reach_ns`).
+
+        :raise _FullPath: as :meth:`span`.
+        """
+        a = int(np.searchsorted(ns, self.first - far))
+        b = int(np.searchsorted(ns, self.last - near, side="right"))
         if not dates_ok(ns[max(a - 1, 0) : b]):
             raise _FullPath
         return a, b
 
 
-def _tail_oi(raw: _Raw, rows: _TailRows, lag: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _tail_oi(raw: _Raw, rows: _TailRows, lag: int) -> tuple[np.ndarray, np.ndarray, int] | None:
     """The open-interest source for the new candles, value-only rows converted to
-    contracts as the batch run converts them.
+    contracts as the batch run converts them; its step is read from the whole frame, as
+    the batch run reads it (:func:`liq_signals.features.align.oi_step_s`).
 
     :raise _FullPath: no usable column, or a row the boundary rejects.
     """
@@ -196,7 +214,11 @@ def _tail_oi(raw: _Raw, rows: _TailRows, lag: int) -> tuple[np.ndarray, np.ndarr
     cols = raw.aux_cols["oi"]
     if OI_AMOUNT not in cols and OI_VALUE not in cols:
         raise _FullPath
-    a, b = rows.span(ns, lag)
+    tf_s = rows.tf_ns // _NS
+    if bad_oi_steps(ns, tf_s).any():
+        raise _FullPath
+    step_s = oi_step_s(ns, tf_s)
+    a, b = rows.span_ns(ns, *oi_reach_ns(step_s, tf_s, lag))
     amount = cols[OI_AMOUNT][a:b] if OI_AMOUNT in cols else np.full(b - a, np.nan)
     if bad_oi_amounts(amount).any():
         raise _FullPath
@@ -208,9 +230,9 @@ def _tail_oi(raw: _Raw, rows: _TailRows, lag: int) -> tuple[np.ndarray, np.ndarr
                 raise _FullPath
             amount = amount.copy()
             amount[need] = amount_from_value(
-                value[need], ns[a:b][need], raw.c_ns, raw.ohlcv["open"]
+                value[need], ns[a:b][need] + oi_as_of_ns(ns, tf_s), raw.c_ns, raw.ohlcv["open"]
             )
-    return ns[a:b], amount
+    return ns[a:b], amount, step_s
 
 
 def _tail_mark(raw: _Raw, rows: _TailRows) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
@@ -393,7 +415,7 @@ class IncrementalFeatures:
             return "a processed candle changed"
         tf_ns = timeframe_seconds(self.timeframe) * _NS
         lag = max(self.config.oi_lag_candles, self.config.metrics_lag_candles)
-        lo_ns = int(t[0]) * _NS - lag * tf_ns
+        lo_ns = int(t[0]) * _NS - max(lag * tf_ns, self._oi_far_ns(raw))
         hi_ns = int(self._time[-1]) * _NS
         if not raw.same_aux(prev, lo_ns, hi_ns):
             return "open interest / mark / metrics rows of processed candles changed"
@@ -423,6 +445,15 @@ class IncrementalFeatures:
             self._append(inputs.slice(m - lo, len(t) - lo), stale[m - lo :], raw, m)
         self._forget_before(int(t[0]))
         return None
+
+    def _oi_far_ns(self, raw: _Raw) -> int:
+        """How far before a candle the open-interest rows it reads may lie (a coarser
+        series is held across missing periods: :func:`~liq_signals.features.align.oi_reach_ns`)."""
+        ns = raw.aux_ns.get("oi")
+        if ns is None:
+            return 0
+        tf_s = timeframe_seconds(self.timeframe)
+        return oi_reach_ns(max(oi_step_s(ns, tf_s), 0), tf_s, self.config.oi_lag_candles)[1]
 
     def _tail_sources(self, raw: _Raw, m: int) -> AlignSources | None:
         """The optional series for the new candles (rows ``m:``), checked with the rules

@@ -37,7 +37,13 @@ from liq_signals.data.boundary import (
     validate_open_interest,
 )
 from liq_signals.engine import book as B
-from liq_signals.features.align import AlignSources, align_inputs, has_taker_values, mark_step_s
+from liq_signals.features.align import (
+    AlignSources,
+    align_inputs,
+    has_taker_values,
+    mark_step_s,
+    oi_step_s,
+)
 from liq_signals.features.atr import candle_atr
 from liq_signals.features.params import engine_params_for
 from liq_signals.features.values import attach_features, feature_values
@@ -67,15 +73,19 @@ class PreparedInputs:
 
 
 def _oi_source(
-    open_interest: pd.DataFrame | None, candles: pd.DataFrame, pair: str
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Validated ``(dates ns, contracts)`` of the open-interest frame, value-only rows
-    converted (None: no frame or an empty one)."""
+    open_interest: pd.DataFrame | None, candles: pd.DataFrame, pair: str, tf_s: int
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Validated ``(dates ns, contracts, step s)`` of the open-interest frame, value-only
+    rows converted (None: no frame or an empty one)."""
     if open_interest is None or not len(open_interest):
         return None
-    open_interest = open_interest_contracts(open_interest, candles, pair=pair)
-    o_ns = validate_open_interest(open_interest, pair=pair)
-    return o_ns, open_interest[OI_AMOUNT].to_numpy(dtype=np.float64, na_value=np.nan)
+    open_interest = open_interest_contracts(open_interest, candles, pair=pair, timeframe_s=tf_s)
+    o_ns = validate_open_interest(open_interest, pair=pair, timeframe_s=tf_s)
+    return (
+        o_ns,
+        open_interest[OI_AMOUNT].to_numpy(dtype=np.float64, na_value=np.nan),
+        oi_step_s(o_ns, tf_s),
+    )
 
 
 def _mark_source(
@@ -133,7 +143,7 @@ def prepare_inputs(
     close = candles["close"].to_numpy(dtype=np.float64)
     volume = candles["volume"].to_numpy(dtype=np.float64)
     sources = AlignSources(
-        oi=_oi_source(open_interest, candles, pair),
+        oi=_oi_source(open_interest, candles, pair, tf_s),
         mark=_mark_source(mark, pair),
         metrics=_metrics_source(metrics, pair),
     )
