@@ -72,7 +72,9 @@ def test_klines_default_500_max_1500_and_limit_errors(emu: Emulator) -> None:
     assert (status, body["code"]) == (400, -1100)
 
 
-def test_error_shapes_for_bad_symbol_missing_param_bad_interval_unknown_path(emu) -> None:
+def test_error_shapes_for_bad_symbol_missing_param_bad_interval_unknown_path(
+    emu, emulator_factory
+) -> None:
     assert get(emu.url + "/fapi/v1/klines?symbol=NOPEUSDT&interval=5m")[:2] == (
         400,
         {"code": -1121, "msg": "Invalid symbol."},
@@ -85,7 +87,8 @@ def test_error_shapes_for_bad_symbol_missing_param_bad_interval_unknown_path(emu
         {"code": -1120, "msg": "Invalid interval."},
     )
     assert get(emu.url + "/fapi/v1/nonexistent")[0] == 404
-    status, body, _ = get(emu.url + "/fapi/v1/openInterest?symbol=BTCUSDT")  # no OI file here
+    no_oi = emulator_factory(DATADIR_2025.parent / "binance-2023", replay_start="2024-01-10T12:00Z")
+    status, body, _ = get(no_oi.url + "/fapi/v1/openInterest?symbol=BTCUSDT")  # no OI file there
     assert status == 400
     assert body["code"] == -1000
     assert "open_interest" in body["msg"]
