@@ -62,11 +62,27 @@ class AlignSources:
         smallest date step over the whole frame given, or None.
     :param metrics: ``(dates ns, taker ratio or None, taker_net_base or None)``, or None
         when the sidecar is absent or holds no taker value at all.
+    :param oi_start_ns: date of the OI frame's first row holding a value
+        (:func:`oi_series_start_ns` of the whole frame given): candles before the series
+        starts run in volume mode without being stale.  None: the first row of ``oi``.
     """
 
     oi: tuple[np.ndarray, np.ndarray, int] | None = None
     mark: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
     metrics: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None
+    oi_start_ns: int | None = None
+
+
+def oi_series_start_ns(ns: np.ndarray, amount: np.ndarray | None, value: np.ndarray | None) -> int:
+    """Date of the first open-interest row with a finite amount or value (int64 max: none).
+
+    Read from the whole frame by both paths, so they agree on where the series begins.
+    """
+    have = np.zeros(len(ns), dtype=bool)
+    for col in (amount, value):
+        if col is not None:
+            have |= np.isfinite(col)
+    return int(ns[have][0]) if have.any() else int(np.iinfo(np.int64).max)
 
 
 def mark_step_s(m_ns: np.ndarray) -> int:
@@ -185,6 +201,7 @@ def _open_interest(
     pair: str,
     tf_s: int,
     cfg: ModelConfig,
+    start_ns: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lagged open interest per candle and the candles left without it (stale)."""
     n = len(c_ns)
@@ -197,17 +214,31 @@ def _open_interest(
     else:
         out = held_values_at(o_ns, amount, c_ns - near, far - near)
     missing = np.isnan(out)
-    if missing.any():
+    # Candles before the series' first usable value run in volume mode like a pair with
+    # no OI file at all: the history had not begun, nothing is out of date.  Only a hole
+    # after that start is an outage, flagged stale.  (Causal: the start is in the past.)
+    if start_ns is None:
+        start_ns = oi_series_start_ns(o_ns, amount, None)
+    stale = missing & (c_ns - near >= start_ns)
+    before = int((missing & ~stale).sum())
+    if before:
+        logger.info(
+            "%s: %d of %d candle(s) come before the open-interest series starts -> volume mode.",
+            pair,
+            before,
+            n,
+        )
+    if stale.any():
         logger.info(
             "%s: %d of %d candle(s) have no open interest (lag %d candle) -> volume mode, "
             "flagged %s.",
             pair,
-            int(missing.sum()),
+            int(stale.sum()),
             n,
             cfg.oi_lag_candles,
             C.STALE,
         )
-    return out, missing
+    return out, stale
 
 
 def _consume_range(
@@ -294,7 +325,7 @@ def align_inputs(
     :return: ``(engine inputs, stale flags)``.
     """
     n = len(c_ns)
-    oi, stale = _open_interest(c_ns, sources.oi, pair, tf_s, cfg)
+    oi, stale = _open_interest(c_ns, sources.oi, pair, tf_s, cfg, sources.oi_start_ns)
     cons_high, cons_low = _consume_range(c_ns, high, low, sources.mark, pair, tf_s)
     share = np.full(n, np.nan)
     if sources.metrics is not None:

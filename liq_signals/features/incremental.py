@@ -58,6 +58,7 @@ from liq_signals.features.align import (
     has_taker_values,
     mark_step_s,
     oi_reach_ns,
+    oi_series_start_ns,
     oi_step_s,
 )
 from liq_signals.features.atr import candle_atr, continue_atr
@@ -233,6 +234,15 @@ def _tail_oi(raw: _Raw, rows: _TailRows, lag: int) -> tuple[np.ndarray, np.ndarr
                 value[need], ns[a:b][need] + oi_as_of_ns(ns, tf_s), raw.c_ns, raw.ohlcv["open"]
             )
     return ns[a:b], amount, step_s
+
+
+def _oi_start(raw: _Raw) -> int | None:
+    """Where the whole OI frame's series begins, as the batch run reads it."""
+    ns = raw.aux_ns.get("oi")
+    if ns is None:
+        return None
+    cols = raw.aux_cols["oi"]
+    return oi_series_start_ns(ns, cols.get(OI_AMOUNT), cols.get(OI_VALUE))
 
 
 def _tail_mark(raw: _Raw, rows: _TailRows) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
@@ -470,6 +480,7 @@ class IncrementalFeatures:
                 oi=_tail_oi(raw, rows, cfg.oi_lag_candles),
                 mark=_tail_mark(raw, rows),
                 metrics=_tail_metrics(raw, rows, cfg.metrics_lag_candles),
+                oi_start_ns=_oi_start(raw),
             )
         except _FullPath:
             return None

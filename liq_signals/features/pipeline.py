@@ -28,6 +28,7 @@ import pandas as pd
 from liq_signals.config import ModelConfig
 from liq_signals.data.boundary import (
     OI_AMOUNT,
+    OI_VALUE,
     TAKER_NET_BASE,
     TAKER_RATIO,
     open_interest_contracts,
@@ -42,6 +43,7 @@ from liq_signals.features.align import (
     align_inputs,
     has_taker_values,
     mark_step_s,
+    oi_series_start_ns,
     oi_step_s,
 )
 from liq_signals.features.atr import candle_atr
@@ -86,6 +88,18 @@ def _oi_source(
         open_interest[OI_AMOUNT].to_numpy(dtype=np.float64, na_value=np.nan),
         oi_step_s(o_ns, tf_s),
     )
+
+
+def _oi_start(open_interest: pd.DataFrame | None) -> int | None:
+    """Where the OI series begins (see :func:`oi_series_start_ns`), None without a frame."""
+    if open_interest is None or not len(open_interest):
+        return None
+    cols = [
+        open_interest[c].to_numpy(dtype=np.float64, na_value=np.nan) if c in open_interest else None
+        for c in (OI_AMOUNT, OI_VALUE)
+    ]
+    ns = pd.to_datetime(open_interest["date"], utc=True).to_numpy(dtype="datetime64[ns]")
+    return oi_series_start_ns(ns.astype(np.int64), cols[0], cols[1])
 
 
 def _mark_source(
@@ -146,6 +160,7 @@ def prepare_inputs(
         oi=_oi_source(open_interest, candles, pair, tf_s),
         mark=_mark_source(mark, pair),
         metrics=_metrics_source(metrics, pair),
+        oi_start_ns=_oi_start(open_interest),
     )
     inputs, stale = align_inputs(
         c_ns, high, low, close, volume, sources, pair=pair, tf_s=tf_s, cfg=cfg

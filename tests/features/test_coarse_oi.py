@@ -133,7 +133,7 @@ def test_gap_is_held_up_to_the_limit_then_stale() -> None:
 
 def test_same_timeframe_rule_unchanged() -> None:
     """5m OI under 5m candles: exact row at c − lag·tf; a missing row is a volume-mode,
-    stale candle (not held)."""
+    stale candle (not held); candle 0 precedes the series (volume mode, not stale)."""
     c = hand_candles("2024-01-01 00:00", 10)
     oi = pd.DataFrame(
         {
@@ -144,7 +144,7 @@ def test_same_timeframe_rule_unchanged() -> None:
     x = prepare_inputs(c, pair=PAIR, open_interest=oi)
     want = np.r_[np.nan, 100, 101, 102, 103, np.nan, 104, 105, 106, 107]
     np.testing.assert_array_equal(x.inputs.oi, want)
-    assert list(np.flatnonzero(x.stale)) == [0, 5]
+    assert list(np.flatnonzero(x.stale)) == [5]
 
 
 # ---------------------------------------------------------------- bad input
@@ -225,6 +225,21 @@ def test_features_command_runs_in_oi_mode_from_2025_12_05(tmp_path) -> None:
     assert len(f) > 22_000
     assert (f[C.MODE] == "oi").all()
     assert not f[C.STALE].any()
+
+
+def test_candles_before_the_hourly_file_starts_are_volume_mode_not_stale(btc_dec) -> None:
+    """The file starts 2025-12-04 06:00 (usable from the 07:00 candle): earlier candles
+    run in volume mode like a pair without OI, and are not flagged as an outage."""
+    candles, oi = btc_dec
+    f = compute_features(candles, pair=PAIR, open_interest=oi)
+    first_oi = pd.Timestamp("2025-12-04 07:00", tz="UTC")
+    before = f[f["date"] < first_oi]
+    assert len(before) == 24 * 12 + 7 * 12  # 2025-12-03 00:00 → 2025-12-04 06:55
+    assert (before[C.MODE] == C.MODE_VOLUME).all()
+    assert not before[C.STALE].any()
+    after = f[(f["date"] > first_oi) & (f["date"] < "2025-12-27")]
+    assert (after[C.MODE] == C.MODE_OI).all()
+    assert not after[C.STALE].any()
 
 
 # ---------------------------------------------------------------- real data

@@ -58,7 +58,7 @@ def test_backtesting_through_the_wrapper_reports_trades(
     assert "BACKTESTING REPORT" in result.output
     stats = load_backtest_stats(results)["strategy"]["OfflineProbeStrategy"]
     assert stats["total_trades"] > 0
-    assert stats["pairlist"] == ["BTC/USDT:USDT"]
+    assert stats["pairlist"] == ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"]
     # freqtrade loaded its markets from the emulator, and needed nothing else
     assert {r.endpoint for r in emu.requests()} == {"exchangeInfo"}
 
