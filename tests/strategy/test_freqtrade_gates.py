@@ -32,6 +32,7 @@ pytestmark = pytest.mark.freqtrade
 STRATEGIES = ["BaselineStrategy", "LiquidationMagnetStrategy"]
 #: The Oct-10 2025 cascade and the days around it: many signals, short run.
 VOLUME_WINDOW = "20251005-20251015"
+HOURLY_OI_WINDOW = "20260105-20260120"  # BTC in OI mode (hourly open interest)
 
 
 def _ok(result) -> None:
@@ -76,14 +77,16 @@ def test_backtest_trades_on_embedded_data(offline, tmp_path: Path, datadir, time
         assert "volume-flow mode" in result.output
 
 
-def _lookahead(offline, tmp_path: Path, strategy_args: list[str]) -> list[dict[str, str]]:
+def _lookahead(
+    offline, tmp_path: Path, strategy_args: list[str], timerange: str = VOLUME_WINDOW
+) -> list[dict[str, str]]:
     report = tmp_path / f"lookahead-{len(list(tmp_path.glob('lookahead-*')))}.csv"
     result = offline(
         [
             "lookahead-analysis",
             *strategy_args,
             "--timerange",
-            VOLUME_WINDOW,
+            timerange,
             "--minimum-trade-amount",
             "5",
             "--targeted-trade-amount",
@@ -100,6 +103,16 @@ def _lookahead(offline, tmp_path: Path, strategy_args: list[str]) -> list[dict[s
 
 def test_lookahead_analysis_finds_no_bias(offline, tmp_path: Path) -> None:
     rows = _lookahead(offline, tmp_path, ["--strategy-list", *STRATEGIES])
+
+    assert sorted(r["strategy"] for r in rows) == sorted(STRATEGIES)
+    for row in rows:
+        assert row["has_bias"] == "False", row
+        assert int(row["total_signals"]) >= 5, row
+
+
+def test_lookahead_analysis_finds_no_bias_with_hourly_open_interest(offline, tmp_path) -> None:
+    """The same gate in OI mode: BTC's map runs on the hourly OI file from 2025-12-04."""
+    rows = _lookahead(offline, tmp_path, ["--strategy-list", *STRATEGIES], HOURLY_OI_WINDOW)
 
     assert sorted(r["strategy"] for r in rows) == sorted(STRATEGIES)
     for row in rows:
