@@ -74,15 +74,19 @@ class AlignSources:
 
 
 def oi_series_start_ns(ns: np.ndarray, amount: np.ndarray | None, value: np.ndarray | None) -> int:
-    """Date of the first open-interest row with a finite amount or value (int64 max: none).
+    """Date of the first open-interest row with a finite amount or value.
 
-    Read from the whole frame by both paths, so they agree on where the series begins.
+    Read from the whole frame by both paths, so they agree on where the series begins.  A
+    frame whose rows hold no value at all starts at its first row (an outage, stale), and
+    one without rows never starts (int64 max).
     """
+    if not len(ns):
+        return int(np.iinfo(np.int64).max)
     have = np.zeros(len(ns), dtype=bool)
     for col in (amount, value):
         if col is not None:
             have |= np.isfinite(col)
-    return int(ns[have][0]) if have.any() else int(np.iinfo(np.int64).max)
+    return int(ns[have][0]) if have.any() else int(ns[0])
 
 
 def mark_step_s(m_ns: np.ndarray) -> int:

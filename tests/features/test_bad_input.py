@@ -190,3 +190,21 @@ def test_any_bad_value_is_rejected_at_the_boundary(col, value, row) -> None:
     c = with_value(candles(), row, col, value)
     with pytest.raises(LiqInputError, match=f"row {row}"):
         compute_features(c, pair=PAIR)
+
+
+def test_an_open_interest_frame_without_any_value_is_an_outage_not_a_late_start() -> None:
+    """Rows that hold no value at all (an outage covering the whole window) keep every
+    candle from the first row's lag on stale; candles before an OI series' first value
+    (a late start) are volume mode but not stale."""
+    c = candles()
+    empty = oi_frame(c).assign(open_interest_amount=np.nan)
+    if "open_interest_value" in empty:
+        empty["open_interest_value"] = np.nan
+    out = compute_features(c, pair=PAIR, open_interest=empty)
+    assert not out[C.STALE].iloc[0]
+    assert out[C.STALE].iloc[1:].all()
+    late = oi_frame(c).iloc[10:]
+    out = compute_features(c, pair=PAIR, open_interest=late)
+    assert not out[C.STALE].any()
+    assert (out[C.MODE].iloc[:12] == C.MODE_VOLUME).all()
+    assert (out[C.MODE].iloc[12:] == C.MODE_OI).all()
