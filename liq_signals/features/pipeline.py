@@ -76,30 +76,21 @@ class PreparedInputs:
 
 def _oi_source(
     open_interest: pd.DataFrame | None, candles: pd.DataFrame, pair: str, tf_s: int
-) -> tuple[np.ndarray, np.ndarray, int] | None:
+) -> tuple[tuple[np.ndarray, np.ndarray, int] | None, int | None]:
     """Validated ``(dates ns, contracts, step s)`` of the open-interest frame, value-only
-    rows converted (None: no frame or an empty one)."""
+    rows converted, and where the series starts (:func:`oi_series_start_ns`); ``(None,
+    None)`` without a frame or with an empty one."""
     if open_interest is None or not len(open_interest):
-        return None
+        return None, None
     open_interest = open_interest_contracts(open_interest, candles, pair=pair, timeframe_s=tf_s)
     o_ns = validate_open_interest(open_interest, pair=pair, timeframe_s=tf_s)
-    return (
-        o_ns,
-        open_interest[OI_AMOUNT].to_numpy(dtype=np.float64, na_value=np.nan),
-        oi_step_s(o_ns, tf_s),
+    amount = open_interest[OI_AMOUNT].to_numpy(dtype=np.float64, na_value=np.nan)
+    value = (
+        open_interest[OI_VALUE].to_numpy(dtype=np.float64, na_value=np.nan)
+        if OI_VALUE in open_interest
+        else None
     )
-
-
-def _oi_start(open_interest: pd.DataFrame | None) -> int | None:
-    """Where the OI series begins (see :func:`oi_series_start_ns`), None without a frame."""
-    if open_interest is None or not len(open_interest):
-        return None
-    cols = [
-        open_interest[c].to_numpy(dtype=np.float64, na_value=np.nan) if c in open_interest else None
-        for c in (OI_AMOUNT, OI_VALUE)
-    ]
-    ns = pd.to_datetime(open_interest["date"], utc=True).to_numpy(dtype="datetime64[ns]")
-    return oi_series_start_ns(ns.astype(np.int64), cols[0], cols[1])
+    return (o_ns, amount, oi_step_s(o_ns, tf_s)), oi_series_start_ns(o_ns, amount, value)
 
 
 def _mark_source(
@@ -156,11 +147,12 @@ def prepare_inputs(
     low = candles["low"].to_numpy(dtype=np.float64)
     close = candles["close"].to_numpy(dtype=np.float64)
     volume = candles["volume"].to_numpy(dtype=np.float64)
+    oi, oi_start_ns = _oi_source(open_interest, candles, pair, tf_s)
     sources = AlignSources(
-        oi=_oi_source(open_interest, candles, pair, tf_s),
+        oi=oi,
         mark=_mark_source(mark, pair),
         metrics=_metrics_source(metrics, pair),
-        oi_start_ns=_oi_start(open_interest),
+        oi_start_ns=oi_start_ns,
     )
     inputs, stale = align_inputs(
         c_ns, high, low, close, volume, sources, pair=pair, tf_s=tf_s, cfg=cfg
