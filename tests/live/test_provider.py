@@ -24,13 +24,6 @@ CFG = ModelConfig(decay_half_life_hours=24.0)
 TF_S = 300
 
 
-@pytest.fixture(scope="module")
-def data() -> tuple[pd.DataFrame, pd.DataFrame]:
-    candles = pd.read_feather(FUTURES / "BTC_USDT_USDT-5m-futures.feather").iloc[:700]
-    oi = pd.read_feather(FUTURES / "BTC_USDT_USDT-5m-open_interest.feather")
-    return candles, oi
-
-
 def _numeric() -> list[str]:
     return [c for c in C.feature_columns(CFG.bands_pct) if c not in (C.MODE, C.STALE)]
 

@@ -26,13 +26,6 @@ CFG = ModelConfig(decay_half_life_hours=24.0)
 TF_S = 300
 
 
-@pytest.fixture(scope="module")
-def data() -> tuple[pd.DataFrame, pd.DataFrame]:
-    candles = pd.read_feather(FUTURES / "BTC_USDT_USDT-5m-futures.feather").iloc[:700]
-    oi = pd.read_feather(FUTURES / "BTC_USDT_USDT-5m-open_interest.feather")
-    return candles, oi
-
-
 def _frames(candles: pd.DataFrame, stops: range, window: int | None = None) -> list[pd.DataFrame]:
     """freqtrade's frames: ``candles[:stop]``, or its last ``window`` rows (sliding)."""
     return [candles.iloc[max(0, stop - window) if window else 0 : stop] for stop in stops]
