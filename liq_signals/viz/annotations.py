@@ -39,18 +39,12 @@ class BandKind:
 
 #: Drawn in this order; the largest clusters after the nearest ones so they sit on top.
 BAND_KINDS: tuple[BandKind, ...] = (
-    BandKind(
-        C.NEAREST_UP_PRICE, C.NEAREST_UP_USD, "nearest shorts above", "rgba(33,182,255,0.12)"
-    ),
+    BandKind(C.NEAREST_UP_PRICE, C.NEAREST_UP_USD, "nearest shorts above", "rgba(33,182,255,0.12)"),
     BandKind(
         C.NEAREST_DOWN_PRICE, C.NEAREST_DOWN_USD, "nearest longs below", "rgba(255,90,54,0.12)"
     ),
-    BandKind(
-        C.MAGNET_UP_PRICE, C.MAGNET_UP_USD, "largest shorts above", "rgba(33,182,255,0.28)"
-    ),
-    BandKind(
-        C.MAGNET_DOWN_PRICE, C.MAGNET_DOWN_USD, "largest longs below", "rgba(255,90,54,0.28)"
-    ),
+    BandKind(C.MAGNET_UP_PRICE, C.MAGNET_UP_USD, "largest shorts above", "rgba(33,182,255,0.28)"),
+    BandKind(C.MAGNET_DOWN_PRICE, C.MAGNET_DOWN_USD, "largest longs below", "rgba(255,90,54,0.28)"),
 )
 
 #: Most recent bands kept per kind: FreqUI draws every annotation it gets, and a month of

@@ -146,7 +146,8 @@ def add_annotations(fig: go.Figure, annotations: list[dict[str, Any]]) -> int:
 
     freqtrade's own ``plot-dataframe`` does not draw ``plot_annotations`` (only FreqUI
     does), so the figure of ``heatmap --freqtrade`` draws them: an area is a filled
-    rectangle, a line a segment; the bands reaching the last candle carry their label.  Points are left out.
+    rectangle, a line a segment; the bands reaching the last candle carry their label.
+    Points are left out.
 
     :return: number of shapes added
     """

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from liq_signals.config import ModelConfig
 from liq_signals.engine import book as B
 from liq_signals.engine import kernel as K
+from liq_signals.engine.leverage import LeverageMix
 
 #: (lowest leverage exclusive, highest inclusive, label): the split traders know.
 LEVERAGE_BANDS: tuple[tuple[float, float, str], ...] = (
@@ -111,12 +113,7 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
         prev_t = t
         # 3. closes: a fraction of open interest, from both books
         oi = float(inputs.oi[i])
-        keep = 1.0
-        if math.isfinite(oi) and math.isfinite(prev_oi):
-            liq = out[i, K.O_LONG_SWEPT_Q] + out[i, K.O_SHORT_SWEPT_Q]
-            closes = max(-(oi - prev_oi) - liq, 0.0)
-            if closes > 0.0:
-                keep = max(1.0 - closes / prev_oi, 0.0)
+        keep = _close_keep(oi, prev_oi, out[i, K.O_LONG_SWEPT_Q] + out[i, K.O_SHORT_SWEPT_Q])
         prev_oi = oi
         opens = float(out[i, K.O_OPENED_Q])
         share = float(inputs.taker_share[i])
@@ -128,12 +125,7 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
                 rescale(d, keep)
             # 4. open: the mix's weights (tilted by the taker share), each at its bin
             if opens > 0.0:
-                w = np.array([math.exp(x * (-cfg.leverage_alpha + d * -g)) for x in mix.log_leverage])
-                tot = 0.0
-                for x in w:
-                    tot += x
-                k = np.floor((ln_e + ratio[d]) / delta + 0.5).astype(np.int64)
-                np.add.at(books[d], (band, k - lo), opens * (w / tot) / scale[d])
+                _open(books[d], band, lo, opens / scale[d], ln_e, ratio[d], d * -g, mix, cfg)
             # 5. cap at the open interest
             capped = float(out[i, col[d][1]])
             if capped > 0.0:
@@ -153,6 +145,36 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
         long_usd=long_usd,
         short_usd=short_usd,
     )
+
+
+def _close_keep(oi: float, prev_oi: float, liquidated: float) -> float:
+    """Share of both books kept after this candle's closes (the engine's flow step)."""
+    if not (math.isfinite(oi) and math.isfinite(prev_oi)):
+        return 1.0
+    closes = max(-(oi - prev_oi) - liquidated, 0.0)
+    return max(1.0 - closes / prev_oi, 0.0) if closes > 0.0 else 1.0
+
+
+def _open(
+    books: np.ndarray,
+    band: np.ndarray,
+    lo: int,
+    amount: float,
+    ln_e: float,
+    ratio: np.ndarray,
+    g: float,
+    mix: LeverageMix,
+    cfg: ModelConfig,
+) -> None:
+    """Add ``amount`` (already divided by the side's scale) at entry ``exp(ln_e)``, spread
+    over the leverages by the mix's weights ``L^(g - alpha)``, each at its liquidation bin
+    and in its band's row; the weights are summed in the engine's order."""
+    w = np.array([math.exp(x * (-cfg.leverage_alpha + g)) for x in mix.log_leverage])
+    tot = 0.0
+    for x in w:
+        tot += x
+    k = np.floor((ln_e + ratio) / cfg.grid_step + 0.5).astype(np.int64)
+    np.add.at(books, (band, k - lo), amount * (w / tot))
 
 
 def _check_sum(state: B.BookState, lo: int, long_usd: np.ndarray, short_usd: np.ndarray) -> None:

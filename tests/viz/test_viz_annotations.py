@@ -83,7 +83,10 @@ def test_a_nearest_cluster_that_is_the_largest_is_drawn_once():
     frame[C.NEAREST_UP_PRICE] = [100.0, 99.0]
     frame[C.NEAREST_UP_USD] = [1e6, 5e5]
     labels = [b["label"] for b in cluster_bands(frame, cfg=CFG, timeframe_minutes=5)]
-    assert labels == ["nearest shorts above: $500K at 99.000", "largest shorts above: $1M at 100.00"]
+    assert labels == [
+        "nearest shorts above: $500K at 99.000",
+        "largest shorts above: $1M at 100.00",
+    ]
 
 
 def test_freqtrade_accepts_every_band():
