@@ -151,7 +151,7 @@ def add_annotations(fig: go.Figure, annotations: list[dict[str, Any]]) -> int:
 
     :return: number of shapes added
     """
-    ends = [a.get("end") for a in annotations if a.get("end") is not None]
+    ends = [pd.Timestamp(a["end"]) for a in annotations if a.get("end") is not None]
     latest = max(ends) if ends else None
     added = 0
     for ann in annotations:
@@ -168,9 +168,14 @@ def add_annotations(fig: go.Figure, annotations: list[dict[str, Any]]) -> int:
             y1=ann.get("y_end"),
             layer="below",
         )
-        if ann.get("end") == latest:  # label the bands of the last candle only (legible)
+        if (
+            latest is not None and ann.get("end") is not None and pd.Timestamp(ann["end"]) == latest
+        ):  # label the bands of the last candle only (legible)
             shape["label"] = dict(
-                text=ann.get("label", ""), textposition="middle left", font=dict(size=9)
+                text=ann.get("label", ""),
+                textposition="middle right",
+                xanchor="right",
+                font=dict(size=9),
             )
         if kind == "area":
             shape.update(fillcolor=ann.get("color", "rgba(128,128,128,0.2)"), line=dict(width=0))

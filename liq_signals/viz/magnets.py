@@ -124,9 +124,19 @@ def column_clusters(
     """The ``count`` largest clusters above (shorts) and below (longs) one column's close,
     largest first, skipping any within ``min_gap_pct`` of a larger one already taken."""
     price = np.exp(k * grid.grid_step)
-    common = dict(cluster_bins=grid.cluster_bins, max_pct=grid.max_pct, count=len(k))
-    above = top_clusters(k, price, short_usd, close, above=True, **common)
-    below = top_clusters(k, price, long_usd, close, above=False, **common)
+    above, below = (
+        top_clusters(
+            k,
+            price,
+            book,
+            close,
+            above=side,
+            cluster_bins=grid.cluster_bins,
+            max_pct=grid.max_pct,
+            count=len(k),
+        )
+        for book, side in ((short_usd, True), (long_usd, False))
+    )
     return _spread(above, count, min_gap_pct), _spread(below, count, min_gap_pct)
 
 
