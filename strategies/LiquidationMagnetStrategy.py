@@ -57,9 +57,14 @@ from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
 from pandas import DataFrame
 
-from liq_signals import ModelConfig, load_model_config, read_sidecar, strategy_features
+from liq_signals import (
+    ModelConfig,
+    cluster_bands,
+    load_model_config,
+    read_sidecar,
+    strategy_features,
+)
 from liq_signals import columns as C
-from liq_signals.viz.annotations import cluster_bands
 
 logger = logging.getLogger(__name__)
 
