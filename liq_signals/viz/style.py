@@ -86,11 +86,6 @@ def colour_range(
     return float(threshold_usd), max(zmax, threshold_usd * (1 + 1e-9) + 1e-9)
 
 
-def colour_max(*grids: np.ndarray) -> float:
-    """Upper end of the default colour scale (the :data:`SATURATION_PCT` of positive cells)."""
-    return colour_range(*grids)[1]
-
-
 # Swept-liquidation markers: sized against this quantile of the non-zero sweeps (one crash
 # would otherwise shrink every other marker to nothing); sweeps below SWEEP_MIN_SHARE of
 # that reference are not marked (the candle hover still has them).
