@@ -44,6 +44,7 @@ runs in volume-flow mode (logged).  Futures pairs without open-interest data do 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,13 @@ from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
 from pandas import DataFrame
 
-from liq_signals import ModelConfig, load_model_config, read_sidecar, strategy_features
+from liq_signals import (
+    ModelConfig,
+    cluster_bands,
+    load_model_config,
+    read_sidecar,
+    strategy_features,
+)
 from liq_signals import columns as C
 
 logger = logging.getLogger(__name__)
@@ -176,6 +183,14 @@ class LiquidationMagnetStrategy(BaselineStrategy):
             C.IMBALANCE_LOG_10PCT: {"color": "navy"},
         }
         return config
+
+    def plot_annotations(
+        self, pair: str, start_date: datetime, end_date: datetime, dataframe: DataFrame, **kwargs
+    ) -> list[dict[str, Any]]:
+        """The nearest and largest clusters above and below price as bands in FreqUI."""
+        return cluster_bands(
+            dataframe, cfg=self.model, timeframe_minutes=timeframe_to_seconds(self.timeframe) // 60
+        )
 
     def informative_pairs(self) -> list[tuple[str, str, str]]:
         """Declare the extra series so dry-run fetches them (undeclared ones come back empty)."""

@@ -73,6 +73,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="--at only: price window around price, percent (default: %(default)s)",
     )
     parser.add_argument(
+        "--labels",
+        type=int,
+        default=3,
+        metavar="N",
+        help="label the N largest clusters above and below price with their USD "
+        "(0: none; default: %(default)s)",
+    )
+    parser.add_argument(
+        "--saturation-pct",
+        type=float,
+        default=99.0,
+        metavar="P",
+        help="heatmap colour saturates at this percentile of the non-empty cells; lower "
+        "= brighter (default: %(default)s; the HTML page has a slider for it)",
+    )
+    parser.add_argument(
+        "--threshold-usd",
+        type=float,
+        default=0.0,
+        metavar="USD",
+        help="heatmap cells below this notional are left uncoloured (default: %(default)s; "
+        "the HTML page has a slider for it)",
+    )
+    parser.add_argument(
         "--freqtrade",
         action="store_true",
         help="draw freqtrade's plot-dataframe figure (candles, volume, the strategy's "
@@ -127,6 +151,12 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".html", ".png"):
         raise ConfigError(f"--out {out}: use a .html or .png file name")
     model = model_config_from_args(args)
+    if args.labels < 0:
+        raise ConfigError(f"--labels must be >= 0, got {args.labels}")
+    if not 0 < args.saturation_pct <= 100:
+        raise ConfigError(f"--saturation-pct must be in (0, 100], got {args.saturation_pct}")
+    if args.threshold_usd < 0:
+        raise ConfigError(f"--threshold-usd must be >= 0, got {args.threshold_usd}")
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     request = render.Request(
@@ -147,6 +177,9 @@ def run(args: argparse.Namespace) -> int:
         strategy_path=args.strategy_path,
         config=args.config,
         model=model,
+        labels=args.labels,
+        saturation_pct=args.saturation_pct,
+        threshold_usd=args.threshold_usd,
     )
     summary = _render(request)
     logger.info(

@@ -23,7 +23,12 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from liq_signals.viz import style  # noqa: E402
 from liq_signals.viz.liqmap import LiqMapData  # noqa: E402
-from liq_signals.viz.model import HeatmapData, format_usd  # noqa: E402
+from liq_signals.viz.model import (  # noqa: E402
+    HeatmapData,
+    cluster_label,
+    format_usd,
+    price_label,
+)
 
 DPI = 100
 
@@ -66,7 +71,6 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
     x = mdates.date2num(data.x.tz_convert(None).to_pydatetime())
     step = np.median(np.diff(x)) if len(x) > 1 else data.bucket_minutes / 1440.0
     x_edges = np.append(x - step / 2, x[-1] + step / 2)
-    zmax = style.colour_max(data.long_rows, data.short_rows)
     for rows, name, ramp in (
         (data.long_rows, "longs", style.LONG_RAMP),
         (data.short_rows, "shorts", style.SHORT_RAMP),
@@ -76,8 +80,8 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
             data.row_edges,
             rows,
             cmap=_cmap(name, ramp),
-            vmin=0,
-            vmax=zmax,
+            vmin=data.zmin,
+            vmax=data.zmax,
             shading="flat",
             rasterized=True,
         )
@@ -101,7 +105,12 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
             linewidth=0,
         )
     ax.step(
-        x, data.magnet_up, where="post", color=style.MAGNET_UP_COLOUR, lw=1.1, label="magnet above"
+        x,
+        data.magnet_up,
+        where="post",
+        color=style.MAGNET_UP_COLOUR,
+        lw=1.1,
+        label="magnet above (held)",
     )
     ax.step(
         x,
@@ -109,7 +118,7 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
         where="post",
         color=style.MAGNET_DOWN_COLOUR,
         lw=1.1,
-        label="magnet below",
+        label="magnet below (held)",
     )
     _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
     for price, colour, marker, label, keep, size in (
@@ -126,6 +135,35 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
             label=label,
             zorder=5,
         )
+    ax.axhline(data.price, color=style.PRICE_LINE, lw=0.9, ls="--", zorder=6)
+    ax.annotate(
+        price_label(data),
+        xy=(x_edges[0], data.price),
+        xytext=(4, 3),
+        textcoords="offset points",
+        color=style.PRICE_LINE,
+        fontsize=8,
+        zorder=11,
+        bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.8, pad=1),
+    )
+    for clusters, above, colour in (
+        (data.clusters_above, True, style.SHORT_BAR),
+        (data.clusters_below, False, style.LONG_BAR),
+    ):
+        for c in clusters:
+            ax.annotate(
+                cluster_label(c, above=above).replace("$", r"\$"),
+                xy=(x_edges[-1], c.price),
+                xytext=(-30, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                color=colour,
+                fontsize=7.5,
+                zorder=11,
+                arrowprops=dict(arrowstyle="-", color=colour, lw=0.8),
+                bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.75, pad=1),
+            )
     ax.set_xlim(x_edges[0], x_edges[-1])
     ax.set_ylim(data.row_edges[0], data.row_edges[-1])
     locator = mdates.AutoDateLocator()
@@ -156,35 +194,62 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
     _save(fig, path)
 
 
-def write_liqmap_png(data: LiqMapData, path: Path, *, width: int, height: int) -> None:
+def write_liqmap_png(
+    data: LiqMapData, path: Path, *, width: int, height: int
+) -> dict[str, tuple[float, float]]:
     """
     Draw the one-moment liquidation map to a PNG of exactly ``width`` x ``height`` pixels.
 
+    Bars are stacked by leverage band when the books are split (one colour per band),
+    else drawn per book; cumulative curves on the right axis (from zero), the labelled
+    price line and the largest clusters.
+
+    :return: per drawn bar series (band label, or ``longs`` / ``shorts``), the notional
+        its bars hold below and above price, read back from the drawn bar heights
     :raise ValueError: if the size is too small to draw anything legible
     """
     fig, ax = _new_figure(width, height)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     widths = np.diff(data.edges)
-    ax.bar(
-        data.edges[:-1],
-        data.long_usd,
-        width=widths,
-        align="edge",
-        color=style.LONG_BAR,
-        label="long liquidations (below)",
-        linewidth=0,
-        alpha=0.85,
-    )
-    ax.bar(
-        data.edges[:-1],
-        data.short_usd,
-        width=widths,
-        align="edge",
-        color=style.SHORT_BAR,
-        label="short liquidations (above)",
-        linewidth=0,
-        alpha=0.85,
+    if data.long_by_band is not None and data.short_by_band is not None:
+        series = [
+            (f"{label} leverage", lb + sb, style.LEVERAGE_COLOURS[b])
+            for b, (label, lb, sb) in enumerate(
+                zip(data.band_labels, data.long_by_band, data.short_by_band, strict=True)
+            )
+        ]
+        stacked = True
+    else:
+        series = [
+            ("long liquidations (below)", data.long_usd, style.LONG_BAR),
+            ("short liquidations (above)", data.short_usd, style.SHORT_BAR),
+        ]
+        stacked = False
+    bottom = np.zeros(len(widths))
+    drawn: dict[str, tuple[float, float]] = {}
+    for label, heights, colour in series:
+        bars = ax.bar(
+            data.edges[:-1],
+            heights,
+            width=widths,
+            bottom=bottom if stacked else None,
+            align="edge",
+            color=colour,
+            label=label,
+            linewidth=0,
+            alpha=0.9 if stacked else 0.85,
+        )
+        h = np.array([r.get_height() for r in bars.patches])
+        drawn[label.split(" leverage")[0]] = (
+            float(h[data.below].sum()),
+            float(h[data.above].sum()),
+        )
+        if stacked:
+            bottom = bottom + heights
+    ax.set_ylim(
+        0,
+        max(float(bottom.max() if stacked else (data.long_usd + data.short_usd).max()), 1.0) * 1.2,
     )
     ax.set_ylabel("notional per price level", color=style.TEXT, fontsize=9)
     ax.set_xlabel("Price (USDT)", color=style.TEXT, fontsize=9)
@@ -214,7 +279,35 @@ def write_liqmap_png(data: LiqMapData, path: Path, *, width: int, height: int) -
         labelcolor=style.TEXT,
     )
     cum.set_ylabel("cumulative notional from price", color=style.TEXT, fontsize=9)
-    ax.axvline(data.price, color=style.TEXT, lw=1, ls="--")
+    ax.axvline(data.price, color=style.PRICE_LINE, lw=1, ls="--")
+    ax.annotate(
+        f"price {data.price:,.2f}",
+        xy=(data.price, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, -12),
+        textcoords="offset points",
+        color=style.PRICE_LINE,
+        fontsize=8,
+        bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.8, pad=1),
+    )
+    total = data.long_usd + data.short_usd
+    for clusters, above, colour in (
+        (data.clusters_above, True, style.SHORT_BAR),
+        (data.clusters_below, False, style.LONG_BAR),
+    ):
+        for c in clusters:
+            ax.annotate(
+                cluster_label(c, above=above).replace("$", r"\$"),
+                xy=(c.price, float(np.interp(c.price, data.price_mid, total))),
+                xytext=(0, 14),
+                textcoords="offset points",
+                ha="center",
+                color=colour,
+                fontsize=7,
+                arrowprops=dict(arrowstyle="-", color=colour, lw=0.8),
+                bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.75, pad=1),
+                zorder=10,
+            )
     ax.legend(
         loc="upper left",
         fontsize=7,
@@ -227,3 +320,4 @@ def write_liqmap_png(data: LiqMapData, path: Path, *, width: int, height: int) -
     )
     fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left", parse_math=False)
     _save(fig, path)
+    return drawn

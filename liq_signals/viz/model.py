@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from liq_signals.display import format_usd, ratio_text
-from liq_signals.viz import grid
+from liq_signals.engine.clusters import Cluster
+from liq_signals.viz import grid, style
 from liq_signals.viz.columns import (
     IMBALANCE_BAND_PCT,
     MAGNET_DOWN,
@@ -24,6 +25,7 @@ from liq_signals.viz.columns import (
     long_below,
     short_above,
 )
+from liq_signals.viz.magnets import MAGNET_SWITCH_MARGIN, ClusterGrid, column_clusters, held_magnets
 
 #: the name the liquidation-map figure imports; one renderer: :mod:`liq_signals.display`
 format_ratio = ratio_text
@@ -39,12 +41,19 @@ class BookSnapshots:
     :ivar edges: price bin edges, ascending, shape ``(nbins + 1,)``
     :ivar long_usd: long-book notional per bin, shape ``(nt, nbins)``
     :ivar short_usd: short-book notional per bin, shape ``(nt, nbins)``
+    :ivar k0: absolute grid index of the first bin
     """
 
     candle_index: np.ndarray
     edges: np.ndarray
     long_usd: np.ndarray
     short_usd: np.ndarray
+    k0: int = 0
+
+    @property
+    def bin_index(self) -> np.ndarray:
+        """Absolute grid index of every bin."""
+        return np.arange(self.k0, self.k0 + self.long_usd.shape[1])
 
     def at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """
@@ -73,6 +82,11 @@ class HeatmapData:
     :ivar short_rows: short-book notional (USD) per row and column, ``(nrows, ncols)``
     :ivar outside_share: share of the books' notional outside the drawn price window
     :ivar hover: per-column text (imbalance and nearby notional) for the candle hover
+    :ivar magnet_up: held magnet above per column (:func:`~liq_signals.viz.magnets.held_magnets`)
+    :ivar zmin: colour threshold (USD): cells below it are not coloured
+    :ivar zmax: colour saturation (USD): cells above it get the brightest colour
+    :ivar clusters_above: the largest short clusters above the last close, largest first
+    :ivar clusters_below: the largest long clusters below the last close, largest first
     """
 
     pair: str
@@ -93,6 +107,15 @@ class HeatmapData:
     swept_short_usd: np.ndarray
     hover: list[str]
     outside_share: float
+    zmin: float = 0.0
+    zmax: float = 1.0
+    clusters_above: tuple[Cluster, ...] = ()
+    clusters_below: tuple[Cluster, ...] = ()
+
+    @property
+    def price(self) -> float:
+        """The last close: where the books are measured from now."""
+        return float(self.close[-1])
 
     @property
     def title(self) -> str:
@@ -102,6 +125,25 @@ class HeatmapData:
             f"{self.pair} estimated liquidation heatmap - {self.mode} mode - "
             f"{self.timeframe} candles, {_duration(self.bucket_minutes)} columns - {span}"
         )
+
+
+def price_label(data: HeatmapData) -> str:
+    """Text of the current-price line."""
+    return f"price {data.price:,.{_decimals(data.price)}f} ({data.x[-1]:%Y-%m-%d %H:%M} column)"
+
+
+def cluster_label(cluster: Cluster, *, above: bool) -> str:
+    """``$1.2B shorts at 125,400 (+3.1%)``: a labelled cluster."""
+    side = "shorts" if above else "longs"
+    sign = "+" if above else "-"
+    return (
+        f"{format_usd(cluster.usd)} {side} at {cluster.price:,.{_decimals(cluster.price)}f} "
+        f"({sign}{cluster.dist_pct:.1f}%)"
+    )
+
+
+def _decimals(price: float) -> int:
+    return max(0, 4 - int(np.floor(np.log10(price)))) if price > 0 else 2
 
 
 def _duration(minutes: int) -> str:
@@ -147,6 +189,11 @@ def build_heatmap_data(
     max_columns: int = 1200,
     max_rows: int = 300,
     price_pad: float = 0.05,
+    clusters: ClusterGrid | None = None,
+    magnet_margin: float = MAGNET_SWITCH_MARGIN,
+    label_count: int = 3,
+    saturation_pct: float = style.SATURATION_PCT,
+    threshold_usd: float = 0.0,
 ) -> HeatmapData:
     """
     Down-sample candles, features and books into one drawable object.
@@ -163,6 +210,13 @@ def build_heatmap_data(
     :param price_pad: the price window is the displayed candles' range widened by this
         fraction of price on each side (the walls just outside the range are the story),
         and further if needed so that every magnet is inside it
+    :param clusters: the engine's cluster grid; with it the magnet lines are the held
+        magnets of each column's books and the largest clusters are labelled, without it
+        the engine's magnet columns are drawn as they are
+    :param magnet_margin: how much larger a cluster must be to replace the held magnet
+    :param label_count: clusters labelled on each side of the last close
+    :param saturation_pct: percentile of the non-empty cells where the colour saturates
+    :param threshold_usd: cells below this notional are not coloured
     :return: the figure's data
     :raise ValueError: on an empty frame or a missing snapshot
     """
@@ -178,12 +232,37 @@ def build_heatmap_data(
         starts,
     )
     long_cols, short_cols = books.at(lasts)
-    magnet_up = _last_in_bucket(frame, MAGNET_UP, lasts)
-    magnet_down = _last_in_bucket(frame, MAGNET_DOWN, lasts)
-    price_lo = min(float(np.nanmin(lo)) * (1.0 - price_pad), _finite_min(magnet_down))
-    price_hi = max(float(np.nanmax(h)) * (1.0 + price_pad), _finite_max(magnet_up))
+    above: tuple[Cluster, ...] = ()
+    below: tuple[Cluster, ...] = ()
+    if clusters is None:
+        magnet_up = _last_in_bucket(frame, MAGNET_UP, lasts)
+        magnet_down = _last_in_bucket(frame, MAGNET_DOWN, lasts)
+    else:
+        k = books.bin_index
+        close_at = frame["close"].to_numpy(float)[lasts]
+        magnet_up, _ = held_magnets(
+            k, short_cols, close_at, clusters, above=True, margin=magnet_margin
+        )
+        magnet_down, _ = held_magnets(
+            k, long_cols, close_at, clusters, above=False, margin=magnet_margin
+        )
+        if label_count > 0:
+            up, down = column_clusters(
+                k, long_cols[-1], short_cols[-1], float(close_at[-1]), clusters, label_count
+            )
+            above, below = tuple(up), tuple(down)
+    labelled = np.array([c.price for c in above + below])
+    price_lo = min(
+        float(np.nanmin(lo)) * (1.0 - price_pad), _finite_min(magnet_down), _finite_min(labelled)
+    )
+    price_hi = max(
+        float(np.nanmax(h)) * (1.0 + price_pad), _finite_max(magnet_up), _finite_max(labelled)
+    )
     row_edges, long_rows, short_rows, outside = grid.group_price_bins(
         books.edges, long_cols, short_cols, price_lo, price_hi, max_rows
+    )
+    zmin, zmax = style.colour_range(
+        long_rows, short_rows, saturation_pct=saturation_pct, threshold_usd=threshold_usd
     )
     modes = frame[MODE].dropna().unique().tolist() if MODE in frame else []
     dates = pd.DatetimeIndex(frame["date"])
@@ -207,6 +286,10 @@ def build_heatmap_data(
         swept_short_usd=grid.bucket_sum(_column(frame, SWEPT_SHORT), starts),
         hover=_column_hover(frame, lasts),
         outside_share=outside,
+        zmin=zmin,
+        zmax=zmax,
+        clusters_above=above,
+        clusters_below=below,
     )
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
+from liq_signals.display import format_usd
 from liq_signals.viz import style
-from liq_signals.viz.model import HeatmapData
+from liq_signals.viz.model import HeatmapData, cluster_label, price_label
 
 LONG_BOOK = "Long liquidations (long book)"
 SHORT_BOOK = "Short liquidations (short book)"
@@ -21,10 +22,25 @@ MAGNET_ABOVE = "Magnet above"
 MAGNET_BELOW = "Magnet below"
 SWEPT_SHORTS = "Shorts swept"
 SWEPT_LONGS = "Longs swept"
+CLUSTER_LABEL = "cluster label"
+SATURATION_SLIDER = "saturation"
+THRESHOLD_SLIDER = "threshold"
+
+#: hover of a heatmap cell: its side and its own notional, in whole dollars
+LONG_HOVER = "%{x}<br>longs liquidate at %{y:,.0f}: %{z:$,.0f}<extra>long book</extra>"
+SHORT_HOVER = "%{x}<br>shorts liquidate at %{y:,.0f}: %{z:$,.0f}<extra>short book</extra>"
 
 SWEEP_MARKER_MAX_PX = 12.0
 # On freqtrade's figure the books sit under many more lines than on ours: dim them a bit.
 LAYER_OPACITY = 0.75
+
+
+def _cells(rows: np.ndarray) -> np.ndarray:
+    """USD per cell as float32, empty cells as gaps (NaN): a gap takes no hover, so the
+    book drawn underneath answers there."""
+    z = rows.astype(np.float32)
+    z[~(rows > 0)] = np.nan
+    return z
 
 
 def heatmap_traces(data: HeatmapData, *, show_scale: bool = True) -> list[go.Heatmap]:
@@ -33,31 +49,32 @@ def heatmap_traces(data: HeatmapData, *, show_scale: bool = True) -> list[go.Hea
 
     Row edges are passed as ``y`` (``nrows + 1`` values), so every cell spans exactly the
     engine bins it sums.  ``z`` holds USD as float32: half the bytes of float64, and
-    7 significant digits are more than a colour can show.
+    7 significant digits are more than a colour can show.  Empty cells are gaps
+    (``hoverongaps=False``), so hovering a level of one book shows that book's side and
+    notional, never the other book's empty cell drawn on top of it.
     """
-    zmax = style.colour_max(data.long_rows, data.short_rows)
     common = dict(
         x=data.x,
         y=data.row_edges,
-        zmin=0.0,
-        zmax=zmax,
+        zmin=data.zmin,
+        zmax=data.zmax,
         hoverongaps=False,
         showscale=show_scale,
     )
     long_hm = go.Heatmap(
-        z=data.long_rows.astype(np.float32),
+        z=_cells(data.long_rows),
         name=LONG_BOOK,
         colorscale=style.plotly_colorscale(style.LONG_RAMP),
-        hovertemplate="%{x}<br>longs liquidate near %{y:,.0f}: %{z:$.3s}<extra></extra>",
+        hovertemplate=LONG_HOVER,
         colorbar=dict(title="longs $", x=1.0, len=0.45, y=0.25, thickness=10),
         showlegend=True,
         **common,
     )
     short_hm = go.Heatmap(
-        z=data.short_rows.astype(np.float32),
+        z=_cells(data.short_rows),
         name=SHORT_BOOK,
         colorscale=style.plotly_colorscale(style.SHORT_RAMP),
-        hovertemplate="%{x}<br>shorts liquidate near %{y:,.0f}: %{z:$.3s}<extra></extra>",
+        hovertemplate=SHORT_HOVER,
         colorbar=dict(title="shorts $", x=1.0, len=0.45, y=0.75, thickness=10),
         showlegend=True,
         **common,
@@ -74,7 +91,7 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
             name=MAGNET_ABOVE,
             mode="lines",
             line=dict(color=style.MAGNET_UP_COLOUR, width=1.5, shape="hv"),
-            hovertemplate="largest short cluster above: %{y:,.0f}<extra></extra>",
+            hovertemplate="largest short cluster above (held): %{y:,.0f}<extra></extra>",
         ),
         go.Scatter(
             x=data.x,
@@ -82,7 +99,7 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
             name=MAGNET_BELOW,
             mode="lines",
             line=dict(color=style.MAGNET_DOWN_COLOUR, width=1.5, shape="hv"),
-            hovertemplate="largest long cluster below: %{y:,.0f}<extra></extra>",
+            hovertemplate="largest long cluster below (held): %{y:,.0f}<extra></extra>",
         ),
     ]
     _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
@@ -140,9 +157,101 @@ def candle_trace(data: HeatmapData) -> go.Candlestick:
     )
 
 
+def add_price_and_labels(fig: go.Figure, data: HeatmapData) -> None:
+    """The labelled current-price line and the labels of the largest clusters."""
+    fig.add_hline(
+        y=data.price,
+        line=dict(color=style.PRICE_LINE, dash="dash", width=1),
+        annotation=dict(
+            text=price_label(data),
+            font=dict(color=style.PRICE_LINE, size=11),
+            bgcolor=style.BACKGROUND,
+        ),
+        annotation_position="top left",
+    )
+    for clusters, above, colour in (
+        (data.clusters_above, True, style.SHORT_BAR),
+        (data.clusters_below, False, style.LONG_BAR),
+    ):
+        for c in clusters:
+            fig.add_annotation(
+                x=data.x[-1],
+                y=c.price,
+                text=cluster_label(c, above=above),
+                showarrow=True,
+                arrowhead=0,
+                arrowcolor=colour,
+                ax=-40,
+                ay=0,
+                xanchor="right",
+                font=dict(color=colour, size=10),
+                bgcolor="rgba(14,17,23,0.75)",
+                name=CLUSTER_LABEL,
+            )
+
+
+def colour_sliders(data: HeatmapData) -> list[dict]:
+    """Two sliders restyling both heatmaps: where the colour saturates, and below which
+    notional cells are not coloured (the ramp's first colour is transparent)."""
+    books = [0, 1]  # the two heatmaps are the figure's first traces
+    grids = (data.long_rows, data.short_rows)
+    sat = style.cell_percentiles(style.SATURATION_STEPS_PCT, *grids)
+    thr = style.cell_percentiles(style.THRESHOLD_STEPS_PCT, *grids)
+    sat_steps = [
+        dict(
+            label=f"p{p:g} {format_usd(v)}" if p < 100 else f"max {format_usd(v)}",
+            method="restyle",
+            args=[{"zmax": [max(v, data.zmin + 1e-9)] * 2}, books],
+        )
+        for p, v in zip(style.SATURATION_STEPS_PCT, sat, strict=True)
+    ]
+    thr_steps = [
+        dict(
+            label="none" if p == 0 else f"p{p:g} {format_usd(v)}",
+            method="restyle",
+            args=[{"zmin": [0.0 if p == 0 else v] * 2}, books],
+        )
+        for p, v in zip(style.THRESHOLD_STEPS_PCT, thr, strict=True)
+    ]
+    active_sat = int(np.argmin(np.abs(np.asarray(sat) - data.zmax)))
+    active_thr = int(np.argmin(np.abs(np.asarray([0.0, *thr[1:]]) - data.zmin)))
+    common = dict(
+        len=0.42,
+        y=0.0,
+        yanchor="top",
+        pad=dict(t=22, b=0, l=0, r=0),
+        font=dict(color=style.TEXT, size=9),
+        ticklen=3,
+        minorticklen=0,
+        bgcolor=style.GRID,
+        activebgcolor=style.TEXT,
+        bordercolor=style.GRID,
+        tickcolor=style.TEXT,
+    )
+    return [
+        dict(
+            name=SATURATION_SLIDER,
+            steps=sat_steps,
+            active=active_sat,
+            x=0.0,
+            currentvalue=dict(prefix="colour saturates at: ", font=dict(size=10), offset=4),
+            **common,
+        ),
+        dict(
+            name=THRESHOLD_SLIDER,
+            steps=thr_steps,
+            active=active_thr,
+            x=0.55,
+            currentvalue=dict(prefix="hide cells below: ", font=dict(size=10), offset=4),
+            **common,
+        ),
+    ]
+
+
 def build_figure(data: HeatmapData) -> go.Figure:
     """
-    The whole heatmap page: books behind candles, magnets and sweeps on top.
+    The whole heatmap page: books behind candles, magnets and sweeps on top, the labelled
+    price line, the largest clusters labelled, and the colour sliders below.
 
     :param data: from :func:`liq_signals.viz.model.build_heatmap_data`
     :return: a plotly figure (dark theme, full-window)
@@ -150,10 +259,11 @@ def build_figure(data: HeatmapData) -> go.Figure:
     fig = go.Figure(heatmap_traces(data) + [candle_trace(data)] + overlay_traces(data))
     subtitle = (
         "brighter = more notional would be liquidated there; walls vanish when price sweeps "
-        "them; hover a candle for the imbalance"
+        "them; hover a cell for its book and notional, a candle for the imbalance"
     )
     if data.outside_share > 0.001:
         subtitle += f"; {data.outside_share:.1%} of the books lie outside this price window"
+    add_price_and_labels(fig, data)
     fig.update_layout(
         title=dict(text=f"{data.title}<br><sup>{subtitle}</sup>", x=0.01),
         template="plotly_dark",
@@ -169,8 +279,9 @@ def build_figure(data: HeatmapData) -> go.Figure:
             range=[float(data.row_edges[0]), float(data.row_edges[-1])],
         ),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
-        margin=dict(l=70, r=80, t=90, b=40),
+        margin=dict(l=70, r=80, t=90, b=10),
         hovermode="closest",
+        sliders=colour_sliders(data),
     )
     return fig
 

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from liq_signals.config import ModelConfig
-from liq_signals.viz import engine_glue
+from liq_signals.viz import engine_glue, style
 from liq_signals.viz.errors import HeatmapInputError
 from liq_signals.viz.liqmap import LiqMapData, build_liqmap_data
+from liq_signals.viz.magnets import ClusterGrid
 from liq_signals.viz.model import (
     BookSnapshots,
     HeatmapData,
@@ -51,6 +52,12 @@ class Request:
     config: Path = Path("user_data/config_backtest.json")
     #: the model the map is built with (``--model-config``); None = ``ModelConfig()``
     model: ModelConfig | None = None
+    #: largest clusters labelled on each side of the last close (``--labels``)
+    labels: int = 3
+    #: percentile of the non-empty cells where the colour saturates (``--saturation-pct``)
+    saturation_pct: float = style.SATURATION_PCT
+    #: cells below this notional are not coloured (``--threshold-usd``)
+    threshold_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -118,12 +125,22 @@ def select_window(
 
 
 def heatmap_data_for(
-    run: engine_glue.EngineRun, *, max_columns: int, max_rows: int, tf_minutes: int
+    run: engine_glue.EngineRun,
+    *,
+    max_columns: int,
+    max_rows: int,
+    tf_minutes: int,
+    labels: int = 3,
+    saturation_pct: float = style.SATURATION_PCT,
+    threshold_usd: float = 0.0,
 ) -> HeatmapData:
     """
     Snapshot the books at every column's last candle and build the figure data.
 
     :param run: engine inputs and features for the candles ``[window.first, window.stop)``
+    :param labels: largest clusters labelled on each side of the last close
+    :param saturation_pct: percentile of the non-empty cells where the colour saturates
+    :param threshold_usd: cells below this notional are not coloured
     """
     shown = run.frame.iloc[run.show :].reset_index(drop=True)
     every = candles_per_bucket(len(shown), tf_minutes, max_columns)
@@ -133,7 +150,9 @@ def heatmap_data_for(
         edges=hist.edges,
         long_usd=hist.long_usd,
         short_usd=hist.short_usd,
+        k0=hist.k0,
     )
+    cfg = run.params.cfg
     return build_heatmap_data(
         shown,
         books,
@@ -142,6 +161,10 @@ def heatmap_data_for(
         timeframe_minutes=tf_minutes,
         max_columns=max_columns,
         max_rows=max_rows,
+        clusters=ClusterGrid(cfg.grid_step, cfg.cluster_bins, max(cfg.bands_pct)),
+        label_count=labels,
+        saturation_pct=saturation_pct,
+        threshold_usd=threshold_usd,
     )
 
 
@@ -164,13 +187,18 @@ def find_candle(dates: pd.Series, at: str, tf_minutes: int, *, pair: str) -> int
     return pos
 
 
-def liqmap_data_for(run: engine_glue.EngineRun, *, window_pct: float) -> LiqMapData:
-    """The books at the close of the last candle of ``run``."""
+def liqmap_data_for(
+    run: engine_glue.EngineRun, *, window_pct: float, labels: int = 3
+) -> LiqMapData:
+    """The books at the close of the last candle of ``run``, split by leverage band."""
+    from liq_signals.viz.leverage_bands import books_by_leverage
+
     last = len(run.frame) - 1
     hist = engine_glue.book_history(run, every=len(run.frame), start=0)
     if hist.index[-1] != last:
         raise AssertionError("book_history did not end on the last candle")
     row = run.frame.iloc[last]
+    cfg = run.params.cfg
     return build_liqmap_data(
         pair=run.pair,
         mode=str(row.get(engine_glue.MODE, "unknown")),
@@ -180,6 +208,9 @@ def liqmap_data_for(run: engine_glue.EngineRun, *, window_pct: float) -> LiqMapD
         long_usd=hist.long_usd[-1],
         short_usd=hist.short_usd[-1],
         window_pct=window_pct,
+        bands=books_by_leverage(run.inputs, run.params),
+        clusters=ClusterGrid(cfg.grid_step, cfg.cluster_bins, window_pct),
+        label_count=labels,
     )
 
 
@@ -202,7 +233,7 @@ def render(req: Request) -> str:
         pos = find_candle(dates, req.at, tf_minutes, pair=req.pair)
         window = Window(first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1)
         run = engine_glue.run_engine(loaded, window, req.model)
-        snapshot = liqmap_data_for(run, window_pct=req.window_pct)
+        snapshot = liqmap_data_for(run, window_pct=req.window_pct, labels=req.labels)
         if png:
             from liq_signals.viz.matplotlib_figure import write_liqmap_png
 
@@ -218,7 +249,13 @@ def render(req: Request) -> str:
     )
     run = engine_glue.run_engine(loaded, window, req.model)
     data = heatmap_data_for(
-        run, max_columns=req.max_columns, max_rows=req.max_rows, tf_minutes=tf_minutes
+        run,
+        max_columns=req.max_columns,
+        max_rows=req.max_rows,
+        tf_minutes=tf_minutes,
+        labels=req.labels,
+        saturation_pct=req.saturation_pct,
+        threshold_usd=req.threshold_usd,
     )
     summary = (
         f"{len(data.x)} columns x {len(data.row_edges) - 1} price rows, "

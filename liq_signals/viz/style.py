@@ -23,6 +23,9 @@ LONG_BAR = "#ff5a36"
 SHORT_BAR = "#21b6ff"
 LONG_CUM = "#ffd166"
 SHORT_CUM = "#c6f6ff"
+PRICE_LINE = "#ffffff"
+#: one colour per leverage band of the one-moment map (≤10x, 10–25x, 25–50x, >50x)
+LEVERAGE_COLOURS = ("#4f8ff7", "#f6c443", "#f3722c", "#d62fa0")
 
 # (position 0..1 of the colour scale, (r, g, b, alpha 0..1))
 LONG_RAMP: tuple[tuple[float, tuple[int, int, int, float]], ...] = (
@@ -40,9 +43,14 @@ SHORT_RAMP: tuple[tuple[float, tuple[int, int, int, float]], ...] = (
     (1.0, (200, 255, 255, 1.0)),
 )
 
-# The colour scale saturates at this quantile of the non-empty cells: one huge wall would
-# otherwise make every other level invisible.
-SATURATION_QUANTILE = 0.99
+# The colour scale saturates at this percentile of the non-empty cells: one huge wall would
+# otherwise make every other level invisible.  The page's slider and the PNG's
+# --saturation-pct change it; --threshold-usd leaves cells below a notional uncoloured.
+SATURATION_PCT = 99.0
+#: saturation choices of the page's "colour saturates at" slider (percentiles)
+SATURATION_STEPS_PCT: tuple[float, ...] = (90.0, 95.0, 98.0, 99.0, 99.5, 99.9, 100.0)
+#: threshold choices of the page's "hide cells below" slider (percentiles; 0 = none)
+THRESHOLD_STEPS_PCT: tuple[float, ...] = (0.0, 25.0, 50.0, 75.0, 90.0, 95.0)
 
 
 def plotly_colorscale(ramp: tuple[tuple[float, tuple[int, int, int, float]], ...]) -> list:
@@ -50,16 +58,32 @@ def plotly_colorscale(ramp: tuple[tuple[float, tuple[int, int, int, float]], ...
     return [[pos, f"rgba({r},{g},{b},{a})"] for pos, (r, g, b, a) in ramp]
 
 
-def colour_max(*grids: np.ndarray) -> float:
-    """
-    Upper end of the shared colour scale: the :data:`SATURATION_QUANTILE` of positive cells.
-
-    :return: a positive float (1.0 when every cell is empty, so the scale stays valid)
-    """
+def cell_percentiles(pcts: tuple[float, ...], *grids: np.ndarray) -> list[float]:
+    """Percentiles of the non-empty cells of ``grids`` (0.0 each when all are empty)."""
     positive = np.concatenate([g[g > 0].ravel() for g in grids])
     if positive.size == 0:
-        return 1.0
-    return float(np.quantile(positive, SATURATION_QUANTILE))
+        return [0.0 for _ in pcts]
+    return [float(v) for v in np.percentile(positive, pcts)]
+
+
+def colour_range(
+    *grids: np.ndarray, saturation_pct: float = SATURATION_PCT, threshold_usd: float = 0.0
+) -> tuple[float, float]:
+    """
+    ``(zmin, zmax)`` of the shared colour scale.
+
+    :param saturation_pct: percentile of the non-empty cells where the colour saturates
+    :param threshold_usd: cells below this are drawn in the ramp's first, transparent colour
+    :return: ``zmin = threshold_usd`` and ``zmax`` above it (1.0 when every cell is empty)
+    :raise ValueError: a percentile outside (0, 100] or a negative threshold
+    """
+    if not 0 < saturation_pct <= 100:
+        raise ValueError(f"saturation percentile must be in (0, 100], got {saturation_pct}")
+    if threshold_usd < 0:
+        raise ValueError(f"threshold must be >= 0 USD, got {threshold_usd}")
+    (zmax,) = cell_percentiles((saturation_pct,), *grids)
+    zmax = zmax if zmax > 0 else 1.0
+    return float(threshold_usd), max(zmax, threshold_usd * (1 + 1e-9) + 1e-9)
 
 
 # Swept-liquidation markers: sized against this quantile of the non-zero sweeps (one crash

@@ -44,6 +44,29 @@ def test_png_has_the_requested_size_and_shows_both_books(tmp_path: Path):
     assert ((b > r + 60) & (b > 80)).mean() > 0.05  # short book glow
 
 
+def test_png_threshold_and_saturation_flags_change_the_colours(tmp_path: Path):
+    """--threshold-usd leaves faint cells uncoloured; a lower --saturation-pct brightens."""
+
+    def png(name: str, *flags: str) -> np.ndarray:
+        out = tmp_path / f"{name}.png"
+        args = ["--timerange", "20251010-20251011", "--warmup-days", "1", "--out", str(out)]
+        assert _heatmap(*args, "--width", "900", "--height", "560", *flags) == 0
+        return np.asarray(Image.open(out).convert("RGB"), dtype=np.int32)[100:480, 100:780]
+
+    def glow(px: np.ndarray) -> float:
+        r, b = px[..., 0], px[..., 2]
+        return float((((r > b + 60) & (r > 80)) | ((b > r + 60) & (b > 80))).mean())
+
+    def brightness(px: np.ndarray) -> float:
+        return float(px.mean())
+
+    default = png("default")
+    hidden = png("threshold", "--threshold-usd", "5e6")
+    bright = png("bright", "--saturation-pct", "50")
+    assert glow(hidden) < 0.6 * glow(default), (glow(hidden), glow(default))
+    assert brightness(bright) > brightness(default) + 5
+
+
 def test_at_draws_the_cumulative_map_of_that_candle(tmp_path: Path, engine_run):
     from liq_signals import columns as C
 
@@ -114,6 +137,9 @@ def test_at_png_has_the_requested_size(tmp_path: Path):
         (["--timeframe", "7x"], "unknown timeframe '7x'"),
         (["--out", "map.svg"], "use a .html or .png file name"),
         (["--freqtrade", "--out", "x.png"], "--freqtrade draws freqtrade's interactive figure"),
+        (["--labels", "-1"], "--labels must be >= 0"),
+        (["--saturation-pct", "0"], "--saturation-pct must be in (0, 100]"),
+        (["--threshold-usd", "-5"], "--threshold-usd must be >= 0"),
     ],
 )
 def test_bad_arguments_give_a_clear_error(args, message, capsys, tmp_path: Path):
@@ -165,7 +191,8 @@ def test_freqtrade_figure_has_plot_config_and_heatmap_behind_candles(engine_run,
     assert len(candles) == 1
     assert candles[0].yaxis in (None, "y")
     np.testing.assert_array_equal(
-        np.asarray(fig.data[0].z, dtype=float), heatmap_data.long_rows.astype(np.float32)
+        np.nan_to_num(np.asarray(fig.data[0].z, dtype=float)),  # empty cells are gaps
+        heatmap_data.long_rows.astype(np.float32),
     )
     analysed, plot_config = analyse_with_strategy(
         engine_run.frame[["date", "open", "high", "low", "close", "volume"]],
@@ -183,3 +210,13 @@ def test_freqtrade_figure_has_plot_config_and_heatmap_behind_candles(engine_run,
     assert set(wanted) <= set(names)
     if any(c.startswith("liq_magnet") for c in plot_config["main_plot"]):
         assert MAGNET_ABOVE not in names  # the strategy already draws the magnets
+
+    # the strategy's plot_annotations (FreqUI's cluster bands) are drawn as rectangles
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(rects) >= 4
+    labelled = [s.label.text for s in rects if s.label and s.label.text]
+    assert any(t.startswith("largest shorts above: $") for t in labelled), labelled
+    assert any(t.startswith("largest longs below: $") for t in labelled), labelled
+    for rect in rects:
+        assert rect.y0 < rect.y1
+        assert heatmap_data.row_edges[0] * 0.8 < rect.y0 < heatmap_data.row_edges[-1] * 1.2

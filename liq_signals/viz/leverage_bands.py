@@ -1,0 +1,195 @@
+"""The engine's books split by leverage band (≤10x, 10–25x, 25–50x, >50x), exactly.
+
+The engine keeps one array per book: contracts opened at every leverage of the mix land on
+their liquidation bins and are summed.  Every later step is linear in what was opened and
+treats all bins alike -- decay, closes and the open-interest cap multiply a whole book by
+one number, a sweep zeroes every bin the candle's range reached -- so the book is the sum
+of the contributions of each leverage, each scaled and swept the same way.
+
+:func:`books_by_leverage` runs the engine once, reads those per-candle numbers from its
+outputs (swept, decayed, closed, opened and capped contracts, totals), and replays only the
+opens per band.  The bands then add up to the engine's own book, bin by bin; the function
+checks that before returning, so a change in the engine's steps cannot silently give a
+wrong split.  NumPy only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from liq_signals.config import ModelConfig
+from liq_signals.engine import book as B
+from liq_signals.engine import kernel as K
+from liq_signals.engine.leverage import LeverageMix
+
+#: (lowest leverage exclusive, highest inclusive, label): the split traders know.
+LEVERAGE_BANDS: tuple[tuple[float, float, str], ...] = (
+    (0.0, 10.0, "≤10x"),
+    (10.0, 25.0, "10–25x"),
+    (25.0, 50.0, "25–50x"),
+    (50.0, math.inf, ">50x"),
+)
+
+#: the bands must add up to the engine's book within this share of its largest bin
+#: (the replay repeats the engine's arithmetic in another order: rounding only)
+SUM_RTOL = 1e-7
+
+
+@dataclass(frozen=True)
+class BandBooks:
+    """
+    Both books at the last candle, one row per leverage band.
+
+    :ivar labels: band labels, lowest leverage first
+    :ivar edges: engine bin edges, shape ``(nbins + 1,)``
+    :ivar long_usd: long-book notional per band and bin, ``(nbands, nbins)``
+    :ivar short_usd: short-book notional per band and bin, ``(nbands, nbins)``
+    """
+
+    labels: tuple[str, ...]
+    edges: np.ndarray
+    long_usd: np.ndarray
+    short_usd: np.ndarray
+
+
+def band_of_leverage(leverage: np.ndarray) -> np.ndarray:
+    """Index in :data:`LEVERAGE_BANDS` of each leverage."""
+    band = np.full(len(leverage), -1, dtype=np.int64)
+    for b, (lo, hi, _) in enumerate(LEVERAGE_BANDS):
+        band[(leverage > lo) & (leverage <= hi)] = b
+    return band
+
+
+def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBooks:
+    """The books after the last of ``inputs`` (from an empty book), split by leverage band.
+
+    :raise ValueError: on no candles
+    :raise AssertionError: the bands do not add up to the engine's book (the engine's
+        steps changed in a way this replay does not follow)
+    """
+    n = len(inputs)
+    if n == 0:
+        raise ValueError("no candles to build the books from")
+    state, out = B.run(inputs, params)
+    cfg, mix = params.cfg, params.mix
+    delta = cfg.grid_step
+    tau = cfg.decay_tau_seconds
+    band = band_of_leverage(mix.leverage)
+    nb = len(LEVERAGE_BANDS)
+
+    ln_typ = np.array([math.log(v) for v in inputs.typical])
+    lo = int(math.floor((ln_typ.min() + mix.long_log_ratio.min()) / delta)) - 2
+    hi = int(math.ceil((ln_typ.max() + mix.short_log_ratio.max()) / delta)) + 2
+    size = hi - lo + 1
+    books = {K.LONG: np.zeros((nb, size)), K.SHORT: np.zeros((nb, size))}
+    scale = {K.LONG: 1.0, K.SHORT: 1.0}
+    ratio = {K.LONG: mix.long_log_ratio, K.SHORT: mix.short_log_ratio}
+    col = {
+        K.LONG: (K.O_LONG_SWEPT_Q, K.O_LONG_CAPPED_Q),
+        K.SHORT: (K.O_SHORT_SWEPT_Q, K.O_SHORT_CAPPED_Q),
+    }
+
+    def rescale(d: int, factor: float) -> None:
+        if factor <= 0.0:
+            books[d][:] = 0.0
+            scale[d] = 1.0
+        else:
+            scale[d] *= factor
+
+    prev_t: float | None = None
+    prev_oi = math.nan
+    for i in range(n):
+        # 1. consume: every bin the candle's range reached (the engine's _reach rule)
+        k_low = math.ceil(math.log(inputs.low[i]) / delta)
+        k_high = math.floor(math.log(inputs.high[i]) / delta)
+        books[K.LONG][:, max(k_low - lo, 0) :] = 0.0
+        books[K.SHORT][:, : max(min(k_high - lo + 1, size), 0)] = 0.0
+        # 2. decay by the real time since the previous candle
+        t = float(inputs.time_s[i])
+        f = 1.0 if prev_t is None else math.exp(-(t - prev_t) / tau)
+        prev_t = t
+        # 3. closes: a fraction of open interest, from both books
+        oi = float(inputs.oi[i])
+        keep = _close_keep(oi, prev_oi, out[i, K.O_LONG_SWEPT_Q] + out[i, K.O_SHORT_SWEPT_Q])
+        prev_oi = oi
+        opens = float(out[i, K.O_OPENED_Q])
+        share = float(inputs.taker_share[i])
+        g = cfg.taker_tilt * (2.0 * share - 1.0) if math.isfinite(share) else 0.0
+        ln_e = math.log(inputs.typical[i])
+        for d in (K.LONG, K.SHORT):
+            rescale(d, f)
+            if keep != 1.0:
+                rescale(d, keep)
+            # 4. open: the mix's weights (tilted by the taker share), each at its bin
+            if opens > 0.0:
+                _open(books[d], band, lo, opens / scale[d], ln_e, ratio[d], d * -g, mix, cfg)
+            # 5. cap at the open interest
+            capped = float(out[i, col[d][1]])
+            if capped > 0.0:
+                rescale(d, oi / (oi + capped))
+            if scale[d] < cfg.renormalize_below:
+                books[d] *= scale[d]
+                scale[d] = 1.0
+
+    price = np.exp(np.arange(lo, hi + 1, dtype=np.float64) * delta)
+    long_usd = books[K.LONG] * scale[K.LONG] * price
+    short_usd = books[K.SHORT] * scale[K.SHORT] * price
+    _check_sum(state, lo, long_usd, short_usd)
+    edges = np.exp((np.arange(lo, hi + 2, dtype=np.float64) - 0.5) * delta)
+    return BandBooks(
+        labels=tuple(label for _, _, label in LEVERAGE_BANDS),
+        edges=edges,
+        long_usd=long_usd,
+        short_usd=short_usd,
+    )
+
+
+def _close_keep(oi: float, prev_oi: float, liquidated: float) -> float:
+    """Share of both books kept after this candle's closes (the engine's flow step)."""
+    if not (math.isfinite(oi) and math.isfinite(prev_oi)):
+        return 1.0
+    closes = max(-(oi - prev_oi) - liquidated, 0.0)
+    return max(1.0 - closes / prev_oi, 0.0) if closes > 0.0 else 1.0
+
+
+def _open(
+    books: np.ndarray,
+    band: np.ndarray,
+    lo: int,
+    amount: float,
+    ln_e: float,
+    ratio: np.ndarray,
+    g: float,
+    mix: LeverageMix,
+    cfg: ModelConfig,
+) -> None:
+    """Add ``amount`` (already divided by the side's scale) at entry ``exp(ln_e)``, spread
+    over the leverages by the mix's weights ``L^(g - alpha)``, each at its liquidation bin
+    and in its band's row; the weights are summed in the engine's order."""
+    w = np.array([math.exp(x * (-cfg.leverage_alpha + g)) for x in mix.log_leverage])
+    tot = 0.0
+    for x in w:
+        tot += x
+    k = np.floor((ln_e + ratio) / cfg.grid_step + 0.5).astype(np.int64)
+    np.add.at(books, (band, k - lo), amount * (w / tot))
+
+
+def _check_sum(state: B.BookState, lo: int, long_usd: np.ndarray, short_usd: np.ndarray) -> None:
+    """The bands must add up to the engine's book, bin by bin."""
+    _, lq, sq = state.books()
+    engine_price = state.price
+    for name, bands, q in (("long", long_usd, lq), ("short", short_usd, sq)):
+        engine = np.zeros(bands.shape[1])
+        k = np.arange(state.k0, state.k0 + len(q))
+        inside = (k >= lo) & (k < lo + bands.shape[1])
+        if (q[~inside] != 0).any():
+            raise AssertionError(f"{name} book has levels outside the replayed window")
+        engine[k[inside] - lo] = (q * engine_price)[inside]
+        err = np.abs(bands.sum(axis=0) - engine).max()
+        if err > SUM_RTOL * max(engine.max(), 1.0):
+            raise AssertionError(
+                f"{name} book by leverage band differs from the engine's book by ${err:,.2f}"
+            )
