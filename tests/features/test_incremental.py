@@ -147,8 +147,10 @@ def test_bad_new_candle_is_named_by_its_row_in_the_whole_frame(oi_data) -> None:
     inc = IncrementalFeatures(PAIR, "5m")
     inc.update(c.iloc[:300])
     c.loc[c.index[300], "close"] = np.nan
-    with pytest.raises(LiqInputError, match=r"close=.*nan.* at row 300 "):
-        inc.update(c)
+    out = inc.update(c)  # the dry-run quarantines a bad candle (no features, stale)
+    assert out[C.STALE].iloc[300]
+    assert np.isnan(out[C.IMBALANCE_LOG_5PCT].iloc[300])
+    assert inc.last_time_s == int(c["date"].iloc[299].timestamp())
     dup = pd.concat([oi_data.candles.iloc[:300], oi_data.candles.iloc[299:300]])
     with pytest.raises(LiqInputError, match=r"duplicate date at row 300 "):
         inc.update(dup)
