@@ -357,7 +357,7 @@ def quarantine(
     source: str,
     column: str,
     first: int = 0,
-    seen: set[tuple[str, str, int]] | None = None,
+    seen: set[tuple[str, int]] | None = None,
 ) -> np.ndarray:
     """``values`` with the ``drop`` rows set to NaN (read as missing), each dropped row
     logged once: pair, source (file), row and date.
@@ -366,16 +366,16 @@ def quarantine(
     :param drop: mask of the rows to drop, same length.
     :param ns: their dates (int64 ns).
     :param first: the frame row of ``values[0]`` (row numbers in the log are the frame's).
-    :param seen: rows already logged (``(source, column, date)``); updated, and its rows
+    :param column: what was checked (``open_interest_amount``, ``high/low`` of the mark,
+        ``ohlcv`` of a candle, ...): with the date, the key of a row in ``seen``.
+    :param seen: rows already logged (``(column, date ns)``); updated, and its rows
         are dropped too.  A dry-run passes one set for its lifetime, so a row is logged
         once, not every candle, and stays dropped when freqtrade's sliding window leaves
         too few rows before it for the jump rule.
     :return: ``values`` itself when nothing is dropped, else a copy.
     """
     if seen:  # once dropped, always dropped: a row near a window's start has less past
-        drop = drop | np.fromiter(
-            ((source, column, int(t)) in seen for t in ns), dtype=bool, count=len(ns)
-        )
+        drop = drop | np.fromiter(((column, int(t)) in seen for t in ns), dtype=bool, count=len(ns))
     if not drop.any():
         return values
     rows = np.flatnonzero(drop)
@@ -383,10 +383,10 @@ def quarantine(
     new = [
         i
         for i in rows
-        if not np.isnan(values[i]) and (seen is None or (source, column, int(ns[i])) not in seen)
+        if not np.isnan(values[i]) and (seen is None or (column, int(ns[i])) not in seen)
     ]
     if seen is not None:
-        seen.update((source, column, int(ns[i])) for i in new)
+        seen.update((column, int(ns[i])) for i in new)
     for i in new[:QUARANTINE_LOG_ROWS]:
         logger.warning(
             "%s [%s]: %s=%r at row %d (date %s) dropped: zero, negative, non-finite or "

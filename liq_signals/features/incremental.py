@@ -375,7 +375,7 @@ class IncrementalFeatures:
         self._snapshot: _Raw | None = None
 
     @property
-    def _seen(self) -> set[tuple[str, str, int]]:
+    def _seen(self) -> set[tuple[str, int]]:
         """Quarantined rows already logged, ``(source, column, date ns)``: each is logged
         once per bot, and stays dropped while the frame holds it (created on first use, so
         a state saved before it existed resumes)."""
@@ -478,9 +478,7 @@ class IncrementalFeatures:
         bad = bad_candle_rows(ohlcv)
         seen = self._seen
         if seen:
-            bad |= np.fromiter(
-                (("candles", "ohlcv", int(t)) in seen for t in ns), dtype=bool, count=len(ns)
-            )
+            bad |= np.fromiter((("ohlcv", int(t)) in seen for t in ns), dtype=bool, count=len(ns))
         if not bad.any():
             return None
         quarantine(

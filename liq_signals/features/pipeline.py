@@ -83,7 +83,7 @@ class PreparedInputs:
 
 
 #: rows already logged by :func:`liq_signals.data.boundary.quarantine`
-Seen = set[tuple[str, str, int]]
+Seen = set[tuple[str, int]]
 
 
 def _oi_source(

@@ -83,7 +83,10 @@ CASES = {
     ),
     "x1000 spike": (
         lambda c: c.assign(
-            **{k: np.where(c.index == 25, c[k] * 1000, c[k]) for k in ("open", "high", "low", "close")}
+            **{
+                k: np.where(c.index == 25, c[k] * 1000, c[k])
+                for k in ("open", "high", "low", "close")
+            }
         ),
         {},
         "open=.* at row 25 .* beyond 10× the median",
