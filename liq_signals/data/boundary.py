@@ -471,7 +471,7 @@ def validate_candles(
             raise _fail(
                 pair,
                 source,
-                f"{col}={vals[pos]!r} (NaN/non-positive) at {_where(candles, pos)}",
+                f"{col}={float(vals[pos])!r} (NaN/non-positive) at {_where(candles, pos)}",
                 fix,
             )
     high = candles["high"].to_numpy(dtype=np.float64)
@@ -503,8 +503,8 @@ def validate_candles(
             raise _fail(
                 pair,
                 source,
-                f"{col}={vals[pos]!r} at {_where(candles, pos)} is beyond {JUMP_MAX_RATIO:g}× "
-                f"the median of the {JUMP_WINDOW} closes before",
+                f"{col}={float(vals[pos])!r} at {_where(candles, pos)} is beyond "
+                f"{JUMP_MAX_RATIO:g}× the median of the {JUMP_WINDOW} closes before",
                 fix,
             )
     vol = candles["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -512,7 +512,10 @@ def validate_candles(
     if bad.any():
         pos = _first_bad(bad)
         raise _fail(
-            pair, source, f"volume={vol[pos]!r} (NaN/negative) at {_where(candles, pos)}", fix
+            pair,
+            source,
+            f"volume={float(vol[pos])!r} (NaN/negative) at {_where(candles, pos)}",
+            fix,
         )
     if timeframe_s and len(ns) > 1:
         _log_gaps(ns, timeframe_s, pair, source, lambda pos: candles["date"].iloc[pos])

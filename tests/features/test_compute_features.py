@@ -11,7 +11,6 @@ import talib
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
-from liq_signals.data.boundary import LiqInputError
 from liq_signals.features.pipeline import compute_features, prepare_inputs
 
 PAIR = "BTC/USDT:USDT"
