@@ -10,17 +10,17 @@ empty candles / missing column         error
 non-numeric OHLCV column               error (names the column and its dtype)
 NaN or non-positive price, high < low  error (batch); in dry-run/live the candle is
 open or close outside [low, high],     quarantined instead: no features for it, flagged
-a price jump beyond ``JUMP_MAX_RATIO`` ``liq_stale``, logged once (see
-times the median of the past closes    :func:`bad_candle_rows`)
+a price jump (see "Jump" below)        ``liq_stale``, logged once (see
+                                       :func:`bad_candle_rows`)
 NaN or negative volume                 error (batch), quarantined (dry-run/live)
 unsorted or duplicate dates            error (freqtrade data is sorted; a mix-up is a bug)
 gaps between candles                   allowed, counted and logged; the book decays over
                                        the real elapsed time
 open interest NaN / missing rows       allowed: those candles run in volume mode, flagged
                                        ``liq_stale`` and counted in the log
-open interest zero, negative, infinite  quarantined: the row is dropped (logged once with
-or a jump beyond ``JUMP_MAX_RATIO``    pair, file and row) and read as missing, so it
-times the median of the past rows      costs only the candle that reads it
+open interest zero, negative,          quarantined: the row is dropped (logged once with
+infinite or a jump                     pair, file and row) and read as missing, so it
+                                       costs only the candle that reads it
                                        (:func:`quarantine`)
 open interest step not a whole         error (a 1h series under 5m candles is fine; 1m
 multiple of the candles' timeframe     or 7m under 5m, or stamps off the series' own
@@ -33,8 +33,8 @@ mark price NaN / bad / jump            quarantined (logged once); mark rows miss
 metrics sidecar NaN                    allowed: no taker tilt for that candle, ``liq_stale``
 taker_net_base with |net| >= volume    allowed: volume is not gross there, so the share is
                                        unknown (no tilt, not stale), count logged
-metrics taker ratio negative, infinite quarantined (logged once): no tilt for that
-or a jump; taker_net_base infinite     candle, ``liq_stale``
+taker ratio negative, infinite, jump;  quarantined (logged once): no tilt for that
+taker_net_base infinite                candle, ``liq_stale``
 =====================================  =====================================================
 
 "Jump": a value more than :data:`JUMP_MAX_RATIO` times, or less than 1 / that, the median
