@@ -462,29 +462,51 @@ class IncrementalFeatures:
         return _with_quarantined(candles, out, bad)
 
     def _bad_candles(self, candles: pd.DataFrame) -> np.ndarray | None:
-        """Mask of the candles the dry-run quarantines (:func:`bad_candle_rows`, or
-        quarantined before), each logged once; None when there are none or the frame
-        cannot be read (the full path then names the problem).
+        """Mask of the candles the dry-run quarantines (:func:`bad_candle_rows`), each
+        logged once; None when there are none or the frame cannot be read (the full path
+        then names the problem).
 
         A bad candle is not an error here: the bot would otherwise be blind until it
         leaves freqtrade's window (days).  It gets no features and is flagged stale; the
-        book decays over it as over a gap.
+        book decays over it as over a gap.  Only candles newer than the last call's are
+        checked (with the rows before them the jump rule reads); a quarantined candle stays
+        quarantined while the frame holds it.
         """
+        d = self.__dict__  # created on first use: a state saved before them resumes
+        checked = d.get("_candles_checked_ns")
+        known: np.ndarray = d.get("_bad_candle_ns", np.zeros(0, dtype=np.int64))
         try:
             ns = candles["date"].array.as_unit("ns").asi8
-            ohlcv = {f: candles[f].to_numpy(dtype=np.float64, na_value=np.nan) for f in _RAW}
+            first = 0 if checked is None else int(np.searchsorted(ns, checked, side="right"))
+            lo = max(first - JUMP_WINDOW, 0)  # the rows the jump rule reads
+            ohlcv = {f: candles[f].to_numpy(dtype=np.float64, na_value=np.nan)[lo:] for f in _RAW}
         except Exception:  # noqa: BLE001 - unreadable: the full path validates and names it
             return None
-        bad = bad_candle_rows(ohlcv)
-        seen = self._seen
-        if seen:
-            bad |= np.fromiter((("ohlcv", int(t)) in seen for t in ns), dtype=bool, count=len(ns))
-        if not bad.any():
+        if not len(ns):
             return None
-        quarantine(
-            ohlcv["close"], bad, ns, pair=self.pair, source="candles", column="ohlcv", seen=seen
-        )
-        return bad
+        bad = np.zeros(len(ns), dtype=bool)
+        if first < len(ns):
+            bad[first:] = bad_candle_rows(ohlcv, first - lo)
+        if len(known):
+            old = np.isin(ns, known)
+            new = bad & ~old
+            bad |= old
+        else:
+            new = bad
+        d["_candles_checked_ns"] = int(ns[-1])
+        if new.any():
+            quarantine(
+                candles["close"].to_numpy(dtype=np.float64, na_value=np.nan),
+                new,
+                ns,
+                pair=self.pair,
+                source="candles",
+                column="ohlcv",
+                seen=self._seen,
+            )
+            keep = known[known >= ns[0]] if len(known) else known  # older ones are gone
+            d["_bad_candle_ns"] = np.union1d(keep, ns[new])
+        return bad if bad.any() else None
 
     def _update(
         self,
