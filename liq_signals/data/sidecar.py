@@ -202,7 +202,9 @@ def read_sidecar_file(path: Path | str) -> pd.DataFrame:
             f"{path}: cannot read sidecar file: {' '.join(str(exc).split())} — re-create it "
             "(liq-signals import-binance-metrics) or delete it"
         ) from exc
-    return validate_sidecar(frame, str(path))
+    frame = validate_sidecar(frame, str(path))
+    frame.attrs["file"] = str(path)  # the input boundary's messages name the file
+    return frame
 
 
 def merge_sidecar(

@@ -214,16 +214,21 @@ def test_candle_by_candle_equals_batch_on_files_with_bad_rows(oi_data, caplog) -
     caplog.set_level(logging.WARNING)
     c = oi_data.candles.iloc[:420]
     oi, m = _with_bad_rows(oi_data)
-    batch = compute_features(c, pair=PAIR, open_interest=oi, metrics=m)
+    # mark candles (the trade candles' own high/low) with a non-positive low and a ×1000 high
+    mark = c[["date", "high", "low"]].reset_index(drop=True)
+    mark.loc[270, "low"] = 0.0
+    mark.loc[340, "high"] *= 1000
+    kw = dict(open_interest=oi, metrics=m, mark=mark)
+    batch = compute_features(c, pair=PAIR, **kw)
     caplog.clear()
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:200], open_interest=oi, metrics=m)
+    inc.update(c.iloc[:200], **kw)
     for k in range(201, 421):
-        out = inc.update(c.iloc[:k], open_interest=oi, metrics=m)
+        out = inc.update(c.iloc[:k], **kw)
     pd.testing.assert_frame_equal(out, batch)
     assert inc.full_updates == 1  # every bad row went through the new-rows-only path
     dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
-    assert len(dropped) == 3, dropped
+    assert len(dropped) == 5, dropped
     for row in (260, 330):
         assert f"at row {row} " in next(d for d in dropped if str(c["date"].iloc[row]) in d)
 
