@@ -259,7 +259,7 @@ def load_pair_inputs(
             try:
                 frame = sidecar.read_sidecar(datadir, pair, timeframe)
             except sidecar.SidecarError as exc:
-                raise LiqInputError(f"{pair} [{side}]: {exc}", pair=pair, source=str(side)) from exc
+                raise LiqInputError(str(exc), pair=pair, source=str(side)) from exc
             files["metrics"] = side
             metrics = frame if len(frame) else None
         if oi is None:

@@ -186,8 +186,11 @@ def read_sidecar(datadir: Path | str, pair: str, timeframe: str) -> pd.DataFrame
                 legacy,
                 path.name,
             )
-        return read_sidecar_file(legacy)
-    return read_sidecar_file(path)
+        path = legacy
+    try:
+        return read_sidecar_file(path)
+    except SidecarError as exc:  # the strategy calls this: its message names the pair too
+        raise SidecarError(f"{pair}: {exc}") from exc
 
 
 def read_sidecar_file(path: Path | str) -> pd.DataFrame:

@@ -182,7 +182,7 @@ def test_features_command_on_a_corrupted_datadir(name, tmp_path, capsys, caplog)
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1, err
     assert str(path) in lines[0]
-    assert PAIR in lines[0] or case.file == SIDECAR
+    assert PAIR in lines[0]
     assert re.search(case.error, lines[0]), lines[0]
     assert not out.exists()
 
@@ -250,6 +250,7 @@ def test_freqtrade_backtesting_on_a_corrupted_datadir(
     errors = _error_lines(result.output)
     assert len(errors) == 1, result.output[-3000:]
     assert str(path) in errors[0]
+    assert PAIR in errors[0]
     assert re.search(case.error, errors[0]), errors[0]
 
 
