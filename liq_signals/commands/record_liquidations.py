@@ -32,7 +32,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stream base url (default: the exchange's public websocket host)",
     )
     parser.add_argument(
-        "--backoff-max", type=float, default=60.0, help="longest reconnect delay, seconds"
+        "--backoff-max",
+        type=float,
+        default=60.0,
+        help="longest reconnect (and failed-write retry) delay, seconds",
+    )
+    parser.add_argument(
+        "--retention-days",
+        type=float,
+        default=None,
+        help="delete daily files older than this many days (default: keep all)",
+    )
+    parser.add_argument(
+        "--retention-mb",
+        type=float,
+        default=None,
+        help="delete the oldest daily files beyond this many megabytes (default: no limit)",
     )
 
 
@@ -46,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         url=args.url,
         backoff_initial=min(1.0, args.backoff_max),
         backoff_max=args.backoff_max,
+        retention_days=args.retention_days,
+        retention_mb=args.retention_mb,
     )
     recorder = LiquidationRecorder(config)
     logger.info(

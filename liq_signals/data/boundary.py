@@ -7,34 +7,51 @@ frame) and the first bad row, or is a documented repair whose extent is logged:
 input problem                          handling
 =====================================  =====================================================
 empty candles / missing column         error
-NaN or non-positive price, high < low  error
-NaN or negative volume                 error
+non-numeric OHLCV column               error (names the column and its dtype)
+NaN or non-positive price, high < low  error (batch); in dry-run/live the candle is
+open or close outside [low, high],     quarantined instead: no features for it, flagged
+a price jump (see "Jump" below)        ``liq_stale``, logged once (see
+                                       :func:`bad_candle_rows`)
+NaN or negative volume                 error (batch), quarantined (dry-run/live)
 unsorted or duplicate dates            error (freqtrade data is sorted; a mix-up is a bug)
 gaps between candles                   allowed, counted and logged; the book decays over
                                        the real elapsed time
 open interest NaN / missing rows       allowed: those candles run in volume mode, flagged
                                        ``liq_stale`` and counted in the log
-open interest zero or negative         error (not a gap: a broken file)
+open interest zero, negative,          quarantined: the row is dropped (logged once with
+infinite or a jump                     pair, file and row) and read as missing, so it
+                                       costs only the candle that reads it
+                                       (:func:`quarantine`)
 open interest step not a whole         error (a 1h series under 5m candles is fine; 1m
 multiple of the candles' timeframe     or 7m under 5m, or stamps off the series' own
                                        step, are not)
 open interest in USD only              converted to contracts (value ÷ candle open at the
                                        snapshot time) by :func:`open_interest_contracts`,
-                                       count logged
-mark price NaN / bad                   error; mark rows missing -> trade high/low for them
+                                       count logged; a bad value is quarantined as above
+mark price NaN / bad / jump            quarantined (logged once); mark rows missing ->
+                                       trade high/low for them
 metrics sidecar NaN                    allowed: no taker tilt for that candle, ``liq_stale``
 taker_net_base with |net| >= volume    allowed: volume is not gross there, so the share is
                                        unknown (no tilt, not stale), count logged
-metrics negative taker ratio           error
+taker ratio negative, infinite, jump;  quarantined (logged once): no tilt for that
+taker_net_base infinite                candle, ``liq_stale``
 =====================================  =====================================================
+
+"Jump": a value more than :data:`JUMP_MAX_RATIO` times, or less than 1 / that, the median
+of the valid values among the :data:`JUMP_WINDOW` rows before it (past rows only, so the
+rule is causal and the batch run and the dry-run decide alike; no check before
+:data:`JUMP_MIN_HISTORY` such rows exist).  Open interest, prices and taker ratios do not
+move tenfold within a dozen rows; a ×1000 row is a unit or parsing error upstream.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from freqtrade.exceptions import OperationalException
 
 from liq_signals.data.oi_sources import fill_open_interest_amount
 from liq_signals.errors import InputError
@@ -48,10 +65,26 @@ OI_COLUMNS = ("date", OI_AMOUNT)
 MARK_COLUMNS = ("date", "high", "low")
 TAKER_RATIO = "taker_buy_sell_ratio"
 TAKER_NET_BASE = "taker_net_base"
+#: frame attribute (``DataFrame.attrs``) naming the file a frame was read from; set by
+#: :mod:`liq_signals.data.load` and the sidecar reader, so messages name the file
+FILE_ATTR = "file"
+#: a value beyond this multiple (or below its inverse) of the median of the past rows is
+#: implausible (see the module doc)
+JUMP_MAX_RATIO = 10.0
+#: how many rows before a value its median is taken over
+JUMP_WINDOW = 12
+#: fewer valid rows than this in the window: no jump check yet
+JUMP_MIN_HISTORY = 3
+#: quarantined rows named one by one per call; the rest are counted
+QUARANTINE_LOG_ROWS = 5
 
 
-class LiqInputError(InputError, ValueError):
+class LiqInputError(InputError, ValueError, OperationalException):
     """Input that the model cannot use; the message names pair, source and first bad row.
+
+    Also a freqtrade ``OperationalException``: raised inside a freqtrade run (the
+    strategy's feature path), freqtrade prints the message as one line and exits non-zero
+    instead of a traceback.
 
     :param pair: the pair concerned (also in the message).
     :param source: which input (``candles``, ``open_interest``, ``mark``, ``metrics``, or a
@@ -74,6 +107,13 @@ def _fail(pair: str, source: str, what: str, fix: str = "") -> LiqInputError:
     return LiqInputError(f"{pair} [{source}]: {what}{tail}", pair=pair, source=source)
 
 
+def source_name(df: object, source: str) -> str:
+    """``source`` plus the file the frame was read from, when it says so
+    (:data:`FILE_ATTR`): ``open_interest file /x/BTC_USDT_USDT-5m-open_interest.feather``."""
+    path = getattr(df, "attrs", {}).get(FILE_ATTR) if isinstance(df, pd.DataFrame) else None
+    return f"{source} file {path}" if path else source
+
+
 def _check_columns(df: pd.DataFrame, cols: tuple[str, ...], pair: str, source: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise _fail(pair, source, f"expected a pandas DataFrame, got {type(df).__name__}")
@@ -85,6 +125,19 @@ def _check_columns(df: pd.DataFrame, cols: tuple[str, ...], pair: str, source: s
             f"missing column(s) {missing}; have {list(df.columns)}",
             "freqtrade frames carry a 'date' column (UTC)",
         )
+
+
+def _check_numeric(df: pd.DataFrame, cols: Iterable[str], pair: str, source: str) -> None:
+    """Columns must hold numbers (a text or date column is a broken file, not a value)."""
+    for col in cols:
+        dtype = df[col].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)):
+            raise _fail(
+                pair,
+                source,
+                f"column {col!r} has dtype {dtype}, expected numbers (float64)",
+                "re-download the file (freqtrade download-data) or convert the column",
+            )
 
 
 def _check_dates(df: pd.DataFrame, pair: str, source: str) -> np.ndarray:
@@ -217,6 +270,163 @@ def bad_taker_ratios(ratio: np.ndarray) -> np.ndarray:
     return (ratio < 0) | np.isinf(ratio)
 
 
+def past_median(reference: np.ndarray) -> np.ndarray:
+    """Median of the valid (finite, > 0) values among the :data:`JUMP_WINDOW` rows before
+    each row; NaN where fewer than :data:`JUMP_MIN_HISTORY` such rows exist."""
+    ref = np.asarray(reference, dtype=np.float64)
+    n = len(ref)
+    if n <= JUMP_MIN_HISTORY:
+        return np.full(n, np.nan)
+    valid = np.where((ref > 0) & np.isfinite(ref), ref, np.nan)
+    past = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate([np.full(JUMP_WINDOW, np.nan), valid[:-1]]), JUMP_WINDOW
+    )
+    # np.nanmedian goes through masked arrays (~1 ms per call even on a few rows): sort
+    # instead (NaN sorts last) and take the middle of each row's k valid values
+    k = (~np.isnan(past)).sum(axis=1)
+    srt = np.sort(past, axis=1)
+    rows = np.arange(n)
+    median = (srt[rows, np.maximum((k - 1) // 2, 0)] + srt[rows, k // 2]) / 2.0
+    return np.where(k >= JUMP_MIN_HISTORY, median, np.nan)
+
+
+def implausible_jumps(
+    values: np.ndarray, reference: np.ndarray | None = None, median: np.ndarray | None = None
+) -> np.ndarray:
+    """Values beyond :data:`JUMP_MAX_RATIO` times (or below 1 / that) the median of the
+    valid (finite, > 0) ``reference`` values among the :data:`JUMP_WINDOW` rows before.
+
+    Past rows only: the answer for row i is the same on rows ``:i+1`` as on the whole
+    array, and on rows ``i − JUMP_WINDOW:`` as on rows ``0:`` (callers checking a tail
+    pass that much context).  Non-positive or non-finite values are other rules' business.
+
+    :param values: the values to check.
+    :param reference: the series whose median they are compared to (default: ``values``;
+        candle prices compare to the past closes).
+    :param median: :func:`past_median` of ``reference``, when the caller has it already.
+    :return: mask, same length.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if median is None:
+        median = past_median(values if reference is None else reference)
+    with np.errstate(invalid="ignore", over="ignore"):
+        jump = (values > median * JUMP_MAX_RATIO) | (values * JUMP_MAX_RATIO < median)
+    return jump & np.isfinite(values) & (values > 0)
+
+
+def jumps_from(values: np.ndarray, first: int, reference: np.ndarray | None = None) -> np.ndarray:
+    """:func:`implausible_jumps` of rows ``first:`` only, reading just the
+    :data:`JUMP_WINDOW` rows before them (equal to the whole-array answer's tail)."""
+    lo = max(first - JUMP_WINDOW, 0)
+    ref = None if reference is None else reference[lo:]
+    return implausible_jumps(values[lo:], ref)[first - lo :]
+
+
+def quarantined_oi(amount: np.ndarray, first: int = 0) -> np.ndarray:
+    """Open-interest rows ``first:`` (contracts) that are dropped: zero, negative,
+    infinite (:func:`bad_oi_amounts`) or a jump (:func:`implausible_jumps`)."""
+    return bad_oi_amounts(amount[first:]) | jumps_from(amount, first)
+
+
+def quarantined_mark(high: np.ndarray, low: np.ndarray, first: int = 0) -> np.ndarray:
+    """Mark rows ``first:`` that are dropped: :func:`bad_mark` or a jump of high or low."""
+    return bad_mark(high[first:], low[first:]) | jumps_from(high, first) | jumps_from(low, first)
+
+
+def quarantined_taker_ratios(ratio: np.ndarray, first: int = 0) -> np.ndarray:
+    """Taker buy/sell ratios of rows ``first:`` that are dropped: negative, infinite
+    (:func:`bad_taker_ratios`) or a jump."""
+    return bad_taker_ratios(ratio[first:]) | jumps_from(ratio, first)
+
+
+def outside_range(price: np.ndarray, high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Open or close prices outside their candle's [low, high] (a corrupt row)."""
+    return (price > high) | (price < low)
+
+
+def bad_candle_rows(ohlcv: dict[str, np.ndarray], first: int = 0) -> np.ndarray:
+    """Candles (rows ``first:``) breaking any per-row candle rule of
+    :func:`validate_candles`: bad price or volume, high < low, open/close outside
+    [low, high], a price jump against the past closes.  The dry-run quarantines them.
+
+    :param ohlcv: ``open, high, low, close, volume`` as float64 arrays.
+    """
+    o, h, lo, c, v = (ohlcv[k] for k in ("open", "high", "low", "close", "volume"))
+    bad = bad_volumes(v[first:]) | high_below_low(h[first:], lo[first:])
+    ctx = max(first - JUMP_WINDOW, 0)
+    median = past_median(c[ctx:])[first - ctx :]
+    for col in (o, h, lo, c):
+        bad |= bad_prices(col[first:]) | implausible_jumps(col[first:], median=median)
+    for col in (o, c):
+        bad |= outside_range(col[first:], h[first:], lo[first:])
+    return bad
+
+
+def quarantine(
+    values: np.ndarray,
+    drop: np.ndarray,
+    ns: np.ndarray,
+    *,
+    pair: str,
+    source: str,
+    column: str,
+    first: int = 0,
+    seen: set[tuple[str, int]] | None = None,
+) -> np.ndarray:
+    """``values`` with the ``drop`` rows set to NaN (read as missing), each dropped row
+    logged once: pair, source (file), row and date.
+
+    :param values: the rows checked (a frame's rows ``first:``).
+    :param drop: mask of the rows to drop, same length.
+    :param ns: their dates (int64 ns).
+    :param first: the frame row of ``values[0]`` (row numbers in the log are the frame's).
+    :param column: what was checked (``open_interest_amount``, ``high/low`` of the mark,
+        ``ohlcv`` of a candle, ...): with the date, the key of a row in ``seen``.
+    :param seen: rows already logged (``(column, date ns)``); updated, and its rows
+        are dropped too.  A dry-run passes one set for its lifetime, so a row is logged
+        once, not every candle, and stays dropped when freqtrade's sliding window leaves
+        too few rows before it for the jump rule.
+    :return: ``values`` itself when nothing is dropped, else a copy.
+    """
+    if seen:  # once dropped, always dropped: a row near a window's start has less past
+        drop = drop | np.fromiter(((column, int(t)) in seen for t in ns), dtype=bool, count=len(ns))
+    if not drop.any():
+        return values
+    rows = np.flatnonzero(drop)
+    # a NaN is missing, not bad: nothing to report, and not kept dropped (it may arrive)
+    new = [
+        i
+        for i in rows
+        if not np.isnan(values[i]) and (seen is None or (column, int(ns[i])) not in seen)
+    ]
+    if seen is not None:
+        seen.update((column, int(ns[i])) for i in new)
+    for i in new[:QUARANTINE_LOG_ROWS]:
+        logger.warning(
+            "%s [%s]: %s=%r at row %d (date %s) dropped: zero, negative, non-finite or "
+            "beyond %g× the median of the %d rows before; read as missing for that candle.",
+            pair,
+            source,
+            column,
+            float(values[i]),
+            first + int(i),
+            pd.Timestamp(int(ns[i]), tz="UTC"),
+            JUMP_MAX_RATIO,
+            JUMP_WINDOW,
+        )
+    if len(new) > QUARANTINE_LOG_ROWS:
+        logger.warning(
+            "%s [%s]: %d more %s row(s) dropped the same way.",
+            pair,
+            source,
+            len(new) - QUARANTINE_LOG_ROWS,
+            column,
+        )
+    out = np.array(values, dtype=np.float64, copy=True)
+    out[rows] = np.nan
+    return out
+
+
 def oi_needs_value(amount: np.ndarray | None, value: np.ndarray) -> np.ndarray:
     """Rows known only in USD: value present, amount missing (or no amount column).
 
@@ -260,29 +470,68 @@ def validate_candles(
     :return: dates in int64 nanoseconds since the epoch (UTC).
     :raise LiqInputError: on any problem of the table in the module docstring.
     """
+    source = source_name(candles, source)
     _check_columns(candles, CANDLE_COLUMNS, pair, source)
     if len(candles) == 0:
         raise _fail(pair, source, "no candles", "download data first (freqtrade download-data)")
     ns = _check_dates(candles, pair, source)
+    _check_numeric(candles, CANDLE_COLUMNS[1:], pair, source)
+    fix = "re-download the candles (freqtrade download-data --erase) or drop the row"
     for col in ("open", "high", "low", "close"):
         vals = candles[col].to_numpy(dtype=np.float64, na_value=np.nan)
         bad = bad_prices(vals)
         if bad.any():
             pos = _first_bad(bad)
             raise _fail(
-                pair, source, f"{col}={vals[pos]!r} (NaN/non-positive) at {_where(candles, pos)}"
+                pair,
+                source,
+                f"{col}={float(vals[pos])!r} (NaN/non-positive) at {_where(candles, pos)}",
+                fix,
             )
     high = candles["high"].to_numpy(dtype=np.float64)
     low = candles["low"].to_numpy(dtype=np.float64)
     inverted = high_below_low(high, low)
     if inverted.any():
         pos = _first_bad(inverted)
-        raise _fail(pair, source, f"high {high[pos]} < low {low[pos]} at {_where(candles, pos)}")
+        raise _fail(
+            pair, source, f"high {high[pos]} < low {low[pos]} at {_where(candles, pos)}", fix
+        )
+    close = candles["close"].to_numpy(dtype=np.float64)
+    for col in ("open", "close"):
+        vals = candles[col].to_numpy(dtype=np.float64)
+        bad = outside_range(vals, high, low)
+        if bad.any():
+            pos = _first_bad(bad)
+            raise _fail(
+                pair,
+                source,
+                f"{col} {vals[pos]} outside [low {low[pos]}, high {high[pos]}] at "
+                f"{_where(candles, pos)}",
+                fix,
+            )
+    median = past_median(close)
+    for col in ("open", "high", "low", "close"):
+        vals = candles[col].to_numpy(dtype=np.float64)
+        bad = implausible_jumps(vals, median=median)
+        if bad.any():
+            pos = _first_bad(bad)
+            raise _fail(
+                pair,
+                source,
+                f"{col}={float(vals[pos])!r} at {_where(candles, pos)} is beyond "
+                f"{JUMP_MAX_RATIO:g}× the median of the {JUMP_WINDOW} closes before",
+                fix,
+            )
     vol = candles["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
     bad = bad_volumes(vol)
     if bad.any():
         pos = _first_bad(bad)
-        raise _fail(pair, source, f"volume={vol[pos]!r} (NaN/negative) at {_where(candles, pos)}")
+        raise _fail(
+            pair,
+            source,
+            f"volume={float(vol[pos])!r} (NaN/negative) at {_where(candles, pos)}",
+            fix,
+        )
     if timeframe_s and len(ns) > 1:
         _log_gaps(ns, timeframe_s, pair, source, lambda pos: candles["date"].iloc[pos])
     return ns
@@ -295,12 +544,15 @@ def validate_open_interest(
 
     :param timeframe_s: the candles' timeframe; when given, the series' date steps are
         checked against it (:func:`bad_oi_steps`).
-    :return: dates in int64 ns (NaN amounts are kept: they become volume-mode candles).
-    :raise LiqInputError: missing columns, bad dates, a step that does not fit the
-        candles, zero or negative open interest.
+    :return: dates in int64 ns (NaN amounts are kept: they become volume-mode candles;
+        bad values are :func:`quarantined_oi` by the caller, row by row).
+    :raise LiqInputError: missing or non-numeric columns, bad dates, a step that does not
+        fit the candles.
     """
+    source = source_name(oi, source)
     _check_columns(oi, OI_COLUMNS, pair, source)
     ns = _check_dates(oi, pair, source)
+    _check_numeric(oi, [c for c in (OI_AMOUNT, OI_VALUE) if c in oi.columns], pair, source)
     if timeframe_s:
         bad_step = bad_oi_steps(ns, timeframe_s)
         if bad_step.any():
@@ -314,17 +566,7 @@ def validate_open_interest(
                 "use an open_interest file of the candles' timeframe or a coarser multiple "
                 "of it (e.g. 1h under 5m candles)",
             )
-    amount = oi["open_interest_amount"].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = bad_oi_amounts(amount)
-    if bad.any():
-        pos = _first_bad(bad)
-        raise _fail(
-            pair,
-            source,
-            f"open_interest_amount={amount[pos]!r} at {_where(oi, pos)} (must be > 0 contracts)",
-            "re-download with `freqtrade download-data --candle-types open_interest` "
-            "or drop the row",
-        )
+    amount = oi[OI_AMOUNT].to_numpy(dtype=np.float64, na_value=np.nan)
     nan = int(np.isnan(amount).sum())
     if nan:
         logger.info(
@@ -362,7 +604,8 @@ def open_interest_contracts(
         candle starting then (:func:`oi_as_of_ns`).
     :return: the frame itself when nothing needs converting (or it has no value column:
         :func:`validate_open_interest` then names what is missing), else a converted copy.
-    :raise LiqInputError: bad dates, or a value-only row whose value is not > 0 USD.
+    :raise LiqInputError: bad dates.  A value-only row whose value is not > 0 USD gives a
+        non-positive or NaN amount, which the open-interest quarantine drops.
     """
     if not isinstance(open_interest, pd.DataFrame) or OI_VALUE not in open_interest.columns:
         return open_interest
@@ -375,17 +618,6 @@ def open_interest_contracts(
     need = oi_needs_value(amount, value)
     if not need.any():
         return open_interest if has_amount else open_interest.assign(**{OI_AMOUNT: np.nan})
-    bad = need & bad_oi_values(value)
-    if bad.any():
-        pos = _first_bad(bad)
-        raise LiqInputError(
-            f"{pair} [open_interest]: {OI_VALUE}={float(value[pos])!r} at row {pos} (date "
-            f"{open_interest['date'].iloc[pos]}) has no {OI_AMOUNT} and is not > 0 USD — "
-            "re-download with `freqtrade download-data --candle-types open_interest` "
-            "or drop the row",
-            pair=pair,
-            source="open_interest",
-        )
     return fill_open_interest_amount(
         open_interest, candles, pair=pair, as_of_ns=oi_as_of_ns(o_ns, timeframe_s or 0)
     )
@@ -404,36 +636,31 @@ def oi_as_of_ns(ns: np.ndarray, timeframe_s: int) -> int:
 def validate_mark(mark: pd.DataFrame, *, pair: str, source: str = "mark") -> np.ndarray:
     """Check mark-price candles (``date, high, low``); return dates in int64 ns.
 
-    :raise LiqInputError: missing columns, bad dates, NaN/non-positive prices, high < low.
+    Bad rows (NaN/non-positive prices, high < low, jumps) are :func:`quarantined_mark`
+    by the caller: those candles use trade high/low.
+
+    :raise LiqInputError: missing or non-numeric columns, bad dates.
     """
+    source = source_name(mark, source)
     _check_columns(mark, MARK_COLUMNS, pair, source)
     ns = _check_dates(mark, pair, source)
-    high = mark["high"].to_numpy(dtype=np.float64, na_value=np.nan)
-    low = mark["low"].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = bad_mark(high, low)
-    if bad.any():
-        pos = _first_bad(bad)
-        raise _fail(
-            pair, source, f"bad mark high/low {high[pos]}/{low[pos]} at {_where(mark, pos)}"
-        )
+    _check_numeric(mark, MARK_COLUMNS[1:], pair, source)
     return ns
 
 
 def validate_metrics(metrics: pd.DataFrame, *, pair: str, source: str = "metrics") -> np.ndarray:
     """Check the metrics sidecar (``date`` plus optional taker / long-short columns).
 
-    :raise LiqInputError: missing date, bad dates, negative taker buy/sell ratio.
+    Bad taker values are :func:`quarantined_taker_ratios` by the caller (no tilt, stale).
+
+    :raise LiqInputError: missing date, bad dates, a non-numeric taker column.
     """
+    source = source_name(metrics, source)
     _check_columns(metrics, ("date",), pair, source)
     ns = _check_dates(metrics, pair, source)
-    if TAKER_RATIO in metrics.columns:
-        r = metrics[TAKER_RATIO].to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = bad_taker_ratios(r)
-        if bad.any():
-            pos = _first_bad(bad)
-            raise _fail(
-                pair, source, f"{TAKER_RATIO}={r[pos]!r} at {_where(metrics, pos)} (must be >= 0)"
-            )
+    _check_numeric(
+        metrics, [c for c in (TAKER_RATIO, TAKER_NET_BASE) if c in metrics], pair, source
+    )
     return ns
 
 
@@ -462,11 +689,7 @@ def candle_rows_ok(
     t = ns[max(first - 1, 0) :]
     if not dates_ok(t):
         return False
-    if any(bad_prices(ohlcv[col][first:]).any() for col in ("open", "high", "low", "close")):
-        return False
-    if high_below_low(ohlcv["high"][first:], ohlcv["low"][first:]).any():
-        return False
-    if bad_volumes(ohlcv["volume"][first:]).any():
+    if bad_candle_rows(ohlcv, first).any():
         return False
     if timeframe_s and len(t) > 1:
         _log_gaps(t, timeframe_s, pair, source, lambda pos: pd.Timestamp(int(t[pos]), tz="UTC"))

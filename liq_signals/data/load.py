@@ -13,13 +13,14 @@ gaps: :mod:`liq_signals.data.boundary` decides what a gap means.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from liq_signals.data.boundary import LiqInputError
+from liq_signals.data.boundary import FILE_ATTR, LiqInputError
 from liq_signals.paths import DEFAULT_DATADIR
 from liq_signals.timeframes import timeframe_seconds
 
@@ -34,6 +35,10 @@ OPEN_INTEREST_EITHER = ("open_interest_amount", "open_interest_value")
 #: coarser open-interest timeframes tried, in order, when the candles' own is absent
 #: (features.align: a coarser series' row T is used from T + its timeframe)
 OI_FALLBACK_TIMEFRAMES = ("1h",)
+#: freqtrade config section and key of the explicit volume fallback for an unreadable
+#: open-interest file (docs/data.md)
+OI_FALLBACK_SECTION = "liq_signals"
+OI_FALLBACK_KEY = "oi_volume_fallback"
 #: funding-rate files written by older freqtrade versions are OHLCV-shaped, rate in "open"
 FUNDING_LEGACY = {"open": "funding_rate"}
 
@@ -103,7 +108,12 @@ def read_candle_file(
     try:
         frame = pd.read_feather(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a broken file
-        raise LiqInputError(f"{pair} [{path}]: cannot read file: {exc}") from exc
+        raise LiqInputError(
+            f"{pair} [{path}]: cannot read file: {' '.join(str(exc).split())} — re-download "
+            "it with freqtrade download-data (--erase)",
+            pair=pair,
+            source=str(path),
+        ) from exc
     if "funding_rate" in columns and "funding_rate" not in frame.columns:
         frame = frame.rename(columns=FUNDING_LEGACY)
     missing = [c for c in columns if c not in frame.columns]
@@ -132,6 +142,7 @@ def read_candle_file(
     frame = frame.loc[:, columns]
     if isinstance(frame["date"].dtype, pd.DatetimeTZDtype):
         frame["date"] = frame["date"].dt.as_unit("ms")
+    frame.attrs[FILE_ATTR] = str(path)  # the boundary's messages name the file
     return frame
 
 
@@ -148,8 +159,41 @@ def open_interest_timeframes(timeframe: str) -> list[str]:
     return [timeframe, *coarser]
 
 
+def _open_interest(
+    load: Callable[..., pd.DataFrame | None], pair: str, timeframe: str, fallback: bool
+) -> pd.DataFrame | None:
+    """The first open-interest file of :func:`open_interest_timeframes` that exists; an
+    unreadable one is an error naming the fix, or skipped (logged) with ``fallback``."""
+    for tf in open_interest_timeframes(timeframe):
+        try:
+            frame = load("open_interest", tf, OPEN_INTEREST, "open_interest", OPEN_INTEREST_EITHER)
+        except LiqInputError as exc:
+            if not fallback:
+                raise LiqInputError(
+                    f"{exc} (or set the volume fallback to run without it: "
+                    f'"{OI_FALLBACK_SECTION}": {{"{OI_FALLBACK_KEY}": true}} in the config)',
+                    pair=pair,
+                    source=exc.source,
+                ) from exc
+            logger.warning(
+                "%s — skipped (%s.%s is set): volume mode.",
+                exc,
+                OI_FALLBACK_SECTION,
+                OI_FALLBACK_KEY,
+            )
+            return None
+        if frame is not None:
+            return frame
+    return None
+
+
 def load_pair_inputs(
-    datadir: Path | str, pair: str, timeframe: str, trading_mode: str = "futures"
+    datadir: Path | str,
+    pair: str,
+    timeframe: str,
+    trading_mode: str = "futures",
+    *,
+    oi_volume_fallback: bool = False,
 ) -> PairInputs:
     """Load candles (required) and OI, mark, funding, metrics (optional) for ``pair``.
 
@@ -161,6 +205,9 @@ def load_pair_inputs(
         from a coarser one (:func:`open_interest_timeframes`: 1h under 5m candles; its
         file is in ``files["open_interest"]``).  An open-interest file lacking one of its
         two columns has it all-NaN; USD-only rows become contracts later, in ``prepare_inputs``.
+    :param oi_volume_fallback: an open-interest file that exists but cannot be read is
+        skipped with a warning (volume mode) instead of being an error; off by default, so
+        a truncated file never silently changes the model's mode.
     :raise LiqInputError: the datadir or the candle file does not exist (the message names
         the file and the download-data command that creates it), or a file is unreadable.
     """
@@ -191,19 +238,7 @@ def load_pair_inputs(
         )
     oi = mark = funding = metrics = None
     if futures:
-        oi = next(
-            (
-                frame
-                for tf in open_interest_timeframes(timeframe)
-                if (
-                    frame := load(
-                        "open_interest", tf, OPEN_INTEREST, "open_interest", OPEN_INTEREST_EITHER
-                    )
-                )
-                is not None
-            ),
-            None,
-        )
+        oi = _open_interest(load, pair, timeframe, oi_volume_fallback)
         mark = load("mark", timeframe, OHLCV, "mark")
         funding = next(
             (
@@ -224,7 +259,7 @@ def load_pair_inputs(
             try:
                 frame = sidecar.read_sidecar(datadir, pair, timeframe)
             except sidecar.SidecarError as exc:
-                raise LiqInputError(f"{pair} [{side}]: {exc}", pair=pair, source=str(side)) from exc
+                raise LiqInputError(str(exc), pair=pair, source=str(side)) from exc
             files["metrics"] = side
             metrics = frame if len(frame) else None
         if oi is None:

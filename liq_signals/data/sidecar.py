@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from freqtrade.exceptions import OperationalException
 
 from liq_signals.atomic import atomic_path
 from liq_signals.errors import InputError
@@ -75,8 +76,10 @@ _LEGACY_EXTENSION = "feather"
 _WARNED_LEGACY: set[Path] = set()  # warn once per file, not on every dry-run candle
 
 
-class SidecarError(InputError, ValueError):
-    """A sidecar frame or file that does not follow the schema."""
+class SidecarError(InputError, ValueError, OperationalException):
+    """A sidecar frame or file that does not follow the schema (a freqtrade
+    ``OperationalException`` too: the strategy reads the sidecar, and freqtrade prints
+    such an error as one line, no traceback)."""
 
 
 def sidecar_path(datadir: Path | str, pair: str, timeframe: str) -> Path:
@@ -183,8 +186,11 @@ def read_sidecar(datadir: Path | str, pair: str, timeframe: str) -> pd.DataFrame
                 legacy,
                 path.name,
             )
-        return read_sidecar_file(legacy)
-    return read_sidecar_file(path)
+        path = legacy
+    try:
+        return read_sidecar_file(path)
+    except SidecarError as exc:  # the strategy calls this: its message names the pair too
+        raise SidecarError(f"{pair}: {exc}") from exc
 
 
 def read_sidecar_file(path: Path | str) -> pd.DataFrame:
@@ -195,8 +201,13 @@ def read_sidecar_file(path: Path | str) -> pd.DataFrame:
     try:
         frame = pd.read_feather(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a broken file
-        raise SidecarError(f"{path}: cannot read sidecar file: {exc}") from exc
-    return validate_sidecar(frame, str(path))
+        raise SidecarError(
+            f"{path}: cannot read sidecar file: {' '.join(str(exc).split())} — re-create it "
+            "(liq-signals import-binance-metrics) or delete it"
+        ) from exc
+    frame = validate_sidecar(frame, str(path))
+    frame.attrs["file"] = str(path)  # the input boundary's messages name the file
+    return frame
 
 
 def merge_sidecar(

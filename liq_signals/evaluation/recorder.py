@@ -16,8 +16,15 @@ Guarantees:
   (logged with its size), so the files stay strictly parseable;
 * events already on disk or seen recently are not written twice (streams may repeat an
   event around a reconnect);
-* malformed messages are skipped and counted, never fatal; the connection is re-opened
-  with exponential back-off after any drop.
+* a message that cannot be handled for any reason (not JSON, not the documented schema, a
+  timestamp out of range, ...) is skipped and counted as malformed, never fatal; the
+  connection is re-opened with exponential back-off after any drop;
+* a write that fails (disk full, I/O error) is undone to the last whole line and retried
+  with exponential back-off while the connection stays open (no reconnect storm); an
+  event's line is written once, and it counts as written only once it is on disk (dedupe
+  key: time, pair, side, price, quantity);
+* optional retention: daily files older than ``retention_days`` or beyond a total of
+  ``retention_mb`` (oldest first) are deleted when a new day's file is opened.
 
 Files: ``<datadir>/liquidations/<exchange>/<BTC_USDT_USDT>-<YYYY-MM-DD>.csv`` with the
 columns of :data:`liq_signals.evaluation.realized.RECORD_COLUMNS`; the day is the event's
@@ -28,15 +35,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import os
+import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
@@ -72,6 +80,11 @@ BYBIT_PING_SECONDS = 20.0  # Bybit drops a v5 public connection without an app-l
 DEDUP_MEMORY = 10_000  # recent event keys remembered to drop repeats after a reconnect
 LIQUIDATIONS_SUBDIR = "liquidations"
 MAX_OPEN_FILES = 32  # daily files kept open at once (older days are closed)
+_DAY_FILE = re.compile(r"-(\d{4}-\d{2}-\d{2})\.csv$")
+
+
+def _day(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -82,8 +95,13 @@ class RecorderConfig:
     :param pairs: freqtrade futures pairs (``BTC/USDT:USDT``) or symbols (``BTCUSDT``)
     :param datadir: freqtrade datadir; files go under ``liquidations/<exchange>/``
     :param url: stream base url; ``None`` = the exchange's public host
-    :param backoff_initial: first reconnect delay in seconds (doubles per failure)
-    :param backoff_max: reconnect delay ceiling in seconds
+    :param backoff_initial: first reconnect (and write retry) delay in seconds (doubles per
+        failure)
+    :param backoff_max: reconnect (and write retry) delay ceiling in seconds
+    :param retention_days: delete daily files more than this many days older than the
+        newest event's day (None: keep all)
+    :param retention_mb: delete the oldest daily files while the folder holds more than
+        this many megabytes (None: no limit; the files being written are never deleted)
     """
 
     exchange: str
@@ -92,6 +110,8 @@ class RecorderConfig:
     url: str | None = None
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
+    retention_days: float | None = None
+    retention_mb: float | None = None
 
     def __post_init__(self) -> None:
         if self.exchange not in PARSERS:
@@ -100,6 +120,10 @@ class RecorderConfig:
             raise ConfigError("give at least one pair to record")
         if not 0 < self.backoff_initial <= self.backoff_max:
             raise ConfigError("need 0 < backoff_initial <= backoff_max")
+        for name in ("retention_days", "retention_mb"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ConfigError(f"{name} must be > 0, got {value}")
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -128,41 +152,81 @@ class RecorderStats:
     malformed: int = 0
     ignored_pairs: int = 0
     connections: int = 0
+    write_errors: int = 0
+    pruned_files: int = 0
     files: set[str] = field(default_factory=set)
 
 
 class DailyFiles:
-    """Append-and-flush writer of the daily CSV files, with duplicate suppression."""
+    """Append-only writer of the daily CSV files, with duplicate suppression.
 
-    def __init__(self, folder: Path) -> None:
+    Lines go straight to the file descriptor (no user-space buffer: a failed write cannot
+    leave a copy behind to be flushed later); a write that fails is cut back to the last
+    whole line, so the caller may simply retry it.
+
+    :param retention_days: see :class:`RecorderConfig`.
+    :param retention_mb: see :class:`RecorderConfig`.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        retention_days: float | None = None,
+        retention_mb: float | None = None,
+    ) -> None:
         self._folder = folder
-        self._handles: dict[tuple[str, str], IO[str]] = {}
+        self._fds: dict[tuple[str, str], int] = {}
         self._recent: deque[tuple] = deque(maxlen=DEDUP_MEMORY)
         self._seen: set[tuple] = set()
+        self._retention_days = retention_days
+        self._retention_bytes = None if retention_mb is None else retention_mb * 1e6
+        #: files deleted by the retention rule
+        self.pruned = 0
 
     def path_for(self, event: LiquidationEvent) -> Path:
+        """The event's daily file.
+
+        :raise ValueError: (or ``OverflowError``/``OSError``) the time is out of range.
+        """
         day = datetime.fromtimestamp(event.time_ms / 1000, tz=UTC).strftime("%Y-%m-%d")
         return self._folder / f"{pair_to_filename(event.pair)}-{day}.csv"
 
     def write(self, event: LiquidationEvent) -> Path | None:
-        """Append one event and flush it to the OS; ``None`` when it was a repeat."""
+        """Append one event; ``None`` when it was a repeat.
+
+        :raise OSError: the line could not be written (nothing of it is left in the file).
+        """
         path = self.path_for(event)
-        handle = self._open(path, event.pair)
+        fd = self._open(path, event.pair)
         if event.key() in self._seen:
             return None
-        handle.write(
+        line = (
             f"{event.time_ms},{event.pair},{event.side},{event.price!r},{event.quantity!r},"
             f"{event.notional_usd!r},{event.exchange}\n"
         )
-        handle.flush()
+        self._append(fd, line.encode("utf-8"))
         self._remember(event.key())
         return path
 
     def close(self) -> None:
-        for handle in self._handles.values():
+        for fd in self._fds.values():
             with contextlib.suppress(OSError):
-                handle.close()
-        self._handles.clear()
+                os.close(fd)
+        self._fds.clear()
+
+    @staticmethod
+    def _append(fd: int, data: bytes) -> None:
+        """Write all of ``data`` at the end of ``fd``, or nothing: a failure (disk full)
+        truncates the file back to its size before."""
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise
 
     def _remember(self, key: tuple) -> None:
         if len(self._recent) == self._recent.maxlen:
@@ -170,24 +234,65 @@ class DailyFiles:
         self._recent.append(key)
         self._seen.add(key)
 
-    def _open(self, path: Path, pair: str) -> IO[str]:
-        handle = self._handles.get((pair, path.name))
-        if handle is not None:
-            return handle
+    def _open(self, path: Path, pair: str) -> int:
+        fd = self._fds.get((pair, path.name))
+        if fd is not None:
+            return fd
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.stat().st_size > 0:
             self._repair_tail(path)
             self._load_keys(path)
-        fresh = not path.exists() or path.stat().st_size == 0
-        handle = path.open("a", encoding="utf-8", newline="")
-        if fresh:
-            handle.write(",".join(RECORD_COLUMNS) + "\n")
-            handle.flush()
-        self._handles[(pair, path.name)] = handle
-        while len(self._handles) > MAX_OPEN_FILES:  # a long run must not leak descriptors
-            oldest = next(iter(self._handles))
-            self._handles.pop(oldest).close()
-        return handle
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size == 0:
+                self._append(fd, (",".join(RECORD_COLUMNS) + "\n").encode("utf-8"))
+        except OSError:
+            os.close(fd)
+            raise
+        self._fds[(pair, path.name)] = fd
+        while len(self._fds) > MAX_OPEN_FILES:  # a long run must not leak descriptors
+            oldest = next(iter(self._fds))
+            os.close(self._fds.pop(oldest))
+        self.prune(path)
+        return fd
+
+    def prune(self, newest: Path) -> None:
+        """Apply the retention rule (a new day's file was just opened): delete daily files
+        more than ``retention_days`` older than ``newest``'s day, then the oldest ones
+        while the folder holds more than ``retention_mb``.  ``newest`` itself is kept; an
+        older file still open is closed first."""
+        if self._retention_days is None and self._retention_bytes is None:
+            return
+        match = _DAY_FILE.search(newest.name)
+        if match is None:
+            return
+        newest_day = _day(match.group(1))
+        files = sorted(
+            (_day(m.group(1)), p.name, p)
+            for p in self._folder.iterdir()
+            if (m := _DAY_FILE.search(p.name)) is not None and p.name != newest.name
+        )
+        doomed = []
+        if self._retention_days is not None:
+            limit = self._retention_days * 86400
+            doomed = [f for f in files if (newest_day - f[0]).total_seconds() > limit]
+        if self._retention_bytes is not None:
+            total = newest.stat().st_size + sum(f[2].stat().st_size for f in files)
+            total -= sum(f[2].stat().st_size for f in doomed)
+            for f in files:
+                if total <= self._retention_bytes:
+                    break
+                if f not in doomed:
+                    doomed.append(f)
+                    total -= f[2].stat().st_size
+        for _, name, path in doomed:
+            for key in [k for k in self._fds if k[1] == name]:
+                with contextlib.suppress(OSError):
+                    os.close(self._fds.pop(key))
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                self.pruned += 1
+                logger.info("retention: deleted %s", path)
 
     @staticmethod
     def _repair_tail(path: Path) -> None:
@@ -243,7 +348,7 @@ class LiquidationRecorder:
         self.stats = RecorderStats()
         self._parse = PARSERS[config.exchange]
         self._pairs = {symbol_to_pair(s) for s in config.symbols}
-        self._files = DailyFiles(config.folder)
+        self._files = DailyFiles(config.folder, config.retention_days, config.retention_mb)
         self._on_event = on_event
 
     async def run(self) -> RecorderStats:
@@ -266,13 +371,15 @@ class LiquidationRecorder:
                 delay = min(delay * 2, self.config.backoff_max)
         finally:
             self._files.close()
+            self.stats.pruned_files = self._files.pruned
             logger.info(
                 "recorder stopped: %d events written, %d duplicates dropped, "
-                "%d malformed messages skipped, %d connections",
+                "%d malformed messages skipped, %d connections, %d write errors retried",
                 self.stats.written,
                 self.stats.duplicates,
                 self.stats.malformed,
                 self.stats.connections,
+                self.stats.write_errors,
             )
 
     async def _session(self, ws: ClientConnection) -> bool:
@@ -286,7 +393,7 @@ class LiquidationRecorder:
         try:
             async for raw in ws:
                 received = True
-                self._handle(raw)
+                await self._handle(raw)
         except WebSocketException as exc:
             logger.warning("connection dropped: %s", exc)
         finally:
@@ -294,23 +401,24 @@ class LiquidationRecorder:
                 pinger.cancel()
         return received
 
-    def _handle(self, raw: str | bytes) -> None:
+    async def _handle(self, raw: str | bytes) -> None:
+        """Parse one message and write its events; whatever goes wrong with the message
+        itself is counted as malformed and skipped (the recorder must outlive any message)."""
         try:
             message = json.loads(raw)
             if isinstance(message, dict) and message.get("success") is False:
                 logger.error("the exchange refused the subscription: %s", str(message)[:300])
             events = self._parse(message)
-        except (ValueError, LiquidationDataError) as exc:
-            self.stats.malformed += 1
-            logger.warning(
-                "skipped malformed message #%d: %s", self.stats.malformed, str(exc)[:200]
-            )
+            for event in events:
+                self._files.path_for(event)  # a time out of range fails here, not on disk
+        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the recorder
+            self._malformed(exc)
             return
         for event in events:
             if event.pair not in self._pairs:
                 self.stats.ignored_pairs += 1
                 continue
-            path = self._files.write(event)
+            path = await self._write(event)
             if path is None:
                 self.stats.duplicates += 1
                 continue
@@ -318,6 +426,36 @@ class LiquidationRecorder:
             self.stats.files.add(str(path))
             if self._on_event is not None:
                 self._on_event(event)
+
+    def _malformed(self, exc: BaseException) -> None:
+        self.stats.malformed += 1
+        logger.warning(
+            "skipped malformed message #%d: %s: %s",
+            self.stats.malformed,
+            type(exc).__name__,
+            str(exc)[:200],
+        )
+
+    async def _write(self, event: LiquidationEvent) -> Path | None:
+        """Write one event, retrying a failed write with exponential back-off; the
+        connection stays open meanwhile (messages queue up in memory), so a full disk
+        causes neither a reconnect storm nor a lost or repeated event."""
+        delay = self.config.backoff_initial
+        while True:
+            try:
+                return self._files.write(event)
+            except OSError as exc:
+                self.stats.write_errors += 1
+                why = errno.errorcode.get(exc.errno or 0, "") if exc.errno else ""
+                logger.warning(
+                    "cannot write %s (%s%s); retrying in %.1fs",
+                    self.config.folder,
+                    why and f"{why}: ",
+                    exc.strerror or exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.config.backoff_max)
 
 
 async def _bybit_ping(ws: ClientConnection) -> None:

@@ -34,20 +34,22 @@ import pandas as pd
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
 from liq_signals.data.boundary import (
+    JUMP_WINDOW,
     MARK_COLUMNS,
     OI_AMOUNT,
     OI_VALUE,
     TAKER_NET_BASE,
     TAKER_RATIO,
-    bad_mark,
-    bad_oi_amounts,
+    bad_candle_rows,
     bad_oi_steps,
-    bad_oi_values,
-    bad_taker_ratios,
     candle_rows_ok,
     dates_ok,
     oi_as_of_ns,
     oi_needs_value,
+    quarantine,
+    quarantined_mark,
+    quarantined_oi,
+    quarantined_taker_ratios,
 )
 from liq_signals.data.oi_sources import amount_from_value
 from liq_signals.engine import book as B
@@ -202,12 +204,16 @@ class _TailRows:
         return a, b
 
 
-def _tail_oi(raw: _Raw, rows: _TailRows, lag: int) -> tuple[np.ndarray, np.ndarray, int] | None:
+def _tail_oi(
+    raw: _Raw, rows: _TailRows, lag: int, pair: str, seen: set
+) -> tuple[np.ndarray, np.ndarray, int] | None:
     """The open-interest source for the new candles, value-only rows converted to
-    contracts as the batch run converts them; its step is read from the whole frame, as
-    the batch run reads it (:func:`liq_signals.features.align.oi_step_s`).
+    contracts and bad rows quarantined as the batch run does it (the quarantine reads the
+    :data:`~liq_signals.data.boundary.JUMP_WINDOW` rows before, converted alike); its step
+    is read from the whole frame, as the batch run reads it
+    (:func:`liq_signals.features.align.oi_step_s`).
 
-    :raise _FullPath: no usable column, or a row the boundary rejects.
+    :raise _FullPath: no usable column, or dates the boundary rejects.
     """
     ns = raw.aux_ns.get("oi")
     if ns is None:
@@ -220,19 +226,27 @@ def _tail_oi(raw: _Raw, rows: _TailRows, lag: int) -> tuple[np.ndarray, np.ndarr
         raise _FullPath
     step_s = oi_step_s(ns, tf_s)
     a, b = rows.span_ns(ns, *oi_reach_ns(step_s, tf_s, lag))
-    amount = cols[OI_AMOUNT][a:b] if OI_AMOUNT in cols else np.full(b - a, np.nan)
-    if bad_oi_amounts(amount).any():
-        raise _FullPath
+    lo = max(a - JUMP_WINDOW, 0)
+    amount = cols[OI_AMOUNT][lo:b] if OI_AMOUNT in cols else np.full(b - lo, np.nan)
     if OI_VALUE in cols:
-        value = cols[OI_VALUE][a:b]
+        value = cols[OI_VALUE][lo:b]
         need = oi_needs_value(amount, value)
         if need.any():
-            if bad_oi_values(value[need]).any():
-                raise _FullPath
             amount = amount.copy()
             amount[need] = amount_from_value(
-                value[need], ns[a:b][need] + oi_as_of_ns(ns, tf_s), raw.c_ns, raw.ohlcv["open"]
+                value[need], ns[lo:b][need] + oi_as_of_ns(ns, tf_s), raw.c_ns, raw.ohlcv["open"]
             )
+    drop = quarantined_oi(amount, a - lo)
+    amount = quarantine(
+        amount[a - lo :],
+        drop,
+        ns[a:b],
+        pair=pair,
+        source="open_interest",
+        column=OI_AMOUNT,
+        first=a,
+        seen=seen,
+    )
     return ns[a:b], amount, step_s
 
 
@@ -245,10 +259,12 @@ def _oi_start(raw: _Raw) -> int | None:
     return oi_series_start_ns(ns, cols.get(OI_AMOUNT), cols.get(OI_VALUE))
 
 
-def _tail_mark(raw: _Raw, rows: _TailRows) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
-    """The mark source for the new candles.
+def _tail_mark(
+    raw: _Raw, rows: _TailRows, pair: str, seen: set
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """The mark source for the new candles, bad rows quarantined as in the batch run.
 
-    :raise _FullPath: a column is missing or a row the boundary rejects.
+    :raise _FullPath: a column is missing or dates the boundary rejects.
     """
     ns = raw.aux_ns.get("mark")
     if ns is None:
@@ -257,19 +273,29 @@ def _tail_mark(raw: _Raw, rows: _TailRows) -> tuple[np.ndarray, np.ndarray, np.n
     if any(c not in cols for c in MARK_COLUMNS[1:]):
         raise _FullPath
     a, b = rows.span(ns, 0)
-    high, low = cols["high"][a:b], cols["low"][a:b]
-    if bad_mark(high, low).any():
-        raise _FullPath
+    lo = max(a - JUMP_WINDOW, 0)
+    drop = quarantined_mark(cols["high"][lo:b], cols["low"][lo:b], a - lo)
+    high = quarantine(
+        cols["high"][a:b],
+        drop,
+        ns[a:b],
+        pair=pair,
+        source="mark",
+        column="high/low",
+        first=a,
+        seen=seen,
+    )
+    low = np.where(drop, np.nan, cols["low"][a:b])
     return ns[a:b], high, low, mark_step_s(ns)
 
 
 def _tail_metrics(
-    raw: _Raw, rows: _TailRows, lag: int
+    raw: _Raw, rows: _TailRows, lag: int, pair: str, seen: set
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None:
     """The metrics source for the new candles (None without any taker value, as in the
-    batch run).
+    batch run), bad values quarantined as there.
 
-    :raise _FullPath: a row the boundary rejects.
+    :raise _FullPath: dates the boundary rejects.
     """
     ns = raw.aux_ns.get("metrics")
     if ns is None:
@@ -278,10 +304,31 @@ def _tail_metrics(
     if not has_taker_values(list(cols.values())):
         return None
     a, b = rows.span(ns, lag)
-    ratio = cols[TAKER_RATIO][a:b] if TAKER_RATIO in cols else None
-    if ratio is not None and bad_taker_ratios(ratio).any():
-        raise _FullPath
-    net = cols[TAKER_NET_BASE][a:b] if TAKER_NET_BASE in cols else None
+    lo = max(a - JUMP_WINDOW, 0)
+    ratio = net = None
+    if TAKER_RATIO in cols:
+        ratio = quarantine(
+            cols[TAKER_RATIO][a:b],
+            quarantined_taker_ratios(cols[TAKER_RATIO][lo:b], a - lo),
+            ns[a:b],
+            pair=pair,
+            source="metrics",
+            column=TAKER_RATIO,
+            first=a,
+            seen=seen,
+        )
+    if TAKER_NET_BASE in cols:
+        v = cols[TAKER_NET_BASE][a:b]
+        net = quarantine(
+            v,
+            np.isinf(v),
+            ns[a:b],
+            pair=pair,
+            source="metrics",
+            column=TAKER_NET_BASE,
+            first=a,
+            seen=seen,
+        )
     return ns[a:b], ratio, net
 
 
@@ -326,6 +373,16 @@ class IncrementalFeatures:
         self._mode = np.zeros(0, dtype=np.int8)
         self._cov = np.zeros(0)
         self._snapshot: _Raw | None = None
+
+    @property
+    def _seen(self) -> set[tuple[str, int]]:
+        """Quarantined rows already logged, ``(source, column, date ns)``: each is logged
+        once per bot, and stays dropped while the frame holds it (created on first use, so
+        a state saved before it existed resumes)."""
+        seen = self.__dict__.get("_quarantine_seen")
+        if seen is None:
+            seen = self.__dict__["_quarantine_seen"] = set()
+        return seen
 
     @property
     def last_time_s(self) -> int | None:
@@ -389,11 +446,76 @@ class IncrementalFeatures:
         :param open_interest: open-interest frame, as for ``compute_features``.
         :param mark: mark candles of the same timeframe.
         :param metrics: metrics sidecar frame.
+        A candle breaking a per-row rule (:func:`liq_signals.data.boundary.bad_candle_rows`)
+        is quarantined, not an error: it gets NaN features flagged stale and the book runs
+        as if it were missing (see :meth:`_bad_candles`).
+
         :return: ``candles`` with the feature columns (same as ``compute_features``).
         :raise LiqInputError: bad input (the new rows and the seam every call; the
             whole frame on the full path, which also runs when a new row is bad, so the
             error names the row within the whole frame).
         """
+        bad = self._bad_candles(candles)
+        if bad is None:
+            return self._update(candles, open_interest, mark, metrics)
+        out = self._update(candles[~bad], open_interest, mark, metrics)
+        return _with_quarantined(candles, out, bad)
+
+    def _bad_candles(self, candles: pd.DataFrame) -> np.ndarray | None:
+        """Mask of the candles the dry-run quarantines (:func:`bad_candle_rows`), each
+        logged once; None when there are none or the frame cannot be read (the full path
+        then names the problem).
+
+        A bad candle is not an error here: the bot would otherwise be blind until it
+        leaves freqtrade's window (days).  It gets no features and is flagged stale; the
+        book decays over it as over a gap.  Only candles newer than the last call's are
+        checked (with the rows before them the jump rule reads); a quarantined candle stays
+        quarantined while the frame holds it.
+        """
+        d = self.__dict__  # created on first use: a state saved before them resumes
+        checked = d.get("_candles_checked_ns")
+        known: np.ndarray = d.get("_bad_candle_ns", np.zeros(0, dtype=np.int64))
+        try:
+            ns = candles["date"].array.as_unit("ns").asi8
+            first = 0 if checked is None else int(np.searchsorted(ns, checked, side="right"))
+            lo = max(first - JUMP_WINDOW, 0)  # the rows the jump rule reads
+            ohlcv = {f: candles[f].to_numpy(dtype=np.float64, na_value=np.nan)[lo:] for f in _RAW}
+        except Exception:  # noqa: BLE001 - unreadable: the full path validates and names it
+            return None
+        if not len(ns):
+            return None
+        bad = np.zeros(len(ns), dtype=bool)
+        if first < len(ns):
+            bad[first:] = bad_candle_rows(ohlcv, first - lo)
+        if len(known):
+            old = np.isin(ns, known)
+            new = bad & ~old
+            bad |= old
+        else:
+            new = bad
+        d["_candles_checked_ns"] = int(ns[-1])
+        if new.any():
+            quarantine(
+                candles["close"].to_numpy(dtype=np.float64, na_value=np.nan),
+                new,
+                ns,
+                pair=self.pair,
+                source="candles",
+                column="ohlcv",
+                seen=self._seen,
+            )
+            keep = known[known >= ns[0]] if len(known) else known  # older ones are gone
+            d["_bad_candle_ns"] = np.union1d(keep, ns[new])
+        return bad if bad.any() else None
+
+    def _update(
+        self,
+        candles: pd.DataFrame,
+        open_interest: pd.DataFrame | None,
+        mark: pd.DataFrame | None,
+        metrics: pd.DataFrame | None,
+    ) -> pd.DataFrame:
+        """:meth:`update` on candles that passed the per-row quarantine."""
         raw = _raw_frames(candles, open_interest, mark, metrics)
         why = self._tail_update(raw)
         if why is not None:
@@ -477,9 +599,9 @@ class IncrementalFeatures:
         rows = _TailRows(raw.c_ns[m:], timeframe_seconds(self.timeframe) * _NS)
         try:
             return AlignSources(
-                oi=_tail_oi(raw, rows, cfg.oi_lag_candles),
-                mark=_tail_mark(raw, rows),
-                metrics=_tail_metrics(raw, rows, cfg.metrics_lag_candles),
+                oi=_tail_oi(raw, rows, cfg.oi_lag_candles, self.pair, self._seen),
+                mark=_tail_mark(raw, rows, self.pair, self._seen),
+                metrics=_tail_metrics(raw, rows, cfg.metrics_lag_candles, self.pair, self._seen),
                 oi_start_ns=_oi_start(raw),
             )
         except _FullPath:
@@ -507,6 +629,7 @@ class IncrementalFeatures:
             metrics=metrics,
             timeframe=self.timeframe,
             config=self.config,
+            seen=self._seen,
         )
         inputs = prep.inputs
         t = inputs.time_s
@@ -636,3 +759,12 @@ class IncrementalFeatures:
             self._feat = self._feat[cut:]
             self._mode = self._mode[cut:]
             self._cov = self._cov[cut:]
+
+
+def _with_quarantined(candles: pd.DataFrame, out: pd.DataFrame, bad: np.ndarray) -> pd.DataFrame:
+    """``out`` (features of the good candles) spread back over all of ``candles``: the
+    quarantined rows keep their raw columns and get NaN features, flagged stale."""
+    feats = out.drop(columns=[c for c in candles.columns if c in out.columns])
+    feats = feats.reindex(candles.index)
+    feats[C.STALE] = np.where(bad, True, feats[C.STALE].to_numpy(dtype=object)).astype(bool)
+    return pd.concat([candles, feats], axis=1)

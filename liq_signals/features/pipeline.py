@@ -15,7 +15,10 @@ Two repairs happen on the way, each logged with its extent:
   (:func:`liq_signals.data.boundary.open_interest_contracts`: value ÷ the open of the
   candle starting at the snapshot time);
 * a taker-buy share from ``taker_net_base`` is only accepted when the net flow is
-  smaller than the candle's volume (see :mod:`liq_signals.features.align`).
+  smaller than the candle's volume (see :mod:`liq_signals.features.align`);
+* open-interest, mark and sidecar rows that are zero, negative, non-finite or a jump
+  (:mod:`liq_signals.data.boundary`) are quarantined: dropped, logged once with pair,
+  file and row, and read as missing for the candle that reads them.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ from liq_signals.data.boundary import (
     TAKER_NET_BASE,
     TAKER_RATIO,
     open_interest_contracts,
+    quarantine,
+    quarantined_mark,
+    quarantined_oi,
+    quarantined_taker_ratios,
+    source_name,
     validate_candles,
     validate_mark,
     validate_metrics,
@@ -74,14 +82,24 @@ class PreparedInputs:
         )
 
 
+#: rows already logged by :func:`liq_signals.data.boundary.quarantine`
+Seen = set[tuple[str, int]]
+
+
 def _oi_source(
-    open_interest: pd.DataFrame | None, candles: pd.DataFrame, pair: str, tf_s: int
+    open_interest: pd.DataFrame | None,
+    candles: pd.DataFrame,
+    pair: str,
+    tf_s: int,
+    seen: Seen | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray, int] | None, int | None]:
     """Validated ``(dates ns, contracts, step s)`` of the open-interest frame, value-only
-    rows converted, and where the series starts (:func:`oi_series_start_ns`); ``(None,
-    None)`` without a frame or with an empty one."""
+    rows converted, bad rows quarantined, and where the series starts
+    (:func:`oi_series_start_ns`, read before the quarantine as the dry-run reads it);
+    ``(None, None)`` without a frame or with an empty one."""
     if open_interest is None or not len(open_interest):
         return None, None
+    source = source_name(open_interest, "open_interest")
     open_interest = open_interest_contracts(open_interest, candles, pair=pair, timeframe_s=tf_s)
     o_ns = validate_open_interest(open_interest, pair=pair, timeframe_s=tf_s)
     amount = open_interest[OI_AMOUNT].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -90,31 +108,39 @@ def _oi_source(
         if OI_VALUE in open_interest
         else None
     )
-    return (o_ns, amount, oi_step_s(o_ns, tf_s)), oi_series_start_ns(o_ns, amount, value)
+    start = oi_series_start_ns(o_ns, amount, value)
+    amount = quarantine(
+        amount, quarantined_oi(amount), o_ns, pair=pair, source=source, column=OI_AMOUNT, seen=seen
+    )
+    return (o_ns, amount, oi_step_s(o_ns, tf_s)), start
 
 
 def _mark_source(
-    mark: pd.DataFrame | None, pair: str
+    mark: pd.DataFrame | None, pair: str, seen: Seen | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
-    """Validated ``(dates ns, high, low, step s)`` of the mark frame, or None."""
+    """Validated ``(dates ns, high, low, step s)`` of the mark frame (bad rows
+    quarantined: NaN, their candles use trade high/low), or None."""
     if mark is None or not len(mark):
         return None
+    source = source_name(mark, "mark")
     m_ns = validate_mark(mark, pair=pair)
-    return (
-        m_ns,
-        mark["high"].to_numpy(dtype=np.float64),
-        mark["low"].to_numpy(dtype=np.float64),
-        mark_step_s(m_ns),
-    )
+    high = mark["high"].to_numpy(dtype=np.float64, na_value=np.nan)
+    low = mark["low"].to_numpy(dtype=np.float64, na_value=np.nan)
+    drop = quarantined_mark(high, low)
+    high = quarantine(high, drop, m_ns, pair=pair, source=source, column="high/low", seen=seen)
+    low = np.where(drop, np.nan, low)
+    return m_ns, high, low, mark_step_s(m_ns)
 
 
 def _metrics_source(
-    metrics: pd.DataFrame | None, pair: str
+    metrics: pd.DataFrame | None, pair: str, seen: Seen | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None:
-    """Validated ``(dates ns, taker ratio, taker_net_base)`` (a column absent -> None);
-    None when there is no sidecar or it holds no taker value at all."""
+    """Validated ``(dates ns, taker ratio, taker_net_base)`` (a column absent -> None;
+    bad values quarantined); None when there is no sidecar or it holds no taker value at
+    all."""
     if metrics is None or not len(metrics):
         return None
+    source = source_name(metrics, "metrics")
     mt_ns = validate_metrics(metrics, pair=pair)
     ratio, net = (
         metrics[c].to_numpy(dtype=np.float64, na_value=np.nan) if c in metrics.columns else None
@@ -122,6 +148,20 @@ def _metrics_source(
     )
     if not has_taker_values([v for v in (ratio, net) if v is not None]):
         return None
+    if ratio is not None:
+        ratio = quarantine(
+            ratio,
+            quarantined_taker_ratios(ratio),
+            mt_ns,
+            pair=pair,
+            source=source,
+            column=TAKER_RATIO,
+            seen=seen,
+        )
+    if net is not None:
+        net = quarantine(
+            net, np.isinf(net), mt_ns, pair=pair, source=source, column=TAKER_NET_BASE, seen=seen
+        )
     return mt_ns, ratio, net
 
 
@@ -134,10 +174,13 @@ def prepare_inputs(
     metrics: pd.DataFrame | None = None,
     timeframe: str = "5m",
     config: ModelConfig | None = None,
+    seen: Seen | None = None,
 ) -> PreparedInputs:
     """Validate the frames and align them to the candles (timing rules in
     :mod:`liq_signals.features.align`); :func:`run` without the engine.
 
+    :param seen: quarantined rows already logged (the dry-run's set, so each is logged
+        once per bot); None logs every quarantined row of this call.
     :raise LiqInputError: any input problem (see :mod:`liq_signals.data.boundary`).
     """
     cfg = config or ModelConfig()
@@ -147,11 +190,11 @@ def prepare_inputs(
     low = candles["low"].to_numpy(dtype=np.float64)
     close = candles["close"].to_numpy(dtype=np.float64)
     volume = candles["volume"].to_numpy(dtype=np.float64)
-    oi, oi_start_ns = _oi_source(open_interest, candles, pair, tf_s)
+    oi, oi_start_ns = _oi_source(open_interest, candles, pair, tf_s, seen)
     sources = AlignSources(
         oi=oi,
-        mark=_mark_source(mark, pair),
-        metrics=_metrics_source(metrics, pair),
+        mark=_mark_source(mark, pair, seen),
+        metrics=_metrics_source(metrics, pair, seen),
         oi_start_ns=oi_start_ns,
     )
     inputs, stale = align_inputs(

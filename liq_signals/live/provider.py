@@ -45,6 +45,7 @@ import pandas as pd
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.data.preflight import check_strategy_pair
 from liq_signals.display import ratio_text as display_ratio
 from liq_signals.features.incremental import IncrementalFeatures
 from liq_signals.features.pipeline import compute_features
@@ -454,11 +455,16 @@ def strategy_features(
     :param timeframe: accepted so that calls read like ``compute_features``; the provider
         runs on ``strategy.timeframe``.
     :return: as :func:`liq_signals.features.compute_features`.
+    :raise LiqInputError: outside dry-run/live, the pair's files fail the boundary
+        (:func:`liq_signals.data.preflight.check_strategy_pair`, once per pair): freqtrade
+        prints the one-line message and exits non-zero.
     """
     cfg = config or ModelConfig()
     dp = getattr(strategy, "dp", None)
     runmode = getattr(dp, "runmode", None) or strategy.config.get("runmode", "other")
     provider = provider_for(strategy, cfg)
+    if _runmode_value(runmode) not in LIVE_RUNMODES:  # dry-run/live quarantine instead
+        check_strategy_pair(strategy, pair, cfg)
     return provider.features(
         candles, pair=pair, runmode=runmode, open_interest=open_interest, mark=mark, metrics=metrics
     )

@@ -22,17 +22,20 @@ from tests.conftest import DATADIR_OI, REPO, TESTDATA
 
 PAIR = "BTC/USDT:USDT"
 OI_FILE = "BTC_USDT_USDT-5m-open_interest.feather"
+CANDLE_FILE = "BTC_USDT_USDT-5m-futures.feather"
 
 
 def _broken_datadir(tmp_path: Path) -> Path:
-    """A copy of the embedded futures data whose open-interest file has a zero at row 7."""
+    """A copy of the embedded futures data whose candle file has a close above the high at
+    row 7 (a bad open-interest row is quarantined, not an error)."""
     datadir = tmp_path / "broken"
     if datadir.exists():
         return datadir
     shutil.copytree(DATADIR_OI, datadir)
-    oi = pd.read_feather(datadir / "futures" / OI_FILE)
-    oi.loc[7, "open_interest_amount"] = 0.0
-    oi.to_feather(datadir / "futures" / OI_FILE)
+    path = datadir / "futures" / CANDLE_FILE
+    candles = pd.read_feather(path)
+    candles.loc[7, "close"] = candles.loc[7, "high"] * 1.01
+    candles.to_feather(path)
     return datadir
 
 

@@ -302,6 +302,9 @@ def _broken_mirror(src: Path, dst: Path, day: date, how: str) -> Path:
     name = path.name
     if how == "checksum":
         path.with_name(name + ".CHECKSUM").write_text("0" * 64 + f"  {name}\n")
+    elif how == "bomb":  # a zip bomb: ~24 KiB that inflates to 24 MiB, checksum matching
+        csv = b"0" * (bv.MAX_CSV_BYTES + 8 * 2**20)
+        vm.write_day(dst, SYMBOL, day, vm.zip_bytes(csv, name.removesuffix(".zip") + ".csv"))
     else:  # a truncated zip whose published checksum matches the broken bytes
         payload = path.read_bytes()[:200]
         vm.write_day(dst, SYMBOL, day, payload)
@@ -310,7 +313,11 @@ def _broken_mirror(src: Path, dst: Path, day: date, how: str) -> Path:
 
 @pytest.mark.parametrize(
     ("how", "message"),
-    [("checksum", "checksum mismatch"), ("zip", "not a readable zip file")],
+    [
+        ("checksum", "checksum mismatch"),
+        ("zip", "not a readable zip file"),
+        ("bomb", "the CSV inflates beyond 16 MiB"),
+    ],
 )
 def test_bad_file_is_named_good_days_are_kept_and_a_rerun_fixes_it(
     tmp_path, sample_mirror, caplog, how, message
@@ -355,6 +362,31 @@ def test_bad_file_is_named_good_days_are_kept_and_a_rerun_fixes_it(
         ]
         _run(tmp_path / "one", emu.url, date(2026, 6, 7), date(2026, 6, 13))
     pd.testing.assert_frame_equal(_read_oi(datadir), _read_oi(tmp_path / "one"))
+
+
+def test_header_only_day_is_counted_and_skipped_not_fatal(tmp_path, sample_mirror, caplog):
+    """A day whose archive file holds the header and no row: the other days are imported,
+    the day is reported (and fetched again next run), the exit code is 0 (before: the
+    empty frame broke the merge and nothing was written for the pair)."""
+    caplog.set_level(logging.INFO)
+    empty_day = date(2026, 6, 10)
+    root = tmp_path / "mirror"
+    shutil.copytree(sample_mirror, root)
+    vm.write_metrics_day(root, SYMBOL, empty_day, sample_rows().iloc[:0])
+    datadir = tmp_path / "binance"
+    with archive_server(root) as emu:
+        report = import_metrics(_config(datadir, emu.url, date(2026, 6, 7), date(2026, 6, 13)))
+    assert report.ok
+    (rep,) = report.pairs
+    assert rep.empty_days == [empty_day]
+    assert rep.days_imported == 6
+    assert f"holds no rows (header only), skipped: {empty_day.isoformat()}" in caplog.text
+    assert set(_read_oi(datadir)["date"].dt.date) == {
+        date(2026, 6, d) for d in (7, 8, 9, 11, 12, 13)
+    }
+    manifest = Manifest(datadir, SYMBOL)
+    manifest.load(outputs_present=True)
+    assert not manifest.done(empty_day)
 
 
 def test_failed_run_leaves_existing_files_untouched(tmp_path, sample_mirror):

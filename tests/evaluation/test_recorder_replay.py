@@ -212,7 +212,7 @@ def test_daily_files_split_by_utc_day_and_close_old_days(tmp_path):
             files.write(
                 LiquidationEvent(start + day * day_ms + k, PAIR, "long", 100.0 + k, 1.0, "bybit")
             )
-        assert len(files._handles) <= MAX_OPEN_FILES
+        assert len(files._fds) <= MAX_OPEN_FILES
     # an old day reopened later appends after its rows, without repeating them
     files.write(LiquidationEvent(start, PAIR, "long", 100.0, 1.0, "bybit"))
     files.write(LiquidationEvent(start + 5, PAIR, "short", 100.0, 1.0, "bybit"))

@@ -1,5 +1,6 @@
-"""Bad input is rejected at the boundary with a message naming pair, source and row;
-extreme but valid input never crashes the kernel (hypothesis)."""
+"""Bad input is rejected at the boundary with a message naming pair, source and row, or
+quarantined row by row (open interest, mark, sidecar); extreme but valid input never
+crashes the kernel (hypothesis)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from liq_signals.data.boundary import LiqInputError
 from liq_signals.features.pipeline import compute_features
 
 PAIR = "ETH/USDT:USDT"
+OI = "open_interest_amount"
+TAKER = "taker_buy_sell_ratio"
 
 
 def candles(n: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -68,6 +71,27 @@ CASES = {
         "unsorted date at row 2",
     ),
     "naive dates": (lambda c: c.assign(date=c["date"].dt.tz_localize(None)), {}, "timezone-naive"),
+    "close above high": (
+        lambda c: with_value(c, 14, "close", c["high"].iloc[14] * 1.01),
+        {},
+        "close .* outside .* at row 14 ",
+    ),
+    "open below low": (
+        lambda c: with_value(c, 6, "open", c["low"].iloc[6] * 0.99),
+        {},
+        "open .* outside .* at row 6 ",
+    ),
+    "x1000 spike": (
+        lambda c: c.assign(
+            **{
+                k: np.where(c.index == 25, c[k] * 1000, c[k])
+                for k in ("open", "high", "low", "close")
+            }
+        ),
+        {},
+        "open=.* at row 25 .* beyond 10× the median",
+    ),
+    "text column": (lambda c: c.assign(close=c["close"].astype(str)), {}, "'close' has dtype"),
 }
 
 
@@ -80,14 +104,36 @@ def test_bad_candles_raise_naming_pair_and_row(name) -> None:
     assert "[candles]" in str(err.value)
 
 
-@pytest.mark.parametrize(("value", "row"), [(0.0, 4), (-5.0, 11), (np.inf, 2)])
-def test_zero_or_negative_open_interest_is_an_error(value, row) -> None:
+@pytest.mark.parametrize(
+    ("value", "row"), [(0.0, 4), (-5.0, 11), (np.inf, 2), (1.05e8, 20), (1e2, 30)]
+)
+def test_bad_open_interest_row_is_dropped_and_costs_one_stale_candle(value, row, caplog) -> None:
+    """Zero, negative, infinite or ×1000 / ÷1000 open interest: the row reads as missing
+    (exactly as a NaN row), only the candle reading it (lag 1) is stale, logged with the
+    row.  Before, the whole frame was rejected (the dry-run blind for days)."""
+    caplog.set_level(logging.INFO)
     c = candles()
-    oi = with_value(oi_frame(c), row, "open_interest_amount", value)
-    with pytest.raises(LiqInputError, match=f"row {row}") as err:
-        compute_features(c, pair=PAIR, open_interest=oi)
-    assert "open_interest" in str(err.value)
-    assert "download-data" in str(err.value)
+    oi = oi_frame(c)
+    out = compute_features(c, pair=PAIR, open_interest=with_value(oi, row, OI, value))
+    assert np.flatnonzero(out[C.STALE].to_numpy()).tolist() == [row + 1]
+    missing = compute_features(c, pair=PAIR, open_interest=with_value(oi, row, OI, np.nan))
+    pd.testing.assert_frame_equal(out, missing)
+    assert f"{OI}={value!r} at row {row} " in caplog.text
+    assert "dropped" in caplog.text
+
+
+def test_growth_within_the_jump_multiple_is_kept() -> None:
+    """The jump rule reads the median of the past rows only: a steady +20 % per row (3.3×
+    the median of the 12 rows before) is a trend, not a spike."""
+    from liq_signals.data.boundary import implausible_jumps
+
+    steady = 1e5 * 1.2 ** np.arange(40)
+    assert not implausible_jumps(steady).any()
+    spike = steady.copy()
+    spike[30] *= 1000
+    assert np.flatnonzero(implausible_jumps(spike)).tolist() == [30]
+    # causal: row 30's answer does not depend on later rows
+    assert implausible_jumps(spike[:31])[30]
 
 
 def test_nan_and_short_open_interest_become_flagged_volume_mode(caplog) -> None:
@@ -108,15 +154,25 @@ def test_nan_and_short_open_interest_become_flagged_volume_mode(caplog) -> None:
     assert "volume mode" in caplog.text
 
 
-def test_bad_mark_and_metrics_are_errors() -> None:
+def test_bad_mark_and_metrics_rows_are_dropped_as_missing(caplog) -> None:
+    """A bad mark row reads as a missing one (trade high/low for that candle); a bad taker
+    ratio as a missing one (no tilt, stale) — each logged with its row."""
     c = candles()
-    mark = with_value(c[["date", "high", "low"]], 6, "low", np.nan)
-    with pytest.raises(LiqInputError, match="row 6"):
-        compute_features(c, pair=PAIR, mark=mark)
+    mark = c[["date", "high", "low"]].copy()
+    for row, col, value in ((6, "low", np.nan), (9, "high", mark["high"].iloc[9] * 1000)):
+        bad = with_value(mark, row, col, value)
+        nan = with_value(with_value(mark, row, "high", np.nan), row, "low", np.nan)
+        pd.testing.assert_frame_equal(
+            compute_features(c, pair=PAIR, mark=bad), compute_features(c, pair=PAIR, mark=nan)
+        )
+        assert f"at row {row} " in caplog.text
     metrics = pd.DataFrame({"date": c["date"], "taker_buy_sell_ratio": 1.0})
-    metrics.loc[12, "taker_buy_sell_ratio"] = -0.5
-    with pytest.raises(LiqInputError, match="row 12"):
-        compute_features(c, pair=PAIR, metrics=metrics)
+    for value in (-0.5, np.inf, 1000.0):
+        out = compute_features(c, pair=PAIR, metrics=with_value(metrics, 12, TAKER, value))
+        ref = compute_features(c, pair=PAIR, metrics=with_value(metrics, 12, TAKER, np.nan))
+        pd.testing.assert_frame_equal(out, ref)
+        # candle 0 has no sidecar row before it (lag 1); 13 reads the dropped row
+        assert np.flatnonzero(out[C.STALE].to_numpy()).tolist() == [0, 13]
 
 
 def test_not_a_dataframe_is_an_error() -> None:
@@ -134,8 +190,10 @@ def test_pair_without_tiers_still_computes_with_default_tiers(caplog) -> None:
 def extreme_frames(draw):
     n = draw(st.integers(1, 60))
     scale = draw(st.sampled_from([1e-7, 1e-3, 1.0, 1e4, 1e7]))
-    steps = draw(st.lists(st.floats(-0.6, 0.6), min_size=n, max_size=n))
-    wick = draw(st.lists(st.floats(0.0, 0.9), min_size=n, max_size=n))
+    # valid: never a tenfold move against the past closes' median (the boundary's jump
+    # rule), so at most e^(12·0.1) drift and a 50 % wick
+    steps = draw(st.lists(st.floats(-0.1, 0.1), min_size=n, max_size=n))
+    wick = draw(st.lists(st.floats(0.0, 0.5), min_size=n, max_size=n))
     vol = draw(st.lists(st.one_of(st.just(0.0), st.floats(0.0, 1e9)), min_size=n, max_size=n))
     gaps = draw(st.lists(st.sampled_from([1, 1, 1, 2, 500]), min_size=n, max_size=n))
     close = scale * np.exp(np.cumsum(steps))

@@ -122,7 +122,9 @@ def test_snapshot_before_first_candle_is_an_error(capsys) -> None:
     assert "before the first candle" in capsys.readouterr().err
 
 
-def test_bad_open_interest_file_is_named_with_its_first_bad_row(tmp_path, capsys) -> None:
+def test_zero_open_interest_row_is_dropped_naming_file_and_row(tmp_path, caplog) -> None:
+    """A zero row is quarantined (a documented, logged repair), not fatal: the log names
+    the file and the row, and only the candle reading it (lag 1) is stale."""
     import shutil
 
     fut = tmp_path / "futures"
@@ -133,11 +135,11 @@ def test_bad_open_interest_file_is_named_with_its_first_bad_row(tmp_path, capsys
     oi = pd.read_feather(oi_path)
     oi.loc[7, "open_interest_amount"] = 0.0
     oi.to_feather(oi_path)
-    rc = main(
-        ["features", "--datadir", str(tmp_path), "--pair", PAIR, "--out", str(tmp_path / "f.csv")]
-    )
-    assert rc == 1
-    err = capsys.readouterr().err
-    assert "row 7" in err
-    assert str(oi_path) in err
-    assert not (tmp_path / "f.csv").exists()
+    out = tmp_path / "f.feather"
+    rc = main(["features", "--datadir", str(tmp_path), "--pair", PAIR, "--out", str(out)])
+    assert rc == 0
+    line = next(r.getMessage() for r in caplog.records if "dropped" in r.getMessage())
+    assert str(oi_path) in line
+    assert "row 7 " in line
+    stale = pd.read_feather(out).set_index("date")[C.STALE]
+    assert stale.loc[oi["date"].iloc[7] + pd.Timedelta("5min")]

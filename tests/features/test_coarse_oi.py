@@ -171,8 +171,6 @@ def test_step_that_does_not_fit_the_candles_is_an_error(stamps, row) -> None:
 @pytest.mark.parametrize(
     ("amounts", "dates", "what"),
     [
-        ([100.0, 0.0, 120.0], None, r"open_interest_amount=.*0\.0\)? at row 1 "),
-        ([100.0, 110.0, -5.0], None, r"open_interest_amount=.*-5\.0\)? at row 2 "),
         ([100.0] * 3, ["00:00", "01:00", "01:00"], "duplicate date at row 2"),
         ([100.0] * 3, ["00:00", "02:00", "01:00"], "unsorted date at row 2"),
     ],
@@ -191,7 +189,6 @@ def test_bad_hourly_rows_name_the_first_bad_row(amounts, dates, what) -> None:
     ("stamps", "amounts", "row"),
     [
         (["00:00", "01:00", "01:07"], [1.0, 2.0, 3.0], 2),  # step off the candles' grid
-        (["00:00", "01:00", "02:00"], [1.0, -2.0, 3.0], 1),  # negative
     ],
 )
 def test_bad_hourly_file_is_named_with_its_first_bad_row(

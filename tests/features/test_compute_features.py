@@ -11,7 +11,6 @@ import talib
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
-from liq_signals.data.boundary import LiqInputError
 from liq_signals.features.pipeline import compute_features, prepare_inputs
 
 PAIR = "BTC/USDT:USDT"
@@ -292,8 +291,15 @@ def test_value_only_open_interest_is_converted_to_contracts(oi_data, caplog) -> 
     pd.testing.assert_frame_equal(feats(oi_data, open_interest=mixed), out)
 
 
-def test_value_only_open_interest_with_bad_value_names_the_row(oi_data) -> None:
+def test_value_only_open_interest_with_bad_value_is_dropped_as_missing(oi_data, caplog) -> None:
+    """A USD-only row whose value is not > 0 converts to a non-positive amount, which the
+    quarantine drops (logged with its row): the same features as a missing row."""
     oi = oi_data.open_interest.assign(open_interest_amount=np.nan)
-    oi.loc[oi.index[7], "open_interest_value"] = -1.0
-    with pytest.raises(LiqInputError, match="open_interest_value=-1.0 at row 7"):
-        feats(oi_data, open_interest=oi)
+    bad = oi.copy()
+    bad.loc[bad.index[7], "open_interest_value"] = -1.0
+    nan = oi.copy()
+    nan.loc[nan.index[7], "open_interest_value"] = np.nan
+    pd.testing.assert_frame_equal(
+        feats(oi_data, open_interest=bad), feats(oi_data, open_interest=nan)
+    )
+    assert "at row 7 " in caplog.text

@@ -147,8 +147,10 @@ def test_bad_new_candle_is_named_by_its_row_in_the_whole_frame(oi_data) -> None:
     inc = IncrementalFeatures(PAIR, "5m")
     inc.update(c.iloc[:300])
     c.loc[c.index[300], "close"] = np.nan
-    with pytest.raises(LiqInputError, match=r"close=.*nan.* at row 300 "):
-        inc.update(c)
+    out = inc.update(c)  # the dry-run quarantines a bad candle (no features, stale)
+    assert out[C.STALE].iloc[300]
+    assert np.isnan(out[C.IMBALANCE_LOG_5PCT].iloc[300])
+    assert inc.last_time_s == int(c["date"].iloc[299].timestamp())
     dup = pd.concat([oi_data.candles.iloc[:300], oi_data.candles.iloc[299:300]])
     with pytest.raises(LiqInputError, match=r"duplicate date at row 300 "):
         inc.update(dup)
@@ -190,3 +192,92 @@ def test_continued_atr_stays_within_a_few_ulps_of_talib(data_2023) -> None:
         ulps = np.abs(got - ref[k:]) / np.spacing(ref[k:])
         assert ulps.max() <= ATR_ULPS
         assert (ulps > 0).any()  # not bit-identical: if this fails, tighten the tests above
+
+
+def _with_bad_rows(oi_data):
+    """The 2026-06 files with bad rows: zero OI, ×1000 OI and a negative taker ratio
+    (rows read by candles 250..400)."""
+    oi = oi_data.open_interest.copy()
+    m = oi_data.metrics.copy()
+    c = oi_data.candles
+    for stamp, factor in ((c["date"].iloc[260], 0.0), (c["date"].iloc[330], 1000.0)):
+        oi.loc[oi["date"] == stamp, "open_interest_amount"] *= factor
+    m.loc[m["date"] == c["date"].iloc[280], "taker_buy_sell_ratio"] = -1.0
+    return oi, m
+
+
+def test_candle_by_candle_equals_batch_on_files_with_bad_rows(oi_data, caplog) -> None:
+    """The quarantine is one rule: the dry-run path (new rows checked with the past rows
+    the jump rule reads) drops exactly the rows the batch run drops, and logs each once."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    c = oi_data.candles.iloc[:420]
+    oi, m = _with_bad_rows(oi_data)
+    # mark candles (the trade candles' own high/low) with a non-positive low and a ×1000 high
+    mark = c[["date", "high", "low"]].reset_index(drop=True)
+    mark.loc[270, "low"] = 0.0
+    mark.loc[340, "high"] *= 1000
+    kw = dict(open_interest=oi, metrics=m, mark=mark)
+    batch = compute_features(c, pair=PAIR, **kw)
+    caplog.clear()
+    inc = IncrementalFeatures(PAIR, "5m")
+    inc.update(c.iloc[:200], **kw)
+    for k in range(201, 421):
+        out = inc.update(c.iloc[:k], **kw)
+    pd.testing.assert_frame_equal(out, batch)
+    assert inc.full_updates == 1  # every bad row went through the new-rows-only path
+    dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert len(dropped) == 5, dropped
+    for row in (260, 330):
+        assert f"at row {row} " in next(d for d in dropped if str(c["date"].iloc[row]) in d)
+
+
+def test_one_zero_open_interest_row_costs_one_stale_candle_then_normal_features(oi_data):
+    """A replay candle by candle: the zero row blinds exactly the candle that reads it
+    (before, every update failed until the row left the window); the features after it
+    are those of a run where the row was simply missing."""
+    c = oi_data.candles.iloc[:400]
+    oi = oi_data.open_interest
+    stamp = c["date"].iloc[300]
+    zero = oi.assign(
+        open_interest_amount=oi["open_interest_amount"].where(oi["date"] != stamp, 0.0)
+    )
+    missing = oi[oi["date"] != stamp]
+    inc = IncrementalFeatures(PAIR, "5m")
+    inc.update(c.iloc[:250], open_interest=zero)
+    for k in range(251, 401):
+        out = inc.update(c.iloc[:k], open_interest=zero)
+    clean = compute_features(c, pair=PAIR, open_interest=oi)
+    stale_new = out[C.STALE].to_numpy() & ~clean[C.STALE].to_numpy()
+    assert np.flatnonzero(stale_new).tolist() == [301]
+    pd.testing.assert_frame_equal(out, compute_features(c, pair=PAIR, open_interest=missing))
+    assert inc.recomputes == 0
+
+
+def test_bad_candle_is_quarantined_in_the_dry_run_and_stays_so(oi_data, caplog) -> None:
+    """A ×1000 candle in a dry-run frame: no features for it (stale), the rest go on; it
+    stays dropped when freqtrade's window slides until it is the first row (where the
+    jump rule would have no past to compare with) and it is logged once."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    c = oi_data.candles.iloc[:500].copy()
+    for col in ("open", "high", "low", "close"):
+        c.loc[c.index[300], col] *= 1000
+    clean = oi_data.candles.iloc[:500].drop(index=c.index[300])
+    inc = IncrementalFeatures(PAIR, "5m")
+    inc.update(c.iloc[:290])
+    for k in range(291, 401):
+        out = inc.update(c.iloc[:k])
+    assert out[C.STALE].iloc[300]
+    assert out[C.IMBALANCE_LOG_5PCT].isna().iloc[300]
+    ref = compute_features(clean.iloc[:399], pair=PAIR)
+    pd.testing.assert_frame_equal(
+        out.drop(index=c.index[300])[ref.columns], ref, check_exact=False, rtol=1e-9
+    )
+    for start in range(250, 301, 10):  # the window slides over the bad candle
+        out = inc.update(c.iloc[start:450])
+        assert out[C.STALE].loc[c.index[300]]
+    assert inc.recomputes == 0
+    assert sum("dropped" in r.getMessage() for r in caplog.records) == 1

@@ -98,8 +98,8 @@ def test_missing_open_interest_flags_the_candles_stale(data) -> None:
 
 def test_a_failing_update_never_raises_and_blocks_entries(data, caplog) -> None:
     candles, oi = data
-    bad = candles.iloc[:600].copy()
-    bad.loc[bad.index[-1], "close"] = np.nan  # what a garbled answer would leave behind
+    # a garbled answer repeating a candle (a bad *row* is quarantined, not a failure)
+    bad = pd.concat([candles.iloc[:600], candles.iloc[599:600]], ignore_index=True)
     provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: _clock_after(bad))
     with caplog.at_level(logging.ERROR, logger="liq_signals.live.provider"):
         got = provider.features(bad, pair=PAIR, runmode="dry_run", open_interest=oi)
@@ -107,7 +107,7 @@ def test_a_failing_update_never_raises_and_blocks_entries(data, caplog) -> None:
     assert got[C.STALE].all()
     assert got[_numeric()].isna().all().all()
     assert set(C.feature_columns(CFG.bands_pct)) <= set(got.columns)
-    with pytest.raises(Exception, match="close"):  # backtests still stop and say why
+    with pytest.raises(Exception, match="duplicate date"):  # backtests stop and say why
         provider.features(bad, pair=PAIR, runmode="backtest", open_interest=oi)
 
 

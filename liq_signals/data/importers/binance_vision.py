@@ -89,6 +89,10 @@ class CorruptArchive(ArchiveError):
     """A file that is not a readable zip holding one metrics CSV of the expected shape."""
 
 
+#: decompressed size cap of one daily CSV (a real day of 5m metrics is ~40 KB)
+MAX_CSV_BYTES = 16 * 2**20
+
+
 def binance_symbol(pair: str) -> str:
     """Binance's id of a USDⓈ-M linear contract from a freqtrade pair.
 
@@ -161,7 +165,8 @@ def read_metrics_zip(data: bytes, name: str, symbol: str) -> pd.DataFrame:
     :param name: file name, for messages
     :param symbol: expected ``symbol`` column value
     :return: frame with ``date`` (UTC) and the six numeric archive columns, in file order
-    :raise CorruptArchive: not a zip, not exactly one CSV inside, wrong header, a bad
+    :raise CorruptArchive: not a zip, not exactly one CSV inside, a CSV inflating beyond
+        :data:`MAX_CSV_BYTES`, wrong header, a bad
         timestamp or number (naming the first bad row, 1-based as in the CSV incl. header),
         or a row of another symbol
     """
@@ -170,9 +175,17 @@ def read_metrics_zip(data: bytes, name: str, symbol: str) -> pd.DataFrame:
             members = [m for m in zf.namelist() if not m.endswith("/")]
             if len(members) != 1 or not members[0].lower().endswith(".csv"):
                 raise CorruptArchive(f"{name}: expected one CSV inside, found {members}")
-            text = zf.read(members[0])
+            # read at most the cap (+1 byte to notice more): the size in the zip's own
+            # header is the sender's word, so a zip bomb is cut off while inflating
+            with zf.open(members[0]) as fh:
+                text = fh.read(MAX_CSV_BYTES + 1)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
         raise CorruptArchive(f"{name}: not a readable zip file ({exc})") from exc
+    if len(text) > MAX_CSV_BYTES:
+        raise CorruptArchive(
+            f"{name}: the CSV inflates beyond {MAX_CSV_BYTES // 2**20} MiB (a day of 5m "
+            "metrics is ~40 KB); refusing it"
+        )
     first_line = text.split(b"\n", 1)[0].decode("utf-8", "replace").strip().lstrip("\ufeff")
     has_header = first_line.startswith(CREATE_TIME)
     if has_header and tuple(c.strip() for c in first_line.split(",")) != METRICS_CSV_COLUMNS:

@@ -117,6 +117,8 @@ class PairReport:
     days_skipped: int = 0
     days_imported: int = 0
     missing_days: list[date] = field(default_factory=list)
+    #: days whose file holds no row (header only): skipped, counted, fetched again next run
+    empty_days: list[date] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     counts: bv.QuirkCounts = field(default_factory=bv.QuirkCounts)
     oi_rows: int = 0
@@ -143,6 +145,7 @@ class _DayResult:
     clean: bv.CleanDay | None = None
     sha256: str = ""
     missing: bool = False
+    empty: bool = False
     error: str = ""
 
 
@@ -224,6 +227,8 @@ def _fetch_day(fetcher: Fetcher, base_url: str, symbol: str, day: date) -> _DayR
             raise bv.ArchiveError(f"{name}: the archive has the file but no .CHECKSUM")
         digest = bv.verify_checksum(payload, published.decode("utf-8", "replace"), name)
         raw = bv.read_metrics_zip(payload, name, symbol)
+        if raw.empty:  # a header-only file: nothing to import that day, not an error
+            return _DayResult(day, empty=True, sha256=digest)
         return _DayResult(day, clean=bv.clean_day(raw, day), sha256=digest)
     except (DownloadError, bv.ArchiveError) as exc:
         return _DayResult(day, error=str(exc))
@@ -459,6 +464,8 @@ def _tally(rep: PairReport, chunk: list[_DayResult]) -> list[pd.Series]:
     for res in chunk:
         if res.missing:
             rep.missing_days.append(res.day)
+        elif res.empty:
+            rep.empty_days.append(res.day)
         elif res.error:
             rep.failures.append(res.error)
             logger.error("%s: %s", rep.pair, res.error)
@@ -487,6 +494,12 @@ def _log_pair(rep: PairReport) -> None:
             "%s: days not in the archive (HTTP 404): %s",
             rep.pair,
             ", ".join(d.isoformat() for d in rep.missing_days),
+        )
+    if rep.empty_days:
+        logger.warning(
+            "%s: days whose archive file holds no rows (header only), skipped: %s",
+            rep.pair,
+            ", ".join(d.isoformat() for d in rep.empty_days),
         )
     for line in rep.counts.summary():
         logger.info("%s: %s", rep.pair, line)
