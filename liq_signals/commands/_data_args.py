@@ -134,11 +134,14 @@ def freqtrade_config(args: argparse.Namespace) -> dict[str, Any]:
         ft_args["pairs"] = list(args.pairs)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    if not getattr(args, "verbose", False):
+        logging.disable(logging.INFO)  # freqtrade's chatter while it reads its config
     try:
         config = Configuration(ft_args, RunMode.UTIL_NO_EXCHANGE).get_config()
     except OperationalException as exc:
         raise ConfigError(f"freqtrade config: {exc}") from exc
     finally:  # freqtrade installs its own log handlers; keep ours
+        logging.disable(logging.NOTSET)
         root.handlers[:] = handlers
         root.setLevel(level)
     return config
@@ -187,14 +190,15 @@ def _from_freqtrade_config(args: argparse.Namespace) -> None:
     config = freqtrade_config(args)
     config_section(config)
     args.datadir = Path(config["datadir"])
-    args.pairs = args.pairs or list(config.get("pairs") or [])
-    args.data_format = config.get("dataformat_ohlcv") or "feather"
-    from_config = {
-        "exchange": config["exchange"]["name"],
-        "timeframe": config.get("timeframe"),
-        "trading_mode": config.get("trading_mode", "spot"),
-        "model_config": model_config_path(config),
-    }
+    from_config: dict[str, Any] = {"exchange": config["exchange"]["name"]}
+    if args.ft_config:  # not freqtrade's minimal config of a bare --userdir
+        args.pairs = args.pairs or list(config.get("pairs") or [])
+        args.data_format = config.get("dataformat_ohlcv") or "feather"
+        from_config |= {
+            "timeframe": config.get("timeframe"),
+            "trading_mode": config.get("trading_mode", "spot"),
+            "model_config": model_config_path(config),
+        }
     for name, value in from_config.items():
         if hasattr(args, name) and getattr(args, name) is None:
             setattr(args, name, value)

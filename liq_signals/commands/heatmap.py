@@ -118,9 +118,14 @@ def require_plotting(out: Path) -> None:
 
     :raise ConfigError: a module of :data:`PLOTTING` is missing (exit 2)
     """
-    from importlib.util import find_spec
+    import importlib
 
-    missing = [m for m in PLOTTING.get(out.suffix.lower(), ()) if find_spec(m) is None]
+    missing = []
+    for module in PLOTTING.get(out.suffix.lower(), ()):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError:
+            missing.append(module)
     if missing:
         raise ConfigError(
             f"drawing {out.suffix.lower()} needs {', '.join(missing)}: "
