@@ -267,3 +267,22 @@ def test_heatmap_without_the_plotting_extra_says_what_to_install(
         "install liq-signals[viz] (pip install 'liq-signals[viz]')"
     ]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("BTC_USDT_USDT-5m-futures.parquet", b"not parquet"),
+        ("BTC_USDT_USDT-5m-futures.json", b"[[1781000000000, 1.0, 2.0]]"),  # 3 of 6 columns
+    ],
+)
+def test_a_broken_file_of_any_format_is_named(
+    name: str, content: bytes, tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "futures").mkdir()
+    (tmp_path / "futures" / name).write_bytes(content)
+    out = tmp_path / "f.csv"
+    assert main(["features", "-d", str(tmp_path), "-p", PAIR, "--out", str(out)]) == 1
+    message = _one_error_line(capsys, "features")
+    assert f"{PAIR} [{tmp_path / 'futures' / name}]: cannot read file" in message
+    assert not out.exists()
