@@ -75,7 +75,7 @@ def run(workdir: Path, *args: str, step: str, timeout: float = 600) -> str:
         args, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
     )
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-25:])
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
         raise CheckFailed(f"{step}: exit {proc.returncode}: {' '.join(args)}\n{tail}")
     return proc.stdout + proc.stderr
 
