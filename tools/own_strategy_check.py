@@ -116,12 +116,20 @@ def dry_run(workdir: Path) -> str:
     ran on."""
     from liq_signals.offline.runner import run_freqtrade
 
+    # The replay runs the bot's clock at 240x: freqtrade's default 5 s loop would write its
+    # database 48 times a wall second, and the SIGINT that ends the run could land inside
+    # a write (freqtrade then logs a SQLAlchemy traceback on shutdown).  A 30 s loop, as in
+    # tests/live, still sees every 5m candle.
+    replay = workdir / "replay-loop.json"
+    replay.write_text(json.dumps({"internals": {"process_throttle_secs": 30}}))
     result = run_freqtrade(
         [
             "trade",
             "--dry-run",
             "-c",
             "user_data/config.json",
+            "-c",
+            str(replay),
             "--db-url",
             f"sqlite:///{workdir / 'user_data' / 'dryrun.sqlite'}",
         ],
