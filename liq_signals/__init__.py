@@ -5,7 +5,8 @@ The curated public API: everything a strategy of your own needs (``strategy_feat
 here, so the package's inner layout can change without breaking strategies.  Names are
 resolved lazily (PEP 562) so that ``import liq_signals`` and ``liq-signals --help`` stay
 fast: pandas, the engine (numba), freqtrade and plotting libraries load only when a name
-that needs them is first used.
+that needs them is first used.  :mod:`liq_signals.freqtrade` adds the three calls a
+strategy of your own needs (informative pairs, the features, the model of the config).
 """
 
 from __future__ import annotations

@@ -31,11 +31,26 @@ COMMANDS: dict[str, str] = {
     "record-liquidations": "record_liquidations",
     "validate": "validate",
     "calibrate": "calibrate",
+    "install-strategies": "install_strategies",
 }
 
 
 def _load(module: str):  # noqa: ANN202 - returns a module
     return importlib.import_module(f"liq_signals.commands.{module}")
+
+
+def _version() -> str:
+    """``liq-signals X (freqtrade Y)``: the installed distribution's version (the package's
+    own when run from a checkout), and freqtrade's as its metadata states it (no import)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from liq_signals import __version__
+
+    try:
+        freqtrade = version("freqtrade")
+    except PackageNotFoundError:
+        freqtrade = "not installed"
+    return f"liq-signals {__version__} (freqtrade {freqtrade})"
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -44,6 +59,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         description="Liquidation maps rebuilt from public exchange data, for freqtrade.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-V", "--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted = next((a for a in argv if a in COMMANDS), None)
     for name, module in COMMANDS.items():

@@ -206,8 +206,27 @@ def save_model_config(
     return atomic_write_text(path, json.dumps(payload, indent=2, default=str) + "\n")
 
 
+def read_json_with_comments(path: Path, what: str) -> Any:
+    """``path`` parsed as freqtrade parses its configs (``//`` and ``/* */`` comments,
+    trailing commas), so a model file may carry notes as the freqtrade config next to it.
+
+    :raise ConfigError: the file is missing or not JSON; the message names it and ``what``
+    """
+    import rapidjson  # freqtrade's own JSON parser (a freqtrade dependency)
+    from freqtrade.configuration.load_config import CONFIG_PARSE_MODE
+
+    from liq_signals.errors import ConfigError
+
+    try:
+        with path.open(encoding="utf-8") as file:
+            return rapidjson.load(file, parse_mode=CONFIG_PARSE_MODE)
+    except (OSError, rapidjson.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read {what}: {exc}") from exc
+
+
 def load_model_config(path: str | Path, base: ModelConfig | None = None) -> ModelConfig:
-    """Read a parameter file; fields it does not name keep ``base``'s (default) values.
+    """Read a parameter file (JSON; comments and trailing commas allowed, as in freqtrade
+    configs); fields it does not name keep ``base``'s (default) values.
 
     :raise ConfigError: (a ``ValueError``) unreadable JSON, no ``model_config`` object, an
         unknown field, or a value ModelConfig rejects — each message names the file
@@ -215,10 +234,7 @@ def load_model_config(path: str | Path, base: ModelConfig | None = None) -> Mode
     from liq_signals.errors import ConfigError
 
     path = Path(path)
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read model parameters: {exc}") from exc
+    payload = read_json_with_comments(path, what="model parameters")
     values = payload.get(MODEL_KEY) if isinstance(payload, dict) else None
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: expected a JSON object with a {MODEL_KEY!r} object")
@@ -233,3 +249,63 @@ def load_model_config(path: str | Path, base: ModelConfig | None = None) -> Mode
         return ModelConfig(**base_values)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+
+
+# ---- the freqtrade config section --------------------------------------------------------
+#: the freqtrade config key holding this project's settings
+CONFIG_SECTION = "liq_signals"
+#: every key the section may hold, with what it does (a typo is an error naming these)
+SECTION_KEYS: dict[str, str] = {
+    MODEL_KEY: "model parameter file (JSON as `liq-signals calibrate --out` writes); "
+    "relative paths: current directory, then user_data_dir",
+    "oi_volume_fallback": "true: an open-interest file that exists but cannot be read is "
+    "skipped with a warning (volume-flow mode) instead of stopping the run",
+}
+
+
+def config_section(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``liq_signals`` section of a freqtrade config (empty when absent).
+
+    :raise ConfigError: the section is not an object, or names a key not in
+        :data:`SECTION_KEYS` (``model_confg`` would otherwise be ignored in silence)
+    """
+    from liq_signals.errors import ConfigError
+
+    section = config.get(CONFIG_SECTION) or {}
+    if not isinstance(section, dict):
+        raise ConfigError(
+            f"config {CONFIG_SECTION!r} must be an object, e.g. "
+            f'{{"{MODEL_KEY}": "liq_model.json"}}; got {section!r}'
+        )
+    unknown = sorted(set(section) - set(SECTION_KEYS))
+    if unknown:
+        valid = "; ".join(f"{k}: {v}" for k, v in SECTION_KEYS.items())
+        raise ConfigError(
+            f"config {CONFIG_SECTION!r}: unknown key(s) {unknown}; valid keys: {valid}"
+        )
+    return section
+
+
+def model_config_path(config: dict[str, Any]) -> Path | None:
+    """The model file named by ``config[liq_signals][model_config]``, resolved as freqtrade
+    users expect: as given when it exists, else under ``user_data_dir``; ``None`` when the
+    config names none."""
+    name = config_section(config).get(MODEL_KEY)
+    if not name:
+        return None
+    path = Path(name)
+    if not path.is_absolute() and not path.exists() and config.get("user_data_dir"):
+        path = Path(config["user_data_dir"]) / path
+    return path
+
+
+def model_config_from_freqtrade(
+    config: dict[str, Any], base: ModelConfig | None = None
+) -> ModelConfig:
+    """The model a freqtrade config asks for: ``base`` (default ``ModelConfig()``), or the
+    file of its ``liq_signals`` section laid over it.
+
+    :raise ConfigError: unknown section key, missing or invalid file (names it)
+    """
+    path = model_config_path(config)
+    return (base or ModelConfig()) if path is None else load_model_config(path, base=base)

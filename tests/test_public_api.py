@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import liq_signals
+import liq_signals.freqtrade as _ft
 from tests.conftest import REPO
 
 STRATEGY_FILES = sorted((REPO / "strategies").glob("*.py"))
@@ -48,15 +49,19 @@ def _liq_signals_imports(path):
     return found
 
 
+#: the modules a strategy may import from, and what each exports
+PUBLIC_MODULES = {"liq_signals": liq_signals.__all__, "liq_signals.freqtrade": _ft.__all__}
+
+
 def test_shipped_strategies_import_only_the_public_api():
     assert STRATEGY_FILES
     used = []
     for path in STRATEGY_FILES:
         for module, names in _liq_signals_imports(path):
-            assert module == "liq_signals", f"{path.name} imports {module}"
-            assert set(names) <= set(liq_signals.__all__), f"{path.name}: {names}"
+            assert module in PUBLIC_MODULES, f"{path.name} imports {module}"
+            assert set(names) <= set(PUBLIC_MODULES[module]), f"{path.name}: {names}"
             used += names
-    assert "strategy_features" in used
+    assert {"strategy_features", "liquidation_features"} & set(used)
 
 
 def test_cli_help_lists_every_command():
@@ -75,5 +80,6 @@ def test_cli_help_lists_every_command():
         "record-liquidations",
         "validate",
         "calibrate",
+        "install-strategies",
     ):
         assert name in out.stdout

@@ -43,7 +43,7 @@ def add_model_config_argument(
         '({"model_config": {field: value, ...}}; unnamed fields keep their defaults), '
         "e.g. user_data/liq_model.json for the strategy's own model"
         + (f"; {role}" if role else "")
-        + " (default: built-in ModelConfig())",
+        + " (default: the -c config's liq_signals.model_config, else built-in ModelConfig())",
     )
 
 

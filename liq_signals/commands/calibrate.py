@@ -59,6 +59,7 @@ def _scores_line(label: str, s) -> str:  # noqa: ANN001 - WindowScores
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from liq_signals.commands._data_args import resolve_data_arguments
     from liq_signals.commands._model import model_config_from_args
     from liq_signals.commands.validate import duration_args, timerange_arg
     from liq_signals.config import save_model_config
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.evaluation.inputs import describe_record, load_window, scoring_period
     from liq_signals.evaluation.realized import load_realized
 
+    resolve_data_arguments(args)
     duration_args(args, "period", "warmup")
     fit = timerange_arg("--fit-range", args.fit_range)
     test = timerange_arg("--test-range", args.test_range)

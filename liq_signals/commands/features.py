@@ -7,9 +7,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.errors import ConfigError
-from liq_signals.paths import DEFAULT_DATADIR
 
 if TYPE_CHECKING:
     from liq_signals.data.boundary import LiqInputError
@@ -21,26 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments shared by ``features`` and ``snapshot``."""
-    parser.add_argument(
-        "--datadir",
-        type=Path,
-        default=DEFAULT_DATADIR,
-        help="exchange data folder as for freqtrade's --datadir (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--exchange",
-        default="binance",
-        help="exchange (only binance tiers ship; default: %(default)s)",
-    )
-    parser.add_argument("--pair", required=True, help="freqtrade pair, e.g. BTC/USDT:USDT")
-    parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
-    parser.add_argument(
-        "--trading-mode",
-        default="futures",
-        choices=("futures", "spot"),
-        help="futures reads OI/mark/metrics; spot runs in volume mode (default: %(default)s)",
-    )
+    """Arguments shared by ``features`` and ``snapshot``: the freqtrade data options."""
+    add_data_arguments(parser)
 
 
 def describe_error(exc: Exception, inputs: PairInputs | None = None) -> str:
@@ -81,8 +63,11 @@ def run(args: argparse.Namespace) -> int:
     suffix = args.out.suffix.lower()
     if suffix not in (".feather", ".csv"):
         raise ConfigError(f"--out must end in .feather or .csv, got {args.out}")
+    resolve_data_arguments(args)
     cfg = model_config_from_args(args)
-    inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
+    inputs = load_pair_inputs(
+        args.datadir, args.pair, args.timeframe, args.trading_mode, data_format=args.data_format
+    )
     try:
         feats = compute_features(
             inputs.candles,

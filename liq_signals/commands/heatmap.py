@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.errors import ConfigError, InputError
-from liq_signals.paths import DEFAULT_DATADIR
 
 if TYPE_CHECKING:
     from liq_signals.viz.render import Request
@@ -24,14 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--datadir",
-        type=Path,
-        default=DEFAULT_DATADIR,
-        help="freqtrade data directory (default: %(default)s)",
-    )
-    parser.add_argument("--pair", required=True, help="e.g. BTC/USDT:USDT")
-    parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
+    add_data_arguments(parser, trading_mode=False)
     parser.add_argument(
         "--timerange",
         default=None,
@@ -113,13 +106,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path("strategies"),
         help="--freqtrade only: folder holding the strategy (default: %(default)s)",
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=Path("user_data/config_backtest.json"),
-        help="--freqtrade only: freqtrade config the strategy is loaded with "
-        "(default: %(default)s)",
-    )
     add_model_config_argument(parser, role="the map drawn is built with it")
 
 
@@ -144,12 +130,41 @@ def _render(request: Request) -> str:
         raise
 
 
-def run(args: argparse.Namespace) -> int:
-    from liq_signals.viz import render
+#: the freqtrade config of ``--freqtrade`` when no -c/--config is given
+FREQTRADE_CONFIG = Path("user_data/config_backtest.json")
+#: what the figures are drawn with (the ``viz`` extra), per output kind
+PLOTTING = {".html": ("plotly",), ".png": ("plotly", "matplotlib")}
 
+
+def require_plotting(out: Path) -> None:
+    """One clear line instead of a ``ModuleNotFoundError`` traceback when the plotting
+    extra is not installed.
+
+    :raise ConfigError: a module of :data:`PLOTTING` is missing (exit 2)
+    """
+    import importlib
+
+    missing = []
+    for module in PLOTTING.get(out.suffix.lower(), ()):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError:
+            missing.append(module)
+    if missing:
+        raise ConfigError(
+            f"drawing {out.suffix.lower()} needs {', '.join(missing)}: "
+            "install liq-signals[viz] (pip install 'liq-signals[viz]')"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    resolve_data_arguments(args)
     out: Path = args.out or _default_out(args.pair, args.timeframe, args.at)
     if out.suffix.lower() not in (".html", ".png"):
         raise ConfigError(f"--out {out}: use a .html or .png file name")
+    require_plotting(out)
+    from liq_signals.viz import render
+
     model = model_config_from_args(args)
     if args.labels < 0:
         raise ConfigError(f"--labels must be >= 0, got {args.labels}")
@@ -175,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         freqtrade=args.freqtrade,
         strategy=args.strategy,
         strategy_path=args.strategy_path,
-        config=args.config,
+        config=Path(args.ft_config[0]) if args.ft_config else FREQTRADE_CONFIG,
         model=model,
         labels=args.labels,
         saturation_pct=args.saturation_pct,

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
+from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
 from liq_signals.errors import ConfigError
-from liq_signals.paths import DEFAULT_DATADIR
 
 HELP = (
     "download Binance Vision daily metrics into freqtrade's open_interest files "
@@ -22,24 +21,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's options (freqtrade's spelling where freqtrade has one)."""
     from liq_signals.data.importers.binance_vision import ARCHIVE_BASE_URL
 
-    parser.add_argument(
-        "-p",
-        "--pairs",
-        nargs="+",
-        required=True,
-        help="freqtrade futures pairs, e.g. BTC/USDT:USDT ETH/USDT:USDT",
+    add_data_arguments(
+        parser,
+        many_pairs=True,
+        trading_mode=False,
+        exchange=False,
+        timeframe=False,
+        pairs_help="freqtrade futures pairs, e.g. BTC/USDT:USDT ETH/USDT:USDT "
+        "(default: the config's whitelist)",
     )
     parser.add_argument(
         "--timerange",
         required=True,
         help="YYYYMMDD-[YYYYMMDD], end exclusive as in freqtrade "
         "(open end = up to today; today's file is not published yet)",
-    )
-    parser.add_argument(
-        "--datadir",
-        type=Path,
-        default=DEFAULT_DATADIR,
-        help="exchange data folder, as freqtrade's --datadir (default: %(default)s)",
     )
     parser.add_argument(
         "--base-url",
@@ -95,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.data.importers.archive_http import RetryPolicy
     from liq_signals.data.importers.metrics_import import ImportConfig, import_metrics
 
+    resolve_data_arguments(args)
     try:
         tr = TimeRange.parse_timerange(args.timerange)
     except OperationalException as exc:

@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import logging
 import signal
-from pathlib import Path
 
-from liq_signals.paths import DEFAULT_DATADIR
+from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
+from liq_signals.errors import ConfigError
+
+#: the exchanges whose public liquidation stream the recorder reads
+EXCHANGES = ("binance", "bybit")
 
 HELP = "record public liquidation events (Binance forceOrder / Bybit allLiquidation) to daily CSVs"
 
@@ -16,15 +19,21 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--exchange", choices=("binance", "bybit"), required=True)
     parser.add_argument(
-        "--pairs", nargs="+", required=True, help="e.g. BTC/USDT:USDT ETH/USDT:USDT (or BTCUSDT)"
+        "--exchange",
+        choices=EXCHANGES,
+        default=None,
+        help="stream to record (default: the config's exchange, else binance)",
     )
-    parser.add_argument(
-        "--datadir",
-        type=Path,
-        default=DEFAULT_DATADIR,
-        help="files go to DATADIR/liquidations/EXCHANGE/ (default: %(default)s)",
+    add_data_arguments(
+        parser,
+        many_pairs=True,
+        trading_mode=False,
+        exchange=False,
+        timeframe=False,
+        check_pairs=False,
+        pairs_help="e.g. BTC/USDT:USDT ETH/USDT:USDT (or BTCUSDT; default: the config's "
+        "whitelist); files go to DATADIR/liquidations/EXCHANGE/",
     )
     parser.add_argument(
         "--url",
@@ -54,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from liq_signals.evaluation.recorder import LiquidationRecorder, RecorderConfig
 
+    resolve_data_arguments(args)
+    if args.exchange not in EXCHANGES:
+        raise ConfigError(f"no public liquidation stream for {args.exchange!r}: use {EXCHANGES}")
     config = RecorderConfig(
         exchange=args.exchange,
         pairs=tuple(args.pairs),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from liq_signals.commands._data_args import candle_at, resolve_data_arguments
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.display import format_usd, ratio_text
-from liq_signals.errors import ConfigError
 
 HELP = (
     "print price, liquidation notional per band, the N:1 ratio and the top clusters at one candle"
@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--at",
         required=True,
-        help="candle time (UTC), e.g. '2025-03-01 12:00'; "
-        "the last candle opening at or before it is used",
+        help="candle time (UTC), e.g. '2025-03-01 12:00': the candle containing it is "
+        "used (refused outside the data, as by `heatmap --at`)",
     )
     parser.add_argument(
         "--top", type=int, default=TOP_CLUSTERS, help="clusters per side (default: %(default)s)"
@@ -72,7 +72,6 @@ def snapshot_text(feats_row, clusters_up, clusters_down, cfg, pair: str, timefra
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
-    import pandas as pd
 
     from liq_signals.commands.features import with_file
     from liq_signals.data.boundary import LiqInputError
@@ -80,17 +79,14 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.engine.clusters import top_clusters
     from liq_signals.features.pipeline import run as run_model
 
-    try:
-        at = pd.Timestamp(args.at)
-    except ValueError as exc:
-        raise ConfigError(f"--at {args.at!r} is not a timestamp (e.g. '2025-03-01 12:00')") from exc
-    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    resolve_data_arguments(args)
     cfg = model_config_from_args(args)
-    inputs = load_pair_inputs(args.datadir, args.pair, args.timeframe, args.trading_mode)
-    candles = inputs.candles[inputs.candles["date"] <= at]
-    if candles.empty:
-        first = inputs.candles["date"].iloc[0]
-        raise ConfigError(f"{args.pair}: --at {at} is before the first candle on file ({first})")
+    inputs = load_pair_inputs(
+        args.datadir, args.pair, args.timeframe, args.trading_mode, data_format=args.data_format
+    )
+    # the heatmap's rule: the candle containing --at, refused outside the data
+    pos = candle_at(inputs.candles["date"], args.at, args.timeframe, pair=args.pair)
+    candles = inputs.candles.iloc[: pos + 1]
     try:
         model = run_model(
             candles,

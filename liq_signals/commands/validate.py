@@ -8,9 +8,9 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.errors import ConfigError, InputError
-from liq_signals.paths import DEFAULT_DATADIR
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,14 +43,7 @@ def add_window_arguments(
             else "; without it only the magnet test runs (needs --timerange)"
         ),
     )
-    parser.add_argument("--pair", required=True, help="freqtrade pair, e.g. BTC/USDT:USDT")
-    parser.add_argument(
-        "--datadir",
-        type=Path,
-        default=DEFAULT_DATADIR,
-        help="freqtrade datadir with the pair's candles (default: %(default)s)",
-    )
-    parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
+    add_data_arguments(parser, trading_mode=False, exchange=False)
     parser.add_argument(
         "--period",
         default=None,
@@ -232,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.evaluation.report import render_markdown, write_figures
     from liq_signals.evaluation.runner import ValidationSettings
 
+    resolve_data_arguments(args)
     duration_args(args, "period", "warmup", "zone_horizon", "magnet_horizon")
     command = "liq-signals validate " + shlex.join(_argv_of(args))
     settings = ValidationSettings(
@@ -271,7 +265,8 @@ def run(args: argparse.Namespace) -> int:
 def _argv_of(args: argparse.Namespace) -> list[str]:
     out = []
     for key, value in sorted(vars(args).items()):
-        if key.startswith("_") or key in ("command", "verbose") or value in (None, "", False):
+        skip = ("command", "verbose", "pairs", "data_format")  # pairs: as --pair
+        if key.startswith("_") or key in skip or value in (None, "", False):
             continue
         flag = f"--{key.replace('_', '-')}"
         out += [flag] if value is True else [flag, str(value)]

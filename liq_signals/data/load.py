@@ -1,13 +1,13 @@
 """Read everything the model can use for one pair from a freqtrade datadir.
 
-Files are the ones ``freqtrade download-data`` writes (feather format), found with
-freqtrade's naming rule (:func:`pair_data_path`, tested equal to freqtrade's
-``IDataHandler._pair_data_filename``) and read with pandas.  We do not go through
-freqtrade's data handler here because (a) importing it costs ~120 MB and seconds, which
-the CLI and batch jobs would pay for nothing, and (b) it turns an unreadable file into an
-empty frame, where we want an error naming the file.  A test checks that the frames equal
-freqtrade's ``ohlcv_load(fill_missing=False)`` on the embedded data.  Nothing here fills
-gaps: :mod:`liq_signals.data.boundary` decides what a gap means.
+Files are the ones ``freqtrade download-data`` writes, in any of its candle formats
+(``dataformat_ohlcv``: feather, parquet, json, jsongz), found and read by freqtrade's own
+data handler for that format (:func:`pair_data_path`, :func:`read_candle_file`).  We call
+the handler's per-file reader rather than ``ohlcv_load`` because the latter turns an
+unreadable file into an empty frame, where we want an error naming the file.  A test
+checks that the frames equal freqtrade's ``ohlcv_load(fill_missing=False)`` on the
+embedded data.  Nothing here fills gaps: :mod:`liq_signals.data.boundary` decides what a
+gap means.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
 
-FILE_EXTENSION = "feather"
+#: the candle formats freqtrade writes; a datadir is searched in this order, after the
+#: format asked for (freqtrade's ``dataformat_ohlcv``)
+DATA_FORMATS = ("feather", "parquet", "json", "jsongz")
 OHLCV = ["date", "open", "high", "low", "close", "volume"]
 OPEN_INTEREST = ["date", "open_interest_amount", "open_interest_value"]
 #: freqtrade allows either open-interest column to be all-NaN (Bybit linear fills only the
@@ -60,8 +62,10 @@ class PairInputs:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def pair_data_path(datadir: Path | str, pair: str, timeframe: str, candle_type: str) -> Path:
-    """freqtrade's file name for a pair's candles of ``candle_type``.
+def pair_data_path(
+    datadir: Path | str, pair: str, timeframe: str, candle_type: str, data_format: str = "feather"
+) -> Path:
+    """freqtrade's file name for a pair's candles of ``candle_type`` in ``data_format``.
 
     ``spot`` candles live in the exchange folder, every other type under ``futures/`` with
     ``-<candle_type>`` appended; the ``M`` (month) timeframe is written ``Mo``.
@@ -69,17 +73,33 @@ def pair_data_path(datadir: Path | str, pair: str, timeframe: str, candle_type: 
     :param candle_type: a value of ``freqtrade.enums.CandleType`` (``spot``, ``futures``,
         ``mark``, ``funding_rate``, ``open_interest``, ...).
     """
-    from freqtrade.misc import pair_to_filename
+    from freqtrade.data.history.datahandlers.idatahandler import get_datahandlerclass
+    from freqtrade.enums import CandleType
 
-    datadir = Path(datadir)
-    suffix = ""
-    if candle_type != "spot":
-        datadir = datadir / "futures"
-        suffix = f"-{candle_type}"
-    return (
-        datadir
-        / f"{pair_to_filename(pair)}-{timeframe.replace('M', 'Mo')}{suffix}.{FILE_EXTENSION}"
-    )
+    handler = get_datahandlerclass(data_format)
+    return handler._pair_data_filename(Path(datadir), pair, timeframe, CandleType(candle_type))
+
+
+def _read_stored(path: Path, pair: str, candle_type: str) -> pd.DataFrame:
+    """The frame stored in ``path``, read by freqtrade's handler for its format: arrow
+    files (feather, parquet) as written; json files are lists of rows, named by position
+    as freqtrade names them.
+
+    :raise Exception: whatever the reader raises for a broken file (the caller names it)
+    """
+    from freqtrade.data.history.datahandlers.idatahandler import get_datahandlerclass
+    from freqtrade.enums import CandleType
+
+    suffix = "jsongz" if path.name.endswith(".json.gz") else path.suffix.lstrip(".")
+    handler = get_datahandlerclass(suffix)
+    if hasattr(handler, "_load_dataframe"):
+        return handler(path.parent)._load_dataframe(path)
+    frame = pd.read_json(path, orient="values")
+    if frame.empty:
+        return frame
+    frame = handler._normalize_columns(frame, pair, CandleType(candle_type))
+    frame["date"] = pd.to_datetime(frame["date"], unit="ms", utc=True)
+    return frame
 
 
 def _download_hint(pair: str, timeframe: str, trading_mode: str, candle_types: str = "") -> str:
@@ -95,18 +115,24 @@ def _archive_hint(pair: str) -> str:
 
 
 def read_candle_file(
-    path: Path, columns: list[str], pair: str, either: tuple[str, ...] = ()
+    path: Path,
+    columns: list[str],
+    pair: str,
+    either: tuple[str, ...] = (),
+    candle_type: str = "futures",
 ) -> pd.DataFrame | None:
-    """Read one feather file: None when absent or empty, the named columns otherwise.
+    """Read one data file (any of :data:`DATA_FORMATS`): None when absent or empty, the
+    named columns otherwise.
 
     :param either: columns of ``columns`` of which at least one must exist; an absent one
         is added all-NaN (logged), the same as a column freqtrade wrote but left empty.
+    :param candle_type: what the file holds (names the columns of a json file)
     :raise LiqInputError: the file exists but cannot be read or lacks a column.
     """
     if not path.exists():
         return None
     try:
-        frame = pd.read_feather(path)
+        frame = _read_stored(path, pair, candle_type)
     except Exception as exc:  # pyarrow raises several unrelated types for a broken file
         raise LiqInputError(
             f"{pair} [{path}]: cannot read file: {' '.join(str(exc).split())} — re-download "
@@ -192,6 +218,7 @@ def load_pair_inputs(
     pair: str,
     timeframe: str,
     trading_mode: str = "futures",
+    data_format: str | None = None,
     *,
     oi_volume_fallback: bool = False,
 ) -> PairInputs:
@@ -201,6 +228,8 @@ def load_pair_inputs(
     :param pair: freqtrade pair, ``BTC/USDT:USDT`` for futures, ``BTC/USDT`` for spot.
     :param timeframe: candle timeframe, e.g. ``5m``.
     :param trading_mode: ``futures`` or ``spot`` (spot has no OI/mark: volume mode).
+    :param data_format: freqtrade's ``dataformat_ohlcv`` looked for first (default
+        feather); each file is read in the first of :data:`DATA_FORMATS` that exists.
     :return: :class:`PairInputs`.  Open interest is read from the candles' timeframe, else
         from a coarser one (:func:`open_interest_timeframes`: 1h under 5m candles; its
         file is in ``files["open_interest"]``).  An open-interest file lacking one of its
@@ -219,12 +248,14 @@ def load_pair_inputs(
         )
     futures = trading_mode == "futures"
     files: dict[str, Path] = {}
+    formats = list(dict.fromkeys([data_format or DATA_FORMATS[0], *DATA_FORMATS]))
 
     def load(
         ctype: str, tf: str, columns: list[str], label: str, either: tuple[str, ...] = ()
     ) -> pd.DataFrame | None:
-        path = pair_data_path(datadir, pair, tf, ctype)
-        frame = read_candle_file(path, columns, pair, either)
+        paths = [pair_data_path(datadir, pair, tf, ctype, fmt) for fmt in formats]
+        path = next((p for p in paths if p.exists()), paths[0])
+        frame = read_candle_file(path, columns, pair, either, ctype)
         if frame is not None:
             files[label] = path
         return frame
@@ -233,7 +264,8 @@ def load_pair_inputs(
     candles = load(kind, timeframe, OHLCV, "candles")
     if candles is None:
         raise LiqInputError(
-            f"{pair}: no candles in {pair_data_path(datadir, pair, timeframe, kind)} — run "
+            f"{pair}: no candles in {pair_data_path(datadir, pair, timeframe, kind, formats[0])} "
+            f"(nor as {', '.join(formats[1:])}) — run "
             f"`{_download_hint(pair, timeframe, trading_mode)}`"
         )
     oi = mark = funding = metrics = None

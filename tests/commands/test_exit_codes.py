@@ -56,6 +56,14 @@ def _garbage_oi(tmp_path: Path) -> Path:
     return datadir
 
 
+def _edited_strategy(tmp_path: Path) -> Path:
+    """A user directory whose copy of a shipped strategy the user has edited."""
+    userdir = tmp_path / "ud"
+    (userdir / "strategies").mkdir(parents=True, exist_ok=True)
+    (userdir / "strategies" / "BaselineStrategy.py").write_text("# edited\n")
+    return userdir
+
+
 def _case(tmp: Path, command: str, kind: str) -> tuple[list[str], str]:
     """Command line and the text stderr must contain, for ``command`` and ``kind``.
 
@@ -175,6 +183,10 @@ def _case(tmp: Path, command: str, kind: str) -> tuple[list[str], str]:
             "need 0 < backoff_initial <= backoff_max",
         ),
         ("offline", "config"): (["offline"], "give the freqtrade command after --"),
+        ("install-strategies", "config"): (
+            ["install-strategies", "--userdir", str(_edited_strategy(tmp))],
+            "already exist with other contents; --force overwrites them",
+        ),
     }
     return cases[(command, kind)]
 
@@ -195,6 +207,8 @@ CASES = [
     ("record-liquidations", "config"),
     # record-liquidations reads only a live stream: no bad-data case without a network.
     ("offline", "config"),
+    ("install-strategies", "config"),
+    # install-strategies reads only the package's own files: no bad-data case.
     # offline: missing data exits 1 with the download commands on stderr (several lines):
     # tests/offline/test_offline_runner.py::test_cli_command_returns_the_wrapper_status.
 ]

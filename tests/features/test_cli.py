@@ -119,7 +119,7 @@ def test_snapshot_prints_bands_ratio_and_clusters(capsys, full) -> None:
 def test_snapshot_before_first_candle_is_an_error(capsys) -> None:
     rc = main(["snapshot", "--datadir", str(DATADIR_OI), "--pair", PAIR, "--at", "2020-01-01"])
     assert rc == 2  # an --at outside the data is a bad argument, as in heatmap
-    assert "before the first candle" in capsys.readouterr().err
+    assert "no candle contains --at" in capsys.readouterr().err
 
 
 def test_zero_open_interest_row_is_dropped_naming_file_and_row(tmp_path, caplog) -> None:

@@ -1,0 +1,271 @@
+"""The data options every command shares, spelled and resolved as freqtrade does.
+
+``-c/--config`` (repeatable, merged by freqtrade's own ``Configuration``), ``--userdir``,
+``-d/--datadir``, ``--exchange``, ``-p/--pairs`` (``--pair`` kept as an alias),
+``-i/--timeframe`` and ``--trading-mode``.  A value on the command line wins; otherwise,
+with a config or a user directory, it comes from freqtrade's configuration (datadir
+``<userdir>/data/<exchange>``, pairs from the whitelist, timeframe, trading mode, the
+candle format ``dataformat_ohlcv``, the ``liq_signals`` section's model file); without
+either, the defaults of a checkout of this repository apply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from liq_signals.errors import ConfigError
+from liq_signals.paths import DEFAULT_DATADIR
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_EXCHANGE = "binance"
+DEFAULT_TIMEFRAME = "5m"
+DEFAULT_TRADING_MODE = "futures"
+#: quote currencies tried when a pair is written the exchange's way (``BTCUSDT``)
+QUOTES = ("USDT", "USDC", "FDUSD", "BUSD", "USD", "BTC", "ETH", "BNB", "EUR", "TRY")
+
+
+def add_data_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    many_pairs: bool = False,
+    trading_mode: bool = True,
+    exchange: bool = True,
+    timeframe: bool = True,
+    check_pairs: bool = True,
+    pairs_help: str = "",
+) -> None:
+    """Add the shared data options (see the module docstring).
+
+    :param many_pairs: the command runs every pair given (else exactly one is needed)
+    :param exchange, timeframe, trading_mode: add that option (a command that has its
+        own, or no use for it, says False; the config's value still fills ``args``)
+    :param check_pairs: refuse pairs not spelled as freqtrade spells them
+    """
+    parser.add_argument(
+        "-c",
+        "--config",
+        dest="ft_config",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="freqtrade config file (repeatable, merged as freqtrade does); datadir, "
+        "exchange, pairs, timeframe, trading mode and the liq_signals section come from it",
+    )
+    parser.add_argument(
+        "--userdir",
+        "--user-data-dir",
+        dest="userdir",
+        default=None,
+        metavar="PATH",
+        help="freqtrade user data directory (datadir = USERDIR/data/EXCHANGE)",
+    )
+    parser.add_argument(
+        "-d",
+        "--datadir",
+        "--data-dir",
+        dest="datadir",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"exchange data folder as freqtrade's --datadir (default: {DEFAULT_DATADIR}, "
+        "or the config's)",
+    )
+    if exchange:
+        parser.add_argument(
+            "--exchange",
+            default=None,
+            help=f"exchange (only binance tiers ship; default: the config's, else "
+            f"{DEFAULT_EXCHANGE})",
+        )
+    parser.add_argument(
+        "-p",
+        "--pairs",
+        "--pair",
+        dest="pairs",
+        nargs="+",
+        default=None,
+        metavar="PAIR",
+        help=pairs_help
+        or "freqtrade pair, e.g. BTC/USDT:USDT (default: the config's whitelist"
+        + ("" if many_pairs else ", when it holds one pair")
+        + ")",
+    )
+    if timeframe:
+        parser.add_argument(
+            "-i",
+            "--timeframe",
+            default=None,
+            help=f"candle timeframe (default: the config's, else {DEFAULT_TIMEFRAME})",
+        )
+    if trading_mode:
+        parser.add_argument(
+            "--trading-mode",
+            default=None,
+            choices=("futures", "spot"),
+            help="futures reads OI/mark/metrics; spot runs in volume mode "
+            f"(default: the config's, else {DEFAULT_TRADING_MODE})",
+        )
+    parser.set_defaults(_many_pairs=many_pairs, _check_pairs=check_pairs)
+
+
+def freqtrade_config(args: argparse.Namespace) -> dict[str, Any]:
+    """freqtrade's configuration for ``args`` (its files merged, ``--userdir``,
+    ``--datadir``, ``--exchange``, ``--pairs`` applied by freqtrade itself).
+
+    :raise ConfigError: freqtrade rejects a file (missing, bad JSON, schema)
+    """
+    from freqtrade.configuration import Configuration
+    from freqtrade.enums import RunMode
+    from freqtrade.exceptions import OperationalException
+
+    ft_args: dict[str, Any] = {"config": args.ft_config or []}
+    if args.userdir:
+        ft_args["user_data_dir"] = args.userdir
+    if args.datadir:
+        ft_args["datadir"] = str(args.datadir)
+    if getattr(args, "exchange", None) or not args.ft_config:
+        ft_args["exchange"] = getattr(args, "exchange", None) or DEFAULT_EXCHANGE
+    if args.pairs:
+        ft_args["pairs"] = list(args.pairs)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    if not getattr(args, "verbose", False):
+        logging.disable(logging.INFO)  # freqtrade's chatter while it reads its config
+    try:
+        config = Configuration(ft_args, RunMode.UTIL_NO_EXCHANGE).get_config()
+    except OperationalException as exc:
+        raise ConfigError(f"freqtrade config: {exc}") from exc
+    finally:  # freqtrade installs its own log handlers; keep ours
+        logging.disable(logging.NOTSET)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return config
+
+
+def resolve_data_arguments(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill the shared data options in place: command line, then freqtrade config, then the
+    defaults; check the pair spelling.  Sets ``args.pairs`` (list), ``args.pair`` (the
+    one pair of a single-pair command), ``args.data_format`` and, from the config's
+    ``liq_signals`` section, ``args.model_config`` when ``--model-config`` was not given.
+
+    :raise ConfigError: a freqtrade config freqtrade rejects, an unknown key in its
+        ``liq_signals`` section, no pair, several pairs for a one-pair command, or a pair
+        not spelled as freqtrade spells it for the trading mode (with the likely spelling)
+    """
+    args.data_format = "feather"
+    if args.ft_config or args.userdir:
+        _from_freqtrade_config(args)
+    args.datadir = args.datadir or DEFAULT_DATADIR
+    for name, default in (
+        ("exchange", DEFAULT_EXCHANGE),
+        ("timeframe", DEFAULT_TIMEFRAME),
+        ("trading_mode", DEFAULT_TRADING_MODE),
+    ):
+        if hasattr(args, name):
+            setattr(args, name, getattr(args, name) or default)
+    if not args.pairs:
+        raise ConfigError("give a pair with -p/--pairs (e.g. -p BTC/USDT:USDT) or a config")
+    mode = getattr(args, "trading_mode", None) or DEFAULT_TRADING_MODE
+    for pair in args.pairs if args._check_pairs else ():
+        check_pair(pair, mode)
+    if not args._many_pairs:
+        if len(args.pairs) > 1:
+            raise ConfigError(
+                f"this command reads one pair; got {len(args.pairs)} ({' '.join(args.pairs)}): "
+                "choose one with -p"
+            )
+        args.pair = args.pairs[0]
+    return args
+
+
+def _from_freqtrade_config(args: argparse.Namespace) -> None:
+    """The options the command line left open, from freqtrade's configuration."""
+    from liq_signals.config import config_section, model_config_path
+
+    config = freqtrade_config(args)
+    config_section(config)
+    args.datadir = Path(config["datadir"])
+    from_config: dict[str, Any] = {"exchange": config["exchange"]["name"]}
+    if args.ft_config:  # not freqtrade's minimal config of a bare --userdir
+        args.pairs = args.pairs or list(config.get("pairs") or [])
+        args.data_format = config.get("dataformat_ohlcv") or "feather"
+        from_config |= {
+            "timeframe": config.get("timeframe"),
+            "trading_mode": config.get("trading_mode", "spot"),
+            "model_config": model_config_path(config),
+        }
+    for name, value in from_config.items():
+        if hasattr(args, name) and getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+def check_pair(pair: str, trading_mode: str) -> None:
+    """Refuse a pair freqtrade would not find data for, naming the spelling it expects:
+    ``BTCUSDT`` or ``BTC/USDT`` in futures mode → ``BTC/USDT:USDT``; ``BTC/USDT:USDT`` in
+    spot mode → ``BTC/USDT``.
+
+    :raise ConfigError: with "did you mean ..."
+    """
+    futures = trading_mode == "futures"
+    base, quote, settle = _split(pair)
+    if "/" in pair and pair == pair.upper() and bool(settle) == futures:
+        return
+    if not base or not quote:
+        guess = None
+    elif futures:
+        guess = f"{base}/{quote}:{quote}"
+    else:
+        guess = f"{base}/{quote}"
+    spelled = "BASE/QUOTE:SETTLE" if futures else "BASE/QUOTE"
+    hint = f"did you mean {guess}? " if guess else ""
+    raise ConfigError(
+        f"pair {pair!r} is not a freqtrade {trading_mode} pair; {hint}"
+        f"freqtrade writes {trading_mode} pairs as {spelled}"
+    )
+
+
+def _split(pair: str) -> tuple[str, str, str]:
+    """``(base, quote, settle)`` of a freqtrade pair or of an exchange symbol such as
+    ``BTCUSDT`` / ``BTC-USDT`` / ``btc_usdt`` (empty strings where unknown)."""
+    text = pair.strip().upper()
+    if "/" in text:
+        base, _, rest = text.partition("/")
+        quote, _, settle = rest.partition(":")
+        return base, quote, settle
+    parts = [p for p in re.split(r"[-_:]", text) if p]
+    if len(parts) >= 2:
+        return parts[0], parts[1], ""
+    for quote in QUOTES:
+        if text.endswith(quote) and len(text) > len(quote):
+            return text[: -len(quote)], quote, ""
+    return "", "", ""
+
+
+def candle_at(dates: Any, at: str, timeframe: str, *, pair: str) -> int:
+    """Position of the candle containing ``at`` (open <= at < open + timeframe) in the
+    sorted UTC ``dates``: the rule of ``snapshot --at`` and ``heatmap --at`` alike.
+
+    :raise ConfigError: ``at`` is not a timestamp, or no candle contains it (before the
+        first or after the last candle's close); the message gives the data's span
+    """
+    import numpy as np
+    import pandas as pd
+
+    from liq_signals.timeframes import timeframe_seconds
+
+    try:
+        ts = pd.Timestamp(at)
+    except ValueError as err:
+        raise ConfigError(f"--at {at!r} is not a timestamp (use 2025-10-10T21:00)") from err
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    opens = pd.DatetimeIndex(dates).as_unit("ns").asi8
+    pos = int(np.searchsorted(opens, ts.value, side="right")) - 1
+    if pos < 0 or ts.value >= opens[pos] + timeframe_seconds(timeframe) * 10**9:
+        have = f"{dates.iloc[0]:%Y-%m-%d %H:%M} .. {dates.iloc[-1]:%Y-%m-%d %H:%M} UTC"
+        raise ConfigError(f"{pair}: no candle contains --at {ts} (data covers {have})")
+    return pos

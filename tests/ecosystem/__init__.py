@@ -1,0 +1,1 @@
+"""A freqtrade user's own environment: install, own strategy, freqtrade-native CLI."""
