@@ -71,6 +71,13 @@ _CHECKS: tuple[tuple[str, Callable[[ModelConfig], bool], str], ...] = (
         "must be True or False",
     ),
     ("taker_proxy_window", lambda c: c.taker_proxy_window >= 2, "must be >= 2 candles"),
+    ("side_leverage_bias", lambda c: abs(c.side_leverage_bias) <= 3.0, "must be in [-3, 3]"),
+    ("direction_tilt", lambda c: c.direction_tilt >= 0, "must be >= 0"),
+    (
+        "side_notional_bias",
+        lambda c: -1.0 < c.side_notional_bias < 1.0,
+        "must be in (-1, 1)",
+    ),
     (
         "renormalize_below",
         lambda c: 0 < c.renormalize_below < 1e-10,
@@ -131,6 +138,16 @@ class ModelConfig:
     :param renormalize_below: the books store amounts divided by a lazy scale factor
         (decay, closes and the cap multiply one scalar instead of every bin); when the
         scale falls below this, it is folded back into the arrays.
+    :param side_leverage_bias: side asymmetry, leverage — a constant b added to the
+        taker tilt: long weights ∝ ``L**(-alpha + b)``, short ∝ ``L**(-alpha − b)``
+        (b > 0: longs run higher leverage, so their levels sit nearer the price).
+        0 = both sides alike (docs/model.md, "Longs and shorts").
+    :param direction_tilt: side asymmetry, aggressor — the candle's close position in its
+        range ``r`` in [-1, 1] adds ``direction_tilt·r`` to the tilt: the side the candle
+        moved for opened at the higher leverage.  Public in backtest and dry-run alike.
+    :param side_notional_bias: side asymmetry, notional — the long book receives
+        ``1 + b`` and the short book ``1 − b`` times the opened contracts (b > 0: part of
+        the shorts is held without liquidatable leverage, e.g. hedges).
     """
 
     grid_step: float = 0.001
@@ -155,6 +172,9 @@ class ModelConfig:
     taker_share_proxy: bool = False
     taker_proxy_window: int = 288
     renormalize_below: float = 1e-100
+    side_leverage_bias: float = 0.0
+    direction_tilt: float = 0.0
+    side_notional_bias: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
