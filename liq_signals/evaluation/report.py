@@ -256,7 +256,8 @@ def standing_section(r: ValidationResult) -> list[str]:
         "Baselines: `range_volume` = the period's move × quote volume, "
         "`candle_range_volume` = the same summed over its candles, `new_extreme_volume` = how "
         "far the period went beyond the previous day's extreme × quote volume; for the side "
-        "split the baseline is minus the period's log return; for depth, the period's quote volume.",
+        "split the baseline is minus the period's log return; for depth, the period's "
+        "quote volume.",
         "",
         "### Side balance: Σshort / Σlong",
         "",

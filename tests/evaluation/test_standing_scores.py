@@ -144,7 +144,8 @@ def test_block_bootstrap_draws_contiguous_blocks_of_the_given_length():
     for row in idx:
         blocks = row[:98].reshape(14, 7)
         assert (np.diff(blocks, axis=1) == 1).all()
-    assert idx.min() >= 0 and idx.max() <= 99
+    assert idx.min() >= 0
+    assert idx.max() <= 99
     assert block_indices(10, 50, 3, seed=0).shape == (3, 10)  # block cut to the length
 
 
@@ -208,7 +209,8 @@ def test_validate_cli_writes_json_with_stable_keys(repo, tmp_path, own):
         "magnitude",
         "periods",
     }
-    assert s["bootstrap"]["block"] == "7D" and s["bootstrap"]["block_periods"] == 42
+    assert s["bootstrap"]["block"] == "7D"
+    assert s["bootstrap"]["block_periods"] == 42
     assert math.isclose(s["standing"]["long"]["model"]["rho"], 1.0)
     assert set(s["standing"]["long"]["minus_baseline"]) == {
         "range_volume",
