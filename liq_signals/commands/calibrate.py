@@ -195,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
             "base_test_objective": f.base_test.objective,
             "test_balance": f.fitted_test.balance,
             "base_test_balance": f.base_test.balance,
+            "test_objective_switched_off": {k: v.objective for k, v in f.switched_off.items()},
         }
         for f in result.folds
     ]
@@ -225,6 +226,8 @@ def run(args: argparse.Namespace) -> int:
     for i, f in enumerate(result.folds):
         print(_scores_line(f"fold {i + 1} start, test", f.base_test))
         print(_scores_line(f"fold {i + 1} fitted, test", f.fitted_test))
+        for k, v in f.switched_off.items():
+            print(_scores_line(f"  without {k}", v))
     print(_scores_line("start, fit span", result.base_span))
     print(_scores_line("fitted, fit span", result.best_span))
     print(f"{result.seconds:.0f} s; wrote {args.out}")

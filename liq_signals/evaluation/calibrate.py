@@ -68,6 +68,8 @@ from liq_signals.timeframes import timeframe_seconds
 logger = logging.getLogger(__name__)
 
 #: searched ranges: field -> (low, high, log scale)
+#: the side-asymmetry switches: each fold also scores its fit with each one turned off
+ASYMMETRY = ("side_leverage_bias", "direction_tilt", "side_notional_bias")
 SPACE: dict[str, tuple[float, float, bool]] = {
     "decay_half_life_hours": (2.0, 720.0, True),
     "leverage_alpha": (0.0, 3.0, False),
@@ -254,10 +256,13 @@ def _worker(
     study.optimize(objective, n_trials=n_trials, callbacks=callbacks)
 
 
-def _progress(study: Any, label: str, total: int, report: Callable[[str], None]) -> int:
-    """Report every tenth finished trial (and the last); return the number finished."""
+def _progress(
+    study: Any, label: str, total: int, report: Callable[[str], None], every: bool = False
+) -> int:
+    """Report every tenth finished trial and the last (``every``: now); return the
+    number finished."""
     done = [t for t in study.get_trials(deepcopy=False) if t.value is not None]
-    if done and (len(done) % 10 == 0 or len(done) == total):
+    if done and (every or len(done) % 10 == 0 or len(done) == total):
         report(
             f"{label}: trial {len(done)}/{total}, objective {done[-1].value:.4f}, "
             f"best {min(t.value for t in done):.4f}"
@@ -316,11 +321,11 @@ def run_study(
                 time.sleep(1.0)
                 n = len([t for t in watch.get_trials(deepcopy=False) if t.value is not None])
                 if n // 10 > seen // 10:
-                    seen = _progress(watch, label, trials, report)
+                    seen = _progress(watch, label, trials, report, every=True)
             for p in procs:
                 p.join()
             if seen < trials:
-                _progress(watch, label, trials, report)
+                _progress(watch, label, trials, report, every=True)
             failed = [p.exitcode for p in procs if p.exitcode != 0]
             if failed:
                 raise ValidationError(f"calibration worker(s) failed, exit codes {failed}")
@@ -357,6 +362,7 @@ class FoldResult:
     fitted_fit: WindowScores
     fitted_test: WindowScores
     base_test: WindowScores
+    switched_off: dict[str, WindowScores] = field(default_factory=dict)
 
 
 @dataclass
@@ -392,6 +398,11 @@ def _lower_bound_note(realized: RealizedRecord) -> str | None:
             f"({realized.exchange or 'exchange not stated'}), which would bias participation down"
         )
     return None
+
+
+def _switched_off(cfg: ModelConfig, name: str) -> ModelConfig:
+    off: dict[str, Any] = {name: 0.0}
+    return replace(cfg, **off)
 
 
 def _participation(
@@ -530,6 +541,11 @@ def calibrate(
                 evaluator.scores(cfg, fit),
                 evaluator.scores(cfg, test),
                 evaluator.scores(base, test),
+                {
+                    k: evaluator.scores(_switched_off(cfg, k), test)
+                    for k in ASYMMETRY
+                    if params.get(k, 0.0) != 0.0
+                },
             )
         )
     if fit_range is not None:
