@@ -74,7 +74,7 @@ SPACE: dict[str, tuple[float, float, bool]] = {
     "decay_half_life_hours": (2.0, 720.0, True),
     "leverage_alpha": (0.0, 3.0, False),
     "side_leverage_bias": (-1.5, 1.5, False),
-    "direction_tilt": (0.0, 3.0, False),
+    "direction_tilt": (0.0, 6.0, False),
     "side_notional_bias": (-0.6, 0.6, False),
     "taker_tilt": (0.0, 3.0, False),
 }
