@@ -276,9 +276,9 @@ def _open(book, lev, w, tot0, typical, share, direction, opens, par):
 
     A known taker-buy ``share`` tilts the mix: the aggressive side carries the higher
     leverage; so does the candle's ``direction`` (``direction_tilt``) and a constant
-    ``side_leverage_bias``.  ``side_notional_bias`` b gives the long book ``1 + b`` and
-    the short book ``1 − b`` times the opened contracts (the rest of a side is taken as
-    held without leverage that liquidates in range, e.g. hedged shorts).
+    ``side_leverage_bias``.  ``side_notional_bias`` b > 0 puts only ``1 − b`` of the
+    opened contracts in the short book (the rest taken as held without leverage that
+    liquidates in range, e.g. hedged shorts), b < 0 only ``1 + b`` in the long book.
     ``w`` is ``(untilted, long, short)`` weight arrays, the first filled once per run with
     sum ``tot0``; the other two are scratch.
     """
@@ -302,9 +302,11 @@ def _open(book, lev, w, tot0, typical, share, direction, opens, par):
     delta = par[P_DELTA]
     opens_l = opens
     opens_s = opens
-    if par[P_NOTIONAL_BIAS] != 0.0:
-        opens_l = opens * (1.0 + par[P_NOTIONAL_BIAS])
-        opens_s = opens * (1.0 - par[P_NOTIONAL_BIAS])
+    b = par[P_NOTIONAL_BIAS]
+    if b > 0.0:
+        opens_s = opens * (1.0 - b)
+    elif b < 0.0:
+        opens_l = opens * (1.0 + b)
     _open_side(long_q, LONG, fscal, iscal, long_ratio, wl, tot_l, ln_e, opens_l, delta)
     _open_side(short_q, SHORT, fscal, iscal, short_ratio, ws, tot_s, ln_e, opens_s, delta)
 

@@ -75,7 +75,7 @@ SPACE: dict[str, tuple[float, float, bool]] = {
     "leverage_alpha": (0.0, 3.0, False),
     "side_leverage_bias": (-1.5, 1.5, False),
     "direction_tilt": (0.0, 6.0, False),
-    "side_notional_bias": (-0.6, 0.6, False),
+    "side_notional_bias": (-0.8, 0.8, False),
     "taker_tilt": (0.0, 3.0, False),
 }
 OBJECTIVES = ("standing", "nowcast")

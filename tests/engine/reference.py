@@ -109,8 +109,9 @@ class ReferenceBook:
             g += cfg.side_leverage_bias
             r = (2 * close - high - low) / (high - low) if high > low else 0.0
             g += cfg.direction_tilt * r
-            opens_l = opens * (1 + cfg.side_notional_bias)
-            opens_s = opens * (1 - cfg.side_notional_bias)
+            b = cfg.side_notional_bias
+            opens_l = opens * (1 + min(b, 0.0))
+            opens_s = opens * (1 - max(b, 0.0))
             wl = [lev ** (-cfg.leverage_alpha + g) for lev in self.leverages]
             ws = [lev ** (-cfg.leverage_alpha - g) for lev in self.leverages]
             qty_pos = cfg.position_notional_usd / typical

@@ -11,9 +11,9 @@ import pytest
 
 from liq_signals.config import ModelConfig
 from liq_signals.engine import book as B
-from tests.engine.helpers import inputs_from_rows, params, random_inputs
+from tests.engine.helpers import inputs_from_rows, params, random_inputs, symmetric
 
-BASE = ModelConfig(leverage_count=8, participation=1.0)
+BASE = symmetric(leverage_count=8, participation=1.0)
 T0 = 1_700_000_000
 
 
@@ -58,7 +58,28 @@ def test_direction_tilt_follows_where_the_candle_closed() -> None:
     np.testing.assert_allclose(short_q, s0)
 
 
-def test_notional_bias_splits_the_opened_contracts() -> None:
+def test_notional_bias_keeps_part_of_one_side_out_of_the_book() -> None:
     _, long_q, short_q = _books(replace(BASE, side_notional_bias=0.25))
-    assert long_q.sum() == pytest.approx(10.0 * 1.25)
+    assert long_q.sum() == pytest.approx(10.0)
     assert short_q.sum() == pytest.approx(10.0 * 0.75)
+    _, long_q, short_q = _books(replace(BASE, side_notional_bias=-0.25))
+    assert long_q.sum() == pytest.approx(10.0 * 0.75)
+    assert short_q.sum() == pytest.approx(10.0)
+
+
+def test_notional_is_conserved_with_the_biased_opens() -> None:
+    """total_k = total_{k−1} + (1 − b)·opened − swept − decayed − closed − capped (shorts)."""
+    cfg = replace(BASE, leverage_count=12, decay_half_life_hours=6.0, side_notional_bias=0.3)
+    _, out = B.run(random_inputs(11, 600), params(cfg))
+    for side, share in (("LONG", 1.0), ("SHORT", 0.7)):
+        o = lambda name, s=side: out[:, getattr(B, f"O_{s}_{name}")]  # noqa: E731
+        prev = np.concatenate([[0.0], o("TOTAL_Q")[:-1]])
+        expected = (
+            prev
+            + share * out[:, B.O_OPENED_Q]
+            - o("SWEPT_Q")
+            - o("DECAYED_Q")
+            - o("CLOSED_Q")
+            - o("CAPPED_Q")
+        )
+        np.testing.assert_allclose(o("TOTAL_Q"), expected, rtol=1e-9, atol=1e-6)
