@@ -234,7 +234,6 @@ def standing_section(r: ValidationResult) -> list[str]:
             f"density (book within ±{r.settings.near_pct:g}% at the start vs realized total)",
             card["density"],
         ),
-        "",
         *_compare_rows(
             "depth, long (standing book ÷ move vs realized ÷ move)", card["depth"]["long"]
         ),
