@@ -296,12 +296,13 @@ def test_calibrate_leaves_participation_alone_for_a_binance_lower_bound(implied,
         pair=PAIR,
         fit_range=(START, mid),
         test_range=(mid, STOP),
-        grid={"decay_half_life_hours": (24.0, 72.0)},
+        grid={"decay_half_life_hours": (24.0, ModelConfig().decay_half_life_hours)},
         objective="nowcast",
     )
     assert res.best.participation == ModelConfig().participation
     assert "Binance forceOrder only, a lower bound" in res.participation_note
-    assert res.best.decay_half_life_hours == 72.0  # the generating value; 0.3x is scale-free
+    # the generating value (the defaults'); 0.3x is scale-free
+    assert res.best.decay_half_life_hours == ModelConfig().decay_half_life_hours
     assert res.best_span.log_scale == pytest.approx(np.log(0.3))
     # the record has no short liquidation: no side balance to score, not an infinite one
     assert math.isnan(res.best_span.balance)
