@@ -1,7 +1,10 @@
 """The one place where the liquidation model's parameters are declared.
 
 Every number the engine and the feature layer use comes from :class:`ModelConfig`; the
-defaults are documented here and in ``docs/model.md``.  Strategy hyperopt parameters map
+defaults are documented here and in ``docs/model.md``.  ``leverage_alpha``,
+``decay_half_life_hours`` and the three side-asymmetry fields are calibrated on real
+Binance liquidations (BTC 2025, ``liq-signals calibrate``, docs/validation.md §5.2),
+rounded; the others are reasoned.  Strategy hyperopt parameters map
 onto these fields (``dataclasses.replace(cfg, decay_half_life_hours=...)``).
 """
 
@@ -71,6 +74,13 @@ _CHECKS: tuple[tuple[str, Callable[[ModelConfig], bool], str], ...] = (
         "must be True or False",
     ),
     ("taker_proxy_window", lambda c: c.taker_proxy_window >= 2, "must be >= 2 candles"),
+    ("side_leverage_bias", lambda c: abs(c.side_leverage_bias) <= 3.0, "must be in [-3, 3]"),
+    ("direction_tilt", lambda c: c.direction_tilt >= 0, "must be >= 0"),
+    (
+        "side_notional_bias",
+        lambda c: -1.0 < c.side_notional_bias < 1.0,
+        "must be in (-1, 1)",
+    ),
     (
         "renormalize_below",
         lambda c: 0 < c.renormalize_below < 1e-10,
@@ -131,14 +141,26 @@ class ModelConfig:
     :param renormalize_below: the books store amounts divided by a lazy scale factor
         (decay, closes and the cap multiply one scalar instead of every bin); when the
         scale falls below this, it is folded back into the arrays.
+    :param side_leverage_bias: side asymmetry, leverage — a constant b added to the
+        taker tilt: long weights ∝ ``L**(-alpha + b)``, short ∝ ``L**(-alpha − b)``
+        (b > 0: longs run higher leverage, so their levels sit nearer the price).
+        0 = both sides alike (docs/model.md, "Longs and shorts"; 0.096 calibrated).
+    :param direction_tilt: side asymmetry, aggressor — the candle's close position in its
+        range ``r`` in [-1, 1] adds ``direction_tilt·r`` to the tilt: the side the candle
+        moved for opened at the higher leverage.  Public in backtest and dry-run alike
+        (5.6 calibrated; the effect saturates above ~3).
+    :param side_notional_bias: side asymmetry, notional — b > 0: only ``1 − b`` of the
+        opened contracts enter the short book (the rest held without liquidatable
+        leverage, e.g. hedges); b < 0: only ``1 + b`` enter the long book (0.257
+        calibrated).
     """
 
     grid_step: float = 0.001
     leverage_min: float = 2.0
     leverage_count: int = 48
-    leverage_alpha: float = 1.0
+    leverage_alpha: float = 0.81
     leverage_max: float | None = None
-    decay_half_life_hours: float = 72.0
+    decay_half_life_hours: float = 251.0
     participation: float = 0.05
     taker_tilt: float = 0.5
     reopen_fraction: float = 0.5
@@ -155,6 +177,9 @@ class ModelConfig:
     taker_share_proxy: bool = False
     taker_proxy_window: int = 288
     renormalize_below: float = 1e-100
+    side_leverage_bias: float = 0.096
+    direction_tilt: float = 5.6
+    side_notional_bias: float = 0.257
 
     def __post_init__(self) -> None:
         for f in fields(self):

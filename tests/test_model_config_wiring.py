@@ -29,7 +29,7 @@ STRATEGIES = REPO / "strategies"
 CONFIG_BACKTEST = REPO / "user_data" / "config_backtest.json"
 PAIR = "BTC/USDT:USDT"
 AT = "2026-06-13 12:00"
-#: a half-life neither the default (72 h) nor the strategy's MODEL (24 h) uses
+#: a half-life neither the default nor the strategy's MODEL (24 h) uses
 CHANGED = {"decay_half_life_hours": 8.0}
 
 
@@ -158,7 +158,8 @@ def test_validate_scores_the_given_model(tmp_path: Path, model_file: Path) -> No
     assert main([*common, "--out", str(tuned), "--model-config", str(model_file)]) == 0
     assert main([*common, "--out", str(alias), "--params", str(model_file)]) == 0
 
-    assert "decay_half_life_hours = 72.0" in plain.read_text(encoding="utf-8")
+    default = ModelConfig().decay_half_life_hours
+    assert f"decay_half_life_hours = {default}" in plain.read_text(encoding="utf-8")
     assert "decay_half_life_hours = 8.0" in tuned.read_text(encoding="utf-8")
     assert "decay_half_life_hours = 8.0" in alias.read_text(encoding="utf-8")
 

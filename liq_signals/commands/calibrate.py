@@ -9,7 +9,10 @@ from pathlib import Path
 
 from liq_signals.errors import ConfigError
 
-HELP = "fit leverage slope, decay, tilt, participation to realized liquidations (fit/test windows)"
+HELP = (
+    "fit decay, leverage slope and the side-asymmetry switches to realized liquidations "
+    "(Optuna, walk-forward folds, standing-book + side-balance objective)"
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,19 +25,71 @@ def _grid_item(text: str) -> tuple[str, tuple[float, ...]]:
         raise argparse.ArgumentTypeError(f"--grid wants name=v1,v2,...; got {text!r}") from exc
 
 
+def _space_item(text: str) -> tuple[str, tuple[float, float, bool]]:
+    name, _, rng = text.partition("=")
+    log = rng.endswith(":log")
+    lo, _, hi = rng.removesuffix(":log").partition(":")
+    try:
+        low, high = float(lo), float(hi)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--space wants name=low:high[:log]; got {text!r}"
+        ) from exc
+    if not low < high or (log and low <= 0):
+        raise argparse.ArgumentTypeError(f"--space {text!r}: need low < high (and > 0 for log)")
+    return name.strip(), (low, high, log)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from liq_signals.commands.validate import add_window_arguments
 
     add_window_arguments(parser)
-    parser.add_argument("--fit-range", required=True, help="YYYYMMDD-YYYYMMDD window to fit on")
-    parser.add_argument("--test-range", required=True, help="YYYYMMDD-YYYYMMDD window to score on")
+    parser.add_argument(
+        "--timerange",
+        default="",
+        help="YYYYMMDD-YYYYMMDD span cut into the walk-forward folds (default: where the "
+        "record and the candles overlap)",
+    )
+    parser.add_argument(
+        "--folds", type=int, default=3, help="walk-forward folds (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--fit-range",
+        default=None,
+        help="YYYYMMDD-YYYYMMDD: one explicit fit window instead of the folds (with --test-range)",
+    )
+    parser.add_argument("--test-range", default=None, help="YYYYMMDD-YYYYMMDD window to score on")
+    parser.add_argument(
+        "--trials", type=int, default=200, help="Optuna trials per fold (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="worker processes (default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: %(default)s)")
+    parser.add_argument(
+        "--objective",
+        choices=("standing", "nowcast"),
+        default="standing",
+        help="book scored: the standing book at each period's start (default) or the "
+        "liquidations swept during the period",
+    )
+    parser.add_argument(
+        "--space",
+        type=_space_item,
+        action="append",
+        default=None,
+        metavar="NAME=LOW:HIGH[:log]",
+        help="replace the searched ranges (repeat per parameter), e.g. "
+        "decay_half_life_hours=2:720:log",
+    )
     parser.add_argument(
         "--grid",
         type=_grid_item,
         action="append",
         default=None,
         metavar="NAME=V1,V2,...",
-        help="replace the default grid (repeat per parameter), e.g. decay_half_life_hours=12,24,72",
+        help="exhaustive grid instead of the search (repeat per parameter), e.g. "
+        "decay_half_life_hours=12,24,72",
     )
     parser.add_argument(
         "--no-participation",
@@ -50,10 +105,18 @@ def _scores_line(label: str, s) -> str:  # noqa: ANN001 - WindowScores
         return "n/a" if not math.isfinite(x) else f"{x:.3f}"
 
     return (
-        f"{label:<22} long ρ {f(s.long.implied.rho)} (baseline {f(s.long.baseline.rho)})  "
-        f"short ρ {f(s.short.implied.rho)} (baseline {f(s.short.baseline.rho)})  "
-        f"log-ratio dispersion {f(s.objective)}  periods {s.periods}"
+        f"{label:<26} objective {f(s.objective)}  (dispersion {f(s.dispersion)}, side balance "
+        f"{f(s.balance)}, legs {f(s.legs[0])}/{f(s.legs[1])})  periods {s.periods}"
     )
+
+
+def _window(flag: str, text: str):  # noqa: ANN202
+    from liq_signals.commands.validate import timerange_arg
+
+    a, b = timerange_arg(flag, text)
+    if a is None or b is None:
+        raise ConfigError(f"{flag} {text!r}: need both a start and an end date")
+    return a, b
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,41 +124,83 @@ def run(args: argparse.Namespace) -> int:
 
     from liq_signals.commands._data_args import resolve_data_arguments
     from liq_signals.commands._model import model_config_from_args
-    from liq_signals.commands.validate import duration_args, timerange_arg
+    from liq_signals.commands.validate import coverage_arg, duration_args
     from liq_signals.config import save_model_config
     from liq_signals.evaluation.calibrate import calibrate
-    from liq_signals.evaluation.inputs import describe_record, load_window, scoring_period
+    from liq_signals.evaluation.inputs import (
+        describe_record,
+        load_window,
+        record_span,
+        restrict,
+        scoring_period,
+    )
     from liq_signals.evaluation.realized import load_realized
 
     resolve_data_arguments(args)
     duration_args(args, "period", "warmup")
-    fit = timerange_arg("--fit-range", args.fit_range)
-    test = timerange_arg("--test-range", args.test_range)
-    if fit[0] is None or fit[1] is None or test[0] is None or test[1] is None:
-        raise ConfigError("--fit-range and --test-range need both a start and an end date")
+    if (args.fit_range is None) != (args.test_range is None):
+        raise ConfigError("give both --fit-range and --test-range, or neither")
+    fit = _window("--fit-range", args.fit_range) if args.fit_range else None
+    test = _window("--test-range", args.test_range) if args.test_range else None
+    if args.trials < 1 or args.jobs < 1 or args.folds < 1:
+        raise ConfigError("--trials, --jobs and --folds must be >= 1")
     base = model_config_from_args(args)
+    coverage = coverage_arg(args)
     realized = load_realized(args.realized, pair=args.pair)
     period = scoring_period(args.period, realized)
-    start, stop = min(fit[0], test[0]), max(fit[1], test[1])
-    inputs = load_window(
-        args.datadir, args.pair, args.timeframe, start, stop, pd.Timedelta(args.warmup)
-    )
+    if fit is not None and test is not None:
+        start, stop = min(fit[0], test[0]), max(fit[1], test[1])
+    else:
+        first, last = record_span(realized)
+        tr = _window("--timerange", args.timerange) if args.timerange else (None, None)
+        start = (tr[0] or first).ceil(period)
+        stop = tr[1] or (last + (realized.period or pd.Timedelta(period))).floor(period)
+    warmup = pd.Timedelta(args.warmup)
+    inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop, warmup)
+    first_candle = inputs.candles["date"].iloc[0]
+    if fit is None and start < first_candle + warmup:
+        start = (first_candle + warmup).ceil(period)
+        print(f"candles start at {first_candle}: folds start at {start} (full --warmup)")
+    realized = restrict(realized, None, stop)
     result = calibrate(
         inputs.candles,
         realized,
         pair=args.pair,
-        fit_range=(fit[0], fit[1]),
-        test_range=(test[0], test[1]),
+        span=(start, stop),
+        folds=args.folds,
+        fit_range=fit,
+        test_range=test,
         timeframe=args.timeframe,
         period=period,
         base=base,
+        space=dict(args.space) if args.space else None,
         grid=dict(args.grid) if args.grid else None,
+        trials=args.trials,
+        jobs=args.jobs,
+        seed=args.seed,
+        objective=args.objective,
+        coverage=coverage,
         fit_participation=not args.no_participation,
         open_interest=inputs.open_interest,
         mark=inputs.mark,
         metrics=inputs.metrics,
     )
     fitted = {name: getattr(result.best, name) for name in result.fitted}
+    folds = [
+        {
+            "fit_range": [str(f.fit[0]), str(f.fit[1])],
+            "test_range": [str(f.test[0]), str(f.test[1])],
+            "params": f.params,
+            "trials": f.trials,
+            "fit_objective": f.fitted_fit.objective,
+            "test_objective": f.fitted_test.objective,
+            "base_test_objective": f.base_test.objective,
+            "test_balance": f.fitted_test.balance,
+            "base_test_balance": f.base_test.balance,
+            "test_objective_switched_off": {k: v.objective for k, v in f.switched_off.items()},
+        }
+        for f in result.folds
+    ]
     save_model_config(
         result.best,
         args.out,
@@ -103,26 +208,29 @@ def run(args: argparse.Namespace) -> int:
             "pair": args.pair,
             "realized": [str(s) for s in realized.sources],
             "realized_is": describe_record(realized),
-            "fit_range": args.fit_range,
-            "test_range": args.test_range,
+            "coverage": coverage,
+            "span": [str(result.span[0]), str(result.span[1])],
             "period": period,
+            "objective": f"{args.objective} book: mean log-ratio dispersion + side-balance "
+            "error + half the largest legs' side-balance error (lower = better)",
             "fitted": fitted,
             "participation": result.participation_note,
-            "objective": "mean log-ratio dispersion, implied vs realized (lower = better)",
-            "fit_objective": result.best_fit.objective,
-            "test_objective": result.best_test.objective,
-            "base_fit_objective": result.base_fit.objective,
-            "base_test_objective": result.base_test.objective,
-            "fit_spearman": result.best_fit.spearman,
-            "test_spearman": result.best_test.spearman,
-            "base_test_spearman": result.base_test.spearman,
+            "fit_objective": result.best_span.objective,
+            "base_fit_objective": result.base_span.objective,
+            "folds": folds,
+            "trials": args.trials,
+            "seed": args.seed,
+            "seconds": round(result.seconds, 1),
         },
     )
     print(f"fitted {fitted}")
     print(f"participation: {result.participation_note}")
-    print(_scores_line("start, fit window", result.base_fit))
-    print(_scores_line("start, test window", result.base_test))
-    print(_scores_line("fitted, fit window", result.best_fit))
-    print(_scores_line("fitted, test window", result.best_test))
-    print(f"wrote {args.out}")
+    for i, f in enumerate(result.folds):
+        print(_scores_line(f"fold {i + 1} start, test", f.base_test))
+        print(_scores_line(f"fold {i + 1} fitted, test", f.fitted_test))
+        for k, v in f.switched_off.items():
+            print(_scores_line(f"  without {k}", v))
+    print(_scores_line("start, fit span", result.base_span))
+    print(_scores_line("fitted, fit span", result.best_span))
+    print(f"{result.seconds:.0f} s; wrote {args.out}")
     return 0

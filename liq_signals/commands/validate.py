@@ -55,11 +55,49 @@ def add_window_arguments(
         default="7D",
         help="candles loaded before the scored window to build the book (default: %(default)s)",
     )
+    parser.add_argument(
+        "--coverage",
+        type=float,
+        default=None,
+        help="share of the record's liquidations on the venue the map models (Binance): "
+        "1 for a Binance-only record, e.g. 0.4 for a multi-venue total of which Binance is "
+        "~40 %%; scales realized magnitudes, never ranks (default: 1, or from --venues)",
+    )
+    parser.add_argument(
+        "--venues",
+        default=None,
+        help="comma-separated venues the record sums (e.g. binance or binance,bybit,okx); "
+        "binance alone means --coverage 1, several need --coverage",
+    )
     add_model_config_argument(
         parser,
         aliases=("--params",),
         role=model_role,
     )
+
+
+def coverage_arg(args: argparse.Namespace) -> float:
+    """The declared venue coverage of ``--coverage`` / ``--venues`` (1 without either).
+
+    :raise ConfigError: a coverage outside (0, 1], a venue list without the map's venue,
+        or several venues without ``--coverage`` (their shares are the user's to give)
+    """
+    venues = [v.strip().lower() for v in args.venues.split(",") if v.strip()] if args.venues else []
+    if args.coverage is not None and not 0 < args.coverage <= 1:
+        raise ConfigError(f"--coverage {args.coverage}: must be a fraction in (0, 1]")
+    if venues and "binance" not in venues:
+        raise ConfigError(
+            f"--venues {args.venues}: the map models Binance; a record without Binance "
+            "cannot be compared on magnitudes"
+        )
+    if len(venues) > 1 and args.coverage is None:
+        raise ConfigError(
+            f"--venues {args.venues}: give --coverage, Binance's share of these venues' "
+            "liquidations (liq-signals does not guess it)"
+        )
+    if venues == ["binance"] and args.coverage not in (None, 1.0):
+        raise ConfigError("--venues binance means --coverage 1")
+    return 1.0 if args.coverage is None else float(args.coverage)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +124,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("validation-report.md"),
         help="markdown report; figures are written next to it (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write every figure as JSON (keys documented in docs/validation.md)",
+    )
+    parser.add_argument(
+        "--block",
+        default="7D",
+        help="moving-block bootstrap block length, at least 1D (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        help="bootstrap resamples (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-sensitivity",
+        action="store_true",
+        help="skip the standard parameter sweep (six more engine runs)",
     )
 
 
@@ -222,17 +283,27 @@ def _frames(inputs: PairInputs) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from liq_signals.evaluation.report import render_markdown, write_figures
     from liq_signals.evaluation.runner import ValidationSettings
 
     resolve_data_arguments(args)
-    duration_args(args, "period", "warmup", "zone_horizon", "magnet_horizon")
+    duration_args(args, "period", "warmup", "zone_horizon", "magnet_horizon", "block")
+    if pd.Timedelta(args.block) < pd.Timedelta("1D"):
+        raise ConfigError(f"--block {args.block}: bootstrap blocks must span at least 1D")
+    if args.bootstrap < 100:
+        raise ConfigError(f"--bootstrap {args.bootstrap}: use at least 100 resamples")
     command = "liq-signals validate " + shlex.join(_argv_of(args))
     settings = ValidationSettings(
         period=args.period or "1h",  # replaced once the record is read (_score)
         skip_empty_periods=args.skip_empty_periods,
         zone_horizon=args.zone_horizon,
         magnet_horizon=args.magnet_horizon,
+        block=args.block,
+        n_boot=args.bootstrap,
+        coverage=coverage_arg(args),
+        sensitivity=not args.no_sensitivity,
     )
     result, sources, note = _score(args, settings)
     out: Path = args.out
@@ -246,11 +317,28 @@ def run(args: argparse.Namespace) -> int:
         figures=[f.relative_to(out.parent) for f in figures],
     )
     out.write_text(text, encoding="utf-8")
+    if args.json is not None:
+        from liq_signals.atomic import atomic_write_text
+        from liq_signals.evaluation.report import result_json
+
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.json, result_json(result, command=command, sources=sources))
+        print(f"json: {args.json}")
     if result.long is not None and result.short is not None and result.periods is not None:
         print(
             f"{args.pair}: {len(result.periods)} periods scored; Spearman implied vs realized "
             f"long {result.long.implied.rho:.3f} (baseline {result.long.baseline.rho:.3f}), "
             f"short {result.short.implied.rho:.3f} (baseline {result.short.baseline.rho:.3f})"
+        )
+    if result.standing is not None:
+        st = result.standing["standing"]
+        print(
+            "standing book: Spearman long "
+            + ", short ".join(
+                f"{st[s]['model']['rho']:.3f} (best baseline {st[s]['best_baseline']} "
+                f"{st[s]['baselines'][st[s]['best_baseline']]['rho']:.3f})"
+                for s in ("long", "short")
+            )
         )
     for name, m in result.magnet.items():
         p = m.larger_first

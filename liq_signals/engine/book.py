@@ -81,7 +81,10 @@ from liq_signals.engine.kernel import (
     P_CASC_UP,
     P_CLUSTER_BINS,
     P_DELTA,
+    P_DIR_TILT,
+    P_LEV_BIAS,
     P_NEAREST_SHARE,
+    P_NOTIONAL_BIAS,
     P_PARTICIPATION,
     P_RENORM,
     P_REOPEN,
@@ -370,6 +373,9 @@ def _kernel_params(params: EngineParams) -> np.ndarray:
     par[P_CASC_DOWN] = params.casc_down
     par[P_CASC_PCT] = cfg.cascade_band_pct
     par[P_RENORM] = cfg.renormalize_below
+    par[P_LEV_BIAS] = cfg.side_leverage_bias
+    par[P_DIR_TILT] = cfg.direction_tilt
+    par[P_NOTIONAL_BIAS] = cfg.side_notional_bias
     par.setflags(write=False)
     return par
 

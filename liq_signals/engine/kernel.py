@@ -91,7 +91,10 @@ P_CASC_UP = 8  # log offset of the cascade band above the close
 P_CASC_DOWN = 9  # ... and below it
 P_CASC_PCT = 10  # cascade_band_pct
 P_RENORM = 11  # renormalize_below
-N_P = 12
+P_LEV_BIAS = 12  # side_leverage_bias
+P_DIR_TILT = 13  # direction_tilt
+P_NOTIONAL_BIAS = 14  # side_notional_bias
+N_P = 15
 
 LONG = -1
 SHORT = 1
@@ -259,16 +262,33 @@ def _open_side(q, d, fscal, iscal, ratio, w, tot, ln_e, opens, delta):
 
 
 @njit(cache=True, inline="always")
-def _open(book, lev, w, tot0, typical, share, opens, par):
+def _direction(high, low, close):
+    """Where the candle closed in its range, in [-1, 1] (+1 at the high): which side
+    traded aggressively, from the candle alone (0 for a candle without range)."""
+    if high > low:
+        return (2.0 * close - high - low) / (high - low)
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def _open(book, lev, w, tot0, typical, share, direction, opens, par):
     """Add ``opens`` to both books (every contract has a long and a short holder).
 
     A known taker-buy ``share`` tilts the mix: the aggressive side carries the higher
-    leverage.  ``w`` is ``(untilted, long, short)`` weight arrays, the first filled
-    once per run with sum ``tot0``; the other two are scratch.
+    leverage; so does the candle's ``direction`` (``direction_tilt``) and a constant
+    ``side_leverage_bias``.  ``side_notional_bias`` b > 0 puts only ``1 − b`` of the
+    opened contracts in the short book (the rest taken as held without leverage that
+    liquidates in range, e.g. hedged shorts), b < 0 only ``1 + b`` in the long book.
+    ``w`` is ``(untilted, long, short)`` weight arrays, the first filled once per run with
+    sum ``tot0``; the other two are scratch.
     """
     long_q, short_q, _, fscal, iscal, _ = book
     long_ratio, short_ratio, log_lev = lev
     g = par[P_TILT] * (2.0 * share - 1.0) if math.isfinite(share) else 0.0
+    if par[P_LEV_BIAS] != 0.0:
+        g += par[P_LEV_BIAS]
+    if par[P_DIR_TILT] != 0.0:
+        g += par[P_DIR_TILT] * direction
     wl = w[0]
     ws = w[0]
     tot_l = tot0
@@ -280,8 +300,15 @@ def _open(book, lev, w, tot0, typical, share, opens, par):
         tot_s = _weights(log_lev, par[P_ALPHA], -g, ws)
     ln_e = math.log(typical)
     delta = par[P_DELTA]
-    _open_side(long_q, LONG, fscal, iscal, long_ratio, wl, tot_l, ln_e, opens, delta)
-    _open_side(short_q, SHORT, fscal, iscal, short_ratio, ws, tot_s, ln_e, opens, delta)
+    opens_l = opens
+    opens_s = opens
+    b = par[P_NOTIONAL_BIAS]
+    if b > 0.0:
+        opens_s = opens * (1.0 - b)
+    elif b < 0.0:
+        opens_l = opens * (1.0 + b)
+    _open_side(long_q, LONG, fscal, iscal, long_ratio, wl, tot_l, ln_e, opens_l, delta)
+    _open_side(short_q, SHORT, fscal, iscal, short_ratio, ws, tot_s, ln_e, opens_s, delta)
 
 
 # ---- 5. cap -------------------------------------------------------------------------------
@@ -503,7 +530,8 @@ def advance_kernel(book, x, lev, bands, par, out):
         dec_l, dec_s = _decay(book, time_s[i], par[P_TAU])
         opens, mode_oi, cl_l, cl_s = _flow(book, oi[i], volume[i], sw_l_q + sw_s_q, par)
         if opens > 0.0:
-            _open(book, lev, w, tot0, typical[i], taker_share[i], opens, par)
+            direction = _direction(high[i], low[i], close[i])
+            _open(book, lev, w, tot0, typical[i], taker_share[i], direction, opens, par)
         cap_l, cap_s, coverage = _cap(book, oi[i], mode_oi)
         _renormalize(long_q, LONG, fscal, renorm)
         _renormalize(short_q, SHORT, fscal, renorm)

@@ -1,33 +1,40 @@
-"""Fit the model's free parameters to a realized record on one window, score on another.
+"""Fit the model's free parameters to a realized record, walk-forward, with Optuna.
 
-A small exhaustive grid (the engine runs a month of 5-minute candles in a few
-hundredths of a second, so a few dozen runs cost seconds and, unlike a local optimiser,
-cannot get stuck on the rank objective's flat steps):
+What is fitted, and on what (docs/validation.md, "Calibration"):
 
-* ``leverage_alpha`` (slope of the leverage mix) and ``decay_half_life_hours`` shape
-  *where* and *how long* levels sit.  They are fitted by the log-ratio dispersion
-  (:func:`liq_signals.evaluation.metrics.log_ratio`, mean of long and short, lower is
-  better): measured on real candles, the per-period Spearman ρ of records generated
-  with different parameters stays above 0.998 for every grid point, so ranks cannot tell
-  parameters apart, while the spread of log(realized / implied) can — and, being
-  scale-free, it is not biased by a lower-bound record;
-* ``taker_tilt`` only matters with taker-flow metrics: on the grid only when they exist;
-* ``participation`` (volume mode) scales every opened position alike, which no rank
-  correlation can see: it is set afterwards so that the median realized / implied ratio
-  on the fit window becomes 1.  That is only meaningful for a *complete* record (Bybit
-  ``allLiquidation``); Binance's throttled ``forceOrder`` is a lower bound and would bias
-  it down — the result says which.
+* the **objective** (lower is better) scores the *standing* book — the map known at each
+  period's start, crossed by the period's range (:mod:`.standing`) — not the nowcast:
+  the mean of the long and short log-ratio dispersions (spread of log(realized /
+  standing), scale-free, so a lower-bound record is not penalised) plus the side-balance
+  error ``|log(Σshort/Σlong implied ÷ realized)|`` over the window and, at half weight,
+  on its largest rally and sell-off.  Rank correlations are reported but not optimised:
+  across very different books they move by less than 0.02 (validate's sensitivity
+  sweep), so they cannot tell parameters apart;
+* the **search** is Optuna's TPE sampler over wide ranges (:data:`SPACE`: leverage slope
+  from 0, half-life from 2 hours, the side-asymmetry switches), or, with an explicit
+  grid, Optuna's exhaustive grid sampler; trials run in ``jobs`` worker processes
+  sharing one journal file;
+* **walk-forward folds**: the span is cut into ``folds + 1`` consecutive parts; fold i
+  fits on parts 0…i and scores the fitted and the starting configuration on part i+1,
+  which its fit never saw.  The configuration returned is fitted on the whole span;
+* ``participation`` scales every opened position alike, which no scale-free score can
+  see: it is set afterwards so that the median realized / implied ratio on the fit span
+  is 1 — only for a *complete* record in volume mode (the result says why not otherwise).
 
-The fitted parameters are then scored on the test window, which the fit never saw, next
-to the starting configuration's scores on both windows.
+The engine inputs are validated and aligned once; each trial only re-runs the engine
+(:func:`liq_signals.evaluation.standing.standing_book`) up to the window's end.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
-from dataclasses import dataclass, fields, replace
+import multiprocessing
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,96 +49,340 @@ from liq_signals.evaluation.runner import (
     P_IMPLIED_SHORT,
     P_REALIZED_LONG,
     P_REALIZED_SHORT,
-    SideScores,
     ValidationError,
-    mean_rho,
+    _standing_columns,
     period_table,
     realized_per_period,
     run_model,
-    score_periods,
 )
+from liq_signals.evaluation.standing import (
+    S_LONG,
+    S_SHORT,
+    largest_legs,
+    period_candles,
+    standing_book,
+)
+from liq_signals.features.params import engine_params_for
 from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_GRID: dict[str, tuple[float, ...]] = {
-    "leverage_alpha": (0.5, 1.0, 1.5, 2.0),
-    "decay_half_life_hours": (12.0, 24.0, 72.0, 168.0),
-    "taker_tilt": (0.0, 0.5, 1.0),
+#: searched ranges: field -> (low, high, log scale)
+#: the side-asymmetry switches: each fold also scores its fit with each one turned off
+ASYMMETRY = ("side_leverage_bias", "direction_tilt", "side_notional_bias")
+SPACE: dict[str, tuple[float, float, bool]] = {
+    "decay_half_life_hours": (2.0, 720.0, True),
+    "leverage_alpha": (0.0, 3.0, False),
+    "side_leverage_bias": (-1.5, 1.5, False),
+    "direction_tilt": (0.0, 6.0, False),
+    "side_notional_bias": (-0.8, 0.8, False),
+    "taker_tilt": (0.0, 3.0, False),
 }
+OBJECTIVES = ("standing", "nowcast")
 PARTICIPATION_BOUNDS = (1e-4, 1.0)
+LEG_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
 class WindowScores:
-    """Scores of one configuration on one window."""
+    """Scores of one configuration on one window (lower objective = better).
 
-    long: SideScores
-    short: SideScores
-    spearman: float
+    :param dispersion: mean of the long and short log-ratio dispersions
+    :param balance: ``|log(Σshort/Σlong implied ÷ realized)|`` over the window
+    :param legs: the same on the largest rally and sell-off, ``(up, down)``
+    :param log_scale: median log(realized / implied), both sides
+    """
+
     objective: float
+    dispersion: float
+    balance: float
+    legs: tuple[float, float]
     log_scale: float
     periods: int
     implied_usd: float
     realized_usd: float
 
 
+def _abs_log_ratio(imp_s: float, imp_l: float, rea_s: float, rea_l: float) -> float:
+    """|log(implied Σs/Σl ÷ realized Σs/Σl)|: NaN when the record has no liquidation on
+    a side (nothing to compare), infinite when the model has none but the record has."""
+    if min(rea_s, rea_l) <= 0:
+        return math.nan
+    if min(imp_s, imp_l) <= 0:
+        return math.inf
+    return abs(math.log((imp_s / imp_l) / (rea_s / rea_l)))
+
+
+def _nan0(x: float) -> float:
+    return 0.0 if math.isnan(x) else x
+
+
+def window_scores(per: pd.DataFrame, implied: tuple[str, str]) -> WindowScores:
+    """Objective of one window's period table, ``implied`` = (long, short) columns."""
+    il, is_ = (per[c].to_numpy(dtype=float) for c in implied)
+    rl, rs = per[P_REALIZED_LONG].to_numpy(dtype=float), per[P_REALIZED_SHORT].to_numpy(float)
+    ratios = [log_ratio(il, rl), log_ratio(is_, rs)]
+    finite = [r.dispersion for r in ratios if math.isfinite(r.dispersion)]
+    disp = float(np.mean(finite)) if finite else math.inf
+    balance = _abs_log_ratio(is_.sum(), il.sum(), rs.sum(), rl.sum())
+    path = np.concatenate([[per["open"].iloc[0]], per["close"].to_numpy(dtype=float)])
+    legs = []
+    for i, j in largest_legs(path).values():
+        sl = slice(i, max(j, i + 1))
+        legs.append(_abs_log_ratio(is_[sl].sum(), il[sl].sum(), rs[sl].sum(), rl[sl].sum()))
+    # a side the record never saw has no balance to compare (NaN counts 0)
+    objective = disp + _nan0(balance) + LEG_WEIGHT * float(np.mean([_nan0(x) for x in legs]))
+    both = np.concatenate(
+        [
+            np.log(r[(r > 0) & (i > 0)]) - np.log(i[(r > 0) & (i > 0)])
+            for i, r in ((il, rl), (is_, rs))
+        ]
+    )
+    return WindowScores(
+        objective=objective if math.isfinite(objective) else math.inf,
+        dispersion=disp,
+        balance=balance,
+        legs=(legs[0], legs[1]),
+        log_scale=float(np.median(both)) if both.size else math.nan,
+        periods=len(per),
+        implied_usd=float(il.sum() + is_.sum()),
+        realized_usd=float(rl.sum() + rs.sum()),
+    )
+
+
+class Evaluator:
+    """Scores a configuration on a window; picklable (sent to worker processes).
+
+    The candles are validated and aligned once (:func:`run_model` with ``base``); a trial
+    re-runs only the engine, up to the window's last candle.
+    """
+
+    def __init__(
+        self,
+        candles: pd.DataFrame,
+        realized: RealizedRecord,
+        *,
+        pair: str,
+        timeframe: str,
+        period: str,
+        base: ModelConfig,
+        objective: str = "standing",
+        coverage: float = 1.0,
+        frames: dict[str, pd.DataFrame | None] | None = None,
+    ) -> None:
+        if objective not in OBJECTIVES:
+            raise ValidationError(f"objective {objective!r}: one of {OBJECTIVES}")
+        tf_s = timeframe_seconds(timeframe)
+        run = run_model(candles, pair=pair, timeframe=timeframe, config=base, **(frames or {}))
+        realized_per, span = realized_per_period(realized, period)
+        self.per = period_table(run.features, realized_per * coverage, span, period, tf_s)
+        self.dates = pd.DatetimeIndex(run.features["date"])
+        self.inputs = run.inputs
+        self.volume_share = float((run.features[C.MODE] == C.MODE_VOLUME).mean())
+        self.pair, self.period, self.base, self.objective = pair, period, base, objective
+
+    @property
+    def implied_columns(self) -> tuple[str, str]:
+        if self.objective == "standing":
+            return S_LONG, S_SHORT
+        return P_IMPLIED_LONG, P_IMPLIED_SHORT
+
+    def table(self, cfg: ModelConfig, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+        """Period table of ``window`` ``[start, end)`` with the standing and nowcast
+        columns of ``cfg``."""
+        per = self.per[(self.per.index >= window[0]) & (self.per.index < window[1])]
+        if len(per) < 5:
+            raise ValidationError(
+                f"window {window[0]} → {window[1]} holds {len(per)} complete {self.period} "
+                "periods with candles and record; need at least 5"
+            )
+        starts, stops = period_candles(self.dates, pd.DatetimeIndex(per.index), self.period)
+        if starts[0] < 1:
+            raise ValidationError("a window starts at the first candle: no warm-up")
+        inputs = self.inputs.slice(0, int(stops[-1]))
+        sb = standing_book(inputs, engine_params_for(self.pair, cfg), starts, stops)
+        return _standing_columns(per, sb, starts, stops)
+
+    def scores(self, cfg: ModelConfig, window: tuple[pd.Timestamp, pd.Timestamp]) -> WindowScores:
+        return window_scores(self.table(cfg, window), self.implied_columns)
+
+
+# ---- the search --------------------------------------------------------------------------
+
+
+def _suggest(trial: Any, space: dict[str, tuple[float, float, bool]], grid: dict | None) -> dict:
+    if grid is not None:
+        return {k: trial.suggest_categorical(k, list(v)) for k, v in grid.items()}
+    return {k: trial.suggest_float(k, lo, hi, log=log) for k, (lo, hi, log) in space.items()}
+
+
+def _worker(
+    evaluator: Evaluator,
+    storage_path: str,
+    name: str,
+    n_trials: int,
+    seed: int,
+    space: dict,
+    grid: dict | None,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    label: str,
+    total: int,
+    report: Callable[[str], None] | None = None,
+) -> None:
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = JournalStorage(JournalFileBackend(storage_path))
+    sampler = (
+        optuna.samplers.GridSampler({k: list(v) for k, v in grid.items()}, seed=seed)
+        if grid is not None
+        else optuna.samplers.TPESampler(seed=seed, n_startup_trials=20, multivariate=True)
+    )
+    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+
+    def objective(trial: Any) -> float:
+        cfg = replace(evaluator.base, **_suggest(trial, space, grid))
+        return evaluator.scores(cfg, window).objective
+
+    callbacks = []
+    if report is not None:
+
+        def progress(study: Any, _trial: Any) -> None:
+            _progress(study, label, total, report)
+
+        callbacks.append(progress)
+    study.optimize(objective, n_trials=n_trials, callbacks=callbacks)
+
+
+def _progress(
+    study: Any, label: str, total: int, report: Callable[[str], None], every: bool = False
+) -> int:
+    """Report every tenth finished trial and the last (``every``: now); return the
+    number finished."""
+    done = [t for t in study.get_trials(deepcopy=False) if t.value is not None]
+    if done and (every or len(done) % 10 == 0 or len(done) == total):
+        report(
+            f"{label}: trial {len(done)}/{total}, objective {done[-1].value:.4f}, "
+            f"best {min(t.value for t in done):.4f}"
+        )
+    return len(done)
+
+
+def run_study(
+    evaluator: Evaluator,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    *,
+    trials: int,
+    jobs: int = 1,
+    seed: int = 0,
+    space: dict[str, tuple[float, float, bool]] | None = None,
+    grid: dict[str, tuple[float, ...]] | None = None,
+    label: str = "fit",
+    report: Callable[[str], None] = print,
+) -> tuple[dict[str, Any], float, int]:
+    """Minimise the objective on ``window``; ``(best params, best value, trials run)``.
+
+    ``jobs`` > 1 runs worker processes on one journal file (each with its own sampler
+    seed, so results then depend on scheduling; ``jobs=1`` is reproducible).
+    """
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    space = dict(SPACE if space is None else space)
+    if grid is not None:
+        trials = int(np.prod([len(v) for v in grid.values()]))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="liq-calibrate-") as tmp:
+        path = str(Path(tmp) / "journal.log")
+        storage = JournalStorage(JournalFileBackend(path))
+        name = f"{label}-{seed}"
+        optuna.create_study(study_name=name, storage=storage, direction="minimize")
+        jobs = 1 if grid is not None else max(1, min(jobs, trials))
+        shares = [trials // jobs + (1 if i < trials % jobs else 0) for i in range(jobs)]
+        args = [
+            (evaluator, path, name, n, seed + i, space, grid, window, label, trials)
+            for i, n in enumerate(shares)
+        ]
+        if jobs == 1:
+            _worker(*args[0], report=report)
+        else:
+            # fork: the workers inherit the evaluator instead of unpickling a copy each;
+            # this process reports their progress from the shared journal
+            ctx = multiprocessing.get_context("fork")
+            procs = [ctx.Process(target=_worker, args=a) for a in args]
+            for p in procs:
+                p.start()
+            watch = optuna.load_study(study_name=name, storage=storage)
+            seen = 0
+            while any(p.is_alive() for p in procs):
+                time.sleep(1.0)
+                n = len([t for t in watch.get_trials(deepcopy=False) if t.value is not None])
+                if n // 10 > seen // 10:
+                    seen = _progress(watch, label, trials, report, every=True)
+            for p in procs:
+                p.join()
+            if seen < trials:
+                _progress(watch, label, trials, report, every=True)
+            failed = [p.exitcode for p in procs if p.exitcode != 0]
+            if failed:
+                raise ValidationError(f"calibration worker(s) failed, exit codes {failed}")
+        study = optuna.load_study(study_name=name, storage=storage)
+        done = [t for t in study.trials if t.value is not None]
+        if not done or not math.isfinite(study.best_value):
+            raise ValidationError(f"{label}: no trial gave a finite objective")
+        return dict(study.best_params), float(study.best_value), len(done)
+
+
+# ---- folds and the whole calibration -------------------------------------------------------
+
+
+def walk_forward(
+    start: pd.Timestamp, stop: pd.Timestamp, folds: int, period: str
+) -> list[tuple[tuple[pd.Timestamp, pd.Timestamp], tuple[pd.Timestamp, pd.Timestamp]]]:
+    """``folds`` (fit, test) windows: ``[start, stop)`` cut into ``folds + 1`` parts on
+    period boundaries; fold i fits on parts 0…i and tests on part i+1."""
+    if folds < 1:
+        raise ValidationError("need at least one fold")
+    edges = [(start + (stop - start) * k / (folds + 1)).floor(period) for k in range(folds + 2)]
+    edges[-1] = stop
+    return [((edges[0], edges[i + 1]), (edges[i + 1], edges[i + 2])) for i in range(folds)]
+
+
 @dataclass(frozen=True)
+class FoldResult:
+    """One walk-forward fold: fitted on ``fit``, scored out of sample on ``test``."""
+
+    fit: tuple[pd.Timestamp, pd.Timestamp]
+    test: tuple[pd.Timestamp, pd.Timestamp]
+    params: dict[str, Any]
+    trials: int
+    fitted_fit: WindowScores
+    fitted_test: WindowScores
+    base_test: WindowScores
+    switched_off: dict[str, WindowScores] = field(default_factory=dict)
+
+
+@dataclass
 class CalibrationResult:
     """What :func:`calibrate` found.
 
-    :param grid: one row per grid point with its fit-window objective
+    :param best: the configuration fitted on the whole ``span`` (participation included)
+    :param folds: the walk-forward folds, each scored out of sample
     :param participation_note: how participation was set (or why not)
     """
 
     base: ModelConfig
     best: ModelConfig
     fitted: tuple[str, ...]
-    grid: pd.DataFrame
-    base_fit: WindowScores
-    base_test: WindowScores
-    best_fit: WindowScores
-    best_test: WindowScores
-    participation_note: str
-
-
-def _window(
-    features: pd.DataFrame,
-    realized_per: pd.DataFrame,
-    window: tuple[pd.Timestamp, pd.Timestamp],
-    period: str,
-    tf_s: int,
-) -> pd.DataFrame:
-    last = window[1] - pd.Timedelta(period)
-    return period_table(features, realized_per, (window[0], last), period, tf_s)
-
-
-def _scores(per: pd.DataFrame) -> WindowScores:
-    """Scores of one window; ``objective`` is the mean log-ratio dispersion (lower is
-    better), ``log_scale`` the median log(realized / implied) over both sides."""
-    long_s, short_s = score_periods(per)
-    ratios = [
-        log_ratio(per[P_IMPLIED_LONG].to_numpy(), per[P_REALIZED_LONG].to_numpy()),
-        log_ratio(per[P_IMPLIED_SHORT].to_numpy(), per[P_REALIZED_SHORT].to_numpy()),
-    ]
-    disp = [r.dispersion for r in ratios if math.isfinite(r.dispersion)]
-    both = np.concatenate(
-        [
-            np.log(per[r].to_numpy()[(per[r] > 0) & (per[i] > 0)])
-            - np.log(per[i].to_numpy()[(per[r] > 0) & (per[i] > 0)])
-            for i, r in ((P_IMPLIED_LONG, P_REALIZED_LONG), (P_IMPLIED_SHORT, P_REALIZED_SHORT))
-        ]
-    )
-    return WindowScores(
-        long=long_s,
-        short=short_s,
-        spearman=mean_rho(long_s.implied, short_s.implied),
-        objective=float(np.mean(disp)) if disp else math.nan,
-        log_scale=float(np.median(both)) if both.size else math.nan,
-        periods=len(per),
-        implied_usd=float(per[P_IMPLIED_LONG].sum() + per[P_IMPLIED_SHORT].sum()),
-        realized_usd=float(per[P_REALIZED_LONG].sum() + per[P_REALIZED_SHORT].sum()),
-    )
+    span: tuple[pd.Timestamp, pd.Timestamp]
+    best_span: WindowScores
+    base_span: WindowScores
+    folds: list[FoldResult] = field(default_factory=list)
+    participation_note: str = ""
+    seconds: float = 0.0
 
 
 def _lower_bound_note(realized: RealizedRecord) -> str | None:
@@ -149,110 +400,185 @@ def _lower_bound_note(realized: RealizedRecord) -> str | None:
     return None
 
 
+def _switched_off(cfg: ModelConfig, name: str) -> ModelConfig:
+    off: dict[str, Any] = {name: 0.0}
+    return replace(cfg, **off)
+
+
+def _participation(
+    realized: RealizedRecord,
+    evaluator: Evaluator,
+    span_scores: WindowScores,
+    best: ModelConfig,
+    fit: bool,
+) -> tuple[str, float | None]:
+    """How participation is set, and its new value (None: left alone)."""
+    if not fit:
+        return "not fitted (--no-participation)", None
+    lower_bound = _lower_bound_note(realized)
+    if lower_bound:
+        return lower_bound, None
+    if evaluator.volume_share < 0.5:
+        return (
+            f"not fitted: the engine ran in open-interest mode on "
+            f"{1 - evaluator.volume_share:.0%} of candles, where participation has no effect"
+        ), None
+    if not math.isfinite(span_scores.log_scale):
+        return "not fitted: too few periods with both implied and realized liquidations", None
+    value = float(
+        np.clip(best.participation * math.exp(span_scores.log_scale), *PARTICIPATION_BOUNDS)
+    )
+    return (
+        f"scaled {best.participation:g} -> {value:.6g} so the median realized / implied "
+        "ratio on the fit span is 1 (valid only for a complete record)"
+    ), value
+
+
+def search_space(
+    space: dict[str, tuple[float, float, bool]] | None, has_metrics: bool
+) -> dict[str, tuple[float, float, bool]]:
+    """The searched ranges; ``taker_tilt`` only with taker metrics (it changes nothing
+    without them).  Unknown fields are an error."""
+    space = dict(SPACE if space is None else space)
+    known = {f.name for f in fields(ModelConfig)}
+    unknown = sorted(set(space) - known)
+    if unknown:
+        raise ValidationError(f"unknown ModelConfig field(s) {unknown}")
+    if not has_metrics and "taker_tilt" in space:
+        logger.info("no taker metrics: taker_tilt has no effect and is not fitted")
+        space.pop("taker_tilt")
+    return space
+
+
 def calibrate(
     candles: pd.DataFrame,
     realized: RealizedRecord,
     *,
     pair: str,
-    fit_range: tuple[pd.Timestamp, pd.Timestamp],
-    test_range: tuple[pd.Timestamp, pd.Timestamp],
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    folds: int = 3,
+    fit_range: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    test_range: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     timeframe: str = "5m",
     period: str = "1h",
     base: ModelConfig | None = None,
+    space: dict[str, tuple[float, float, bool]] | None = None,
     grid: dict[str, tuple[float, ...]] | None = None,
+    trials: int = 200,
+    jobs: int = 1,
+    seed: int = 0,
+    objective: str = "standing",
+    coverage: float = 1.0,
     fit_participation: bool = True,
     open_interest: pd.DataFrame | None = None,
     mark: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
+    report: Callable[[str], None] = print,
 ) -> CalibrationResult:
-    """Grid-search the free parameters on ``fit_range``; score best and base on both.
+    """Walk-forward calibration (module docstring).
 
-    :param candles: candles covering a warm-up, the fit and the test windows
-    :param fit_range: ``[start, end)`` of the fit window
-    :param test_range: ``[start, end)`` of the test window (should not overlap the fit)
-    :param grid: parameter -> values (default :data:`DEFAULT_GRID`; ``taker_tilt`` is
-        dropped when no taker metrics are given, since it cannot change anything then)
-    :raise ValidationError: windows that overlap or contain too few periods
+    :param span: ``[start, end)`` cut into the folds; the returned config is fitted on it
+    :param fit_range: with ``test_range``: one explicit fold instead of ``folds``; the
+        returned config is then the one fitted on ``fit_range``
+    :param grid: field -> values: exhaustive grid instead of the TPE search of ``space``
+    :raise ValidationError: windows that overlap or hold too few periods, unknown fields
     """
+    t0 = time.monotonic()
     base = base or ModelConfig()
-    grid = dict(DEFAULT_GRID if grid is None else grid)
-    if fit_range[0] < test_range[1] and test_range[0] < fit_range[1]:
-        raise ValidationError(f"fit {fit_range} and test {test_range} windows overlap")
-    known = {f.name for f in fields(ModelConfig)}
-    unknown = sorted(set(grid) - known)
-    if unknown:
-        raise ValidationError(f"--grid names unknown ModelConfig field(s) {unknown}")
-    if metrics is None and "taker_tilt" in grid:
-        logger.info("no taker metrics: taker_tilt has no effect and is not fitted")
-        grid.pop("taker_tilt")
-    tf_s = timeframe_seconds(timeframe)
-    realized_per, _ = realized_per_period(realized, period)
-    frames = dict(open_interest=open_interest, mark=mark, metrics=metrics)
-
-    def evaluate(cfg: ModelConfig) -> tuple[WindowScores, WindowScores, pd.DataFrame]:
-        run = run_model(candles, pair=pair, timeframe=timeframe, config=cfg, **frames)
-        fit_per = _window(run.features, realized_per, fit_range, period, tf_s)
-        test_per = _window(run.features, realized_per, test_range, period, tf_s)
-        if len(fit_per) < 5 or len(test_per) < 5:
-            raise ValidationError(
-                f"fit window has {len(fit_per)} and test window {len(test_per)} complete "
-                f"{period} periods with candles; need at least 5 each"
-            )
-        return _scores(fit_per), _scores(test_per), run.features
-
-    names = tuple(grid)
-    rows = []
-    best_cfg, best_obj = base, math.inf
-    for values in itertools.product(*(grid[n] for n in names)):
-        # Any: the grid may name any ModelConfig field, whatever its type.
-        point: dict[str, Any] = dict(zip(names, values, strict=True))
-        cfg = replace(base, **point)
-        fit_s, _, _ = evaluate(cfg)
-        rows.append(
-            {
-                **point,
-                "fit_log_ratio_dispersion": fit_s.objective,
-                "fit_spearman": fit_s.spearman,
-            }
+    if grid is not None:
+        search_space(dict.fromkeys(grid, (0.0, 1.0, False)), True)  # field names checked
+        if metrics is None and "taker_tilt" in grid:
+            grid = {k: v for k, v in grid.items() if k != "taker_tilt"}
+    space = search_space(space, metrics is not None)
+    evaluator = Evaluator(
+        candles,
+        realized,
+        pair=pair,
+        timeframe=timeframe,
+        period=period,
+        base=base,
+        objective=objective,
+        coverage=coverage,
+        frames={"open_interest": open_interest, "mark": mark, "metrics": metrics},
+    )
+    if (fit_range is None) != (test_range is None):
+        raise ValidationError("give both a fit and a test range, or neither")
+    if fit_range is not None and test_range is not None:
+        if fit_range[0] < test_range[1] and test_range[0] < fit_range[1]:
+            raise ValidationError(f"fit {fit_range} and test {test_range} windows overlap")
+        plan = [(fit_range, test_range)]
+        final = fit_range
+    elif span is not None:
+        plan = walk_forward(span[0], span[1], folds, period)
+        final = span
+    else:
+        raise ValidationError("give a span for the folds, or a fit and a test range")
+    fold_results = []
+    for i, (fit, test) in enumerate(plan):
+        label = f"fold {i + 1}/{len(plan)}"
+        report(
+            f"{label}: fit {fit[0]:%Y-%m-%d} → {fit[1]:%Y-%m-%d}, "
+            f"test {test[0]:%Y-%m-%d} → {test[1]:%Y-%m-%d}"
         )
-        if math.isfinite(fit_s.objective) and fit_s.objective < best_obj - 1e-12:
-            best_cfg, best_obj = cfg, fit_s.objective
-    table = pd.DataFrame(rows).sort_values("fit_log_ratio_dispersion", na_position="last")
-
-    fitted = list(names)
-    best_fit, _, features = evaluate(best_cfg)
-    note = "not fitted (--no-participation)"
-    lower_bound = _lower_bound_note(realized)
-    if fit_participation and lower_bound:
-        note = lower_bound
-    elif fit_participation:
-        volume_share = float((features[C.MODE] == C.MODE_VOLUME).mean())
-        if volume_share < 0.5:
-            note = (
-                f"not fitted: the engine ran in open-interest mode on {1 - volume_share:.0%} "
-                "of candles, where participation has no effect"
+        params, _, n = run_study(
+            evaluator,
+            fit,
+            trials=trials,
+            jobs=jobs,
+            seed=seed,
+            space=space,
+            grid=grid,
+            label=label,
+            report=report,
+        )
+        cfg = replace(base, **params)
+        fold_results.append(
+            FoldResult(
+                fit,
+                test,
+                params,
+                n,
+                evaluator.scores(cfg, fit),
+                evaluator.scores(cfg, test),
+                evaluator.scores(base, test),
+                {
+                    k: evaluator.scores(_switched_off(cfg, k), test)
+                    for k in ASYMMETRY
+                    if params.get(k, 0.0) != 0.0
+                },
             )
-        elif not math.isfinite(best_fit.log_scale):
-            note = "not fitted: too few periods with both implied and realized liquidations"
-        else:
-            scale = math.exp(best_fit.log_scale)
-            value = float(np.clip(best_cfg.participation * scale, *PARTICIPATION_BOUNDS))
-            note = (
-                f"scaled {best_cfg.participation:g} -> {value:.6g} so the median realized / "
-                "implied ratio on the fit window is 1 (valid only for a complete record)"
-            )
-            best_cfg = replace(best_cfg, participation=value)
-            fitted.append("participation")
-    best_fit, best_test, _ = evaluate(best_cfg)
-    base_fit, base_test, _ = evaluate(base)
+        )
+    if fit_range is not None:
+        params = fold_results[0].params
+    else:
+        report(f"final: fit {final[0]:%Y-%m-%d} → {final[1]:%Y-%m-%d}")
+        params, _, _ = run_study(
+            evaluator,
+            final,
+            trials=trials,
+            jobs=jobs,
+            seed=seed,
+            space=space,
+            grid=grid,
+            label="final",
+            report=report,
+        )
+    best = replace(base, **params)
+    fitted = list(params)
+    best_span = evaluator.scores(best, final)
+    note, participation = _participation(realized, evaluator, best_span, best, fit_participation)
+    if participation is not None:
+        best = replace(best, participation=participation)
+        fitted.append("participation")
+        best_span = evaluator.scores(best, final)
     return CalibrationResult(
         base=base,
-        best=best_cfg,
+        best=best,
         fitted=tuple(fitted),
-        grid=table,
-        base_fit=base_fit,
-        base_test=base_test,
-        best_fit=best_fit,
-        best_test=best_test,
+        span=final,
+        best_span=best_span,
+        base_span=evaluator.scores(base, final),
+        folds=fold_results,
         participation_note=note,
+        seconds=time.monotonic() - t0,
     )

@@ -22,7 +22,8 @@ Accepted files (:func:`load_realized` detects the kind from the header):
   messages, one message per line;
 * the daily CSV files written by ``liq-signals record-liquidations``;
 * aggregated per-period CSVs ``date,long_usd,short_usd`` (``time``/``timestamp`` accepted
-  for the first column; epoch milliseconds or ISO-8601 UTC), e.g. the shipped CoinGlass
+  for the first column; epoch milliseconds or ISO-8601 UTC; CoinGlass's ``longUsd`` /
+  ``shortUsd`` accepted for the amounts; any period), e.g. the shipped CoinGlass
   record ``user_data/realized/coinglass-binance-4h/liquidations/``.  A file named
   ``<COIN>-<period>-liquidations.csv`` (``BTC-4h-liquidations.csv``) belongs to that coin
   and holds totals of that period; otherwise the period is the smallest step between rows.
@@ -75,6 +76,8 @@ SIDE_SHORT = "short"
 COL_LONG_USD = "long_usd"
 COL_SHORT_USD = "short_usd"
 AGGREGATE_COLUMNS: tuple[str, ...] = (COL_LONG_USD, COL_SHORT_USD)
+# CoinGlass's own spellings of the same columns (its API and CSV exports)
+AGGREGATE_ALIASES: dict[str, str] = {"longUsd": COL_LONG_USD, "shortUsd": COL_SHORT_USD}
 
 # on-disk columns of the recorder's daily files (time kept as integer ms: exact, sortable)
 RECORD_TIME = "time_ms"
@@ -487,7 +490,8 @@ def _parser_for(message: Any):  # noqa: ANN202 - one of PARSERS
 
 
 def load_aggregated(path: str | Path, period: str | pd.Timedelta | None = None) -> pd.DataFrame:
-    """Load an aggregated per-period CSV: time, long USD, short USD.
+    """Load an aggregated per-period CSV: time, long USD, short USD (``long_usd`` /
+    ``short_usd``, or CoinGlass's ``longUsd`` / ``shortUsd``).
 
     The time column may be called ``date``, ``time`` or ``timestamp`` and hold epoch
     milliseconds or ISO-8601 (UTC assumed when no offset is given); it labels the period
@@ -502,6 +506,12 @@ def load_aggregated(path: str | Path, period: str | pd.Timedelta | None = None) 
     """
     path = Path(path)
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    clash = [a for a, c in AGGREGATE_ALIASES.items() if a in df.columns and c in df.columns]
+    if clash:
+        raise LiquidationDataError(
+            f"{path}: both {clash[0]} and {AGGREGATE_ALIASES[clash[0]]}; keep one"
+        )
+    df = df.rename(columns=AGGREGATE_ALIASES)
     time_col = next((c for c in _TIME_ALIASES if c in df.columns), None)
     if time_col is None:
         raise LiquidationDataError(
@@ -653,7 +663,7 @@ def detect_kind(path: Path) -> str:
         return "binance_csv"
     if set(RECORD_COLUMNS) <= set(header):
         return "recorded"
-    if set(AGGREGATE_COLUMNS) <= set(header):
+    if set(AGGREGATE_COLUMNS) <= {AGGREGATE_ALIASES.get(h, h) for h in header}:
         return "aggregated"
     if {"open_usd", "close_usd"} <= set(header):
         raise LiquidationDataError(

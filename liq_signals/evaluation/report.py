@@ -6,6 +6,7 @@ a number never travels without the conditions it was measured under.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import asdict
@@ -154,6 +155,7 @@ def render_markdown(
         "Without a magnet effect the larger of two equally distant clusters is reached "
         "first half of the time (Wilson 95% interval, two-sided binomial p).",
         "",
+        *(standing_section(r) if r.standing is not None else []),
         "## Notes",
         "",
         *[f"- {n}" for n in r.notes],
@@ -167,6 +169,167 @@ def render_markdown(
     if figures:
         lines += ["", "## Figures", ""] + [f"![{p.stem}]({p.as_posix()})" for p in figures]
     return "\n".join(lines) + "\n"
+
+
+def _diff(d: dict) -> str:
+    return f"{_f(d['value'])} [{_f(d['low'])}, {_f(d['high'])}]"
+
+
+def _compare_rows(label: str, c: dict) -> list[str]:
+    best = c["best_baseline"]
+    bases = "; ".join(f"{k} {_f(v['rho'])}" for k, v in c["baselines"].items())
+    return [
+        f"| {label} | {_f(c['model']['rho'])} | {bases} | {_f(c['beyond_baselines']['rho'])} | "
+        f"{best}: {_diff(c['minus_best_baseline'])} |"
+    ]
+
+
+def _balance_rows(label: str, b: dict) -> list[str]:
+    o = b["overall"]
+    rows = [
+        f"| {label}, all periods | {_f(o['implied'])} | {_f(o['realized'])} | "
+        f"{_f(o['implied_over_realized'])} [{_f(o['low'])}, {_f(o['high'])}] |"
+    ]
+    for key, name in (
+        ("largest_up_leg", "largest rally"),
+        ("largest_down_leg", "largest sell-off"),
+    ):
+        leg = b[key]
+        rows.append(
+            f"| {label}, {name} ({leg['move']:+.1%}, {leg['periods']} periods) | "
+            f"{_f(leg['implied'])} | {_f(leg['realized'])} | {_f(leg['implied_over_realized'])} |"
+        )
+    return rows
+
+
+def standing_section(r: ValidationResult) -> list[str]:
+    """Section 4: the standing book, side split, density, side balance, sensitivity."""
+    card = r.standing
+    assert card is not None
+    boot = card["bootstrap"]
+    lines = [
+        "## 4. The standing book and the naive baselines (Spearman ρ; model − best "
+        "baseline with a 95% moving-block bootstrap interval)",
+        "",
+        f"Bootstrap: {boot['method']}, blocks of {boot['block']} ({boot['block_periods']} "
+        f"periods), {boot['resamples']} resamples, seed {boot['seed']}. Venue coverage "
+        f"declared: {card['coverage']:g} (realized magnitudes × coverage; ranks unchanged).",
+        "",
+        "| score | model | baselines | model beyond all baselines (partial) | "
+        "model − best baseline |",
+        "|---|---|---|---|---|",
+        *_compare_rows(
+            "standing book, long (book below price at the start, down to the low)",
+            card["standing"]["long"],
+        ),
+        *_compare_rows(
+            "standing book, short (above price, up to the high)", card["standing"]["short"]
+        ),
+        *_compare_rows("nowcast, long (swept during the period)", card["nowcast"]["long"]),
+        *_compare_rows("nowcast, short", card["nowcast"]["short"]),
+        *_compare_rows(
+            "side split (standing long share vs realized long share)", card["side_split"]
+        ),
+        *_compare_rows(
+            f"density (book within ±{r.settings.near_pct:g}% at the start vs realized total)",
+            card["density"],
+        ),
+        *_compare_rows(
+            "depth, long (standing book ÷ move vs realized ÷ move)", card["depth"]["long"]
+        ),
+        *_compare_rows("depth, short", card["depth"]["short"]),
+        "",
+        "Log-ratio dispersion of realized ÷ predicted (median absolute deviation of the log "
+        "ratio; lower is better; scale-free, so a lower-bound record is not penalised; each "
+        "comparison on the periods where both predict a positive amount):",
+        "",
+        "| side | standing book | baselines | model − best baseline [95% CI] |",
+        "|---|---|---|---|",
+        *[
+            f"| {side} | {_f(d['model']['dispersion'])} (n={d['model']['n']}) | "
+            + "; ".join(f"{k} {_f(v['dispersion'])}" for k, v in d["baselines"].items())
+            + f" | {d['best_baseline']}: {_diff(d['minus_best_baseline'])} |"
+            for side, d in card["standing_dispersion"].items()
+        ],
+        "",
+        "Baselines: `range_volume` = the period's move × quote volume, "
+        "`candle_range_volume` = the same summed over its candles, `new_extreme_volume` = how "
+        "far the period went beyond the previous day's extreme × quote volume; for the side "
+        "split the baseline is minus the period's log return; for depth, the period's "
+        "quote volume.",
+        "",
+        "### Side balance: Σshort / Σlong",
+        "",
+        "| book | implied | realized | implied ÷ realized [95% CI] |",
+        "|---|---|---|---|",
+        *_balance_rows("standing", card["side_balance"]["standing"]),
+        *_balance_rows("nowcast", card["side_balance"]["nowcast"]),
+        "",
+    ]
+    if r.sensitivity is not None:
+        sens = r.sensitivity
+        keys = list(sens["scores"])
+        lines += [
+            f"### Sensitivity: each score over the standard sweep (flag: spread < "
+            f"{sens['min_spread']:g})",
+            "",
+            "| config | " + " | ".join(keys) + " |",
+            "|---|" + "---|" * len(keys),
+            *[
+                f"| {name} | " + " | ".join(_f(row[k]) for k in keys) + " |"
+                for name, row in sens["configs"].items()
+            ],
+            "| **spread** | "
+            + " | ".join(
+                f"{_f(sens['scores'][k]['spread'])}"
+                + (
+                    ""
+                    if sens["scores"][k]["moves"]
+                    else " (does not move: not measuring the model)"
+                )
+                for k in keys
+            )
+            + " |",
+            "",
+        ]
+    return lines
+
+
+def _jsonable(x: object) -> object:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float | np.floating):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def result_json(result: ValidationResult, *, command: str, sources: tuple[str, ...]) -> str:
+    """Every figure of the report under stable keys (docs/validation.md, "JSON")."""
+    r = result
+    payload: dict = {
+        "schema": 1,
+        "command": command,
+        "pair": r.pair,
+        "period": r.settings.period,
+        "scored_span": [str(r.scored_span[0]), str(r.scored_span[1])],
+        "candles_span": [str(r.candles_span[0]), str(r.candles_span[1])],
+        "realized_sources": list(sources),
+        "model_config": asdict(r.config),
+        "per_period": None,
+        "scores": r.standing,
+        "sensitivity": r.sensitivity,
+        "magnet": {k: asdict(v) for k, v in r.magnet.items()},
+        "notes": r.notes,
+    }
+    if r.long is not None and r.short is not None:
+        payload["per_period"] = {"long": asdict(r.long), "short": asdict(r.short)}
+    return json.dumps(_jsonable(payload), indent=2) + "\n"
 
 
 def write_figures(result: ValidationResult, folder: Path, stem: str) -> list[Path]:

@@ -20,7 +20,7 @@ is not, e.g. Binance's throttled stream with unknown recording windows).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ import talib
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
 from liq_signals.engine import BookHistory, book_history
+from liq_signals.engine.kernel import O_LONG_SWEPT_USD, O_SHORT_SWEPT_USD
 from liq_signals.errors import EvaluationError
 from liq_signals.evaluation.metrics import (
     Correlation,
@@ -50,6 +51,17 @@ from liq_signals.evaluation.realized import (
     SIDE_SHORT,
     RealizedRecord,
     aggregate_events,
+)
+from liq_signals.evaluation.standing import (
+    S_LONG,
+    S_NEAR,
+    S_SHORT,
+    StandingBook,
+    add_baselines,
+    headline,
+    period_candles,
+    scorecard,
+    standing_book,
 )
 from liq_signals.features.pipeline import ModelRun, run
 from liq_signals.timeframes import timeframe_seconds
@@ -87,6 +99,15 @@ class ValidationSettings:
     :param skip_empty_periods: score only periods with at least one realized event —
         for records whose recording windows are unknown (an empty period may be a gap,
         not a calm hour); drops true zero periods too, so say so when reporting
+    :param near_pct: half-width of the density score's "book near the price" band (%)
+    :param block: moving-block bootstrap block length (at least a day: liquidations
+        cluster over days, so shorter blocks understate the intervals)
+    :param n_boot: bootstrap resamples
+    :param seed: seed of the bootstrap's random generator (reports are reproducible)
+    :param coverage: share of the record's liquidations on the venue the map models
+        (1.0: the record is that venue's; 0.4: a multi-venue total of which that venue is
+        ~40 %).  Realized magnitudes are multiplied by it; ranks and ratios are unchanged
+    :param sensitivity: also score the standard parameter sweep (:data:`SWEEP`)
     """
 
     period: str = "1h"
@@ -102,6 +123,12 @@ class ValidationSettings:
     distance_ratio_max: float = 1.25
     size_ratio_min: float = 1.5
     skip_empty_periods: bool = False
+    near_pct: float = 1.0
+    block: str = "7D"
+    n_boot: int = 1000
+    seed: int = 0
+    coverage: float = 1.0
+    sensitivity: bool = True
 
 
 # magnet test variants: which pair of clusters is compared (feature columns)
@@ -137,6 +164,8 @@ class ValidationResult:
     magnet: dict[str, MagnetResult]
     realized_events: int
     notes: list[str] = field(default_factory=list)
+    standing: dict | None = None
+    sensitivity: dict | None = None
 
 
 def run_model(
@@ -499,6 +528,7 @@ def validate(
         metrics=metrics,
     )
     realized_per, span = realized_per_period(realized, settings.period)
+    realized_per = realized_per * settings.coverage
     per = period_table(run.features, realized_per, span, settings.period, tf_s)
     dates = pd.DatetimeIndex(candles["date"])
     notes = []
@@ -516,6 +546,8 @@ def validate(
             "download candles for the record's window (see docs/validation.md)"
         )
     long_s, short_s = score_periods(per)
+    per, card = standing_scores(run, per, settings, tf_s)
+    sensitivity = sensitivity_sweep(run, pair, per, settings) if settings.sensitivity else None
     zones_long = zones_short = None
     if realized.events.empty:
         notes.append("zone precision needs individual events with prices; the record is aggregated")
@@ -549,6 +581,8 @@ def validate(
         magnet=magnet,
         realized_events=len(realized.events),
         notes=notes,
+        standing=card,
+        sensitivity=sensitivity,
     )
 
 
@@ -556,3 +590,117 @@ def mean_rho(result_long: Correlation, result_short: Correlation) -> float:
     """Objective of the calibration: mean of the long and short Spearman ρ (NaN-safe)."""
     values = [c.rho for c in (result_long, result_short) if math.isfinite(c.rho)]
     return float(np.mean(values)) if values else math.nan
+
+
+#: the standard sensitivity sweep: (field, how to move it); each entry gives two configs
+SWEEP: tuple[tuple[str, str, float], ...] = (
+    ("decay_half_life_hours", "times", 0.25),
+    ("decay_half_life_hours", "times", 4.0),
+    ("leverage_alpha", "plus", -0.5),
+    ("leverage_alpha", "plus", 0.5),
+    ("participation", "times", 0.2),
+    ("participation", "times", 5.0),
+)
+#: a score whose spread over the sweep is below this does not measure the model
+SENSITIVITY_MIN_SPREAD = 0.02
+
+
+def block_periods(settings: ValidationSettings) -> int:
+    """Bootstrap block length in whole periods (at least one)."""
+    return max(1, math.ceil(pd.Timedelta(settings.block) / pd.Timedelta(settings.period)))
+
+
+def _standing_columns(
+    per: pd.DataFrame, sb: StandingBook, starts: np.ndarray, stops: np.ndarray
+) -> pd.DataFrame:
+    out = per.copy()
+    out[S_LONG], out[S_SHORT], out[S_NEAR] = sb.long_usd, sb.short_usd, sb.near_usd
+    for col, o in ((P_IMPLIED_LONG, O_LONG_SWEPT_USD), (P_IMPLIED_SHORT, O_SHORT_SWEPT_USD)):
+        c = np.concatenate([[0.0], np.cumsum(sb.out[:, o])])
+        out[col] = c[stops] - c[starts]
+    return out
+
+
+def _card(per: pd.DataFrame, settings: ValidationSettings, n_boot: int) -> dict:
+    return scorecard(
+        per,
+        realized_long=P_REALIZED_LONG,
+        realized_short=P_REALIZED_SHORT,
+        nowcast_long=P_IMPLIED_LONG,
+        nowcast_short=P_IMPLIED_SHORT,
+        block_periods=block_periods(settings),
+        n_boot=n_boot,
+        seed=settings.seed,
+    )
+
+
+def standing_scores(
+    run: ModelRun, per: pd.DataFrame, settings: ValidationSettings, tf_s: int
+) -> tuple[pd.DataFrame, dict]:
+    """The period table with the standing book and the baselines, and its scorecard."""
+    dates = pd.DatetimeIndex(run.features["date"])
+    starts, stops = period_candles(dates, pd.DatetimeIndex(per.index), settings.period)
+    if starts[0] < 1:
+        raise ValidationError("the first scored period starts at the first candle: no book yet")
+    sb = standing_book(run.inputs, run.params, starts, stops, settings.near_pct)
+    per = add_baselines(per, run.features, starts, stops, tf_s)
+    per = _standing_columns(per, sb, starts, stops)
+    card = _card(per, settings, settings.n_boot)
+    card["bootstrap"] = {
+        "method": "moving block, percentile",
+        "block": settings.block,
+        "block_periods": block_periods(settings),
+        "resamples": settings.n_boot,
+        "seed": settings.seed,
+    }
+    card["coverage"] = settings.coverage
+    card["magnitude"] = {
+        "realized_long_usd": float(per[P_REALIZED_LONG].sum()),
+        "realized_short_usd": float(per[P_REALIZED_SHORT].sum()),
+        "standing_long_usd": float(per[S_LONG].sum()),
+        "standing_short_usd": float(per[S_SHORT].sum()),
+        "nowcast_long_usd": float(per[P_IMPLIED_LONG].sum()),
+        "nowcast_short_usd": float(per[P_IMPLIED_SHORT].sum()),
+    }
+    return per, card
+
+
+def sweep_configs(cfg: ModelConfig) -> list[tuple[str, ModelConfig]]:
+    """``(label, config)`` of the standard sweep around ``cfg``."""
+    out = []
+    for name, how, amount in SWEEP:
+        value = getattr(cfg, name)
+        new = value * amount if how == "times" else value + amount
+        if name == "participation":
+            new = min(new, 1.0)
+        if name == "leverage_alpha":
+            new = max(new, 0.0)
+        label = f"{name} {'×' if how == 'times' else '+'}{amount:g}"
+        out.append((label, replace(cfg, **{name: new})))
+    return out
+
+
+def sensitivity_sweep(
+    run: ModelRun, pair: str, per: pd.DataFrame, settings: ValidationSettings
+) -> dict:
+    """Each headline score at the model and over :func:`sweep_configs`; its spread (max −
+    min) and whether it moves at least :data:`SENSITIVITY_MIN_SPREAD`."""
+    from liq_signals.features.params import engine_params_for
+
+    dates = pd.DatetimeIndex(run.features["date"])
+    starts, stops = period_candles(dates, pd.DatetimeIndex(per.index), settings.period)
+    rows = {"model": headline(_card(per, settings, 0))}
+    for label, cfg in sweep_configs(run.params.cfg):
+        params = engine_params_for(pair, cfg)
+        sb = standing_book(run.inputs, params, starts, stops, settings.near_pct)
+        rows[label] = headline(_card(_standing_columns(per, sb, starts, stops), settings, 0))
+    scores = {}
+    for key in rows["model"]:
+        values = np.array([r[key] for r in rows.values()], dtype=float)
+        finite = values[np.isfinite(values)]
+        spread = float(np.ptp(finite)) if finite.size else math.nan
+        scores[key] = {
+            "spread": spread,
+            "moves": bool(math.isfinite(spread) and spread >= SENSITIVITY_MIN_SPREAD),
+        }
+    return {"configs": rows, "scores": scores, "min_spread": SENSITIVITY_MIN_SPREAD}

@@ -9,6 +9,13 @@ from liq_signals.engine import book as B
 from liq_signals.engine.leverage import build_leverage_mix
 
 BTC_TIER1 = (0.004, 0.0, 150.0)  # mmr, cum, max leverage of BTC/USDT:USDT below 300k USD
+#: the side-asymmetry switches off: the hand cases describe the symmetric book
+SYMMETRIC = {"side_leverage_bias": 0.0, "direction_tilt": 0.0, "side_notional_bias": 0.0}
+
+
+def symmetric(**kw: object) -> ModelConfig:
+    """A config with ``kw`` and no side asymmetry, whatever the defaults are."""
+    return ModelConfig(**{**SYMMETRIC, **kw})  # type: ignore[arg-type]
 
 
 def random_inputs(

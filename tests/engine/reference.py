@@ -106,6 +106,12 @@ class ReferenceBook:
         # 4. open
         if opens > 0:
             g = cfg.taker_tilt * (2 * share - 1) if math.isfinite(share) else 0.0
+            g += cfg.side_leverage_bias
+            r = (2 * close - high - low) / (high - low) if high > low else 0.0
+            g += cfg.direction_tilt * r
+            b = cfg.side_notional_bias
+            opens_l = opens * (1 + min(b, 0.0))
+            opens_s = opens * (1 - max(b, 0.0))
             wl = [lev ** (-cfg.leverage_alpha + g) for lev in self.leverages]
             ws = [lev ** (-cfg.leverage_alpha - g) for lev in self.leverages]
             qty_pos = cfg.position_notional_usd / typical
@@ -113,10 +119,10 @@ class ReferenceBook:
                 pl = liq_price_long(typical, lev, self.mmr, self.cum, qty_pos)
                 ps = liq_price_short(typical, lev, self.mmr, self.cum, qty_pos)
                 self.cohorts.append(
-                    Cohort(True, round(math.log(pl) / cfg.grid_step), opens * a / sum(wl))
+                    Cohort(True, round(math.log(pl) / cfg.grid_step), opens_l * a / sum(wl))
                 )
                 self.cohorts.append(
-                    Cohort(False, round(math.log(ps) / cfg.grid_step), opens * b / sum(ws))
+                    Cohort(False, round(math.log(ps) / cfg.grid_step), opens_s * b / sum(ws))
                 )
         # 5. cap
         capped = {True: 0.0, False: 0.0}

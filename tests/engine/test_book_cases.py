@@ -15,14 +15,14 @@ from liq_signals.engine.leverage import (
     liquidation_ratio_long,
     liquidation_ratio_short,
 )
-from tests.engine.helpers import BTC_TIER1, inputs_from_rows, params
+from tests.engine.helpers import BTC_TIER1, inputs_from_rows, params, symmetric
 
 NO_DECAY = 1e9  # hours: decay factor ≈ 1 over a test's few candles
 T0 = 1_700_000_000
 
 
 def one_leverage(lev: float, **kw) -> ModelConfig:
-    return ModelConfig(leverage_min=lev, leverage_max=lev, leverage_count=1, **kw)
+    return symmetric(leverage_min=lev, leverage_max=lev, leverage_count=1, **kw)
 
 
 def test_long_at_100x_liquidates_about_0p6_pct_below_entry_with_btc_tiers() -> None:
@@ -70,7 +70,7 @@ def test_short_cohort_is_swept_when_high_reaches_it() -> None:
 
 
 def test_falling_open_interest_closes_both_books_proportionally() -> None:
-    cfg = ModelConfig(leverage_count=4, decay_half_life_hours=NO_DECAY)
+    cfg = symmetric(leverage_count=4, decay_half_life_hours=NO_DECAY)
     rows = [
         dict(t=T0, high=101, low=99, close=100, oi=1000.0),
         dict(t=T0 + 300, high=101, low=99, close=100, oi=1100.0),  # +100 opens
@@ -96,7 +96,7 @@ def test_falling_open_interest_closes_both_books_proportionally() -> None:
 
 def test_full_book_loses_exactly_the_closed_contracts() -> None:
     """When the book holds all open interest, closes remove exactly −ΔQ contracts."""
-    cfg = ModelConfig(leverage_count=4, decay_half_life_hours=NO_DECAY, participation=1.0)
+    cfg = symmetric(leverage_count=4, decay_half_life_hours=NO_DECAY, participation=1.0)
     rows = [
         dict(t=T0, high=100.2, low=99.8, close=100, volume=1000.0),  # volume mode: 1000 each side
         dict(t=T0 + 300, high=100.2, low=99.8, close=100, oi=1000.0),  # OI known: book = OI
@@ -124,7 +124,7 @@ def test_liquidated_contracts_count_against_the_oi_drop() -> None:
 
 
 def test_decay_halves_the_book_after_one_half_life_including_a_data_gap() -> None:
-    cfg = ModelConfig(leverage_count=3, participation=1.0, decay_half_life_hours=1.0)
+    cfg = symmetric(leverage_count=3, participation=1.0, decay_half_life_hours=1.0)
     rows = [
         dict(t=T0, high=101, low=99, close=100, volume=10.0),
         dict(t=T0 + 3600, high=100.2, low=99.8, close=100, volume=0.0),  # 1 h later (gap)
@@ -137,7 +137,7 @@ def test_decay_halves_the_book_after_one_half_life_including_a_data_gap() -> Non
 
 
 def test_book_is_capped_at_open_interest() -> None:
-    cfg = ModelConfig(leverage_count=3, participation=1.0, decay_half_life_hours=NO_DECAY)
+    cfg = symmetric(leverage_count=3, participation=1.0, decay_half_life_hours=NO_DECAY)
     rows = [
         dict(t=T0, high=101, low=99, close=100, volume=500.0),  # volume mode: 500 each side
         dict(t=T0 + 300, high=100.2, low=99.8, close=100, volume=0.0, oi=200.0),
@@ -149,7 +149,7 @@ def test_book_is_capped_at_open_interest() -> None:
 
 
 def test_taker_buying_puts_higher_leverage_on_longs() -> None:
-    cfg = ModelConfig(leverage_count=8, participation=1.0, taker_tilt=1.0)
+    cfg = symmetric(leverage_count=8, participation=1.0, taker_tilt=1.0)
     rows = [dict(t=T0, high=101, low=99, close=100, volume=10.0, share=0.9)]
     state, _ = B.run(inputs_from_rows(rows), params(cfg))
     price, long_q, short_q = state.books()
@@ -186,14 +186,14 @@ def test_tier_two_liquidation_uses_cum() -> None:
 def test_leverage_mix_is_clipped_to_the_pairs_max_leverage(
     notional, leverage_max, expected_top
 ) -> None:
-    cfg = ModelConfig(position_notional_usd=notional, leverage_max=leverage_max)
+    cfg = symmetric(position_notional_usd=notional, leverage_max=leverage_max)
     mix = build_leverage_mix(cfg, *load_tiers("BTC/USDT:USDT").lookup(notional))
     assert mix.leverage.max() == pytest.approx(expected_top)
     assert mix.leverage.min() == pytest.approx(cfg.leverage_min)
     # the highest long level opened is the max leverage's liquidation price
     rows = [dict(t=T0, high=101, low=99, close=100, typical=100.0, volume=1.0)]
     p = B.engine_params(
-        ModelConfig(participation=1.0, position_notional_usd=notional, leverage_max=leverage_max),
+        symmetric(participation=1.0, position_notional_usd=notional, leverage_max=leverage_max),
         mix,
     )
     state, _ = B.run(inputs_from_rows(rows), p)
@@ -218,11 +218,11 @@ def test_spot_pair_name_reads_the_perpetuals_tiers() -> None:
 def test_bad_leverage_mix_is_rejected() -> None:
     # cum larger than the margin of a 2x long: liquidation at or below zero
     with pytest.raises(ValueError, match="outside"):
-        build_leverage_mix(ModelConfig(position_notional_usd=100.0), 0.01, 60.0, 10.0)
+        build_leverage_mix(symmetric(position_notional_usd=100.0), 0.01, 60.0, 10.0)
 
 
 def test_empty_inputs_give_empty_outputs() -> None:
-    cfg = ModelConfig()
+    cfg = symmetric()
     state, out = B.run(B.EngineInputs(*[np.zeros(0)] * 8), params(cfg, BTC_TIER1))
     assert out.shape == (0, B.n_outputs(3))
     assert state.candles_seen == 0

@@ -42,6 +42,10 @@ def test_defaults_are_valid_and_frozen() -> None:
         ("oi_lag_candles", -1),
         ("imbalance_floor_usd", 0.0),
         ("renormalize_below", 0.5),
+        ("side_leverage_bias", 4.0),
+        ("direction_tilt", -0.5),
+        ("side_notional_bias", 1.0),
+        ("side_notional_bias", -1.0),
     ],
 )
 def test_invalid_values_raise_value_error_naming_the_field(field, value) -> None:

@@ -7,12 +7,11 @@ import pickle
 import numpy as np
 import pytest
 
-from liq_signals.config import ModelConfig
 from liq_signals.engine import book as B
 from liq_signals.engine.history import book_history
-from tests.engine.helpers import params, random_inputs
+from tests.engine.helpers import params, random_inputs, symmetric
 
-CFG = ModelConfig(leverage_count=12, decay_half_life_hours=6.0)
+CFG = symmetric(leverage_count=12, decay_half_life_hours=6.0)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +54,7 @@ def test_books_never_exceed_open_interest(run_random) -> None:
 
 def test_no_levels_remain_inside_the_candles_range_after_consume() -> None:
     """With no opens in the last candle, nothing is left between its low and high."""
-    cfg = ModelConfig(leverage_count=12, reopen_fraction=0.0)
+    cfg = symmetric(leverage_count=12, reopen_fraction=0.0)
     x = random_inputs(12, 50, oi_gaps=False)
     oi = x.oi.copy()
     oi[-1] = oi[-2]  # ΔQ = 0 and no re-opens: the last candle opens nothing
@@ -155,7 +154,7 @@ def test_renormalisation_keeps_values() -> None:
     _, b = B.run(
         inputs,
         params(
-            ModelConfig(leverage_count=12, decay_half_life_hours=6.0, renormalize_below=0.999e-10)
+            symmetric(leverage_count=12, decay_half_life_hours=6.0, renormalize_below=0.999e-10)
         ),
     )
     np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)

@@ -87,6 +87,17 @@ def assert_matches_reference(out: np.ndarray, ref: list[dict], cfg: ModelConfig)
             ),
         ),
         (4, ModelConfig(leverage_count=7, leverage_alpha=0.0, leverage_max=20.0)),
+        (
+            5,
+            ModelConfig(
+                leverage_count=6,
+                taker_tilt=1.0,
+                side_leverage_bias=0.4,
+                direction_tilt=0.8,
+                side_notional_bias=0.3,
+            ),
+        ),
+        (6, ModelConfig(leverage_count=5, side_leverage_bias=-0.7, side_notional_bias=-0.5)),
     ],
 )
 def test_engine_matches_reference_on_random_walks(seed: int, cfg: ModelConfig) -> None:

@@ -238,3 +238,32 @@ def test_calibrate_reads_the_shipped_record_and_keeps_participation(repo, tmp_pa
     assert fit["participation"].startswith("not fitted: the aggregated record says it is a lower")
     assert "LOWER BOUND" in fit["realized_is"]
     assert "periods 186" in capsys.readouterr().out  # March: 31 days × 6
+
+
+@pytest.mark.parametrize(
+    ("time_text", "period"),
+    [
+        (("1735689600000", "1735693200000", "1735696800000"), pd.Timedelta("1h")),
+        (
+            ("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "2025-01-03T00:00:00Z"),
+            pd.Timedelta("1D"),
+        ),
+    ],
+)
+def test_coinglass_column_names_any_period(tmp_path, time_text, period):
+    """CoinGlass exports: ``longUsd``/``shortUsd``, ms or ISO times; the period is the
+    step between rows when the name does not say it."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "timestamp,longUsd,shortUsd\n"
+        + "".join(f"{t},{10 * (i + 1)},{i}\n" for i, t in enumerate(time_text)),
+        encoding="utf-8",
+    )
+    rec = load_realized(path)
+    assert rec.period == period
+    assert rec.aggregated["long_usd"].tolist() == [10.0, 20.0, 30.0]
+    assert rec.aggregated["short_usd"].tolist() == [0.0, 1.0, 2.0]
+    both = tmp_path / "both.csv"
+    both.write_text("timestamp,longUsd,long_usd,shortUsd\n1735689600000,1,1,1\n")
+    with pytest.raises(LiquidationDataError, match="both longUsd and long_usd"):
+        load_realized(both)

@@ -6,6 +6,7 @@ parameters (calibrate must find them)."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -163,6 +164,8 @@ def test_calibrate_recovers_the_parameters_the_record_was_generated_with(repo, t
             "leverage_alpha=0.5,1.0,1.5,2.0",
             "--grid",
             "decay_half_life_hours=12,24,72",
+            "--objective",
+            "nowcast",
             "--out",
             str(out),
         ]
@@ -174,10 +177,12 @@ def test_calibrate_recovers_the_parameters_the_record_was_generated_with(repo, t
     assert fitted.participation == pytest.approx(0.1, rel=1e-6)
     fit = json.loads(out.read_text())["fit"]
     # generated with these parameters: realized / implied is one constant in every period
+    # and the side balance is exact
     assert fit["fit_objective"] == pytest.approx(0.0, abs=1e-9)
-    assert fit["test_objective"] == pytest.approx(0.0, abs=1e-9)
-    assert fit["base_test_objective"] > 0.02  # the defaults really were different
-    assert fit["test_spearman"] == pytest.approx(1.0)
+    (fold,) = fit["folds"]
+    assert fold["test_objective"] == pytest.approx(0.0, abs=1e-9)
+    assert fold["base_test_objective"] > 0.02  # the defaults really were different
+    assert fold["trials"] == 12  # the whole grid
     assert fit_stop < test_stop
 
 
@@ -291,12 +296,17 @@ def test_calibrate_leaves_participation_alone_for_a_binance_lower_bound(implied,
         pair=PAIR,
         fit_range=(START, mid),
         test_range=(mid, STOP),
-        grid={"decay_half_life_hours": (24.0, 72.0)},
+        grid={"decay_half_life_hours": (24.0, ModelConfig().decay_half_life_hours)},
+        objective="nowcast",
     )
     assert res.best.participation == ModelConfig().participation
     assert "Binance forceOrder only, a lower bound" in res.participation_note
-    assert res.best.decay_half_life_hours == 72.0  # the generating value; 0.3x is scale-free
-    assert res.best_fit.log_scale == pytest.approx(np.log(0.3))
+    # the generating value (the defaults'); 0.3x is scale-free
+    assert res.best.decay_half_life_hours == ModelConfig().decay_half_life_hours
+    assert res.best_span.log_scale == pytest.approx(np.log(0.3))
+    # the record has no short liquidation: no side balance to score, not an infinite one
+    assert math.isnan(res.best_span.balance)
+    assert res.best_span.objective == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(ValidationError, match="unknown ModelConfig field"):
         calibrate(
             inputs.candles,

@@ -1,6 +1,7 @@
 """Golden values on the embedded real data.
 
-The numbers were produced once by this engine (default ModelConfig, commit of this file)
+The numbers were produced once by this engine (the configuration ``GOLDEN_CONFIG``: the
+defaults of the time, written out when the calibrated defaults replaced them)
 and sanity-checked by hand: in volume mode each book holds ≈ participation × volume × τ
 (0.05 × ~940 BTC × 1246 candles ≈ 58k BTC without sweeps; the engine has 48k after sweeps
 took ~6 % of the outflow), magnets lie inside the 10 % band on the right side of the
@@ -16,6 +17,9 @@ History of deliberate changes:
   candle had had a share of exactly 0 or 1 and a saturated tilt flipping with the sign of
   the flow.  Those candles now have no tilt; the values are those of a run without the
   sidecar (tested in test_compute_features).  GOLDEN_2023 (no sidecar) did not move.
+* When the defaults became the calibrated ones (docs/validation.md §5.2), the goldens
+  were pinned to the former defaults, ``GOLDEN_CONFIG``, unchanged: they describe that
+  configuration, not whatever the defaults are.
 * The ``*_dist_atr`` / ``*_oi_frac`` entries were added with those columns; checked by
   hand: at 2023 row 143899 the magnet 5,813 USD above the close is 28.06 ATR, i.e. an
   ATR(14) of 207 USD on 5m candles near 62k; the OI fractions are the cluster notional
@@ -28,9 +32,20 @@ import numpy as np
 import pytest
 
 from liq_signals import columns as C
+from liq_signals.config import ModelConfig
 from liq_signals.features.pipeline import compute_features
 
 PAIR = "BTC/USDT:USDT"
+#: the configuration the goldens were produced with (the defaults before calibration)
+GOLDEN_CONFIG = ModelConfig(
+    leverage_alpha=1.0,
+    decay_half_life_hours=72.0,
+    participation=0.05,
+    taker_tilt=0.5,
+    side_leverage_bias=0.0,
+    direction_tilt=0.0,
+    side_notional_bias=0.0,
+)
 RTOL = 1e-6
 
 GOLDEN_2023 = {
@@ -154,7 +169,7 @@ def check(row, expected: dict) -> None:
 
 
 def test_golden_values_2023_volume_mode(data_2023) -> None:
-    out = compute_features(data_2023.candles, pair=PAIR)
+    out = compute_features(data_2023.candles, pair=PAIR, config=GOLDEN_CONFIG)
     assert len(out) == 143_900
     for idx, expected in GOLDEN_2023.items():
         check(out.loc[idx], expected)
@@ -162,7 +177,11 @@ def test_golden_values_2023_volume_mode(data_2023) -> None:
 
 def test_golden_values_2026_open_interest(oi_data) -> None:
     out = compute_features(
-        oi_data.candles, pair=PAIR, open_interest=oi_data.open_interest, metrics=oi_data.metrics
+        oi_data.candles,
+        pair=PAIR,
+        open_interest=oi_data.open_interest,
+        metrics=oi_data.metrics,
+        config=GOLDEN_CONFIG,
     )
     for idx, expected in GOLDEN_OI.items():
         check(out.loc[idx], expected)
