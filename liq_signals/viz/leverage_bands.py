@@ -117,15 +117,17 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
         prev_oi = oi
         opens = float(out[i, K.O_OPENED_Q])
         share = float(inputs.taker_share[i])
-        g = cfg.taker_tilt * (2.0 * share - 1.0) if math.isfinite(share) else 0.0
+        g = _tilt(cfg, share, inputs.high[i], inputs.low[i], inputs.close[i])
+        side_opens = _side_opens(opens, cfg.side_notional_bias)
         ln_e = math.log(inputs.typical[i])
         for d in (K.LONG, K.SHORT):
             rescale(d, f)
             if keep != 1.0:
                 rescale(d, keep)
-            # 4. open: the mix's weights (tilted by the taker share), each at its bin
-            if opens > 0.0:
-                _open(books[d], band, lo, opens / scale[d], ln_e, ratio[d], d * -g, mix, cfg)
+            # 4. open: the mix's weights (tilted by taker share, direction, side bias)
+            if side_opens[d] > 0.0:
+                amount = side_opens[d] / scale[d]
+                _open(books[d], band, lo, amount, ln_e, ratio[d], d * -g, mix, cfg)
             # 5. cap at the open interest
             capped = float(out[i, col[d][1]])
             if capped > 0.0:
@@ -145,6 +147,27 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
         long_usd=long_usd,
         short_usd=short_usd,
     )
+
+
+def _tilt(cfg: ModelConfig, share: float, high: float, low: float, close: float) -> float:
+    """The long book's leverage tilt ``g`` for one candle (the short book gets ``-g``), as
+    the engine's open step sums it: taker share, constant side bias, candle direction."""
+    g = cfg.taker_tilt * (2.0 * share - 1.0) if math.isfinite(share) else 0.0
+    if cfg.side_leverage_bias != 0.0:
+        g += cfg.side_leverage_bias
+    if cfg.direction_tilt != 0.0:
+        direction = (2.0 * close - high - low) / (high - low) if high > low else 0.0
+        g += cfg.direction_tilt * direction
+    return g
+
+
+def _side_opens(opens: float, bias: float) -> dict[int, float]:
+    """Contracts each book receives: ``side_notional_bias`` b > 0 keeps ``1 - b`` of the
+    short book's share, b < 0 ``1 + b`` of the long book's (the engine's open step)."""
+    return {
+        K.LONG: opens * (1.0 + bias) if bias < 0.0 else opens,
+        K.SHORT: opens * (1.0 - bias) if bias > 0.0 else opens,
+    }
 
 
 def _close_keep(oi: float, prev_oi: float, liquidated: float) -> float:

@@ -55,9 +55,13 @@ def test_each_band_is_the_engine_run_on_its_leverages_alone(engine_run):
     inputs = dataclasses.replace(
         engine_run.inputs, oi=np.full(n, np.nan), taker_share=np.full(n, np.nan)
     )
-    params = engine_run.params
+    # without a taker share, direction tilt or side bias every candle opens with the same
+    # weights, so each band is a fixed share of the opens (the per-candle tilts are covered
+    # by the sum check inside books_by_leverage and the OI-mode test below)
+    mix = engine_run.params.mix
+    cfg = dataclasses.replace(engine_run.params.cfg, side_leverage_bias=0.0, direction_tilt=0.0)
+    params = B.engine_params(cfg, mix)
     split = books_by_leverage(inputs, params)
-    mix, cfg = params.mix, params.cfg
     weights = np.exp(mix.log_leverage * -cfg.leverage_alpha)
     band = band_of_leverage(mix.leverage)
     for b, label in enumerate(split.labels):
