@@ -40,6 +40,7 @@ sys.path.insert(0, str(REPO))
 from liq_signals import columns as C  # noqa: E402
 from liq_signals.config import ModelConfig  # noqa: E402
 from liq_signals.features.pipeline import compute_features  # noqa: E402
+from liq_signals.live import state_store  # noqa: E402
 from liq_signals.live.provider import LiveFeatureProvider  # noqa: E402
 
 DATADIR = REPO / "user_data" / "data" / "binance-oi-2026-06" / "futures"
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     saved = np.array(saving.update_times_ms(PAIR))
     save_only = np.array(saving.save_times_ms(PAIR))
     saving.flush_state()
-    state_mb = (state_dir / "BTC_USDT_USDT-5m.pkl").stat().st_size / 1e6
+    state_mb = state_store.state_path(state_dir, saving.strategy, PAIR, "5m").stat().st_size / 1e6
     # restart: a new provider resumes from the file on a later, slid window
     window = candles.iloc[a.candles : end + 1]
     resumed = LiveFeatureProvider(
