@@ -26,8 +26,12 @@ is rebuilt.  The provider holds each pair's state lock while it runs; a second b
 same strategy on the same directory runs that pair without saved state (one error line).
 
 One log line per new candle per pair (price, mode, 5 % imbalance as N:1, nearest magnets,
-stale flag, update time).  With ``LIQ_SIGNALS_FEATURES_EXPORT=<dir>`` each new candle's
-features are also appended to ``<dir>/<PAIR>.jsonl`` (tests compare them with a batch run).
+stale flag, update time), and nothing else at INFO: the feature pipeline's own notes (which
+of the few candles an update aligns lack open interest, mark or taker flow — they include
+already-processed seam candles, so they could contradict the line) are logged on a pair's
+first update only, or with the ``liq_signals`` loggers at DEBUG; its warnings always are.
+With ``LIQ_SIGNALS_FEATURES_EXPORT=<dir>`` each new candle's features are also appended to
+``<dir>/<PAIR>.jsonl`` (tests compare them with a batch run).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import json
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +69,39 @@ LOG_BAND_PCT = 5.0
 #: Candles the last closed candle may lag the clock before it counts as stale (freqtrade
 #: itself refuses signals beyond two candles; one candle of slack covers publication delay).
 MAX_LAG_CANDLES = 1
+
+
+#: Loggers whose INFO notes are held back on a pair's later updates (see the module docstring).
+QUIET_LOGGERS = ("liq_signals.features", "liq_signals.data")
+
+
+class _QuietNotes(logging.Filter):
+    """Drops INFO (and lower) records of the feature pipeline while the current thread
+    runs a live update that asked for it; warnings and errors pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not getattr(self.local, "quiet", False)
+
+
+_QUIET = _QuietNotes()
+
+
+def _install_quiet_filter() -> None:
+    """Attach :data:`_QUIET` to every pipeline logger (a logger's filters see only its own
+    records, not its children's); idempotent."""
+    names = [
+        n
+        for n in list(logging.root.manager.loggerDict)
+        if n.startswith(QUIET_LOGGERS) and n.count(".") >= 2
+    ]
+    for name in names:
+        lg = logging.getLogger(name)
+        if _QUIET not in lg.filters:
+            lg.addFilter(_QUIET)
 
 
 def _runmode_value(runmode: Any) -> str:
@@ -310,10 +348,20 @@ class LiveFeatureProvider:
         metrics = self._extend_metrics(pair, metrics)
         before = state.incremental.last_time_s
         recomputes = state.incremental.recomputes
-        t0 = time.perf_counter()
-        out = state.incremental.update(
-            candles, open_interest=open_interest, mark=mark, metrics=metrics
+        # later updates: one line per candle; the first one logs the history's notes
+        quiet = before is not None and not logging.getLogger("liq_signals").isEnabledFor(
+            logging.DEBUG
         )
+        if quiet:
+            _install_quiet_filter()
+        t0 = time.perf_counter()
+        _QUIET.local.quiet = quiet
+        try:
+            out = state.incremental.update(
+                candles, open_interest=open_interest, mark=mark, metrics=metrics
+            )
+        finally:
+            _QUIET.local.quiet = False
         times_s = pd.DatetimeIndex(candles["date"]).as_unit("s").asi8
         if before is None:
             new_rows = np.arange(len(times_s))

@@ -73,6 +73,8 @@ _FATAL_RE = re.compile(
 )
 _SIGINT_EXIT = 130
 _NO_HISTORY_RE = re.compile(r"No history for (\S+), (\w+), (\w+) found")
+#: What a run does without an optional candle type freqtrade found no history for.
+_WITHOUT = {"open_interest": "the liquidation map ran in volume-flow mode for these pairs"}
 
 
 @dataclass(frozen=True)
@@ -401,13 +403,16 @@ def _judge(rc: int, lines: list[str], datadir: Path, echo: TextIO | None) -> Res
     errors = fatal_lines(lines)
     extra: list[str] = []
     missing = sorted({m.groups() for line in lines if (m := _NO_HISTORY_RE.search(line))})
-    if missing:
-        pairs = sorted({p for p, _, _ in missing})
-        tfs = sorted({tf for _, _, tf in missing})
+    for kind in sorted({c for _, c, _ in missing}):
+        of_kind = [(p, tf) for p, c, tf in missing if c == kind]
+        pairs = sorted({p for p, _ in of_kind})
+        # what the run did without it: said as what it is, not as a failure
+        effect = _WITHOUT.get(kind, "the run went on without it")
         extra.append(
-            "liq-signals offline: note: freqtrade found no data in "
-            f"{datadir} for {', '.join(f'{p} {c} {tf}' for p, c, tf in missing)}.  "
-            "Get it with:\n  " + download_command(pairs, tfs, datadir) + "\n"
+            f"liq-signals offline: note: no {kind} data in {datadir} for "
+            f"{', '.join(f'{p} {tf}' for p, tf in of_kind)}; {effect}.  To add it:\n  "
+            + download_command(pairs, sorted({tf for _, tf in of_kind}), datadir)
+            + "\n"
         )
     if rc == 0 and errors:
         rc = 1

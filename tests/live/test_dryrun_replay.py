@@ -9,6 +9,8 @@ assert on what the bot logged, exported and stored.
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -170,6 +172,23 @@ def test_dry_run_replays_hours_computes_every_candle_and_trades(session: Session
     assert ((opened >= pd.Timestamp(REPLAY_START)) & (closed_at <= RUN2_UNTIL + TF)).all()
     assert (closed["close_rate"] > 0).all()
     assert closed["exit_reason"].notna().all()
+
+
+def test_one_log_line_per_candle_per_pair(session: Session) -> None:
+    """After a run's first update, the project logs exactly one INFO line per new candle
+    and pair (the provider's summary) — no pipeline notes that could contradict it."""
+    info = re.compile(r" - (liq_signals\.[\w.]+) - INFO - ")
+    for run in (session.run1, session.run2):
+        lines = run.lines()
+        first = next(i for i, line in enumerate(lines) if " INFO - liq " in line)
+        ours = [line for line in lines[first + 1 :] if info.search(line)]
+        candles = Counter((x.pair, x.candle) for x in run.feature_lines())
+        assert len(candles) >= 12
+        assert max(candles.values()) == 1, [k for k, v in candles.items() if v > 1]
+        others = [line for line in ours if " INFO - liq " not in line]
+        assert not others, others[:5]
+        assert len(ours) == sum(candles.values()) - 1
+        assert not [line for line in lines if "have no open interest" in line][1:]
 
 
 # ---------------------------------------------------------------------------- faults

@@ -176,3 +176,48 @@ def test_live_series_extends_an_old_sidecar_so_new_candles_are_not_stale(data) -
         )
         assert emu.requests("takerlongshortRatio"), "the poller never asked the exchange"
     assert not got[C.STALE].iloc[-8:].any()
+
+
+def _liq_info(records: list[logging.LogRecord]) -> list[logging.LogRecord]:
+    return [r for r in records if r.name.startswith("liq_signals") and r.levelno == logging.INFO]
+
+
+def test_one_info_line_per_candle_and_no_contradicting_note(data, caplog) -> None:
+    """With open interest missing for some candles, later updates log one INFO line per
+    new candle (the provider's) and not the pipeline's notes about seam candles, which
+    said "no open interest … flagged liq_stale" next to a line saying ``stale=False``."""
+    candles, oi = data
+    # open interest missing for 30 minutes in the middle of the updated candles
+    hole = (oi["date"] >= candles["date"].iloc[603]) & (oi["date"] < candles["date"].iloc[609])
+    gappy = oi[~hole].reset_index(drop=True)
+    now = [0.0]
+    provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: now[0])
+    per_update: list[list[logging.LogRecord]] = []
+    stale: list[bool] = []
+    for stop in range(600, 615):
+        frame = candles.iloc[:stop]
+        now[0] = _clock_after(frame)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="liq_signals"):
+            out = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=gappy)
+        per_update.append(_liq_info(caplog.records))
+        stale.append(bool(out[C.STALE].iloc[-1]))
+    assert any(stale)  # the hole did make candles stale (the test can see notes)
+    assert not all(stale)
+    for records in per_update[1:]:
+        assert [r.name for r in records] == ["liq_signals.live.provider"], [
+            r.getMessage() for r in records
+        ]
+        assert records[0].getMessage().startswith(f"liq {PAIR} ")
+    # the notes are still there for whoever asks: at DEBUG the pipeline's lines come back
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="liq_signals"):
+        frame = candles.iloc[:606]
+        LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0).features(
+            candles.iloc[:605], pair=PAIR, runmode="dry_run", open_interest=gappy
+        )
+        p2 = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0)
+        p2.features(candles.iloc[:603], pair=PAIR, runmode="dry_run", open_interest=gappy)
+        caplog.clear()
+        p2.features(frame, pair=PAIR, runmode="dry_run", open_interest=gappy)
+    assert any(r.name == "liq_signals.features.align" for r in _liq_info(caplog.records))
