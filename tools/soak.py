@@ -238,7 +238,7 @@ class Bot:
 
 def run(a: argparse.Namespace) -> None:
     out: Path = a.out
-    out.mkdir(parents=True, exist_ok=True)
+    (out / "user_data").mkdir(parents=True, exist_ok=True)
     start = pd.Timestamp(a.replay_start)
     end = pd.Timestamp(a.replay_end)
     datadir = soak_datadir(out)
@@ -286,7 +286,7 @@ def run(a: argparse.Namespace) -> None:
         n = 1
         bot = Bot(n, out, emu, datadir, env)
         log(f"bot {n} started (pid {bot.proc.pid if bot.proc else '?'})")
-        kills = 0
+        kills = early_exits = 0
         run_started = time.monotonic()
         next_rss = time.monotonic()
         while True:
@@ -301,6 +301,8 @@ def run(a: argparse.Namespace) -> None:
                     active.discard(i)
                     done.add(i)
                     log(f"fault off: {w.endpoint} {w.fault.kind}")
+            if t >= end:
+                next_rss = 0.0  # one last sample at the end
             if time.monotonic() >= next_rss and bot.proc is not None:
                 next_rss += RSS_EVERY_S
                 try:
@@ -325,7 +327,11 @@ def run(a: argparse.Namespace) -> None:
                 break
             if not bot.alive():
                 rc = getattr(bot.result, "returncode", "?")
-                log(f"bot {n} exited by itself (rc {rc}); restarting")
+                early_exits += time.monotonic() - run_started < 120
+                log(f"bot {n} exited by itself (rc {rc}, see {bot.logfile.name}); restarting")
+                if early_exits > 3:
+                    log("soak: the bot keeps exiting at start-up; giving up")
+                    break
                 n += 1
                 bot = Bot(n, out, emu, datadir, env)
                 run_started = time.monotonic()
@@ -412,7 +418,10 @@ def _staleness(out: Path, meta: dict[str, Any], log: Callable[[str], None]) -> l
     """Stale candles by cause; failure: the bad row cost other than one stale candle."""
     start, end = pd.Timestamp(meta["replay_start"]), pd.Timestamp(meta["replay_end"])
     feats = _features(out)
-    last = min(end, feats["date"].max()) if len(feats) else start
+    path = out / "rss.jsonl"
+    reached = [json.loads(x)["replay"] for x in path.read_text().splitlines() if x]
+    # the last candle closed when the soak last looked (the bot's features may lag it)
+    last = min(end, pd.Timestamp(reached[-1]) if reached else start).floor("5min") - 2 * TF
     replayed = pd.date_range(start.ceil("5min"), last, freq="5min")
     stale = pd.Series(True, index=replayed)  # a candle without features counts as stale
     missing = len(replayed)
