@@ -131,6 +131,27 @@ class Log:
             fh.write(line + "\n")
 
 
+class FaultDriver:
+    """Switches the scheduled faults on and off as replay time passes."""
+
+    def __init__(self, windows: list[Window], emu: Emulator, log: Callable[[str], None]):
+        self.windows, self.emu, self.log = windows, emu, log
+        self.active: set[int] = set()
+        self.done: set[int] = set()
+
+    def drive(self, t: pd.Timestamp) -> None:
+        for i, w in enumerate(self.windows):
+            if i not in self.active and i not in self.done and w.start <= t < w.end:
+                self.emu.set_fault(w.endpoint, w.fault)
+                self.active.add(i)
+                self.log(f"fault on: {w.endpoint} {w.fault.kind} until {w.end:%m-%d %H:%M}")
+            elif i in self.active and t >= w.end:
+                self.emu.faults.clear(w.endpoint)
+                self.active.discard(i)
+                self.done.add(i)
+                self.log(f"fault off: {w.endpoint} {w.fault.kind}")
+
+
 def soak_datadir(out: Path) -> Path:
     """A copy of the sample whose open interest is zero at :data:`BAD_OI_ROW`."""
     dst = out / "datadir"
@@ -280,8 +301,7 @@ def run(a: argparse.Namespace) -> None:
             f"soak: {start} -> {end} at {a.speed:g}x, {a.kills} kill -9 every "
             f"{a.kill_every_min:g} min, {len(windows)} fault windows, bad OI row {BAD_OI_ROW}"
         )
-        active: set[int] = set()
-        done: set[int] = set()
+        faults = FaultDriver(windows, emu, log)
         rss_rows: list[dict[str, Any]] = []
         n = 1
         bot = Bot(n, out, emu, datadir, env)
@@ -291,16 +311,7 @@ def run(a: argparse.Namespace) -> None:
         next_rss = time.monotonic()
         while True:
             t = now()
-            for i, w in enumerate(windows):
-                if i not in active and i not in done and w.start <= t < w.end:
-                    emu.set_fault(w.endpoint, w.fault)
-                    active.add(i)
-                    log(f"fault on: {w.endpoint} {w.fault.kind} until {w.end:%m-%d %H:%M}")
-                elif i in active and t >= w.end:
-                    emu.faults.clear(w.endpoint)
-                    active.discard(i)
-                    done.add(i)
-                    log(f"fault off: {w.endpoint} {w.fault.kind}")
+            faults.drive(t)
             if t >= end:
                 next_rss = 0.0  # one last sample at the end
             if time.monotonic() >= next_rss and bot.proc is not None:

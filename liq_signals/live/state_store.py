@@ -74,6 +74,7 @@ from liq_signals.engine.kernel import (
     N_F,
     N_I,
 )
+from liq_signals.errors import InputError, LiqSignalsError
 from liq_signals.features.incremental import IncrementalFeatures
 
 logger = logging.getLogger(__name__)
@@ -98,11 +99,11 @@ _MAX_PAYLOAD = 1 << 30
 _INPUT_FIELDS = ("high", "low", "close", "typical", "volume", "oi", "taker_share")
 
 
-class StateCorrupt(ValueError):
+class StateCorrupt(InputError):
     """The file is not an intact state of this schema (logged, then rebuilt)."""
 
 
-class StateLocked(OSError):
+class StateLocked(LiqSignalsError):
     """Another process holds the lock of this strategy + pair + timeframe."""
 
 

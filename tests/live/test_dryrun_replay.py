@@ -136,6 +136,17 @@ def _relative_error(got: pd.DataFrame, ref: pd.DataFrame, cols: list[str]) -> pd
     return pd.Series(err.max(axis=1), index=got.index)
 
 
+_BEHIND = re.compile(r"last closed candle (\S+ \S+) is \d+ candles behind the clock")
+
+
+def _behind_the_clock(run) -> pd.DatetimeIndex:
+    """Candles the provider flagged stale because the bot processed them late by its own
+    clock (a loaded machine at 240x): by design a batch run cannot flag them."""
+    return pd.DatetimeIndex(
+        [pd.Timestamp(m.group(1)) for line in run.lines() if (m := _BEHIND.search(line))]
+    )
+
+
 def _in_windows(dates: pd.Index, windows) -> np.ndarray:
     """Candles whose inputs a fault window could have touched (window start - 1 candle of
     open-interest lag, to the end + 1 candle)."""
@@ -326,7 +337,10 @@ def test_restart_resumes_the_book_to_the_same_features(session: Session) -> None
             atol=0,
             equal_nan=True,
         )
-    assert (run2.loc[common, C.STALE] == run1.loc[common, C.STALE]).all()
+    late = _behind_the_clock(session.run1).union(_behind_the_clock(session.run2))
+    flags = common.difference(late)
+    assert len(flags) >= len(common) - 3
+    assert (run2.loc[flags, C.STALE] == run1.loc[flags, C.STALE]).all()
     # the candles after the restart: a bot that never stopped
     after = run2[run2.index > run1.index.max()]
     assert len(after) >= 12
@@ -355,7 +369,8 @@ def test_incremental_features_equal_batch_features(session: Session) -> None:
     # emulator's decimal strings)
     assert len(clean) > 1400, len(clean)
     assert clean.max() <= RTOL, clean[clean > RTOL].head()
-    clean_dates = run1.index[~touched]
+    clean_dates = run1.index[~touched].difference(_behind_the_clock(session.run1))
+    assert len(clean_dates) > 1400
     assert (run1.loc[clean_dates, C.STALE].astype(bool) == ref.loc[clean_dates, C.STALE]).all()
     # the comparison can fail: candles processed without open interest differ from a batch
     # run that had it
