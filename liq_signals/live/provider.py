@@ -56,6 +56,7 @@ from liq_signals.display import ratio_text as display_ratio
 from liq_signals.features.incremental import IncrementalFeatures
 from liq_signals.features.pipeline import compute_features
 from liq_signals.live import state_store
+from liq_signals.live.failures import FailureLog
 from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
@@ -199,6 +200,7 @@ class LiveFeatureProvider:
         self.export_dir = export_dir if export_dir is not None else (Path(env) if env else None)
         self._clock = clock
         self._pairs: dict[str, _PairState] = {}
+        self._failures = FailureLog(logger)
 
     # ------------------------------------------------------------------ public
     def features(
@@ -234,15 +236,16 @@ class LiveFeatureProvider:
                 config=self.config,
             )
         try:
-            return self._live(candles, pair, open_interest, mark, metrics)
-        except Exception:  # noqa: BLE001 - a dry-run must outlive any bad answer
-            logger.exception(
-                "%s: feature update failed; features flagged %s (no entries) until the next "
-                "candle.",
-                pair,
-                C.STALE,
+            out = self._live(candles, pair, open_interest, mark, metrics)
+        except Exception as exc:  # noqa: BLE001 - a dry-run must outlive any bad answer
+            # the traceback as text, once per distinct error: a record holding it would pin
+            # this call's frames in freqtrade's in-memory log buffer (failures.py)
+            self._failures.failed(
+                pair, f"feature update failed; features flagged {C.STALE} (no entries)", exc
             )
             return stale_features(candles, self.config)
+        self._failures.succeeded(pair, "feature update")
+        return out
 
     def update_times_ms(self, pair: str) -> list[float]:
         """Wall time of each single-new-candle update of ``pair`` (milliseconds)."""
@@ -332,8 +335,8 @@ class LiveFeatureProvider:
             assert self._writer is not None
             self._writer.submit(state.path, record)
             state.unsaved = 0
-        except Exception:  # noqa: BLE001 - saving is optional: the bot must keep running
-            logger.exception("%s: could not save the feature state to %s", pair, self.state_dir)
+        except Exception as exc:  # noqa: BLE001 - saving is optional: the bot must keep running
+            self._failures.failed(pair, f"could not save the feature state to {state.path}", exc)
         state.save_ms.append((time.perf_counter() - t0) * 1000.0)
 
     def _live(

@@ -76,6 +76,7 @@ from liq_signals.engine.kernel import (
 )
 from liq_signals.errors import InputError, LiqSignalsError
 from liq_signals.features.incremental import IncrementalFeatures
+from liq_signals.live.failures import FailureLog
 
 logger = logging.getLogger(__name__)
 
@@ -506,6 +507,7 @@ class BackgroundWriter:
 
     def __init__(self) -> None:
         self._pending: dict[Path, StateRecord] = {}
+        self._failures = FailureLog(logger)
         self._cond = threading.Condition()
         self._busy = False
         self._thread = threading.Thread(target=self._run, name="liq-state-writer", daemon=True)
@@ -536,8 +538,9 @@ class BackgroundWriter:
                 self._busy = True
             try:
                 write_atomic(path, encode(record))
-            except Exception:  # noqa: BLE001 - a full disk must not stop the bot
-                logger.exception("could not write the feature state %s", path)
+                self._failures.succeeded(str(path), "writing the feature state")
+            except Exception as exc:  # noqa: BLE001 - a full disk must not stop the bot
+                self._failures.failed(str(path), "could not write the feature state", exc)
             finally:
                 with self._cond:
                     self._busy = False
