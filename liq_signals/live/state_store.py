@@ -95,7 +95,7 @@ _MAGIC = b"LIQSTATE"
 _FIRST_LINE = re.compile(rb"LIQSTATE (\d{1,3}) (\d{1,9}) ([0-9a-f]{64})\n")
 #: Upper bounds that no genuine state reaches (a few MB): refuse before reading more.
 _MAX_HEADER = 1 << 20
-_MAX_PAYLOAD = 1 << 30
+_MAX_PAYLOAD = 1 << 28
 #: Per-candle arrays of :class:`IncrementalFeatures` (besides ``time``), by dtype.
 _INPUT_FIELDS = ("high", "low", "close", "typical", "volume", "oi", "taker_share")
 
@@ -248,7 +248,6 @@ def encode(record: StateRecord) -> bytes:
             "payload_sha256": hashlib.sha256(payload).hexdigest(),
         },
         sort_keys=True,
-        allow_nan=False,
     ).encode()
     first = b"%s %d %d %s\n" % (
         _MAGIC,
@@ -564,9 +563,10 @@ def load(
     if not path.exists():
         return None, f"no saved state at {path}"
     try:
-        with path.open("rb") as fh:
-            data = fh.read(_MAX_PAYLOAD + _MAX_HEADER + 200)
-        record = decode(data)
+        size = path.stat().st_size
+        if size > _MAX_PAYLOAD + _MAX_HEADER + 200:
+            raise StateCorrupt(f"{size} bytes, far more than a state holds")
+        record = decode(path.read_bytes())
     except Exception as exc:  # noqa: BLE001 - corrupt / foreign / truncated: rebuild
         logger.warning(
             "%s: saved feature state %s rejected (%s: %s); not loaded, rebuilding the book.",
