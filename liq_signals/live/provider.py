@@ -26,10 +26,11 @@ is rebuilt.  The provider holds each pair's state lock while it runs; a second b
 same strategy on the same directory runs that pair without saved state (one error line).
 
 One log line per new candle per pair (price, mode, 5 % imbalance as N:1, nearest magnets,
-stale flag, update time), and nothing else at INFO: the feature pipeline's own notes (which
-of the few candles an update aligns lack open interest, mark or taker flow — they include
+stale flag, update time), and no other routine INFO line: the alignment notes (which of
+the few candles an update aligns lack open interest, mark or taker flow — they include
 already-processed seam candles, so they could contradict the line) are logged on a pair's
-first update only, or with the ``liq_signals`` loggers at DEBUG; its warnings always are.
+first update only, or with the ``liq_signals`` loggers at DEBUG.  Warnings, errors and the
+input boundary's repairs are always logged.
 With ``LIQ_SIGNALS_FEATURES_EXPORT=<dir>`` each new candle's features are also appended to
 ``<dir>/<PAIR>.jsonl`` (tests compare them with a batch run).
 """
@@ -72,8 +73,10 @@ LOG_BAND_PCT = 5.0
 MAX_LAG_CANDLES = 1
 
 
-#: Loggers whose INFO notes are held back on a pair's later updates (see the module docstring).
-QUIET_LOGGERS = ("liq_signals.features", "liq_signals.data")
+#: Loggers whose INFO notes are held back on a pair's later updates (see the module
+#: docstring): the per-update alignment notes.  Input repairs and quarantined rows (logged
+#: by ``liq_signals.data``) are never held back.
+QUIET_LOGGERS = ("liq_signals.features.align", "liq_signals.features.incremental")
 
 
 class _QuietNotes(logging.Filter):
@@ -92,14 +95,8 @@ _QUIET = _QuietNotes()
 
 
 def _install_quiet_filter() -> None:
-    """Attach :data:`_QUIET` to every pipeline logger (a logger's filters see only its own
-    records, not its children's); idempotent."""
-    names = [
-        n
-        for n in list(logging.root.manager.loggerDict)
-        if n.startswith(QUIET_LOGGERS) and n.count(".") >= 2
-    ]
-    for name in names:
+    """Attach :data:`_QUIET` to the :data:`QUIET_LOGGERS`; idempotent."""
+    for name in QUIET_LOGGERS:
         lg = logging.getLogger(name)
         if _QUIET not in lg.filters:
             lg.addFilter(_QUIET)

@@ -197,8 +197,10 @@ def test_one_log_line_per_candle_per_pair(session: Session) -> None:
         assert len(candles) >= 12
         assert max(candles.values()) == 1, [k for k, v in candles.items() if v > 1]
         others = [line for line in ours if " INFO - liq " not in line]
-        assert not others, others[:5]
-        assert len(ours) == sum(candles.values()) - 1
+        # no routine note per candle (one-off events, e.g. a logged repair, may appear)
+        assert not [line for line in others if " - liq_signals.features." in line], others[:5]
+        assert len(others) <= 3, others
+        assert len(ours) - len(others) == sum(candles.values()) - 1
         assert not [line for line in lines if "have no open interest" in line][1:]
 
 
