@@ -73,8 +73,6 @@ _FATAL_RE = re.compile(
 )
 _SIGINT_EXIT = 130
 _NO_HISTORY_RE = re.compile(r"No history for (\S+), (\w+), (\w+) found")
-#: What a run does without an optional candle type freqtrade found no history for.
-_WITHOUT = {"open_interest": "the liquidation map ran in volume-flow mode for these pairs"}
 
 
 @dataclass(frozen=True)
@@ -399,6 +397,38 @@ def fatal_lines(lines: list[str]) -> tuple[str, ...]:
     )
 
 
+def _missing_note(kind: str, missing: list[tuple[str, str]], datadir: Path) -> str:
+    """What freqtrade found no ``kind`` data for, and what the run did without it — said
+    as what it is, not as a failure.  A pair that has a ``kind`` file at another of the
+    timeframes the run asked for (the strategies try their own timeframe, then 1h) used
+    that one."""
+    by_pair: dict[str, list[str]] = {}
+    for pair, tf in missing:
+        by_pair.setdefault(pair, []).append(tf)
+    asked = {tf for _, tf in missing}
+
+    def found_other(pair: str) -> bool:
+        stem = re.sub(r"[/ .@$+:]", "_", pair)
+        others = asked - set(by_pair[pair])
+        return any(any(datadir.glob(f"**/{stem}-{tf}-{kind}.*")) for tf in others)
+
+    listed = {p: f"{p} {', '.join(sorted(tfs))}" for p, tfs in sorted(by_pair.items())}
+    if kind != "open_interest":
+        what = "; ".join(listed.values())
+        return f"no {kind} data in {datadir} for {what}; the run went on without it."
+    none = [listed[p] for p in listed if not found_other(p)]
+    other = [listed[p] for p in listed if found_other(p)]
+    parts = []
+    if none:
+        parts.append(
+            f"no open_interest data in {datadir} for {'; '.join(none)}: the liquidation map "
+            "ran in volume-flow mode for these pairs."
+        )
+    if other:
+        parts.append(f"No open_interest file for {'; '.join(other)}: another timeframe's was used.")
+    return "  ".join(parts)
+
+
 def _judge(rc: int, lines: list[str], datadir: Path, echo: TextIO | None) -> Result:
     errors = fatal_lines(lines)
     extra: list[str] = []
@@ -406,11 +436,8 @@ def _judge(rc: int, lines: list[str], datadir: Path, echo: TextIO | None) -> Res
     for kind in sorted({c for _, c, _ in missing}):
         of_kind = [(p, tf) for p, c, tf in missing if c == kind]
         pairs = sorted({p for p, _ in of_kind})
-        # what the run did without it: said as what it is, not as a failure
-        effect = _WITHOUT.get(kind, "the run went on without it")
         extra.append(
-            f"liq-signals offline: note: no {kind} data in {datadir} for "
-            f"{', '.join(f'{p} {tf}' for p, tf in of_kind)}; {effect}.  To add it:\n  "
+            f"liq-signals offline: note: {_missing_note(kind, of_kind, datadir)}  To add it:\n  "
             + download_command(pairs, sorted({tf for _, tf in of_kind}), datadir)
             + "\n"
         )
