@@ -360,24 +360,43 @@ def run(a: argparse.Namespace) -> None:
 
 
 # ---------------------------------------------------------------------------- figures
-def _features(out: Path) -> pd.DataFrame:
-    """Every exported per-candle record (all runs, in order); the last one per candle is
-    what the bot held for it."""
-    rows = []
+def _live_flags(out: Path) -> tuple[pd.Series, set[pd.Timestamp]]:
+    """What the bot had for each candle *when it closed*: the stale flag of the record
+    written by the update in which the candle was the newest (the last record of each
+    update's batch in the export), and the candles whose update failed (from the logs).
+
+    Later records of the same candle (a resume's first frame, a recompute once late
+    open interest arrived) are not what the bot traded on, so they are not used.
+    """
+    live: dict[pd.Timestamp, bool] = {}
     for path in sorted((out / "features").glob("run*/*.jsonl")):
-        run_no = int(path.parent.name[3:])
+        batch: list[dict[str, Any]] = []
         with path.open() as fh:
             for line in fh:
                 try:
                     rec = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # the line a kill -9 cut
-                rec["run"] = run_no
-                rows.append(rec)
-    frame = pd.DataFrame(rows)
-    if len(frame):
-        frame["date"] = pd.to_datetime(frame["date"], utc=True)
-    return frame
+                key = (rec["update_ms"], rec["new_candles"], rec["recomputed"])
+                if batch and key != (
+                    batch[-1]["update_ms"],
+                    batch[-1]["new_candles"],
+                    batch[-1]["recomputed"],
+                ):
+                    newest = batch[-1]
+                    live.setdefault(pd.Timestamp(newest["date"]), bool(newest["liq_stale"]))
+                    batch = []
+                batch.append(rec)
+        if batch:
+            live.setdefault(pd.Timestamp(batch[-1]["date"]), bool(batch[-1]["liq_stale"]))
+    failed: set[pd.Timestamp] = set()
+    for path in out.glob("bot-*.log"):
+        with path.open(errors="replace") as fh:
+            for line in fh:
+                if "feature update failed" in line and line[:4].isdigit():
+                    t = pd.Timestamp(line[:19], tz="UTC").floor("5min") - TF
+                    failed.add(t)
+    return pd.Series(live, dtype=bool), failed
 
 
 def _count_lines(out: Path, needle: str) -> int:
@@ -428,19 +447,19 @@ def _memory(out: Path, meta: dict[str, Any], log: Callable[[str], None]) -> list
 def _staleness(out: Path, meta: dict[str, Any], log: Callable[[str], None]) -> list[str]:
     """Stale candles by cause; failure: the bad row cost other than one stale candle."""
     start, end = pd.Timestamp(meta["replay_start"]), pd.Timestamp(meta["replay_end"])
-    feats = _features(out)
+    live, failed = _live_flags(out)
     path = out / "rss.jsonl"
     reached = [json.loads(x)["replay"] for x in path.read_text().splitlines() if x]
-    # the last candle closed when the soak last looked (the bot's features may lag it)
+    # the last candle closed when the soak last looked
     last = min(end, pd.Timestamp(reached[-1]) if reached else start).floor("5min") - 2 * TF
     replayed = pd.date_range(start.ceil("5min"), last, freq="5min")
-    stale = pd.Series(True, index=replayed)  # a candle without features counts as stale
-    missing = len(replayed)
-    if len(feats):
-        held = feats.drop_duplicates("date", keep="last").set_index("date")
-        common = replayed.intersection(held.index)
-        stale.loc[common] = held.loc[common, "liq_stale"].astype(bool).to_numpy()
-        missing = int((~replayed.isin(held.index)).sum())
+    got = replayed.isin(live.index)
+    live_stale = pd.Series(False, index=replayed)
+    live_stale[got] = live.reindex(replayed[got]).to_numpy()
+    failed_mask = pd.Series(replayed.isin(list(failed)), index=replayed)
+    down = ~got & ~failed_mask.to_numpy()  # no update ran for it: the bot was down
+    stale = live_stale | failed_mask
+    missing = int(down.sum())
     t = stale.index
     in_gap = (t >= SAMPLE_OI_GAP[0] - TF) & (t <= SAMPLE_OI_GAP[1] + 2 * TF)
     outage = (t >= OI_OUTAGE[0] - TF) & (t <= OI_OUTAGE[1] + 2 * TF)
@@ -451,10 +470,11 @@ def _staleness(out: Path, meta: dict[str, Any], log: Callable[[str], None]) -> l
         return int(stale[mask].sum())
 
     log(
-        f"candles replayed {len(replayed)}, with features {len(replayed) - missing}, without "
-        f"{missing}; stale {int(stale.sum())}: sample OI gap {n(in_gap)}, scheduled OI "
-        f"outage {n(outage)}/{int(outage.sum())}, bad-row window {n(bad)}/{int(bad.sum())}, "
-        f"elsewhere {n(other)}"
+        f"candles replayed {len(replayed)}: computed when they closed {int(got.sum())}, "
+        f"update failed {int(failed_mask.sum())}, bot down (killed) {missing}; stale when "
+        f"they closed (flagged or failed) {int(stale.sum())}: sample OI gap {n(in_gap)}, "
+        f"scheduled OI outage {n(outage)}/{int(outage.sum())}, bad-row window "
+        f"{n(bad)}/{int(bad.sum())}, elsewhere {n(other)}"
     )
     log(
         f"'feature update failed' lines {_count_lines(out, 'feature update failed')}, "
