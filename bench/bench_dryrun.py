@@ -10,7 +10,8 @@ features.  Measured, on the same frames in the same run:
   strategy without the provider would do every candle);
 * ``incremental + state saved``: the same provider persisting each pair's state after every
   candle (what dry-run/live do, so a restart resumes the book): the extra per-candle cost
-  of saving (fingerprint + pickling; the file is written on a background thread), and a
+  of saving (fingerprint + array copies; encoding, checksums and the file write run on a
+  background thread), and a
   resume from the saved file checked equal to the provider that never stopped.
 
 Prints one line per figure: p50 / p95 in milliseconds, and the p95 ratio batch/incremental.
@@ -40,6 +41,7 @@ sys.path.insert(0, str(REPO))
 from liq_signals import columns as C  # noqa: E402
 from liq_signals.config import ModelConfig  # noqa: E402
 from liq_signals.features.pipeline import compute_features  # noqa: E402
+from liq_signals.live import state_store  # noqa: E402
 from liq_signals.live.provider import LiveFeatureProvider  # noqa: E402
 
 DATADIR = REPO / "user_data" / "data" / "binance-oi-2026-06" / "futures"
@@ -128,13 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     inc = np.array(provider.update_times_ms(PAIR))
     saved = np.array(saving.update_times_ms(PAIR))
     save_only = np.array(saving.save_times_ms(PAIR))
-    saving.flush_state()
-    state_mb = (state_dir / "BTC_USDT_USDT-5m.pkl").stat().st_size / 1e6
+    saving.close()  # written; lock released for the resumed provider
+    state_mb = state_store.state_path(state_dir, saving.strategy, PAIR, "5m").stat().st_size / 1e6
     # restart: a new provider resumes from the file on a later, slid window
     window = candles.iloc[a.candles : end + 1]
-    resumed = LiveFeatureProvider(
+    restarted = LiveFeatureProvider(
         cfg, "5m", export_dir=None, clock=lambda: clock_s[0], state_dir=state_dir
-    ).features(window, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=metrics)
+    )
+    resumed = restarted.features(
+        window, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=metrics
+    )
+    restarted.close()
     never_stopped = provider.features(
         window, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=metrics
     )

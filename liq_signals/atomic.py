@@ -7,6 +7,7 @@ parameters, metrics sidecar, import manifest and open-interest files, dry-run st
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,7 +19,8 @@ def temp_path_for(path: Path) -> Path:
 
     Same folder, so ``os.replace`` stays on one file system; unique, so two writers never
     share a temporary; normal permissions (``tempfile.mkstemp`` would make it 0600).
-    Interrupted runs leave ``.*.tmp`` files that their owner may sweep.
+    Interrupted runs leave ``.*.tmp`` files that their owner may sweep
+    (:func:`remove_stale_temps`).
     """
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
 
@@ -72,3 +74,19 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def remove_stale_temps(path: str | Path) -> int:
+    """Remove the temporaries :func:`temp_path_for` made for ``path`` and that a killed
+    writer left behind.  Only for a caller that knows no other writer of ``path`` is
+    running (e.g. it holds the file's lock): a live writer's temporary would go too.
+
+    :return: how many were removed.
+    """
+    path = Path(path)
+    removed = 0
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed += 1
+    return removed

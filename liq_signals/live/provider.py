@@ -20,12 +20,19 @@ and answered with NaN features flagged stale; the bot keeps running and retries 
 Restart: with a ``state_dir`` (freqtrade's ``<user_data_dir>/liq_signals_state`` in
 dry-run/live, see :func:`provider_for`) each pair's incremental state is saved after every
 update that processed new candles, and a restarted bot resumes it on its first update when
-it still fits the data (:mod:`liq_signals.live.state_store`): the features then equal those
-of a bot that never stopped.  Otherwise the reason is logged and the book is rebuilt.
+it is intact and still fits the data (:mod:`liq_signals.live.state_store`): the features
+then equal those of a bot that never stopped.  Otherwise the reason is logged and the book
+is rebuilt.  The provider holds each pair's state lock while it runs; a second bot of the
+same strategy on the same directory runs that pair without saved state (one error line).
 
 One log line per new candle per pair (price, mode, 5 % imbalance as N:1, nearest magnets,
-stale flag, update time).  With ``LIQ_SIGNALS_FEATURES_EXPORT=<dir>`` each new candle's
-features are also appended to ``<dir>/<PAIR>.jsonl`` (tests compare them with a batch run).
+stale flag, update time), and no other routine INFO line: the alignment notes (which of
+the few candles an update aligns lack open interest, mark or taker flow — they include
+already-processed seam candles, so they could contradict the line) are logged on a pair's
+first update only, or with the ``liq_signals`` loggers at DEBUG.  Warnings, errors and the
+input boundary's repairs are always logged.
+With ``LIQ_SIGNALS_FEATURES_EXPORT=<dir>`` each new candle's features are also appended to
+``<dir>/<PAIR>.jsonl`` (tests compare them with a batch run).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import json
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +58,7 @@ from liq_signals.display import ratio_text as display_ratio
 from liq_signals.features.incremental import IncrementalFeatures
 from liq_signals.features.pipeline import compute_features
 from liq_signals.live import state_store
+from liq_signals.live.failures import FailureLog
 from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
@@ -63,6 +72,35 @@ LOG_BAND_PCT = 5.0
 #: Candles the last closed candle may lag the clock before it counts as stale (freqtrade
 #: itself refuses signals beyond two candles; one candle of slack covers publication delay).
 MAX_LAG_CANDLES = 1
+
+
+#: Loggers whose INFO notes are held back on a pair's later updates (see the module
+#: docstring): the per-update alignment notes.  Input repairs and quarantined rows (logged
+#: by ``liq_signals.data``) are never held back.
+QUIET_LOGGERS = ("liq_signals.features.align", "liq_signals.features.incremental")
+
+
+class _QuietNotes(logging.Filter):
+    """Drops INFO (and lower) records of the feature pipeline while the current thread
+    runs a live update that asked for it; warnings and errors pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not getattr(self.local, "quiet", False)
+
+
+_QUIET = _QuietNotes()
+
+
+def _install_quiet_filter() -> None:
+    """Attach :data:`_QUIET` to the :data:`QUIET_LOGGERS`; idempotent."""
+    for name in QUIET_LOGGERS:
+        lg = logging.getLogger(name)
+        if _QUIET not in lg.filters:
+            lg.addFilter(_QUIET)
 
 
 def _runmode_value(runmode: Any) -> str:
@@ -106,6 +144,9 @@ class _PairState:
     unsaved: int = 0
     #: wall time of each state save (milliseconds)
     save_ms: list[float] = field(default_factory=list)
+    #: the state file (None: not persisted, or another bot holds its lock)
+    path: Path | None = None
+    lock: state_store.StateLock | None = None
 
 
 class LiveFeatureProvider:
@@ -125,7 +166,9 @@ class LiveFeatureProvider:
         re-processes more candles from the older save — the result is the same).
     :param writer: writes the state files off the candle loop (default: one
         :class:`~liq_signals.live.state_store.BackgroundWriter` per provider, created
-        when ``state_dir`` is set); the loop pays only the pickling.
+        when ``state_dir`` is set); the loop pays only copying the arrays.
+    :param strategy: the strategy's name; state files are keyed by it (two strategies on
+        one ``user_data`` directory never share a file).
     """
 
     def __init__(
@@ -139,11 +182,13 @@ class LiveFeatureProvider:
         state_dir: Path | None = None,
         save_every: int = 1,
         writer: state_store.BackgroundWriter | None = None,
+        strategy: str = "strategy",
     ) -> None:
         if save_every < 1:
             raise ValueError(f"save_every must be >= 1, got {save_every}")
         self.config = config
         self.state_dir = state_dir
+        self.strategy = strategy
         self.save_every = save_every
         self._writer = writer or (state_store.BackgroundWriter() if state_dir else None)
         self.live_series = live_series
@@ -153,6 +198,7 @@ class LiveFeatureProvider:
         self.export_dir = export_dir if export_dir is not None else (Path(env) if env else None)
         self._clock = clock
         self._pairs: dict[str, _PairState] = {}
+        self._failures = FailureLog(logger)
 
     # ------------------------------------------------------------------ public
     def features(
@@ -188,15 +234,16 @@ class LiveFeatureProvider:
                 config=self.config,
             )
         try:
-            return self._live(candles, pair, open_interest, mark, metrics)
-        except Exception:  # noqa: BLE001 - a dry-run must outlive any bad answer
-            logger.exception(
-                "%s: feature update failed; features flagged %s (no entries) until the next "
-                "candle.",
-                pair,
-                C.STALE,
+            out = self._live(candles, pair, open_interest, mark, metrics)
+        except Exception as exc:  # noqa: BLE001 - a dry-run must outlive any bad answer
+            # the traceback as text, once per distinct error: a record holding it would pin
+            # this call's frames in freqtrade's in-memory log buffer (failures.py)
+            self._failures.failed(
+                pair, f"feature update failed; features flagged {C.STALE} (no entries)", exc
             )
             return stale_features(candles, self.config)
+        self._failures.succeeded(pair, "feature update")
+        return out
 
     def update_times_ms(self, pair: str) -> list[float]:
         """Wall time of each single-new-candle update of ``pair`` (milliseconds)."""
@@ -212,8 +259,8 @@ class LiveFeatureProvider:
 
     def save_times_ms(self, pair: str) -> list[float]:
         """Wall time the candle loop spent on each state save of ``pair`` (milliseconds:
-        fingerprint + pickling; the file is written in the background; included in
-        :meth:`update_times_ms`)."""
+        fingerprint + array copies; encoding and writing run in the background; included
+        in :meth:`update_times_ms`)."""
         state = self._pairs.get(pair)
         return list(state.save_ms) if state else []
 
@@ -224,10 +271,10 @@ class LiveFeatureProvider:
         state = self._pairs.get(pair)
         if state is None:
             incremental = None
-            if self.state_dir is not None:
-                path = state_store.state_path(self.state_dir, pair, self.timeframe)
+            path, lock = self._lock(pair)
+            if path is not None:
                 incremental, why = state_store.load(
-                    path, pair, self.timeframe, self.config, candles
+                    path, self.strategy, pair, self.timeframe, self.config, candles
                 )
                 logger.info(
                     "%s: %s%s",
@@ -238,28 +285,56 @@ class LiveFeatureProvider:
             resumed = incremental is not None
             if incremental is None:
                 incremental = IncrementalFeatures(pair, self.timeframe, self.config)
-            state = _PairState(incremental, resumed=resumed)
+            state = _PairState(incremental, resumed=resumed, path=path, lock=lock)
             self._pairs[pair] = state
         return state
+
+    def _lock(self, pair: str) -> tuple[Path | None, state_store.StateLock | None]:
+        """The pair's state file and its lock, or ``(None, None)`` when not persisted or
+        when another bot holds the lock (logged: this one then runs without saved state)."""
+        if self.state_dir is None:
+            return None, None
+        state_store.report_legacy(self.state_dir)
+        path = state_store.state_path(self.state_dir, self.strategy, pair, self.timeframe)
+        try:
+            return path, state_store.StateLock(path)
+        except state_store.StateLocked as exc:
+            reason = str(exc)
+        except OSError as exc:
+            reason = f"cannot lock {path}: {exc}"
+        logger.error(
+            "%s: %s; this bot runs %s without saved state (give each bot its own --user-data-dir).",
+            pair,
+            reason,
+            pair,
+        )
+        return None, None
+
+    def close(self) -> None:
+        """Write what is pending and release the state locks (a later provider in this
+        process may then take them; process exit releases them anyway)."""
+        self.flush_state()
+        for state in self._pairs.values():
+            if state.lock is not None:
+                state.lock.release()
+                state.lock = None
+            state.path = None
 
     def _save(self, pair: str, state: _PairState) -> None:
         """Persist the pair's state (every ``save_every`` updates); a failure is logged,
         never raised (the features of this candle are fine)."""
         state.unsaved += 1
         last = state.incremental.last_time_s
-        if self.state_dir is None or state.unsaved < self.save_every or last is None:
+        if state.path is None or state.unsaved < self.save_every or last is None:
             return
         t0 = time.perf_counter()
         try:
-            fp = state_store.fingerprint(state.incremental)
-            payload = state_store.dumps(state_store.StateRecord(fp, state.incremental))
+            record = state_store.snapshot(state.incremental, self.strategy)
             assert self._writer is not None
-            self._writer.submit(
-                state_store.state_path(self.state_dir, pair, self.timeframe), payload
-            )
+            self._writer.submit(state.path, record)
             state.unsaved = 0
-        except Exception:  # noqa: BLE001 - saving is optional: the bot must keep running
-            logger.exception("%s: could not save the feature state to %s", pair, self.state_dir)
+        except Exception as exc:  # noqa: BLE001 - saving is optional: the bot must keep running
+            self._failures.failed(pair, f"could not save the feature state to {state.path}", exc)
         state.save_ms.append((time.perf_counter() - t0) * 1000.0)
 
     def _live(
@@ -274,10 +349,20 @@ class LiveFeatureProvider:
         metrics = self._extend_metrics(pair, metrics)
         before = state.incremental.last_time_s
         recomputes = state.incremental.recomputes
-        t0 = time.perf_counter()
-        out = state.incremental.update(
-            candles, open_interest=open_interest, mark=mark, metrics=metrics
+        # later updates: one line per candle; the first one logs the history's notes
+        quiet = before is not None and not logging.getLogger("liq_signals").isEnabledFor(
+            logging.DEBUG
         )
+        if quiet:
+            _install_quiet_filter()
+        t0 = time.perf_counter()
+        _QUIET.local.quiet = quiet
+        try:
+            out = state.incremental.update(
+                candles, open_interest=open_interest, mark=mark, metrics=metrics
+            )
+        finally:
+            _QUIET.local.quiet = False
         times_s = pd.DatetimeIndex(candles["date"]).as_unit("s").asi8
         if before is None:
             new_rows = np.arange(len(times_s))
@@ -431,7 +516,11 @@ def provider_for(strategy: Any, config: ModelConfig) -> LiveFeatureProvider:
             else None
         )
         provider = LiveFeatureProvider(
-            config, strategy.timeframe, live_series=series, state_dir=state_dir
+            config,
+            strategy.timeframe,
+            live_series=series,
+            state_dir=state_dir,
+            strategy=type(strategy).__name__,
         )
         strategy._liq_feature_provider = provider
     return provider

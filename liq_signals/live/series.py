@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from liq_signals.data import sidecar
+from liq_signals.live.failures import FailureLog
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,7 @@ class LiveSeries:
     ) -> None:
         import ccxt
 
+        self._failures = FailureLog(logger)
         self.config = config or LiveSeriesConfig()
         name = str(exchange_config.get("name", "")).lower()
         if not name or not hasattr(ccxt, name):
@@ -203,7 +205,8 @@ class LiveSeries:
             try:
                 return self._get(pair)
             except Exception as exc:  # noqa: BLE001 - the strategy must never see an error
-                logger.exception("live series: unexpected failure for %s", pair)
+                # traceback as text, once per distinct error (see liq_signals.live.failures)
+                self._failures.failed(pair, "live series: unexpected failure", exc)
                 return SeriesSnapshot(sidecar.empty_sidecar(), True, {"*": repr(exc)})
 
     def _get(self, pair: str) -> SeriesSnapshot:

@@ -397,17 +397,49 @@ def fatal_lines(lines: list[str]) -> tuple[str, ...]:
     )
 
 
+def _missing_note(kind: str, missing: list[tuple[str, str]], datadir: Path) -> str:
+    """What freqtrade found no ``kind`` data for, and what the run did without it — said
+    as what it is, not as a failure.  A pair that has a ``kind`` file at another of the
+    timeframes the run asked for (the strategies try their own timeframe, then 1h) used
+    that one."""
+    by_pair: dict[str, list[str]] = {}
+    for pair, tf in missing:
+        by_pair.setdefault(pair, []).append(tf)
+    asked = {tf for _, tf in missing}
+
+    def found_other(pair: str) -> bool:
+        stem = re.sub(r"[/ .@$+:]", "_", pair)
+        others = asked - set(by_pair[pair])
+        return any(any(datadir.glob(f"**/{stem}-{tf}-{kind}.*")) for tf in others)
+
+    listed = {p: f"{p} {', '.join(sorted(tfs))}" for p, tfs in sorted(by_pair.items())}
+    if kind != "open_interest":
+        what = "; ".join(listed.values())
+        return f"no {kind} data in {datadir} for {what}; the run went on without it."
+    none = [listed[p] for p in listed if not found_other(p)]
+    other = [listed[p] for p in listed if found_other(p)]
+    parts = []
+    if none:
+        parts.append(
+            f"no open_interest data in {datadir} for {'; '.join(none)}: the liquidation map "
+            "ran in volume-flow mode for these pairs."
+        )
+    if other:
+        parts.append(f"No open_interest file for {'; '.join(other)}: another timeframe's was used.")
+    return "  ".join(parts)
+
+
 def _judge(rc: int, lines: list[str], datadir: Path, echo: TextIO | None) -> Result:
     errors = fatal_lines(lines)
     extra: list[str] = []
     missing = sorted({m.groups() for line in lines if (m := _NO_HISTORY_RE.search(line))})
-    if missing:
-        pairs = sorted({p for p, _, _ in missing})
-        tfs = sorted({tf for _, _, tf in missing})
+    for kind in sorted({c for _, c, _ in missing}):
+        of_kind = [(p, tf) for p, c, tf in missing if c == kind]
+        pairs = sorted({p for p, _ in of_kind})
         extra.append(
-            "liq-signals offline: note: freqtrade found no data in "
-            f"{datadir} for {', '.join(f'{p} {c} {tf}' for p, c, tf in missing)}.  "
-            "Get it with:\n  " + download_command(pairs, tfs, datadir) + "\n"
+            f"liq-signals offline: note: {_missing_note(kind, of_kind, datadir)}  To add it:\n  "
+            + download_command(pairs, sorted({tf for _, tf in of_kind}), datadir)
+            + "\n"
         )
     if rc == 0 and errors:
         rc = 1

@@ -9,6 +9,8 @@ assert on what the bot logged, exported and stored.
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -134,6 +136,17 @@ def _relative_error(got: pd.DataFrame, ref: pd.DataFrame, cols: list[str]) -> pd
     return pd.Series(err.max(axis=1), index=got.index)
 
 
+_BEHIND = re.compile(r"last closed candle (\S+ \S+) is \d+ candles behind the clock")
+
+
+def _behind_the_clock(run) -> pd.DatetimeIndex:
+    """Candles the provider flagged stale because the bot processed them late by its own
+    clock (a loaded machine at 240x): by design a batch run cannot flag them."""
+    return pd.DatetimeIndex(
+        [pd.Timestamp(m.group(1)) for line in run.lines() if (m := _BEHIND.search(line))]
+    )
+
+
 def _in_windows(dates: pd.Index, windows) -> np.ndarray:
     """Candles whose inputs a fault window could have touched (window start - 1 candle of
     open-interest lag, to the end + 1 candle)."""
@@ -170,6 +183,25 @@ def test_dry_run_replays_hours_computes_every_candle_and_trades(session: Session
     assert ((opened >= pd.Timestamp(REPLAY_START)) & (closed_at <= RUN2_UNTIL + TF)).all()
     assert (closed["close_rate"] > 0).all()
     assert closed["exit_reason"].notna().all()
+
+
+def test_one_log_line_per_candle_per_pair(session: Session) -> None:
+    """After a run's first update, the project logs exactly one INFO line per new candle
+    and pair (the provider's summary) — no pipeline notes that could contradict it."""
+    info = re.compile(r" - (liq_signals\.[\w.]+) - INFO - ")
+    for run in (session.run1, session.run2):
+        lines = run.lines()
+        first = next(i for i, line in enumerate(lines) if " INFO - liq " in line)
+        ours = [line for line in lines[first + 1 :] if info.search(line)]
+        candles = Counter((x.pair, x.candle) for x in run.feature_lines())
+        assert len(candles) >= 12
+        assert max(candles.values()) == 1, [k for k, v in candles.items() if v > 1]
+        others = [line for line in ours if " INFO - liq " not in line]
+        # no routine note per candle (one-off events, e.g. a logged repair, may appear)
+        assert not [line for line in others if " - liq_signals.features." in line], others[:5]
+        assert len(others) <= 3, others
+        assert len(ours) - len(others) == sum(candles.values()) - 1
+        assert not [line for line in lines if "have no open interest" in line][1:]
 
 
 # ---------------------------------------------------------------------------- faults
@@ -307,7 +339,10 @@ def test_restart_resumes_the_book_to_the_same_features(session: Session) -> None
             atol=0,
             equal_nan=True,
         )
-    assert (run2.loc[common, C.STALE] == run1.loc[common, C.STALE]).all()
+    late = _behind_the_clock(session.run1).union(_behind_the_clock(session.run2))
+    flags = common.difference(late)
+    assert len(flags) >= len(common) - 3
+    assert (run2.loc[flags, C.STALE] == run1.loc[flags, C.STALE]).all()
     # the candles after the restart: a bot that never stopped
     after = run2[run2.index > run1.index.max()]
     assert len(after) >= 12
@@ -336,7 +371,8 @@ def test_incremental_features_equal_batch_features(session: Session) -> None:
     # emulator's decimal strings)
     assert len(clean) > 1400, len(clean)
     assert clean.max() <= RTOL, clean[clean > RTOL].head()
-    clean_dates = run1.index[~touched]
+    clean_dates = run1.index[~touched].difference(_behind_the_clock(session.run1))
+    assert len(clean_dates) > 1400
     assert (run1.loc[clean_dates, C.STALE].astype(bool) == ref.loc[clean_dates, C.STALE]).all()
     # the comparison can fail: candles processed without open interest differ from a batch
     # run that had it

@@ -176,3 +176,97 @@ def test_live_series_extends_an_old_sidecar_so_new_candles_are_not_stale(data) -
         )
         assert emu.requests("takerlongshortRatio"), "the poller never asked the exchange"
     assert not got[C.STALE].iloc[-8:].any()
+
+
+def _liq_info(records: list[logging.LogRecord]) -> list[logging.LogRecord]:
+    return [r for r in records if r.name.startswith("liq_signals") and r.levelno == logging.INFO]
+
+
+def test_one_info_line_per_candle_and_no_contradicting_note(data, caplog) -> None:
+    """With open interest missing for some candles, later updates log one INFO line per
+    new candle (the provider's) and not the pipeline's notes about seam candles, which
+    said "no open interest … flagged liq_stale" next to a line saying ``stale=False``."""
+    candles, oi = data
+    # open interest missing for 30 minutes in the middle of the updated candles
+    hole = (oi["date"] >= candles["date"].iloc[603]) & (oi["date"] < candles["date"].iloc[609])
+    gappy = oi[~hole].reset_index(drop=True)
+    now = [0.0]
+    provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: now[0])
+    per_update: list[list[logging.LogRecord]] = []
+    stale: list[bool] = []
+    for stop in range(600, 615):
+        frame = candles.iloc[:stop]
+        now[0] = _clock_after(frame)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="liq_signals"):
+            out = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=gappy)
+        per_update.append(_liq_info(caplog.records))
+        stale.append(bool(out[C.STALE].iloc[-1]))
+    assert any(stale)  # the hole did make candles stale (the test can see notes)
+    assert not all(stale)
+    for records in per_update[1:]:
+        assert [r.name for r in records] == ["liq_signals.live.provider"], [
+            r.getMessage() for r in records
+        ]
+        assert records[0].getMessage().startswith(f"liq {PAIR} ")
+    # the notes are still there for whoever asks: at DEBUG the pipeline's lines come back
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="liq_signals"):
+        frame = candles.iloc[:606]
+        LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0).features(
+            candles.iloc[:605], pair=PAIR, runmode="dry_run", open_interest=gappy
+        )
+        p2 = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0)
+        p2.features(candles.iloc[:603], pair=PAIR, runmode="dry_run", open_interest=gappy)
+        caplog.clear()
+        p2.features(frame, pair=PAIR, runmode="dry_run", open_interest=gappy)
+    assert any(r.name == "liq_signals.features.align" for r in _liq_info(caplog.records))
+
+
+def test_a_failure_repeated_every_candle_pins_no_frame_and_logs_once(data, monkeypatch) -> None:
+    """freqtrade keeps its last 1000 log records in memory: a record carrying the
+    traceback of a failed update kept that update's frames (candles, open interest) alive —
+    in a soak, a bad row that failed every candle grew the bot by ~1 MB/s.  The records
+    must hold text only; the traceback is written once, repeats are one line each."""
+    import gc
+    import logging.handlers
+    import weakref
+
+    from liq_signals.features.incremental import IncrementalFeatures
+
+    candles, oi = data
+
+    def broken(self, frame, **kwargs):  # noqa: ANN001, ANN003, ANN202, ARG001
+        raise RuntimeError("bad row 7 in open_interest")
+
+    buffer = logging.handlers.BufferingHandler(1000)
+    root = logging.getLogger("liq_signals")
+    root.addHandler(buffer)
+    old_level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0)
+        provider.features(candles.iloc[:600], pair=PAIR, runmode="dry_run", open_interest=oi)
+        monkeypatch.setattr(IncrementalFeatures, "update", broken)
+        refs = []
+        for stop in range(601, 605):
+            frame = candles.iloc[:stop].copy()
+            refs.append(weakref.ref(frame))
+            out = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+            assert out[C.STALE].all()
+            del frame, out
+        monkeypatch.undo()
+        provider.features(candles.iloc[:606], pair=PAIR, runmode="dry_run", open_interest=oi)
+        gc.collect()
+        assert all(r() is None for r in refs), "a log record keeps a failed update's frame"
+        failed = [r for r in buffer.buffer if "feature update failed" in r.getMessage()]
+        assert [r.exc_info for r in failed] == [None] * 4
+        assert "Traceback (most recent call last)" in failed[0].getMessage()
+        assert "RuntimeError: bad row 7 in open_interest" in failed[0].getMessage()
+        for n, r in enumerate(failed[1:], start=2):
+            assert r.getMessage().count("\n") == 0
+            assert f"again ({n} in a row): RuntimeError: bad row 7" in r.getMessage()
+        assert any("works again after 4 failure(s)" in r.getMessage() for r in buffer.buffer)
+    finally:
+        root.removeHandler(buffer)
+        root.setLevel(old_level)

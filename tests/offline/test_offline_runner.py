@@ -287,3 +287,31 @@ def test_dry_run_polls_the_emulator_and_stops_cleanly(
     served = {r.endpoint for r in emu.requests() if r.status == 200}
     assert {"exchangeInfo", "klines"} <= served
     assert "Bot heartbeat" in result.output
+
+
+def test_missing_optional_data_is_a_note_saying_what_the_run_did(tmp_path) -> None:
+    """freqtrade's "No history … open_interest" lines after a successful run (the demo's
+    ETH and SOL have no open-interest file, BTC only an hourly one) give one note saying
+    what the run did without it, not an alarm; the exit status stays 0."""
+    from liq_signals.offline.runner import _judge
+
+    (tmp_path / "futures").mkdir()
+    (tmp_path / "futures" / "BTC_USDT_USDT-1h-open_interest.feather").write_bytes(b"")
+    missing = [("BTC/USDT:USDT", "5m"), ("ETH/USDT:USDT", "1h"), ("ETH/USDT:USDT", "5m")]
+    lines = [
+        f"2026-01-01 00:00:00,000 - freqtrade.data.history.datahandlers.idatahandler - WARNING"
+        f" - No history for {pair}, open_interest, {tf} found. Use `freqtrade download-data` "
+        "to download the data\n"
+        for pair, tf in missing
+    ]
+    result = _judge(0, lines, tmp_path, None)
+    assert result.returncode == 0
+    notes = result.output.splitlines()[len(lines) :]
+    assert notes[0] == (
+        f"liq-signals offline: note: no open_interest data in {tmp_path} for ETH/USDT:USDT "
+        "1h, 5m: the liquidation map ran in volume-flow mode for these pairs.  No "
+        "open_interest file for BTC/USDT:USDT 5m: another timeframe's was used.  To add it:"
+    )
+    pairs = ["BTC/USDT:USDT", "ETH/USDT:USDT"]
+    assert notes[1].strip() == download_command(pairs, ["1h", "5m"], tmp_path)
+    assert len(notes) == 2
