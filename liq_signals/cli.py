@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "record-liquidations": "record_liquidations",
     "validate": "validate",
     "calibrate": "calibrate",
+    "study": "study",
 }
 
 
