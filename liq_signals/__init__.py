@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "load_model_config": "liq_signals.config",
     "LiveSeries": "liq_signals.live.series",
     "strategy_features": "liq_signals.live.provider",
+    "liquidation_terms": "liq_signals.study.terms",
 }
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "load_model_config",
     "LiveSeries",
     "strategy_features",
+    "liquidation_terms",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -56,6 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from liq_signals.features.pipeline import compute_features
     from liq_signals.live.provider import strategy_features
     from liq_signals.live.series import LiveSeries
+    from liq_signals.study.terms import liquidation_terms
 
 
 def __getattr__(name: str) -> Any:

@@ -63,7 +63,7 @@ def build_panel(
         ),
         index=f.index,
     )
-    terms = liquidation_terms(f, atr)
+    terms = liquidation_terms(f, atr, candles_per_day=24 * cph)
     out = pd.DataFrame({"date": f["date"], "close": f["close"]})
     out["ret_1h"] = logc - logc.shift(cph)
     out["ret_24h"] = logc - logc.shift(24 * cph)

@@ -26,7 +26,34 @@ def normalised_difference(up: pd.Series, down: pd.Series) -> pd.Series:
     )
 
 
-def liquidation_terms(frame: pd.DataFrame, atr: pd.Series) -> pd.DataFrame:
+#: Days of trailing candles the pull's momentum part is fitted on (shorter than the
+#: strategy's startup history, so the term is as stable as the map under it).
+RESIDUAL_DAYS = 3
+
+
+def momentum_residual(term: pd.Series, close: pd.Series, candles_per_day: int) -> pd.Series:
+    """What ``term`` says beyond the past day's return, scaled to [-1, 1].
+
+    The map's pull and imbalance follow price: after a rise more shorts sit above (their
+    rank correlation with the past 24 h return is +0.7 to +0.8 on every pair studied).
+    This subtracts a trailing least-squares fit of ``term`` on the 24 h log return
+    (``RESIDUAL_DAYS`` days of candles, causal), then divides by the term's trailing
+    standard deviation and clips at two of them.
+    """
+    window = RESIDUAL_DAYS * candles_per_day
+    momentum = np.log(close).diff(candles_per_day)
+    roll_t = term.rolling(window, min_periods=window // 2)
+    roll_m = momentum.rolling(window, min_periods=window // 2)
+    beta = roll_t.cov(momentum) / roll_m.var()
+    alpha = roll_t.mean() - beta * roll_m.mean()
+    resid = term - alpha - beta * momentum
+    scale = roll_t.std()
+    return (resid / scale.where(scale > 0)).clip(-2.0, 2.0) / 2.0
+
+
+def liquidation_terms(
+    frame: pd.DataFrame, atr: pd.Series, candles_per_day: int = 288
+) -> pd.DataFrame:
     """The ``liq_term_*`` columns of a frame holding the ``liq_*`` features and ``close``.
 
     * ``liq_term_imbalance_{band}``: ``tanh(ln(short above / long below) / 2)``;
@@ -34,9 +61,11 @@ def liquidation_terms(frame: pd.DataFrame, atr: pd.Series) -> pd.DataFrame:
       ``notional / (1 + distance in ATR)``;
     * ``liq_term_cascade``: liquidation notional per 1 % of move up vs down;
     * ``liq_term_sweeps``: long vs short liquidations swept in the last hour (longs
-      flushed = positive).
+      flushed = positive);
+    * ``liq_term_pull_excess``: the magnet term beyond momentum (:func:`momentum_residual`).
 
     :param atr: the candles' ATR (price units), for the magnet's distances
+    :param candles_per_day: 288 on 5m candles
     """
     usable = ~frame[C.STALE].astype(bool)
     out = pd.DataFrame(index=frame.index)
@@ -60,4 +89,7 @@ def liquidation_terms(frame: pd.DataFrame, atr: pd.Series) -> pd.DataFrame:
     out["liq_term_sweeps"] = normalised_difference(
         frame[C.SWEPT_LONG_USD_RECENT], frame[C.SWEPT_SHORT_USD_RECENT]
     ).where(usable)
+    out["liq_term_pull_excess"] = momentum_residual(
+        out["liq_term_magnet"], frame["close"], candles_per_day
+    )
     return out
