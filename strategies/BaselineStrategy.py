@@ -19,8 +19,9 @@ one), with the liquidation terms absent:
 
 LiquidationMagnetStrategy overrides one hook, ``_liquidation_score`` (plus
 ``populate_indicators`` to build the map), and keeps every parameter default of this
-file, so "switching the liquidation features off" is this file.  Parameters of both strategies are tuned separately (hyperopt writes one JSON per
-strategy next to the .py); see docs/strategy.md for how the defaults were found.
+file, so "switching the liquidation features off" is this file.  The walk-forward
+(tools/compare.py) tunes both strategies separately on each fold's training window
+(hyperopt writes one JSON per strategy); docs/strategy.md says how the defaults were found.
 """
 
 from __future__ import annotations
