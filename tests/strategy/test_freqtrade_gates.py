@@ -222,7 +222,7 @@ def test_short_hyperopt_completes_and_best_epoch_is_shown(offline) -> None:
     _ok(shown)
     assert "Result for strategy LiquidationMagnetStrategy" in shown.output, shown.output[-3000:]
     best = json.loads(shown.output[shown.output.rindex('{"params"') :].splitlines()[0])
-    tuned = {"entry_threshold", "w_imbalance", "w_magnet", "stop_buffer_atr"}
+    tuned = {"entry_threshold", "adx_min", "w_pull", "exit_threshold"}
     assert set(best["params"]) >= tuned
     # Neither command may leave a parameter file that would override the shipped defaults.
     assert list(STRATEGY_DIR.glob("*.json")) == []
