@@ -490,11 +490,12 @@ def main(argv: list[str] | None = None) -> int:
     model_text = json.loads(model_path.read_text()).get("model_config", {})
     model = f"`{args.model_config}` = {json.dumps(model_text)} over ModelConfig() defaults"
     print(f"compare: {len(folds)} fold(s); freqtrade output goes to {log}", flush=True)
-    results = [
-        run_fold(fold, args, (configs_ho, configs_bt), workdir, log, started) for fold in folds
-    ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_report(args.out, results, args, model, time.monotonic() - started)
+    results: list[FoldResult] = []
+    for fold in folds:
+        results.append(run_fold(fold, args, (configs_ho, configs_bt), workdir, log, started))
+        # rewritten after every fold: an interrupted run still leaves what it measured
+        write_report(args.out, results, args, model, time.monotonic() - started)
     print(compact_table(results))
     print(json.dumps(summary(results), indent=1))
     print(f"compare: wrote {args.out} and {args.out.with_suffix('.json')}")
