@@ -372,6 +372,26 @@ def summary(results: list[FoldResult]) -> dict[str, Any]:
     return out
 
 
+def verdict(s: dict[str, Any]) -> str:
+    """What the pooled figures say, in words decided by the intervals alone."""
+    lt, lp = s["liquidation - twin"], s["liquidation - placebo"]
+
+    def reading(d: dict[str, Any], other: str) -> str:
+        if d["low"] > 0:
+            return f"beats {other} (interval above 0)"
+        if d["high"] < 0:
+            return f"does worse than {other} (interval below 0)"
+        return f"is not distinguishable from {other} (interval covers 0)"
+
+    positive = s["liquidation positive"]
+    return (
+        f"Out of sample the liquidation strategy {reading(lt, 'its twin')}, ahead on "
+        f"{lt['wins']} of {lt['cells']} fold × pair cells, and {reading(lp, 'its placebos')}, "
+        f"ahead on {lp['wins']} of {lp['cells']}; it made money on {positive['wins']} of "
+        f"{positive['cells']}."
+    )
+
+
 def write_report(path: Path, results: list[FoldResult], args, model: str, seconds: float) -> None:
     import freqtrade
 
@@ -411,8 +431,7 @@ def write_report(path: Path, results: list[FoldResult], args, model: str, second
         f"| liquidation − placebo (mean of both) | {lp['mean']:+.2f} | "
         f"[{lp['low']:+.2f}, {lp['high']:+.2f}] | {lp['wins']} of {lp['cells']} |",
         "",
-        f"The liquidation strategy made money in {s['liquidation positive']['wins']} of "
-        f"{s['liquidation positive']['cells']} fold × pair cells.",
+        verdict(s),
         "",
         "## Profit % per fold and pair (trades in brackets; `w_pull` = the tuned weight)",
         "",
@@ -434,6 +453,13 @@ def write_report(path: Path, results: list[FoldResult], args, model: str, second
         json.dumps(
             {
                 "summary": s,
+                "settings": {
+                    "epochs": args.epochs,
+                    "random_state": args.random_state,
+                    "smoke": args.smoke,
+                    "model": model,
+                    "seconds": seconds,
+                },
                 "folds": [
                     {
                         "fold": r.fold.name,
@@ -461,7 +487,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-config", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--folds", nargs="*", help="fold names to run (default: all)")
     parser.add_argument("--smoke", action="store_true", help="one two-week fold, 2 epochs")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        help="rewrite --out from a previous run's results .json (no freqtrade run)",
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        return rewrite(args)
 
     stray = sorted((REPO / "strategies").glob("*.json"))
     if stray:
@@ -499,6 +532,23 @@ def main(argv: list[str] | None = None) -> int:
     print(compact_table(results))
     print(json.dumps(summary(results), indent=1))
     print(f"compare: wrote {args.out} and {args.out.with_suffix('.json')}")
+    return 0
+
+
+def rewrite(args: argparse.Namespace) -> int:
+    """The report again from a run's JSON (same numbers, current wording)."""
+    data = json.loads(args.from_json.read_text())
+    by_name = {f.name: f for f in (*FOLDS, SMOKE)}
+    results = [
+        FoldResult(by_name[f["fold"]], [Row(**row) for row in f["rows"]], f["tuned"])
+        for f in data["folds"]
+    ]
+    settings = data.get("settings", {})
+    for key in ("epochs", "random_state", "smoke"):
+        setattr(args, key, settings.get(key, getattr(args, key)))
+    model = settings.get("model", f"`{args.model_config}`")
+    write_report(args.out, results, args, model, settings.get("seconds", float("nan")))
+    print(verdict(summary(results)))
     return 0
 
 

@@ -65,3 +65,24 @@ def test_smoke_walk_forward_runs_every_step(tmp_path: Path) -> None:
     assert "liquidation − twin" in text
     assert "placebo" in text
     assert not list((REPO / "strategies").glob("*.json"))  # nothing written into strategies/
+
+
+def test_the_report_is_rebuilt_from_its_json_with_a_verdict_from_the_intervals(
+    tmp_path: Path,
+) -> None:
+    arms = (compare.LIQ, compare.TWIN, *compare.PLACEBOS, "buy & hold")
+    rows = [
+        compare.Row("smoke", "BTC/USDT:USDT", arm, 3, profit, 1.0, 0.5).__dict__
+        for arm, profit in zip(arms, (-2.0, 1.0, 0.0, 0.0, 5.0), strict=True)
+    ]
+    data = {"folds": [{"fold": "smoke", "rows": rows, "tuned": {compare.LIQ: {}}}]}
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(data))
+    out = tmp_path / "results.md"
+
+    assert compare.main(["--from-json", str(source), "--out", str(out)]) == 0
+
+    text = out.read_text()
+    assert "does worse than its twin (interval below 0), ahead on 0 of 1" in text
+    assert "does worse than its placebos" in text
+    assert "made money on 0 of 1" in text
