@@ -11,7 +11,7 @@ of training followed by the next three months of test):
 
 1. ``freqtrade hyperopt`` of LiquidationMagnetStrategy and of BaselineStrategy (its twin:
    the same strategy without the liquidation term), separately, on the fold's TRAIN window
-   of BTC only (spaces buy + sell, SharpeHyperOptLossDaily, fixed ``--random-state``), on
+   of BTC only (spaces buy + sell, SharpeHyperOptLossDaily, ``--random-state`` + fold number), on
    scratch copies of the strategy files;
 2. one ``freqtrade backtesting`` on the TEST window of the tuned twin, the tuned
    liquidation strategy and its two placebos (tools/placebo: the same strategy and
@@ -137,6 +137,12 @@ def _scratch(workdir: Path) -> Path:
     return scratch
 
 
+def fold_seed(fold: Fold, base: int) -> int:
+    """``--random-state`` plus the fold's number: every fold searches its own candidates
+    (one seed for all would make each fold pick among the same few parameter sets)."""
+    return base + [f.name for f in (*FOLDS, SMOKE)].index(fold.name)
+
+
 def hyperopt(strategy: str, fold: Fold, scratch: Path, configs: list[str], args, workdir, log):
     """Tune ``strategy`` on the fold's TRAIN window; returns its best parameters."""
     _freqtrade(
@@ -158,7 +164,7 @@ def hyperopt(strategy: str, fold: Fold, scratch: Path, configs: list[str], args,
             "--spaces",
             *SPACES,
             "--random-state",
-            str(args.random_state),
+            str(fold_seed(fold, args.random_state)),
             "-j",
             str(args.jobs),
         ],
@@ -420,9 +426,9 @@ def write_report(path: Path, results: list[FoldResult], args, model: str, second
         "the fold's pairs), Sharpe from daily P&L (√365). Buy-and-hold: 1x, no fees. "
         "Placebos: the liquidation strategy with the same tuned parameters fed its own "
         "map shifted 20 / 40 days back (same distributions, no alignment with price). "
-        "The search is small on purpose (the run fits in ~30 min on 2 shared cores): with "
-        "a fixed random state every fold's hyperopt draws the same first candidates, so "
-        "each fold picks among a handful of parameter sets.",
+        "The search is small on purpose (the run fits in ~30 min on 2 shared cores): each "
+        "fold's hyperopt (random state = the given one + the fold's number) picks among a "
+        "handful of parameter sets.",
         "",
         "## Summary",
         "",

@@ -37,8 +37,8 @@ def momentum_residual(term: pd.Series, close: pd.Series, candles_per_day: int) -
     The map's pull and imbalance follow price: after a rise more shorts sit above (their
     rank correlation with the past 24 h return is +0.7 to +0.8 on every pair studied).
     This subtracts a trailing least-squares fit of ``term`` on the 24 h log return
-    (``RESIDUAL_DAYS`` days of candles, causal), then divides by the term's trailing
-    standard deviation and clips at two of them.
+    (``RESIDUAL_DAYS`` days of candles, causal), then divides by the fit's residual
+    standard deviation over the same window and clips at two of them.
     """
     window = RESIDUAL_DAYS * candles_per_day
     momentum = np.log(close).diff(candles_per_day)
@@ -47,8 +47,12 @@ def momentum_residual(term: pd.Series, close: pd.Series, candles_per_day: int) -
     beta = roll_t.cov(momentum) / roll_m.var()
     alpha = roll_t.mean() - beta * roll_m.mean()
     resid = term - alpha - beta * momentum
-    scale = roll_t.std()
-    return (resid / scale.where(scale > 0)).clip(-2.0, 2.0) / 2.0
+    # the fit's own residual standard deviation (same window): the result has unit scale
+    # whether momentum explains most of the term (the real map) or none of it (a map
+    # shifted in time, the placebo), so both trade equally often by construction
+    resid_var = roll_t.var() - beta * roll_t.cov(momentum)
+    scale = np.sqrt(resid_var.where(resid_var > 0))
+    return (resid / scale).clip(-2.0, 2.0) / 2.0
 
 
 def liquidation_terms(
