@@ -11,8 +11,9 @@ cites each figure; they come from ``liq-signals study`` on the in-sample windows
   past 24 h return) and its raw IC with the 4 h forward return is ~0 (-0.03..+0.01);
   partial on momentum and volatility it is +0.067/+0.114/+0.059 (BTC/ETH/SOL 2025) but
   +0.010 on BTC 2023, and the causal residual used here measured +0.065/+0.073/+0.032 in
-  2025 and -0.070 in 2023 (out of sample: -0.028..+0.017, no interval excluding 0).  The sign depends on the regime, so hyperopt picks it on each
-  training window; the walk-forward (tools/compare.py) tests whether it holds on the next.
+  2025 and -0.070 in 2023 (out of sample: -0.028..+0.017, no interval excluding 0).
+  The sign depends on the regime, so hyperopt picks it on each training window; the
+  walk-forward (tools/compare.py) tests whether it holds on the next.
 
 What the study refuted and this strategy therefore no longer does:
 
