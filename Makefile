@@ -35,7 +35,7 @@ bench: $(STAMP)
 
 ## Walk-forward (6 folds: BTC 2023, BTC/ETH/SOL 2025-26): hyperopt on each fold's train part,
 ## then the liquidation strategy, its twin, two placebos and buy-and-hold on the next quarter,
-## with progress lines; ~30-50 min on 2 shared cores -> docs/results.md (+ .json).
+## with progress lines; 10 min on 2 quiet cores, ~35 min under load -> docs/results.md (+ .json).
 compare: $(STAMP)
 	nice $(BIN)/python tools/compare.py
 

@@ -2,7 +2,7 @@
 
 One command (offline, through the loopback emulator; ``make compare``)::
 
-    .venv/bin/python tools/compare.py                  # ~30 min on 2 cores
+    .venv/bin/python tools/compare.py                  # 10-35 min on 2 cores
     .venv/bin/python tools/compare.py --epochs 4       # quicker, noisier
     .venv/bin/python tools/compare.py --smoke          # one short fold (the CI smoke test)
 
