@@ -33,9 +33,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-## Strategy vs baseline report + walk-forward (hyperopt, ~11 min on 2 cores) -> docs/results.md
+## Walk-forward (6 folds: BTC 2023, BTC/ETH/SOL 2025-26): hyperopt on each fold's train part,
+## then the liquidation strategy, its twin, two placebos and buy-and-hold on the next quarter,
+## with progress lines; 10 min on 2 quiet cores, ~35 min under load -> docs/results.md (+ .json).
 compare: $(STAMP)
-	$(BIN)/python tools/compare.py
+	nice $(BIN)/python tools/compare.py
 
 clean:
 	rm -rf $(VENV) .pytest_tmp

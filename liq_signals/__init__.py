@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "LiveSeries": "liq_signals.live.series",
     "strategy_features": "liq_signals.live.provider",
     "cluster_bands": "liq_signals.viz.annotations",
+    "liquidation_terms": "liq_signals.study.terms",
 }
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "LiveSeries",
     "strategy_features",
     "cluster_bands",
+    "liquidation_terms",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -60,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from liq_signals.live.provider import strategy_features
     from liq_signals.live.series import LiveSeries
     from liq_signals.viz.annotations import cluster_bands
+    from liq_signals.study.terms import liquidation_terms
 
 
 def __getattr__(name: str) -> Any:

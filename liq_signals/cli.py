@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "validate": "validate",
     "calibrate": "calibrate",
     "install-strategies": "install_strategies",
+    "study": "study",
 }
 
 

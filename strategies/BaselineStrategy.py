@@ -8,17 +8,20 @@ one), with the liquidation terms absent:
   trend (EMA50 vs EMA200) and half RSI momentum, and ``liquidation_terms`` is ``0`` here.
   Long when the score crosses above ``entry_threshold``, short when it crosses below
   ``-entry_threshold``; both only when ADX says the market is moving (``adx >= adx_min``).
-* **Exit signal** when the score turns against the position by ``exit_threshold``.
+* **Exit signal** when the technical part (``ta_confirmation``) turns against the
+  position by ``exit_threshold``.  Exits never read the liquidation terms, so in
+  LiquidationMagnetStrategy a stale map (NaN terms) can block an entry, never an exit.
 * **Stop** (``custom_stoploss``): ``stop_atr_mult`` ATRs beyond price (a trailing ATR stop,
   freqtrade only ever tightens it), never tighter than ``min_stop_pct`` of price, never
   looser than ``stoploss``.
 * **Take profit** (``custom_exit``): ``target_atr_mult`` ATRs from the entry.
 * 2x isolated leverage, cooldown and stoploss-guard protections.
 
-LiquidationMagnetStrategy overrides exactly three hooks -- ``_liquidation_score``,
-``_stop_anchor`` and ``_target`` -- so "switching the liquidation features off" is this
-file.  Parameters of both strategies are tuned separately (hyperopt writes one JSON per
-strategy next to the .py); see docs/strategy.md for how the defaults were found.
+LiquidationMagnetStrategy overrides one hook, ``_liquidation_score`` (plus
+``populate_indicators`` to build the map), and keeps every parameter default of this
+file, so "switching the liquidation features off" is this file.  The walk-forward
+(tools/compare.py) tunes both strategies separately on each fold's training window
+(hyperopt writes one JSON per strategy); docs/strategy.md says how the defaults were found.
 """
 
 from __future__ import annotations
@@ -78,7 +81,8 @@ class BaselineStrategy(IStrategy):
     leverage_default = 2.0
 
     # Defaults: best of a 60-epoch seeded hyperopt (buy + sell spaces) on 2025-06-01 ->
-    # 2025-09-01 only; the later data stays unseen (docs/strategy.md, tools/compare.py).
+    # 2025-09-01 only (docs/strategy.md); LiquidationMagnetStrategy inherits them.  The
+    # walk-forward (tools/compare.py) re-tunes both strategies on each fold's train part.
     # --- buy space: when to enter -------------------------------------------------------
     entry_threshold = DecimalParameter(0.3, 1.8, default=0.73, decimals=2, space="buy")
     adx_min = IntParameter(10, 40, default=35, space="buy")
@@ -171,7 +175,8 @@ class BaselineStrategy(IStrategy):
         return dataframe
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        score = dataframe["entry_score"]
+        # The technical part only: an exit must not wait for (or depend on) the map.
+        score = dataframe["ta_confirmation"]
         dataframe.loc[score <= -self.exit_threshold.value, "exit_long"] = 1
         dataframe.loc[score >= self.exit_threshold.value, "exit_short"] = 1
         return dataframe

@@ -1,41 +1,38 @@
-"""LiquidationMagnetStrategy: trade with the liquidation fuel, stop beyond it, exit at it.
+"""LiquidationMagnetStrategy: the baseline plus one liquidation term the study supports.
 
-Built on BaselineStrategy (same entry score, exit signal, stop, target, leverage and
-protections); this file adds the liquidation map from ``liq_signals``:
+Built on BaselineStrategy -- same entry score, exit signal, stop, target, leverage,
+protections and parameter defaults -- plus one term in the entry score (docs/strategy.md
+cites each figure; they come from ``liq-signals study`` on the in-sample windows BTC
+2023-01 -> 2023-07 and BTC/ETH/SOL 2025-01 -> 2025-04):
 
-* ``populate_indicators`` rebuilds the map once per pair from candles + open interest
-  (freqtrade's native ``open_interest`` candle type) + mark candles + taker flow (batch
-  in backtests, incrementally per new candle in dry-run: ``liq_signals.strategy_features``),
-  and turns it into four terms, each a normalised difference ``(up - down) / (up + down)``
-  in ``[-1, 1]`` (positive = favours a long):
+* ``liq_term_pull_excess`` (weight ``w_pull``, sign free in [-1, 1]): the pull of the
+  clusters above vs below *beyond what the past day's return explains*.  The raw pull
+  (``liq_term_magnet``) is momentum in disguise (rank correlation +0.73..+0.84 with the
+  past 24 h return) and its raw IC with the 4 h forward return is ~0 (-0.03..+0.01);
+  partial on momentum and volatility it is +0.067/+0.114/+0.059 (BTC/ETH/SOL 2025) but
+  +0.010 on BTC 2023, and the causal residual used here measured +0.065/+0.073/+0.032 in
+  2025 and -0.070 in 2023 (out of sample: -0.028..+0.017, no interval excluding 0).
+  The sign depends on the regime, so hyperopt picks it on each training window; the
+  walk-forward (tools/compare.py) tests whether it holds on the next.
 
-  ========== ============================================================================
-  imbalance  short-liquidation notional above vs long-liquidation notional below within
-             ``imbalance_band`` % (``tanh(ln(above/below)/2)``): a short wall above and
-             thin longs below is fuel for a squeeze up
-  magnet     pull of the clusters above vs below: nearest + largest cluster on each
-             side, each ``notional / (1 + distance in ATR)``: big and near pulls harder
-  cascade    liquidation notional per 1 % of move up vs down (what a move would trigger)
-  sweeps     long vs short liquidations the model saw in the last hour: longs flushed
-             below = sell pressure exhausted (the weight may be negative: hyperopt
-             decides whether sweeps mean reversal or momentum)
-  ========== ============================================================================
+What the study refuted and this strategy therefore no longer does:
 
-* ``populate_entry_trend``: ``score = ta_confirmation + w_imb*imbalance + w_mag*magnet +
-  w_casc*cascade + w_sweep*sweeps`` -- only arithmetic on those columns, so hyperopt
-  epochs reuse the indicators.  While the map is warming up, stale, or has no data the
-  terms are NaN and there are **no entries**.
-* ``custom_stoploss``: beyond the nearest opposing cluster (the longs below a long, the
-  shorts above a short) plus ``stop_buffer_atr`` ATRs, so a sweep of that cluster does
-  not take the trade out; clamped to [``min_stop_pct``, ``stoploss``].
-* ``custom_exit``: at the magnet the trade was entered for (the nearest cluster on the
-  trade's side at entry -- the largest one sits ~9 % away, too far for a 5m trade), when
-  price reaches it or a wick sweeps it.
+* **magnet targets and cluster stops**: the larger cluster is reached first *less* often
+  than a driftless random walk predicts (excess -0.06/-0.11/-0.04 in 2025, +0.05 n.s.
+  in 2023), so exits no longer aim at clusters;
+* **raw imbalance, cascade and sweeps terms**: no sign survives across pairs and windows
+  once momentum is controlled for (they stay in the frame, and in the study, as
+  ``liq_term_*`` columns, but do not trade).
+
+Exits never depend on the map: the exit signal, stop and target are the baseline's,
+computed from the technical part only, so a stale map (warm-up, open-interest outage)
+blocks entries (the term is NaN, NaN never crosses a threshold) and never an exit.
 
 The model (``MODEL``) can be replaced by a parameter file (as ``liq-signals calibrate --out``
 writes) named in the freqtrade config: ``"liq_signals": {"model_config": "FILE"}``; the
-fields it names override ``MODEL``'s.  ``user_data/liq_model.json`` holds ``MODEL`` itself,
-for ``liq-signals heatmap ... --model-config user_data/liq_model.json``.
+fields it names override ``MODEL``'s.  ``user_data/liq_model.json`` holds ``MODEL`` itself;
+``tools/compare.py`` passes it explicitly, so a recalibrated file is what the walk-forward
+trades.
 
 Spot (``config_dryrun_spot.json``): long only; no open interest exists there, so the map
 runs in volume-flow mode (logged).  Futures pairs without open-interest data do the same.
@@ -48,18 +45,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from BaselineStrategy import BaselineStrategy
 from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
-from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
+from freqtrade.strategy import DecimalParameter
 from pandas import DataFrame
 
 from liq_signals import (
     ModelConfig,
     cluster_bands,
+    liquidation_terms,
     load_model_config,
     read_sidecar,
     strategy_features,
@@ -68,11 +65,21 @@ from liq_signals import columns as C
 
 logger = logging.getLogger(__name__)
 
-#: The model behind the features.  A 24 h half-life keeps the map's memory short enough
-#: for freqtrade's startup window (below), and matches how long leveraged positions on
-#: BTC typically stay open.  Changing it changes the indicators: re-run the gates.
-MODEL = ModelConfig(decay_half_life_hours=24.0)
-#: Imbalance bands the strategy can choose from (must be in MODEL.bands_pct).
+#: The model behind the features, spelled out: the model the study and the walk-forward
+#: (docs/study.md, docs/results.md) measured this strategy with -- a 24 h half-life, short
+#: enough for freqtrade's startup window (below), over the engine's former defaults
+#: (leverage slope 1, no side asymmetry).  The calibrated ``ModelConfig()`` defaults
+#: (docs/validation.md) have not been studied or walked forward with this strategy yet, so
+#: it does not switch to them silently.  Changing it changes the indicators: re-run the
+#: study, the walk-forward and the gates.
+MODEL = ModelConfig(
+    decay_half_life_hours=24.0,
+    leverage_alpha=1.0,
+    side_leverage_bias=0.0,
+    direction_tilt=0.0,
+    side_notional_bias=0.0,
+)
+#: Imbalance bands of the ``liq_term_imbalance_*`` columns (must be in MODEL.bands_pct).
 IMBALANCE_BANDS = ("2", "5", "10")
 #: Freqtrade config section of this strategy, and its key naming a model parameter file.
 CONFIG_SECTION = "liq_signals"
@@ -119,41 +126,19 @@ def model_from_config(config: dict[str, Any]) -> ModelConfig:
     return model
 
 
-def _normalised_difference(up: pd.Series, down: pd.Series) -> pd.Series:
-    """``(up - down) / (up + down)`` in [-1, 1]; 0 when both are 0, NaN when either is NaN."""
-    total = up + down
-    return (
-        ((up - down) / total.where(total > 0))
-        .where(total > 0, 0.0)
-        .where(up.notna() & down.notna())
-    )
-
-
 class LiquidationMagnetStrategy(BaselineStrategy):
-    """Entries biased by liquidation magnets and imbalance; stops and exits at clusters."""
+    """The baseline's entry score plus ``w_pull`` times the pull beyond momentum."""
 
-    # The book forgets with a 24 h half-life (MODEL): 1440 candles = 5 days = 5 half-lives,
-    # so what the map inherits from before the window weighs < 3 % of it (recursive-analysis
-    # in tests/strategy checks the score terms are stable at this count).
-    startup_candle_count: int = 1440
+    # The book forgets with a 24 h half-life (MODEL): 1440 candles = 5 days = 5 half-lives
+    # make the map independent of where the window starts (< 3 % inherited), and the pull's
+    # momentum fit looks back 3 more days (liq_signals.study.terms.RESIDUAL_DAYS): 8 days.
+    # recursive-analysis in tests/strategy checks the terms are stable at this count.
+    startup_candle_count: int = 2304
 
-    # Defaults: best of a 60-epoch seeded hyperopt (buy + sell spaces) on 2025-06-01 ->
-    # 2025-09-01 only, tuned separately from the baseline (docs/strategy.md).
-    # --- buy space: how much each liquidation term counts ---------------------------------
-    w_imbalance = DecimalParameter(0.0, 1.5, default=0.24, decimals=2, space="buy")
-    w_magnet = DecimalParameter(0.0, 1.5, default=1.35, decimals=2, space="buy")
-    w_cascade = DecimalParameter(0.0, 1.5, default=0.12, decimals=2, space="buy")
-    w_sweeps = DecimalParameter(-1.0, 1.0, default=0.21, decimals=2, space="buy")
-    imbalance_band = CategoricalParameter(IMBALANCE_BANDS, default="10", space="buy")
-    # the skeleton's parameters: same ranges as the baseline, this strategy's own defaults
-    entry_threshold = DecimalParameter(0.3, 1.8, default=1.62, decimals=2, space="buy")
-    adx_min = IntParameter(10, 40, default=38, space="buy")
-    # --- sell space -----------------------------------------------------------------------
-    stop_buffer_atr = DecimalParameter(0.0, 3.0, default=1.0, decimals=1, space="sell")
-    exit_threshold = DecimalParameter(0.0, 1.0, default=0.79, decimals=2, space="sell")
-    stop_atr_mult = DecimalParameter(1.0, 6.0, default=4.2, decimals=1, space="sell")
-    target_atr_mult = DecimalParameter(2.0, 12.0, default=5.5, decimals=1, space="sell")
-    min_stop_pct = DecimalParameter(0.003, 0.02, default=0.019, decimals=3, space="sell")
+    # The only parameter the baseline does not have; the skeleton's parameters keep the
+    # baseline's defaults (the twin differs by this term alone).  Default: the sign the
+    # study measured on the 2025 in-sample window, magnitude not tuned.
+    w_pull = DecimalParameter(-1.0, 1.0, default=0.5, decimals=2, space="buy")
 
     def __init__(self, config: dict) -> None:
         super().__init__(config)
@@ -172,10 +157,9 @@ class LiquidationMagnetStrategy(BaselineStrategy):
             }
         )
         config["subplots"]["liquidation terms"] = {
-            "liq_term_imbalance_5": {"color": "blue"},
+            "liq_term_pull_excess": {"color": "black"},
             "liq_term_magnet": {"color": "green"},
-            "liq_term_cascade": {"color": "orange"},
-            "liq_term_sweeps": {"color": "grey"},
+            "liq_term_imbalance_5": {"color": "blue"},
         }
         config["subplots"]["imbalance (ln ratio)"] = {
             C.IMBALANCE_LOG_2PCT: {"color": "lightblue"},
@@ -247,9 +231,12 @@ class LiquidationMagnetStrategy(BaselineStrategy):
         return frame if len(frame) else None
 
     # --- indicators: the map, once per pair -----------------------------------------------
-    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        dataframe = super().populate_indicators(dataframe, metadata)
-        pair = metadata["pair"]
+    def _map_features(self, dataframe: DataFrame, pair: str) -> DataFrame:
+        """The ``liq_*`` columns for ``dataframe``'s candles (the placebo replaces this).
+
+        compute_features over the whole frame in backtests; in dry-run/live the book is
+        advanced over new candles only, and stale/failed updates are flagged (no entries).
+        """
         open_interest = self._open_interest(pair)
         if open_interest is None:
             logger.warning(
@@ -258,9 +245,7 @@ class LiquidationMagnetStrategy(BaselineStrategy):
                 "--candle-types open_interest`.",
                 pair,
             )
-        # compute_features over the whole frame in backtests; in dry-run/live the book is
-        # advanced over new candles only, and stale/failed updates are flagged (no entries).
-        features = strategy_features(
+        return strategy_features(
             self,
             dataframe[["date", "open", "high", "low", "close", "volume"]],
             pair=pair,
@@ -270,58 +255,17 @@ class LiquidationMagnetStrategy(BaselineStrategy):
             timeframe=self.timeframe,
             config=self.model,
         )
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = super().populate_indicators(dataframe, metadata)
+        features = self._map_features(dataframe, metadata["pair"])
         added = features.columns.difference(dataframe.columns, sort=False)
         dataframe = pd.concat([dataframe, features[added]], axis=1)
+        per_day = 86400 // timeframe_to_seconds(self.timeframe)
+        terms = liquidation_terms(dataframe, dataframe["atr"], candles_per_day=per_day)
+        return pd.concat([dataframe, terms], axis=1)
 
-        usable = ~dataframe[C.STALE].astype(bool)
-        for band in IMBALANCE_BANDS:
-            imbalance = dataframe[C.imbalance_log(float(band))]
-            dataframe[f"liq_term_imbalance_{band}"] = np.tanh(imbalance / 2.0).where(usable)
-        close_in_atr = dataframe["close"] / dataframe["atr"]
-
-        def pull(usd: str, dist_pct: str) -> pd.Series:
-            """Notional / (1 + distance in ATR); a missing cluster pulls with 0."""
-            distance_atr = dataframe[dist_pct] / 100.0 * close_in_atr
-            return (dataframe[usd] / (1.0 + distance_atr)).fillna(0.0)
-
-        pull_up = pull(C.NEAREST_UP_USD, C.NEAREST_UP_DIST_PCT) + pull(
-            C.MAGNET_UP_USD, C.MAGNET_UP_DIST_PCT
-        )
-        pull_down = pull(C.NEAREST_DOWN_USD, C.NEAREST_DOWN_DIST_PCT) + pull(
-            C.MAGNET_DOWN_USD, C.MAGNET_DOWN_DIST_PCT
-        )
-        dataframe["liq_term_magnet"] = _normalised_difference(pull_up, pull_down).where(
-            usable & dataframe["atr"].notna()
-        )
-        dataframe["liq_term_cascade"] = _normalised_difference(
-            dataframe[C.CASCADE_UP_USD_PER_PCT], dataframe[C.CASCADE_DOWN_USD_PER_PCT]
-        ).where(usable)
-        dataframe["liq_term_sweeps"] = _normalised_difference(
-            dataframe[C.SWEPT_LONG_USD_RECENT], dataframe[C.SWEPT_SHORT_USD_RECENT]
-        ).where(usable)
-        return dataframe
-
-    # --- the three hooks of the skeleton --------------------------------------------------
+    # --- the skeleton's hook --------------------------------------------------------------
     def _liquidation_score(self, dataframe: DataFrame) -> pd.Series:
-        return (
-            self.w_imbalance.value * dataframe[f"liq_term_imbalance_{self.imbalance_band.value}"]
-            + self.w_magnet.value * dataframe["liq_term_magnet"]
-            + self.w_cascade.value * dataframe["liq_term_cascade"]
-            + self.w_sweeps.value * dataframe["liq_term_sweeps"]
-        )
-
-    def _stop_anchor(self, row: pd.Series, current_rate: float, is_short: bool) -> float:
-        """Beyond the nearest opposing cluster plus a buffer; the ATR stop if there is none."""
-        cluster = row[C.NEAREST_UP_PRICE] if is_short else row[C.NEAREST_DOWN_PRICE]
-        if not np.isfinite(cluster):
-            return super()._stop_anchor(row, current_rate, is_short)
-        buffer = self.stop_buffer_atr.value * row["atr"]
-        return cluster + buffer if is_short else cluster - buffer
-
-    def _target(self, row: pd.Series, entry_rate: float, is_short: bool) -> tuple[float, str]:
-        """The nearest cluster on the trade's side, if beyond the entry; else the ATR target."""
-        cluster = row[C.NEAREST_DOWN_PRICE] if is_short else row[C.NEAREST_UP_PRICE]
-        beyond = (cluster < entry_rate) if is_short else (cluster > entry_rate)
-        if np.isfinite(cluster) and beyond:
-            return float(cluster), "magnet"
-        return super()._target(row, entry_rate, is_short)
+        """``w_pull`` x the pull beyond momentum; NaN while the map is stale (no entries)."""
+        return self.w_pull.value * dataframe["liq_term_pull_excess"]

@@ -1,5 +1,6 @@
-"""The strategy callbacks on hand-computed rows: stop beyond the opposing cluster, exits at
-the magnet, leverage cap, spot behaviour, missing open interest, no entries on stale maps.
+"""The strategy callbacks on hand-computed rows: ATR stop and target in both strategies, the
+twin property, exits that never read the map, leverage cap, spot behaviour, missing open
+interest, no entries on stale maps.
 
 The strategies run inside freqtrade's own objects (resolver, DataProvider with an analysed
 frame, LocalTrade without a database), as in a backtest.
@@ -90,8 +91,6 @@ def _strategy(name: str):
     strategy.min_stop_pct.value = 0.006
     strategy.stop_atr_mult.value = 3.0
     strategy.target_atr_mult.value = 6.0
-    if hasattr(strategy, "stop_buffer_atr"):
-        strategy.stop_buffer_atr.value = 1.0
     return strategy
 
 
@@ -106,36 +105,27 @@ def _stop(strategy, trade, rate: float = 100.0) -> float:
     )
 
 
+@pytest.mark.parametrize("name", ["BaselineStrategy", "LiquidationMagnetStrategy"])
 @pytest.mark.parametrize(
     ("last", "is_short", "expected"),
     [
-        # long: cluster 98 - 1 ATR (0.5) = 97.5 -> 2.5 % price -> 5 % at 2x
-        ({}, False, -0.05),
-        # short: cluster 101 + 0.5 = 101.5 -> 1.5 % -> 3 %
+        # 3 ATR = 1.5 % of price -> 3 % at 2x, wherever the clusters are
+        ({}, False, -0.03),
         ({}, True, -0.03),
-        # cluster right under price: never tighter than min_stop_pct (0.6 % -> 1.2 %)
-        ({C.NEAREST_DOWN_PRICE: 99.9}, False, -0.012),
-        # cluster 10 % away: never looser than stoploss (-10 % at 2x = 5 % price)
-        ({C.NEAREST_DOWN_PRICE: 90.0}, False, -0.10),
-        # no cluster: the baseline's ATR stop, 3 ATR = 1.5 % -> 3 %
-        ({C.NEAREST_DOWN_PRICE: np.nan}, False, -0.03),
+        ({C.NEAREST_DOWN_PRICE: 99.9, C.NEAREST_UP_PRICE: 100.1}, False, -0.03),
+        # ATR stop tighter than min_stop_pct (0.6 % -> 1.2 %)
+        ({"atr": 0.1}, False, -0.012),
     ],
-    ids=["long", "short", "min-clamp", "max-clamp", "no-cluster"],
+    ids=["long", "short", "clusters-hugging-price", "min-clamp"],
 )
 @pytest.mark.usefixtures("no_db")
-def test_liquidation_stop_sits_beyond_the_opposing_cluster(last, is_short, expected) -> None:
-    strategy = _strategy("LiquidationMagnetStrategy")
+def test_stop_is_the_atr_stop_in_both_strategies(name, last, is_short, expected) -> None:
+    """The study found no magnet effect (the larger cluster is reached first less often
+    than a driftless walk says): the liquidation strategy's stop ignores clusters."""
+    strategy = _strategy(name)
     _wire(strategy, _frame(**last))
 
     assert _stop(strategy, _trade(is_short)) == pytest.approx(expected, rel=1e-9)
-
-
-@pytest.mark.usefixtures("no_db")
-def test_baseline_stop_ignores_clusters() -> None:
-    strategy = _strategy("BaselineStrategy")
-    _wire(strategy, _frame(**{C.NEAREST_DOWN_PRICE: 99.9}))
-
-    assert _stop(strategy, _trade()) == pytest.approx(-0.03, rel=1e-9)
 
 
 def _exit(strategy, trade, rate: float):
@@ -148,35 +138,58 @@ def _exit(strategy, trade, rate: float):
     )
 
 
+@pytest.mark.parametrize("name", ["BaselineStrategy", "LiquidationMagnetStrategy"])
 @pytest.mark.usefixtures("no_db")
-def test_exit_at_the_magnet_fixed_at_entry() -> None:
-    strategy = _strategy("LiquidationMagnetStrategy")
+def test_take_profit_is_the_atr_target_not_a_cluster(name: str) -> None:
+    strategy = _strategy(name)
     trade = _trade()
-    _wire(strategy, _frame(high=100.5))
-    assert _exit(strategy, trade, 100.4) is None
-
-    # The map moves on (new nearest cluster at 105); the trade keeps its entry magnet, 101.
-    _wire(strategy, _frame(high=101.2, **{C.NEAREST_UP_PRICE: 105.0}))
-    assert _exit(strategy, trade, 100.8) == "magnet_swept"
-    assert _exit(strategy, trade, 101.0) == "magnet_reached"
+    _wire(strategy, _frame(high=101.2))  # the nearest cluster above (101) is swept
+    assert _exit(strategy, trade, 101.0) is None
+    _wire(strategy, _frame(high=103.2))
+    assert _exit(strategy, trade, 102.9) == "atr_target_swept"  # 100 + 6 x 0.5
+    assert _exit(strategy, trade, 103.0) == "atr_target_reached"
 
 
-@pytest.mark.usefixtures("no_db")
-def test_short_exit_at_the_magnet_below() -> None:
-    strategy = _strategy("LiquidationMagnetStrategy")
-    trade = _trade(is_short=True)
-    _wire(strategy, _frame(low=99.5))
-    assert _exit(strategy, trade, 99.6) is None
-    assert _exit(strategy, trade, 97.9) == "magnet_reached"
+def _analysed(name: str, timerange: str = "20251005-20251012"):
+    strategy = load_strategy(name, DATADIR_2025, timerange)
+    candles = load_candles(DATADIR_2025, timerange, strategy.startup_candle_count)
+    return strategy, candles
 
 
-@pytest.mark.usefixtures("no_db")
-def test_no_magnet_beyond_entry_falls_back_to_the_atr_target() -> None:
-    strategy = _strategy("LiquidationMagnetStrategy")
-    trade = _trade(open_rate=101.5)  # the nearest cluster above (101) is behind the entry
-    _wire(strategy, _frame(high=101.9))
-    assert _exit(strategy, trade, 104.4) is None
-    assert _exit(strategy, trade, 104.5) == "atr_target_reached"  # 101.5 + 6 x 0.5
+def test_the_twin_differs_only_by_the_liquidation_term() -> None:
+    """Same candles: identical technical part and exits; with ``w_pull = 0`` identical
+    entries too; with the default weight the entries differ (the term does something)."""
+    base, candles = _analysed("BaselineStrategy")
+    liq, _ = _analysed("LiquidationMagnetStrategy")
+    b = analyse(base, candles)
+    liq_frame = analyse(liq, candles)
+    pd.testing.assert_series_equal(b["ta_confirmation"], liq_frame["ta_confirmation"])
+    for col in ("exit_long", "exit_short"):
+        pd.testing.assert_series_equal(b[col].fillna(0), liq_frame[col].fillna(0))
+    entries = ["enter_long", "enter_short"]
+    assert not b[entries].fillna(0).equals(liq_frame[entries].fillna(0))
+
+    liq.w_pull.value = 0.0
+    usable = liq_frame["liq_term_pull_excess"].notna()
+    zero = analyse(liq, candles)
+    pd.testing.assert_frame_equal(
+        b.loc[usable, entries].fillna(0), zero.loc[usable, entries].fillna(0)
+    )
+    assert usable.mean() > 0.5
+
+
+def test_exit_signals_do_not_read_the_map() -> None:
+    """Every liq_* column NaN and the map flagged stale: the exit signals are unchanged."""
+    liq, candles = _analysed("LiquidationMagnetStrategy")
+    frame = analyse(liq, candles)
+    blind = frame.drop(columns=["exit_long", "exit_short"])
+    liq_cols = [c for c in blind.columns if c.startswith("liq_") and blind[c].dtype.kind == "f"]
+    blind[liq_cols] = np.nan
+    blind["entry_score"] = np.nan
+    blind = liq.advise_exit(blind, {"pair": PAIR})
+    for col in ("exit_long", "exit_short"):
+        pd.testing.assert_series_equal(frame[col].fillna(0), blind[col].fillna(0))
+    assert frame["exit_long"].fillna(0).sum() > 0
 
 
 def test_leverage_is_two_capped_by_the_exchange() -> None:
@@ -229,7 +242,7 @@ def test_no_entries_while_the_map_is_stale() -> None:
     # 2026-06-14 15:05 -> 06-20 10:55: the recorded open interest has a real outage.
     timerange = "20260613-20260621"
     strategy = load_strategy("LiquidationMagnetStrategy", DATADIR_OI, timerange)
-    candles = load_candles(DATADIR_OI, timerange, 0)
+    candles = load_candles(DATADIR_OI, timerange, strategy.startup_candle_count)
 
     frame = analyse(strategy, candles)
 
@@ -238,6 +251,7 @@ def test_no_entries_while_the_map_is_stale() -> None:
     assert stale.sum() > 1000
     assert (~stale).sum() > 500
     assert frame.loc[stale, "liq_term_magnet"].isna().all()
+    assert frame.loc[stale, "liq_term_pull_excess"].isna().all()
     assert not entries[stale].any()
     assert entries[~stale].sum() > 0
     # (the first candle after each gap has no previous open interest: volume mode)

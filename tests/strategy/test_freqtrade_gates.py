@@ -4,7 +4,8 @@
 * ``lookahead-analysis`` finds no bias in either strategy, and does find the planted one;
 * ``recursive-analysis``: the liquidation terms are stable at the strategy's
   ``startup_candle_count`` and clearly not at a short startup (so the check can tell);
-* a short seeded ``hyperopt`` completes and ``hyperopt-show`` prints its best epoch.
+* a short seeded ``hyperopt`` completes and ``hyperopt-show`` prints its best epoch;
+* a trade open when the map goes stale exits exactly as it does without the outage.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import csv
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from strategy_harness import (
+    CONFIG_BACKTEST,
     CONFIG_HYPEROPT,
     DATADIR_2025,
     DATADIR_OI,
@@ -129,7 +132,7 @@ def test_lookahead_analysis_flags_the_planted_bias(offline, tmp_path: Path) -> N
 
     assert len(rows) == 1
     assert rows[0]["has_bias"] == "True", rows
-    assert "liq_term_magnet" in rows[0]["biased_indicators"], rows
+    assert "liq_term_pull_excess" in rows[0]["biased_indicators"], rows
 
 
 def _recursive_table(output: str) -> tuple[list[str], dict[str, list[str]]]:
@@ -164,7 +167,7 @@ def test_recursive_analysis_terms_stable_at_startup_candle_count(offline) -> Non
 
     _ok(result)
     header, table = _recursive_table(result.output)
-    assert header == ["288", "1440 (from strategy)"], header
+    assert header == ["288", "2304 (from strategy)"], header
     terms = [name for name in table if name.startswith("liq_term_")]
     assert len(terms) >= 3, table
     at_startup = {t: _percent(table[t][1]) for t in terms}
@@ -219,7 +222,74 @@ def test_short_hyperopt_completes_and_best_epoch_is_shown(offline) -> None:
     _ok(shown)
     assert "Result for strategy LiquidationMagnetStrategy" in shown.output, shown.output[-3000:]
     best = json.loads(shown.output[shown.output.rindex('{"params"') :].splitlines()[0])
-    tuned = {"entry_threshold", "w_imbalance", "w_magnet", "stop_buffer_atr"}
+    tuned = {"entry_threshold", "adx_min", "w_pull", "exit_threshold"}
     assert set(best["params"]) >= tuned
     # Neither command may leave a parameter file that would override the shipped defaults.
     assert list(STRATEGY_DIR.glob("*.json")) == []
+
+
+def _trades(offline, tmp_path: Path, name: str, extra: list[str]) -> list[dict]:
+    out = tmp_path / f"bt-{name}"
+    out.mkdir()
+    result = offline(
+        [
+            "backtesting",
+            "--strategy",
+            name,
+            *extra,
+            "--timerange",
+            STALE_WINDOW,
+            "--export",
+            "trades",
+            "--backtest-directory",
+            str(out),
+            "--cache",
+            "none",
+        ],
+        DATADIR_2025,
+    )
+    _ok(result)
+    return backtest_stats(out)[name]["trades"]
+
+
+STALE_WINDOW = "20251001-20251101"
+
+
+def test_a_trade_open_when_the_map_goes_stale_exits_as_without_the_outage(
+    offline, tmp_path: Path
+) -> None:
+    """Real backtests: pick a trade of the strategy that left on its exit signal, make the
+    map go stale right after its entry (every liq_* NaN, flagged stale, until the end), and
+    the trade still exits on the same candle, at the same price, for the same reason --
+    exits read the technical part only -- while no new trade opens on the stale map."""
+    normal = _trades(offline, tmp_path, "LiquidationMagnetStrategy", [])
+    signal_exits = [
+        t for t in normal if t["exit_reason"] == "exit_signal" and t["trade_duration"] >= 30
+    ]
+    assert signal_exits, dump(normal)
+    chosen = signal_exits[0]
+    opened = datetime.fromisoformat(chosen["open_date"])
+    stale_from = opened + timedelta(minutes=5)  # after the entry's signal candle
+    config = tmp_path / "stale.json"
+    config.write_text(json.dumps({"liq_signals_test": {"stale_from": stale_from.isoformat()}}))
+
+    stale = _trades(
+        offline,
+        tmp_path,
+        "LiquidationMagnetStaleFrom",
+        [
+            "--strategy-path",
+            str(PLANTED),
+            "--config",
+            str(CONFIG_BACKTEST),
+            "--config",
+            str(config),
+        ],
+    )
+
+    same = [t for t in stale if t["open_date"] == chosen["open_date"]]
+    assert len(same) == 1, dump(stale)
+    for key in ("close_date", "close_rate", "exit_reason", "is_short"):
+        assert same[0][key] == chosen[key], (key, same[0], chosen)
+    assert [t for t in stale if datetime.fromisoformat(t["open_date"]) > stale_from] == []
+    assert [t for t in normal if datetime.fromisoformat(t["open_date"]) > stale_from]

@@ -74,5 +74,5 @@ def test_prefix_check_flags_the_planted_look_ahead() -> None:
 
     # The peeked column differs at the last row of every prefix (it saw the next candle),
     # and the score built from it follows.
-    assert bad.get("liq_term_magnet", 0) >= len(CUTS)
+    assert bad.get("liq_term_pull_excess", 0) >= len(CUTS)
     assert "entry_score" in bad

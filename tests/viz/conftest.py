@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from liq_signals.config import ModelConfig
+
 REPO = Path(__file__).resolve().parents[2]
 DATADIR_2025 = REPO / "user_data" / "data" / "binance"
 
@@ -111,6 +113,18 @@ def browser(chromium: str, tmp_path: Path) -> Browser:
     return Browser(chromium, profile)
 
 
+#: The model the viz tests' days and cells were chosen with (the engine's former defaults):
+#: the tests are about drawing a book, so they pin a model rather than follow the
+#: calibrated defaults (under which these days hold other clusters and magnet paths).
+VIZ_MODEL = ModelConfig(
+    leverage_alpha=1.0,
+    decay_half_life_hours=72.0,
+    side_leverage_bias=0.0,
+    direction_tilt=0.0,
+    side_notional_bias=0.0,
+)
+
+
 @pytest.fixture(scope="session")
 def engine_run():
     """One real run of loader + features + engine on the embedded 2025 data."""
@@ -119,7 +133,7 @@ def engine_run():
 
     loaded = engine_glue.load(DATADIR_2025, PAIR, "5m")
     window = select_window(loaded.candles["date"], TIMERANGE, WARMUP_DAYS, pair=PAIR, source="test")
-    return engine_glue.run_engine(loaded, window)
+    return engine_glue.run_engine(loaded, window, VIZ_MODEL)
 
 
 @pytest.fixture(scope="session")

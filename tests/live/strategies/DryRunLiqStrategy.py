@@ -7,7 +7,10 @@ times a week, too rarely for a test of minutes):
 
 * ``entry_threshold`` 0.35 and ``adx_min`` 15: entries on smaller score crossings;
 * ``target_atr_mult`` 1.5 and ``exit_threshold`` 0.2: exits within an hour or two;
-* no cooldown: a second trade can follow the first within the window.
+* no cooldown: a second trade can follow the first within the window;
+* ``startup_candle_count`` 1440 (the real strategy asks for 2304): the OI sample holds only
+  six days before the replay start, and the restart test needs run 2's window to start
+  after run 1's.
 
 The stale-features rule is unchanged: entry terms are NaN on stale rows, so no entry.
 """
@@ -29,3 +32,4 @@ class DryRunLiqStrategy(LiquidationMagnetStrategy):
     exit_threshold = DecimalParameter(0.0, 1.0, default=0.2, decimals=2, space="sell")
     target_atr_mult = DecimalParameter(1.0, 12.0, default=1.5, decimals=1, space="sell")
     cooldown_candles = IntParameter(0, 24, default=0, space="protection")
+    startup_candle_count = 1440

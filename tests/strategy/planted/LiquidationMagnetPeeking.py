@@ -1,6 +1,6 @@
 """A deliberately biased copy of LiquidationMagnetStrategy: the gates must catch it.
 
-Lives in the tests, never in strategies/.  The magnet term peeks one candle ahead
+Lives in the tests, never in strategies/.  The traded term peeks one candle ahead
 (``shift(-1)``), the classic look-ahead bug; everything else is the real strategy.
 """
 
@@ -18,9 +18,9 @@ with PathModifier(Path(__file__).resolve().parents[3] / "strategies"):
 
 
 class LiquidationMagnetPeeking(LiquidationMagnetStrategy):
-    """The real strategy with ``liq_term_magnet`` taken from the next candle."""
+    """The real strategy with ``liq_term_pull_excess`` taken from the next candle."""
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe = super().populate_indicators(dataframe, metadata)
-        dataframe["liq_term_magnet"] = dataframe["liq_term_magnet"].shift(-1)
+        dataframe["liq_term_pull_excess"] = dataframe["liq_term_pull_excess"].shift(-1)
         return dataframe
