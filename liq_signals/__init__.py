@@ -61,8 +61,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from liq_signals.features.pipeline import compute_features
     from liq_signals.live.provider import strategy_features
     from liq_signals.live.series import LiveSeries
-    from liq_signals.viz.annotations import cluster_bands
     from liq_signals.study.terms import liquidation_terms
+    from liq_signals.viz.annotations import cluster_bands
 
 
 def __getattr__(name: str) -> Any:

@@ -8,6 +8,7 @@ change and must equal what the library computes with the loaded config.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -305,7 +306,7 @@ def test_strategy_trades_the_map_of_its_configured_model(
         tuned = _strategy(tmp_path, {"model_config": str(model_file)})
     plain = _strategy(tmp_path, None)
 
-    assert tuned.model == ModelConfig(**CHANGED)
+    assert tuned.model == dataclasses.replace(MODEL, **CHANGED)  # the file's fields over MODEL's
     assert plain.model == MODEL
     assert any(f"model config from {model_file}" in r.getMessage() for r in caplog.records)
     frame, expected = _strategy_features(tuned)

@@ -33,6 +33,17 @@ class FailureLog:
         self._last: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict:
+        # freqtrade's hyperopt pickles the strategy (and the provider on it) to its worker
+        # processes: a lock cannot travel, a fresh one is made on arrival
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def failed(self, key: str, what: str, exc: BaseException) -> None:
         """Log that ``what`` failed for ``key`` with ``exc`` (call inside ``except``)."""
         text = error_text(exc)

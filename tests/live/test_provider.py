@@ -270,3 +270,16 @@ def test_a_failure_repeated_every_candle_pins_no_frame_and_logs_once(data, monke
     finally:
         root.removeHandler(buffer)
         root.setLevel(old_level)
+
+
+def test_a_backtest_provider_survives_pickling_as_hyperopt_does() -> None:
+    """freqtrade's hyperopt sends the strategy, provider attached, to worker processes."""
+    import pickle
+
+    from liq_signals.config import ModelConfig
+    from liq_signals.live.provider import LiveFeatureProvider
+
+    provider = LiveFeatureProvider(ModelConfig(), "5m")
+    copy = pickle.loads(pickle.dumps(provider))
+    copy._failures.failed("BTC/USDT:USDT", "update", ValueError("x"))  # noqa: SLF001
+    assert copy._failures.count("BTC/USDT:USDT") == 1  # noqa: SLF001
