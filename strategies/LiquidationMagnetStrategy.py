@@ -62,6 +62,7 @@ from liq_signals import (
     strategy_features,
 )
 from liq_signals import columns as C
+from liq_signals.freqtrade import model_config as configured_model
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,9 @@ def model_from_config(config: dict[str, Any]) -> ModelConfig:
             f"config {CONFIG_SECTION!r} must be an object, e.g. "
             f'{{"{CONFIG_MODEL_KEY}": "user_data/liq_model.json"}}; got {section!r}'
         )
+    # a typo in the section (``model_confg``) must not silently run the default map: the
+    # public helper refuses unknown keys, listing the valid ones (the file is read below)
+    configured_model({CONFIG_SECTION: {k: v for k, v in section.items() if k != CONFIG_MODEL_KEY}})
     name = section.get(CONFIG_MODEL_KEY)
     if not name:
         return MODEL

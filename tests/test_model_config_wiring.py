@@ -347,3 +347,13 @@ def test_strategy_refuses_to_start_on_a_bad_model_file(
 
     assert str(path) in str(err.value)
     assert expect in str(err.value)
+
+
+def test_strategy_refuses_a_typo_in_its_config_section(tmp_path: Path) -> None:
+    """``model_confg`` would otherwise run the default map in silence."""
+    from freqtrade.exceptions import OperationalException
+
+    with pytest.raises(OperationalException) as err:
+        _strategy(tmp_path, {"model_confg": "user_data/liq_model.json"})
+    assert "model_confg" in str(err.value)
+    assert "model_config" in str(err.value).split("valid keys")[1]
