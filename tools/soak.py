@@ -51,6 +51,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "live"))
 
+from replay_session import bot_processes  # noqa: E402 - the replay tests' own bot lookup
+
 from liq_signals.offline import Emulator  # noqa: E402
 from liq_signals.offline import runner as offline_runner  # noqa: E402
 from liq_signals.offline.faults import Fault  # noqa: E402
@@ -165,18 +167,6 @@ def soak_datadir(out: Path) -> Path:
     oi.loc[hit, ["open_interest_amount", "open_interest_value"]] = 0.0
     oi.to_feather(dst / OI_FILE)
     return dst
-
-
-def bot_processes(before: set[int]) -> list[psutil.Process]:
-    """The replay launcher (the bot) among our children started since ``before``."""
-    out = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.pid not in before and "replay_launch" in " ".join(child.cmdline()):
-                out.append(child)
-        except psutil.Error:
-            continue
-    return out
 
 
 def rss_mb(proc: psutil.Process) -> float:

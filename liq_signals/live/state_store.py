@@ -547,6 +547,18 @@ class BackgroundWriter:
 
 
 # ---------------------------------------------------------------------------- reading
+def _rejected(pair: str, path: Path, exc: Exception) -> str:
+    """Log why a state file is not used (it is rebuilt); the reason :func:`load` returns."""
+    logger.warning(
+        "%s: saved feature state %s rejected (%s: %s); not loaded, rebuilding the book.",
+        pair,
+        path,
+        type(exc).__name__,
+        exc,
+    )
+    return f"unusable state file {path}"
+
+
 def load(
     path: Path,
     strategy: str,
@@ -568,14 +580,7 @@ def load(
             raise StateCorrupt(f"{size} bytes, far more than a state holds")
         record = decode(path.read_bytes())
     except Exception as exc:  # noqa: BLE001 - corrupt / foreign / truncated: rebuild
-        logger.warning(
-            "%s: saved feature state %s rejected (%s: %s); not loaded, rebuilding the book.",
-            pair,
-            path,
-            type(exc).__name__,
-            exc,
-        )
-        return None, f"unusable state file {path}"
+        return None, _rejected(pair, path, exc)
     fp = record.fingerprint
     if fp.version != __version__:
         return None, f"saved by liq_signals {fp.version}, running {__version__}"
@@ -590,14 +595,7 @@ def load(
     try:
         inc = restore(record, config)
     except Exception as exc:  # noqa: BLE001 - inconsistent arrays: rebuild
-        logger.warning(
-            "%s: saved feature state %s rejected (%s: %s); not loaded, rebuilding the book.",
-            pair,
-            path,
-            type(exc).__name__,
-            exc,
-        )
-        return None, f"unusable state file {path}"
+        return None, _rejected(pair, path, exc)
     times = _times_s(candles)
     want = np.asarray(fp.last_time_s, dtype=np.int64)
     pos = np.searchsorted(times, want)

@@ -216,7 +216,7 @@ def _open_trade(db: Path) -> int | None:
     return None if row is None else int(row[0])
 
 
-def _new_children(before: set[int]) -> list[psutil.Process]:
+def bot_processes(before: set[int]) -> list[psutil.Process]:
     """Our child processes started since ``before`` was taken (the bot of this run)."""
     out = []
     for child in psutil.Process().children(recursive=True):
@@ -278,7 +278,7 @@ def _launch(emu: Emulator, session: Session, run: Run, export: Path, *, stop_whe
     while thread.is_alive():
         now = pd.Timestamp(emu.now_ms(), unit="ms", tz="UTC")
         if stop_when(now, run):
-            bots = _new_children(before)
+            bots = bot_processes(before)
             if bots:
                 run.stopped_at = now
                 run.stopped_by = _stop(bots[0])
