@@ -20,6 +20,7 @@ the same pieces.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import pandas as pd
@@ -32,6 +33,7 @@ __all__ = [
     "liquidation_features",
     "model_config",
     "open_interest_timeframes",
+    "startup_candles",
     "strategy_features",
     "ModelConfig",
 ]
@@ -50,6 +52,21 @@ def open_interest_timeframes(timeframe: str) -> list[str]:
     from liq_signals.data.load import open_interest_timeframes as tried
 
     return tried(timeframe)
+
+
+#: half-lives of warm-up after which < 3 % of the book depends on where the window starts
+WARMUP_HALF_LIVES = 5
+
+
+def startup_candles(model: ModelConfig, timeframe: str, extra_hours: float = 0.0) -> int:
+    """A ``startup_candle_count`` that follows the model's half-life: the candles of
+    :data:`WARMUP_HALF_LIVES` half-lives (the book forgets where the window starts) plus
+    ``extra_hours`` for the strategy's own look-back.  freqtrade loads about 2,490 5m
+    candles at a Binance start-up, so at 5m a half-life much above 24 h does not fit."""
+    from liq_signals.timeframes import timeframe_seconds
+
+    hours = WARMUP_HALF_LIVES * model.decay_half_life_hours + extra_hours
+    return math.ceil(hours * 3600 / timeframe_seconds(timeframe))
 
 
 def _futures(strategy: Any) -> bool:

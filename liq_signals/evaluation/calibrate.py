@@ -77,6 +77,7 @@ SPACE: dict[str, tuple[float, float, bool]] = {
     "direction_tilt": (0.0, 6.0, False),
     "side_notional_bias": (-0.8, 0.8, False),
     "taker_tilt": (0.0, 3.0, False),
+    "oi_reconcile": (0.0, 1.0, False),
 }
 OBJECTIVES = ("standing", "nowcast")
 PARTICIPATION_BOUNDS = (1e-4, 1.0)

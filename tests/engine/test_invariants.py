@@ -54,11 +54,11 @@ def test_books_never_exceed_open_interest(run_random) -> None:
 
 def test_no_levels_remain_inside_the_candles_range_after_consume() -> None:
     """With no opens in the last candle, nothing is left between its low and high."""
-    cfg = symmetric(leverage_count=12, reopen_fraction=0.0)
+    cfg = symmetric(leverage_count=12)
     x = random_inputs(12, 50, oi_gaps=False)
-    oi = x.oi.copy()
-    oi[-1] = oi[-2]  # ΔQ = 0 and no re-opens: the last candle opens nothing
-    x = B.EngineInputs(x.time_s, x.high, x.low, x.close, x.typical, x.volume, oi, x.taker_share)
+    volume = x.volume.copy()
+    volume[-1] = 0.0  # opens come from volume: the last candle opens nothing
+    x = B.EngineInputs(x.time_s, x.high, x.low, x.close, x.typical, volume, x.oi, x.taker_share)
     state, out = B.run(x, params(cfg))
     assert out[-1, B.O_OPENED_Q] == 0.0
     price, long_q, short_q = state.books()
