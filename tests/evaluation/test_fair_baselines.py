@@ -83,7 +83,8 @@ def test_open_interest_baseline_reads_the_last_candle_before_the_period_or_is_ab
     assert out[B_OI_LONG].iloc[0] == pytest.approx(0.02 * 10.0 * 200.0)
     oi[25] = np.nan  # unknown there: the baseline is left out, not filled
     out = add_baselines(per, candles, np.array([26]), np.array([27]), HOUR, oi=oi)
-    assert B_OI_SHORT not in out and B_OI_LONG not in out
+    assert B_OI_SHORT not in out
+    assert B_OI_LONG not in out
 
 
 def test_walk_forward_fits_only_on_earlier_folds():
@@ -100,7 +101,8 @@ def test_walk_forward_fits_only_on_earlier_folds():
     kw = {"folds": 4, "block_periods": 5, "n_boot": 200, "seed": 0}
     res = walk_forward_adds(realized, book, {"a": a, "b": b}, **kw)
     chosen = [f["baseline"] for f in res["per_fold"]]
-    assert chosen[0] == "a" and chosen[2] == "b"
+    assert chosen[0] == "a"
+    assert chosen[2] == "b"
     assert stats.spearmanr(b, realized)[0] > stats.spearmanr(a, realized)[0]
     assert [f["train"] for f in res["per_fold"]] == [[0, 10], [0, 20], [0, 30]]
     # realized is exactly 1 + 0.5·log1p(book) in logs: the fit finds the book's slope
@@ -130,7 +132,8 @@ def test_shipped_hourly_record_loads_and_scores_both_modes_through_the_cli(repo,
     folder = repo / "user_data/realized/coinglass-btc-1h/liquidations"
     rec = load_realized(folder, pair=PAIR)
     assert len(rec.aggregated) == 1386
-    assert rec.period == pd.Timedelta("1h") and rec.complete is False
+    assert rec.period == pd.Timedelta("1h")
+    assert rec.complete is False
     assert rec.exchange == "binance+bybit+okx"
     assert rec.aggregated.index[0] == pd.Timestamp("2025-11-23 06:00", tz="UTC")
     assert rec.aggregated["long_usd"].sum() == pytest.approx(1_303_556_844, rel=1e-6)
@@ -178,4 +181,5 @@ def test_shipped_hourly_record_loads_and_scores_both_modes_through_the_cli(repo,
         assert d["oi_minus_volume"]["value"] == pytest.approx(d["oi"]["rho"] - d["volume"]["rho"])
     assert s["walk_forward"]["long"]["oos_periods"] == 14 * 24 - 84
     text = (tmp_path / "r.md").read_text()
-    assert "Open-interest mode vs volume mode" in text and "--ft-config" not in text
+    assert "Open-interest mode vs volume mode" in text
+    assert "--ft-config" not in text
