@@ -2,12 +2,12 @@
 
 The engine keeps one array per book: contracts opened at every leverage of the mix land on
 their liquidation bins and are summed.  Every later step is linear in what was opened and
-treats all bins alike -- decay, closes and the open-interest cap multiply a whole book by
+treats all bins alike -- decay, the open-interest reconciliation and cap multiply a whole book by
 one number, a sweep zeroes every bin the candle's range reached -- so the book is the sum
 of the contributions of each leverage, each scaled and swept the same way.
 
 :func:`books_by_leverage` runs the engine once, reads those per-candle numbers from its
-outputs (swept, decayed, closed, opened and capped contracts, totals), and replays only the
+outputs (swept, decayed, reconciled, opened and capped contracts, totals), and replays only the
 opens per band.  The bands then add up to the engine's own book, bin by bin; the function
 checks that before returning, so a change in the engine's steps cannot silently give a
 wrong split.  NumPy only.
@@ -100,7 +100,7 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
             scale[d] *= factor
 
     prev_t: float | None = None
-    prev_oi = math.nan
+    flow = [math.nan, 0.0]  # the engine's last open-interest row and net change since
     for i in range(n):
         # 1. consume: every bin the candle's range reached (the engine's _reach rule)
         k_low = math.ceil(math.log(inputs.low[i]) / delta)
@@ -111,11 +111,11 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
         t = float(inputs.time_s[i])
         f = 1.0 if prev_t is None else math.exp(-(t - prev_t) / tau)
         prev_t = t
-        # 3. closes: a fraction of open interest, from both books
+        # 3. flow: a new open-interest row reconciles both books
         oi = float(inputs.oi[i])
-        keep = _close_keep(oi, prev_oi, out[i, K.O_LONG_SWEPT_Q] + out[i, K.O_SHORT_SWEPT_Q])
-        prev_oi = oi
         opens = float(out[i, K.O_OPENED_Q])
+        liquidated = out[i, K.O_LONG_SWEPT_Q] + out[i, K.O_SHORT_SWEPT_Q]
+        keep = _reconcile_keep(flow, oi, opens, liquidated, cfg.oi_reconcile)
         share = float(inputs.taker_share[i])
         g = _tilt(cfg, share, inputs.high[i], inputs.low[i], inputs.close[i])
         side_opens = _side_opens(opens, cfg.side_notional_bias)
@@ -170,12 +170,22 @@ def _side_opens(opens: float, bias: float) -> dict[int, float]:
     }
 
 
-def _close_keep(oi: float, prev_oi: float, liquidated: float) -> float:
-    """Share of both books kept after this candle's closes (the engine's flow step)."""
-    if not (math.isfinite(oi) and math.isfinite(prev_oi)):
-        return 1.0
-    closes = max(-(oi - prev_oi) - liquidated, 0.0)
-    return max(1.0 - closes / prev_oi, 0.0) if closes > 0.0 else 1.0
+def _reconcile_keep(
+    flow: list[float], oi: float, opens: float, liquidated: float, reconcile: float
+) -> float:
+    """Factor on both books from this candle's open-interest reconciliation (the
+    engine's flow step); ``flow`` = [last row's value, model opens − liquidations since],
+    updated in place."""
+    keep = 1.0
+    if not math.isfinite(oi):
+        flow[0], flow[1] = math.nan, 0.0
+        return keep
+    if oi != flow[0]:
+        if math.isfinite(flow[0]) and oi > 0.0:
+            keep = max(1.0 + reconcile * ((oi - flow[0]) - flow[1]) / oi, 0.0)
+        flow[0], flow[1] = oi, 0.0
+    flow[1] += opens - liquidated
+    return keep
 
 
 def _open(
