@@ -96,15 +96,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "plot_config) with the heatmap layer added behind the candles",
     )
     parser.add_argument(
+        "-s",
         "--strategy",
-        default="LiquidationMagnetStrategy",
-        help="--freqtrade only: strategy whose plot_config is drawn (default: %(default)s)",
+        default=None,
+        help="--freqtrade only: strategy whose plot_config is drawn (default: the config's "
+        "strategy, else LiquidationMagnetStrategy)",
     )
     parser.add_argument(
         "--strategy-path",
         type=Path,
-        default=Path("strategies"),
-        help="--freqtrade only: folder holding the strategy (default: %(default)s)",
+        default=None,
+        help="--freqtrade only: folder holding the strategy (default: the config's "
+        "strategy_path, else the shipped strategies; USERDIR/strategies is searched too)",
     )
     add_model_config_argument(parser, role="the map drawn is built with it")
 
@@ -190,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
         freqtrade=args.freqtrade,
         strategy=args.strategy,
         strategy_path=args.strategy_path,
-        config=Path(args.ft_config[0]) if args.ft_config else FREQTRADE_CONFIG,
+        config=tuple(Path(c) for c in args.ft_config or [FREQTRADE_CONFIG]),
+        verbose=bool(getattr(args, "verbose", False)),
         model=model,
         labels=args.labels,
         saturation_pct=args.saturation_pct,

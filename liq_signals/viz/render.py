@@ -47,9 +47,14 @@ class Request:
     warmup_days: float = 30.0
     window_pct: float = 15.0
     freqtrade: bool = False
-    strategy: str = "LiquidationMagnetStrategy"
-    strategy_path: Path = Path("strategies")
-    config: Path = Path("user_data/config_backtest.json")
+    #: strategy of ``--freqtrade`` (None: the config's, else LiquidationMagnetStrategy)
+    strategy: str | None = None
+    #: folder of the strategy (None: the config's ``strategy_path`` / ``USERDIR/strategies``)
+    strategy_path: Path | None = None
+    #: freqtrade config files, merged as freqtrade merges them
+    config: tuple[Path, ...] = (Path("user_data/config_backtest.json"),)
+    #: show freqtrade's log while it loads the config and strategy (``-v``)
+    verbose: bool = False
     #: the model the map is built with (``--model-config``); None = ``ModelConfig()``
     model: ModelConfig | None = None
     #: largest clusters labelled on each side of the last close (``--labels``)
@@ -271,7 +276,8 @@ def render(req: Request) -> str:
             strategy=req.strategy,
             strategy_path=req.strategy_path,
             datadir=req.datadir,
-            config_file=req.config,
+            config_files=req.config,
+            verbose=req.verbose,
         )
 
         write_html(fig, req.out)
