@@ -90,6 +90,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the HTML page has a slider for it)",
     )
     parser.add_argument(
+        "--leverage-bands",
+        nargs="+",
+        default=None,
+        metavar="BAND",
+        help="draw only the positions opened at these leverage bands: <=10x 10-25x 25-50x "
+        ">50x (quote >50x in a shell; the books, magnets and labels are those of the bands; "
+        "default: all)",
+    )
+    parser.add_argument(
         "--freqtrade",
         action="store_true",
         help="draw freqtrade's plot-dataframe figure (candles, volume, the strategy's "
@@ -160,6 +169,19 @@ def require_plotting(out: Path) -> None:
         )
 
 
+def _leverage_bands(texts: list[str] | None) -> tuple[int, ...]:
+    """``--leverage-bands`` as indices in ``LEVERAGE_BANDS`` (empty: not given).
+
+    :raise ConfigError: an unknown band (the message lists them)
+    """
+    from liq_signals.viz.leverage_bands import band_index
+
+    try:
+        return tuple(sorted({band_index(t) for t in texts or ()}))
+    except ValueError as exc:
+        raise ConfigError(f"--leverage-bands: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     resolve_data_arguments(args)
     out: Path = args.out or _default_out(args.pair, args.timeframe, args.at)
@@ -175,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--saturation-pct must be in (0, 100], got {args.saturation_pct}")
     if args.threshold_usd < 0:
         raise ConfigError(f"--threshold-usd must be >= 0, got {args.threshold_usd}")
+    bands = _leverage_bands(args.leverage_bands)
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     request = render.Request(
@@ -199,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
         labels=args.labels,
         saturation_pct=args.saturation_pct,
         threshold_usd=args.threshold_usd,
+        leverage_bands=bands,
     )
     summary = _render(request)
     logger.info(

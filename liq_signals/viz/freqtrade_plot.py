@@ -193,6 +193,9 @@ def freqtrade_figure(
     add_annotations(fig, strat.ft_plot_annotations(pair=run.pair, dataframe=shown))
     main = plot_config.get("main_plot", {})
     has_magnets = MAGNET_UP in main or MAGNET_DOWN in main
+    for trace in fig.data:  # freqtrade's magnet lines: the cells under them take the hover
+        if trace.name in (MAGNET_UP, MAGNET_DOWN):
+            trace.hoverinfo = "skip"
     add_heatmap_layer(fig, data, row=1, col=1, magnets=not has_magnets)
     fig.update_layout(
         title=dict(

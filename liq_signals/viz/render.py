@@ -25,6 +25,7 @@ from liq_signals.viz.model import (
     HeatmapData,
     build_heatmap_data,
     candles_per_bucket,
+    required_snapshots,
 )
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class Request:
     saturation_pct: float = style.SATURATION_PCT
     #: cells below this notional are not coloured (``--threshold-usd``)
     threshold_usd: float = 0.0
+    #: draw only these leverage bands (indices in ``LEVERAGE_BANDS``; empty: the books)
+    leverage_bands: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ def heatmap_data_for(
     labels: int = 3,
     saturation_pct: float = style.SATURATION_PCT,
     threshold_usd: float = 0.0,
+    leverage_bands: tuple[int, ...] = (),
 ) -> HeatmapData:
     """
     Snapshot the books at every column's last candle and build the figure data.
@@ -146,10 +150,18 @@ def heatmap_data_for(
     :param labels: largest clusters labelled on each side of the last close
     :param saturation_pct: percentile of the non-empty cells where the colour saturates
     :param threshold_usd: cells below this notional are not coloured
+    :param leverage_bands: draw only the positions opened at these leverage bands
+        (:func:`liq_signals.viz.leverage_bands.band_history`); magnets and labels follow
     """
+    from liq_signals.viz.leverage_bands import LEVERAGE_BANDS, band_history
+
     shown = run.frame.iloc[run.show :].reset_index(drop=True)
-    every = candles_per_bucket(len(shown), tf_minutes, max_columns)
-    hist = engine_glue.book_history(run, every=every, start=run.show)
+    if leverage_bands:
+        at = required_snapshots(shown, tf_minutes, max_columns) + run.show
+        hist = band_history(run.inputs, run.params, at, leverage_bands)
+    else:
+        every = candles_per_bucket(len(shown), tf_minutes, max_columns)
+        hist = engine_glue.book_history(run, every=every, start=run.show)
     books = BookSnapshots(
         candle_index=hist.index - run.show,
         edges=hist.edges,
@@ -170,6 +182,7 @@ def heatmap_data_for(
         label_count=labels,
         saturation_pct=saturation_pct,
         threshold_usd=threshold_usd,
+        leverage=tuple(LEVERAGE_BANDS[b][2] for b in sorted(leverage_bands)),
     )
 
 
@@ -235,6 +248,10 @@ def render(req: Request) -> str:
     dates = loaded.candles["date"]
     png = req.out.suffix.lower() == ".png"
     if req.at is not None:
+        if req.leverage_bands:
+            raise HeatmapInputError(
+                "--leverage-bands filters the time heatmap; the --at map already stacks every band"
+            )
         pos = find_candle(dates, req.at, tf_minutes, pair=req.pair)
         window = Window(first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1)
         run = engine_glue.run_engine(loaded, window, req.model)
@@ -261,6 +278,7 @@ def render(req: Request) -> str:
         labels=req.labels,
         saturation_pct=req.saturation_pct,
         threshold_usd=req.threshold_usd,
+        leverage_bands=req.leverage_bands,
     )
     summary = (
         f"{len(data.x)} columns x {len(data.row_edges) - 1} price rows, "
