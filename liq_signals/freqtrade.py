@@ -167,7 +167,7 @@ def why_no_signal(features: pd.DataFrame, startup: int, timeframe: str) -> str |
     first, last = dates[stale][0], dates[stale][-1]
     return (
         f"the liquidation map can signal on only {int((~stale).sum())} of the {len(after)} "
-        f"candles after the startup ({startup} candles, {days(startup)}, up to "
+        f"candles after the startup ({startup} candles, {days(startup)}; trading from "
         f"{dates[0]:%Y-%m-%d %H:%M}): {int(stale.sum())} are stale (open interest or "
         f"another input missing or late, e.g. an outage) between {first:%Y-%m-%d %H:%M} "
         f"and {last:%Y-%m-%d %H:%M} UTC; no entries are made on them"

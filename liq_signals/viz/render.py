@@ -153,9 +153,10 @@ def heatmap_data_for(
     :param leverage_bands: draw only the positions opened at these leverage bands
         (:func:`liq_signals.viz.leverage_bands.band_history`); magnets and labels follow
     """
-    from liq_signals.viz.leverage_bands import LEVERAGE_BANDS, band_history
+    from liq_signals.viz.leverage_bands import LEVERAGE_BANDS, BandHistory, band_history
 
     shown = run.frame.iloc[run.show :].reset_index(drop=True)
+    hist: BandHistory | engine_glue.BookHistory
     if leverage_bands:
         at = required_snapshots(shown, tf_minutes, max_columns) + run.show
         hist = band_history(run.inputs, run.params, at, leverage_bands)
