@@ -198,6 +198,10 @@ def run(args: argparse.Namespace) -> int:
     if args.threshold_usd < 0:
         raise ConfigError(f"--threshold-usd must be >= 0, got {args.threshold_usd}")
     bands = _leverage_bands(args.leverage_bands)
+    if bands and args.at:
+        raise ConfigError(
+            "--leverage-bands filters the time heatmap; the --at map stacks every band"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     request = render.Request(

@@ -355,7 +355,8 @@ def add_heatmap_layer(
     fig: go.Figure, data: HeatmapData, *, row: int = 1, col: int = 1, magnets: bool = True
 ) -> go.Figure:
     """
-    Put the books, magnets and sweeps onto an existing figure, e.g. freqtrade's.
+    Put the books, magnets, sweeps and the stale / volume-mode marks
+    (:func:`add_mode_bands`) onto an existing figure, e.g. freqtrade's.
 
     The heatmaps are moved to the front of ``fig.data`` so they are drawn *behind* the
     candles, signals and trades freqtrade added; the overlays go on top.  Colour bars are
@@ -383,6 +384,7 @@ def add_heatmap_layer(
     traces = list(fig.data)
     heat = traces[n_before : n_before + n_heat]
     fig.data = tuple(heat + traces[:n_before] + traces[n_before + n_heat :])
+    add_mode_bands(fig, data, **place)
     return fig
 
 

@@ -73,6 +73,15 @@ def test_stale_and_volume_stretches_are_marked(outage_run):
         assert marked(x) == has_stale, x
     assert all(s.y1 <= style.VOLUME_STRIP_HEIGHT for s in volume)  # a strip at the bottom
 
+    # the layer on freqtrade's figure (price chart = row 1 of 2) carries the same marks
+    from plotly.subplots import make_subplots
+
+    from liq_signals.viz.plotly_figure import add_heatmap_layer
+
+    layered = add_heatmap_layer(make_subplots(rows=2, cols=1), data, row=1, col=1)
+    marks = [(s.name, s.x0, s.x1, s.yref) for s in layered.layout.shapes]
+    assert marks == [(s.name, s.x0, s.x1, "y domain") for s in stale + volume]
+
     from liq_signals.viz.matplotlib_figure import heatmap_figure
 
     png = heatmap_figure(data, width=800, height=500)
