@@ -5,8 +5,9 @@ defaults of the time, written out when the calibrated defaults replaced them)
 and sanity-checked by hand: in volume mode each book holds ≈ participation × volume × τ
 (0.05 × ~940 BTC × 1246 candles ≈ 58k BTC without sweeps; the engine has 48k after sweeps
 took ~6 % of the outflow), magnets lie inside the 10 % band on the right side of the
-close, and OI-mode coverage stays below 1 (~5 %: see the history below).  They guard against unintended changes of the
-model: a deliberate model change must update them (and say so in its commit).
+close, and OI-mode coverage stays below 1 (~5 %: see the history below).  They guard
+against unintended changes of the model: a deliberate model change must update them (and
+say so in its commit).
 
 History of deliberate changes:
 
