@@ -153,22 +153,22 @@ def _option_values(args: Sequence[str], *names: str) -> list[str]:
 
 def _load_configs(configs: Sequence[str]) -> dict:
     """The user's configs merged by freqtrade's own loader (comments,
-    ``add_config_files``); ``{}`` when there are none or they do not load — freqtrade
-    itself reports broken configs better than we can."""
+    ``add_config_files``), without its "Using config" lines (freqtrade prints them when it
+    starts); ``{}`` when there are none or they do not load — freqtrade itself reports
+    broken configs better than we can."""
     if not configs:
         return {}
+    loader_log = logging.getLogger("freqtrade.configuration.load_config")
+    level = loader_log.level
+    loader_log.setLevel(logging.WARNING)
     try:
         from freqtrade.configuration.load_config import load_from_files
 
         return dict(load_from_files(list(configs)))
     except Exception:  # noqa: BLE001 - left to freqtrade to report
         return {}
-
-
-def _config_pairs_timeframe(configs: Sequence[str]) -> tuple[list[str], str | None]:
-    """Whitelist and timeframe of the user's configs."""
-    cfg = _load_configs(configs)
-    return list(cfg.get("exchange", {}).get("pair_whitelist", [])), cfg.get("timeframe")
+    finally:
+        loader_log.setLevel(level)
 
 
 def freqtrade_datadir(args: Sequence[str], config: dict, cwd: Path) -> Path:
@@ -205,17 +205,23 @@ def _refuse_write_into_served(sub: str | None, destination: Path, served: Path) 
     )
 
 
-def check_data(args: Sequence[str], datadir: Path, configs: Sequence[str]) -> None:
+def check_data(
+    args: Sequence[str], datadir: Path, configs: Sequence[str], loaded: dict | None = None
+) -> None:
     """Fail early, with the download command, when the datadir cannot serve the run.
 
+    :param args: freqtrade arguments (``-p/--pairs``, ``-i/--timeframe``)
+    :param datadir: the datadir to check
+    :param configs: the user's config files (whitelist, timeframe)
+    :param loaded: those configs already merged (:func:`_load_configs`), to read them once
     :raise MissingDataError: datadir missing, or no futures candles for a requested pair /
         timeframe
     """
+    cfg = _load_configs(configs) if loaded is None else loaded
     pairs = _option_values(args, "--pairs", "-p")
+    pairs = pairs or list(cfg.get("exchange", {}).get("pair_whitelist", []))
     timeframe = next(iter(_option_values(args, "--timeframe", "-i")), None)
-    cfg_pairs, cfg_tf = _config_pairs_timeframe(configs)
-    pairs = pairs or cfg_pairs
-    timeframe = timeframe or cfg_tf
+    timeframe = timeframe or cfg.get("timeframe")
     tfs = [timeframe] if timeframe else []
     if not datadir.is_dir():
         raise MissingDataError(
@@ -287,6 +293,7 @@ def _refusal(
     served: Path,
     ft_datadir: Path,
     configs: Sequence[str],
+    config: dict,
     *,
     started: bool,
 ) -> tuple[int, str] | None:
@@ -301,7 +308,7 @@ def _refusal(
     lacking = sub not in WRITE_COMMANDS and not started and not served.is_dir()
     if sub in DATA_COMMANDS or lacking:
         try:
-            check_data(args, served, configs)
+            check_data(args, served, configs, config)
         except MissingDataError as e:
             return 1, str(e)
     return None
@@ -380,11 +387,13 @@ def run_freqtrade(
     cwd = Path.cwd() if cwd is None else Path(cwd)
     sub = _subcommand(args)
     extra_configs, user_configs = _configs(args, configs, sub, cwd)
-    user_config = _load_configs([str(cwd / c) for c in user_configs])
+    config_paths = [str(cwd / c) for c in user_configs]
+    user_config = _load_configs(config_paths)
     ft_datadir = freqtrade_datadir(args, user_config, cwd)
     src = _served_datadir(datadir, sub, ft_datadir, cwd)
-    config_paths = [str(cwd / c) for c in user_configs]
-    refused = _refusal(args, sub, src, ft_datadir, config_paths, started=emulator is not None)
+    refused = _refusal(
+        args, sub, src, ft_datadir, config_paths, user_config, started=emulator is not None
+    )
     if refused is not None:
         return _refuse(*refused, echo)
 
