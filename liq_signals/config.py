@@ -5,11 +5,12 @@ defaults are documented here and in ``docs/model.md``.  They are the one model e
 command and the shipped strategy run (a config file may override fields).
 ``direction_tilt``, ``side_notional_bias`` and ``oi_reconcile`` are fitted in open-interest
 mode on hourly realized BTC liquidations (2025-12-05 → 2026-01-20, ``liq-signals
-calibrate --grid``, docs/validation.md "Calibration"); ``leverage_alpha`` and
+calibrate --grid``, docs/model.md "Where the defaults come from"); ``leverage_alpha`` and
 ``side_leverage_bias`` come from the earlier fit on Binance's 4-hour record (BTC 2025);
-``decay_half_life_hours`` = 24 h because the scores cannot tell 24 h from 72 h or 251 h
-apart (standing ρ within 0.002) and a 24 h book is full within the 8 days of candles
-freqtrade can load at a 5m strategy's start-up; the others are reasoned.  Strategy
+``decay_half_life_hours`` = 12 h because the scores cannot tell 12 h from 24, 72 or 251 h
+apart (standing ρ within 0.002) while the strategy's terms need ten half-lives of book
+before their 3-day window within the ~8.6 days of 5m candles freqtrade loads at start-up
+(recursive-analysis: 24 h left a term 4 % off, 12 h 0.03 %); the others are reasoned.  Strategy
 hyperopt parameters map onto these fields (``dataclasses.replace(cfg, ...)``).
 """
 
@@ -156,8 +157,8 @@ class ModelConfig:
         (2.0 fitted; the effect saturates above ~3).
     :param side_notional_bias: side asymmetry, notional — b > 0: only ``1 − b`` of the
         opened contracts enter the short book (the rest held without liquidatable
-        leverage, e.g. hedges); b < 0: only ``1 + b`` enter the long book (0 fitted on
-        the hourly record: with the direction tilt the sides balance without it).
+        leverage, e.g. hedges); b < 0: only ``1 + b`` enter the long book (−0.05 fitted
+        on the hourly record: with the direction tilt the sides nearly balance already).
     """
 
     grid_step: float = 0.001
@@ -165,7 +166,7 @@ class ModelConfig:
     leverage_count: int = 48
     leverage_alpha: float = 0.81
     leverage_max: float | None = None
-    decay_half_life_hours: float = 24.0
+    decay_half_life_hours: float = 12.0
     participation: float = 0.05
     taker_tilt: float = 0.5
     oi_reconcile: float = 0.5
@@ -184,7 +185,7 @@ class ModelConfig:
     renormalize_below: float = 1e-100
     side_leverage_bias: float = 0.096
     direction_tilt: float = 2.0
-    side_notional_bias: float = 0.0
+    side_notional_bias: float = -0.05
 
     def __post_init__(self) -> None:
         for f in fields(self):

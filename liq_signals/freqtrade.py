@@ -65,15 +65,16 @@ def open_interest_timeframes(timeframe: str) -> list[str]:
     return tried(timeframe)
 
 
-#: half-lives of warm-up after which < 3 % of the book depends on where the window starts
-WARMUP_HALF_LIVES = 5
+#: half-lives of book warm-up: < 0.1 % of the book then depends on where the window
+#: starts (5 left 3 %, which the strategy's pull term amplified to 4 %: recursive-analysis)
+WARMUP_HALF_LIVES = 10
 
 
 def startup_candles(model: ModelConfig, timeframe: str, extra_hours: float = 0.0) -> int:
     """A ``startup_candle_count`` that follows the model's half-life: the candles of
     :data:`WARMUP_HALF_LIVES` half-lives (the book forgets where the window starts) plus
     ``extra_hours`` for the strategy's own look-back.  freqtrade loads about 2,490 5m
-    candles at a Binance start-up, so at 5m a half-life much above 24 h does not fit."""
+    candles at a Binance start-up, so at 5m a half-life much above 12 h does not fit."""
     from liq_signals.timeframes import timeframe_seconds
 
     hours = WARMUP_HALF_LIVES * model.decay_half_life_hours + extra_hours

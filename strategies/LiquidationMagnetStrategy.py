@@ -127,8 +127,8 @@ def model_from_config(config: dict[str, Any]) -> ModelConfig:
 class LiquidationMagnetStrategy(BaselineStrategy):
     """The baseline's entry score plus ``w_pull`` times the pull beyond momentum."""
 
-    # Follows MODEL's half-life (5 half-lives) plus the pull's momentum look-back: with
-    # 24 h, 5 + 3 days = 2304 5m candles, within what freqtrade loads at start-up.
+    # Follows MODEL's half-life (10 half-lives) plus the pull's momentum look-back: with
+    # 12 h, 5 + 3 days = 2304 5m candles, within what freqtrade loads at start-up.
     # recursive-analysis in tests/strategy checks the terms are stable at this count.
     startup_candle_count: int = startup_candles(MODEL, "5m", extra_hours=24 * MOMENTUM_DAYS)
 
