@@ -2,8 +2,8 @@
 
 Timing rule (liq_signals.features.align): the row stamped T of a series with period p holds
 the value at the end of its period, so the candle opening at c reads the latest row with
-``T + p + (oi_lag_candles − 1)·tf ≤ c``; held between rows (ΔQ only when a value arrives)
-and across at most ``OI_MAX_MISSING_PERIODS`` missing periods.
+``T + p + (oi_lag_candles − 1)·tf ≤ c``; held between rows (the book is reconciled only
+when a value arrives) and across at most ``OI_MAX_MISSING_PERIODS`` missing periods.
 """
 
 from __future__ import annotations
