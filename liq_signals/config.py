@@ -3,7 +3,7 @@
 Every number the engine and the feature layer use comes from :class:`ModelConfig`; the
 defaults are documented here and in ``docs/model.md``.  They are the one model every
 command and the shipped strategy run (a config file may override fields).
-``direction_tilt``, ``side_notional_bias`` and ``oi_reconcile`` are fitted in open-interest
+``direction_tilt`` and ``side_notional_bias`` are fitted in open-interest
 mode on hourly realized BTC liquidations (2025-12-05 → 2026-01-20, ``liq-signals
 calibrate --grid``, docs/model.md "Where the defaults come from"); ``leverage_alpha`` and
 ``side_leverage_bias`` come from the earlier fit on Binance's 4-hour record (BTC 2025);
@@ -117,7 +117,8 @@ class ModelConfig:
         interest cannot see positions opened and closed between two rows); each new
         open-interest row rescales both books by ``1 + oi_reconcile·gap/OI``, gap = the
         row's change minus the model's opens − liquidations since the previous row.  0: OI
-        only caps the book; 1: the whole gap.
+        only caps the book (the default: no setting measured better, docs/model.md); 1: the
+        whole gap.
     :param position_notional_usd: representative position size used to pick the
         maintenance tier (m, cum, max leverage) from the pair's tier table.
     :param cluster_width_pct: width of a "cluster": grid bins are summed into buckets of
@@ -169,7 +170,7 @@ class ModelConfig:
     decay_half_life_hours: float = 12.0
     participation: float = 0.05
     taker_tilt: float = 0.5
-    oi_reconcile: float = 0.5
+    oi_reconcile: float = 0.0
     position_notional_usd: float = 10_000.0
     cluster_width_pct: float = 0.5
     nearest_min_share: float = 0.005
