@@ -129,7 +129,9 @@ def test_liquidated_contracts_count_in_the_models_own_oi_change() -> None:
 
 
 def test_an_oi_outage_runs_volume_mode_and_the_next_row_only_anchors() -> None:
-    cfg = symmetric(leverage_count=4, participation=1.0, decay_half_life_hours=NO_DECAY)
+    cfg = symmetric(
+        leverage_count=4, participation=1.0, decay_half_life_hours=NO_DECAY, oi_reconcile=1.0
+    )
     rows = [
         dict(t=T0, high=101, low=99, close=100, volume=100.0, oi=1000.0),
         dict(t=T0 + 300, high=100.2, low=99.8, close=100, volume=10.0, oi=math.nan),
