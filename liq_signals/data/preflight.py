@@ -33,7 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from liq_signals.config import ModelConfig
-from liq_signals.data.load import OI_FALLBACK_KEY, OI_FALLBACK_SECTION, load_pair_inputs
+from liq_signals.data.load import (
+    DATA_FORMATS,
+    OI_FALLBACK_KEY,
+    OI_FALLBACK_SECTION,
+    load_pair_inputs,
+    pair_data_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +121,8 @@ def check_strategy_data(strategy: Any, config: ModelConfig | None = None) -> Non
     the strategy's ``__init__`` — freqtrade constructs the strategy before it loads data.
 
     Whitelist patterns (``.*/USDT:USDT``) are skipped: they are checked when their pairs
-    reach the feature path.
+    reach the feature path.  So is a pair without any candle file: freqtrade says "No
+    history" and backtests the other pairs, as it would without this check.
 
     :raise LiqInputError: a pair's files fail the boundary (one line: file, pair, fix).
     """
@@ -123,6 +130,14 @@ def check_strategy_data(strategy: Any, config: ModelConfig | None = None) -> Non
     runmode = ft_config.get("runmode")
     if str(getattr(runmode, "value", runmode)) not in BATCH_RUNMODES:
         return
+    datadir = ft_config.get("datadir")
+    if not datadir:
+        return
+    timeframe = ft_config.get("timeframe") or strategy.timeframe
+    mode = ft_config.get("trading_mode") or "spot"
+    ctype = "futures" if str(getattr(mode, "value", mode)) == "futures" else "spot"
     whitelist = (ft_config.get("exchange") or {}).get("pair_whitelist") or []
     for pair in _literal_pairs(whitelist):
-        check_strategy_pair(strategy, pair, config)
+        paths = (pair_data_path(datadir, pair, timeframe, ctype, fmt) for fmt in DATA_FORMATS)
+        if any(path.exists() for path in paths):
+            check_strategy_pair(strategy, pair, config)
