@@ -45,11 +45,12 @@ negative prices, volumes or open interest.
 
 **Links and special files.**  Whoever can write to the state folder must not be able to
 turn the bot against another file.  The folder is created ``0700`` and refused (the pair
-then runs without saved state, one error line) when another user owns it or others may
-write to it.  State and lock files are opened with ``O_NOFOLLOW`` and ``O_NONBLOCK`` and
-used only when ``fstat`` says they are regular files (a lock file also: ours, one link):
-a symlink (to ``/dev/zero`` or to any file the bot may write), a FIFO or a device is
-refused before a byte is read or written; reads stop at the size a state can have.
+then runs without saved state, one error line) when another user owns it or anyone may
+write to it (world-writable).  State and lock files are opened with ``O_NOFOLLOW`` and
+``O_NONBLOCK`` and used only when ``fstat`` says they are regular files (a lock file also:
+ours, one link): a symlink (to ``/dev/zero`` or to any file the bot may write), a FIFO or
+a device is refused before a byte is read or written; reads stop at the size a state can
+have.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class StateLocked(LiqSignalsError):
 
 class UnsafeStateFile(OSError):
     """A state folder, state or lock file the bot must not use: a symbolic link, not a
-    regular file, or a folder others may write to (an ``OSError``: the provider then runs
+    regular file, or a world-writable folder (an ``OSError``: the provider then runs
     the pair without saved state)."""
 
 
@@ -198,7 +199,7 @@ def _read_bounded(path: Path, limit: int) -> bytes:
 
 def ensure_state_dir(folder: Path) -> None:
     """Create the state folder ``0700`` if missing; refuse one another user owns or that
-    others may write to (they could plant links or forged states in it).
+    anyone may write to (world-writable: they could plant links or forged states in it).
 
     :raise UnsafeStateFile: the folder is not safe to keep state in (the message says how
         to fix it).
@@ -214,7 +215,8 @@ def ensure_state_dir(folder: Path) -> None:
             f"{folder} is owned by uid {st.st_uid}, not by this bot (uid {os.geteuid()}); "
             f"remove it or chown it to the bot's user"
         )
-    if st.st_mode & 0o022:
+    # group-writable is left alone: with per-user groups (umask 002) that group is the user
+    if st.st_mode & stat.S_IWOTH:
         raise UnsafeStateFile(
             f"{folder} is writable by others (mode {stat.S_IMODE(st.st_mode):o}); chmod 700 it"
         )
