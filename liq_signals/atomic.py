@@ -39,7 +39,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = temp_path_for(path)
     try:
         yield tmp
-        fd = os.open(tmp, os.O_RDONLY)
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))  # never through a link
         try:
             os.fsync(fd)
         finally:

@@ -62,6 +62,7 @@ from liq_signals import (
     strategy_features,
 )
 from liq_signals import columns as C
+from liq_signals.data.preflight import check_strategy_data
 from liq_signals.freqtrade import model_config as configured_model
 from liq_signals.freqtrade import startup_candles
 
@@ -141,6 +142,7 @@ class LiquidationMagnetStrategy(BaselineStrategy):
         super().__init__(config)
         #: the map's model: MODEL unless the config names a parameter file (read once here)
         self.model: ModelConfig = model_from_config(config)
+        check_strategy_data(self, self.model)  # before freqtrade's loader reads the datadir
 
     @property
     def plot_config(self) -> dict[str, Any]:

@@ -14,6 +14,10 @@ Guarantees:
   crash (even ``kill -9``) loses nothing already received;
 * a torn last line left by a crash mid-write is cut off when the file is reopened
   (logged with its size), so the files stay strictly parseable;
+* a day's file that is not UTF-8 when reopened (damaged on disk, edited by hand) is moved
+  aside as ``<name>.csv.undecodable-<epoch s>`` (logged with the fix) and the day goes on
+  in a new file: neither a traceback nor a stop, and the bytes are kept for inspection
+  (readers take ``*.csv`` only, so they skip it);
 * events already on disk or seen recently are not written twice (streams may repeat an
   event around a reconnect);
 * a message that cannot be handled for any reason (not JSON, not the documented schema, a
@@ -40,6 +44,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -240,8 +245,11 @@ class DailyFiles:
             return fd
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.stat().st_size > 0:
-            self._repair_tail(path)
-            self._load_keys(path)
+            try:
+                self._repair_tail(path)
+                self._load_keys(path)
+            except UnicodeDecodeError as exc:
+                self._quarantine(path, exc)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             if os.fstat(fd).st_size == 0:
@@ -293,6 +301,19 @@ class DailyFiles:
                 path.unlink()
                 self.pruned += 1
                 logger.info("retention: deleted %s", path)
+
+    @staticmethod
+    def _quarantine(path: Path, exc: UnicodeDecodeError) -> None:
+        """Move a file that is not UTF-8 aside (a new one is started in its place)."""
+        aside = path.with_name(f"{path.name}.undecodable-{int(time.time())}")
+        os.replace(path, aside)
+        logger.error(
+            "%s: not UTF-8 (%s); moved to %s, recording goes on in a new file (inspect or "
+            "delete the old one; it is not read as liquidations).",
+            path,
+            exc.reason,
+            aside.name,
+        )
 
     @staticmethod
     def _repair_tail(path: Path) -> None:

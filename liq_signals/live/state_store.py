@@ -36,6 +36,21 @@ new frame with identical date and OHLCV; otherwise the reason is logged and the 
 rebuilt.  Anything unreadable is a warning and a rebuild, never an exception: the bot must
 keep running.  State files of older versions (``*.pkl`` pickles) are never opened: one
 log line says they are ignored.
+
+**Forgery.**  The checksums catch damage, not a file rewritten with fresh checksums, so
+the values are checked too before the kernel runs on them: every number of the book
+finite and non-negative, each side's running total equal to its bins, neither side above
+the last known open interest (the kernel's cap), the per-candle arrays free of ±inf and
+negative prices, volumes or open interest.
+
+**Links and special files.**  Whoever can write to the state folder must not be able to
+turn the bot against another file.  The folder is created ``0700`` and refused (the pair
+then runs without saved state, one error line) when another user owns it or anyone may
+write to it (world-writable).  State and lock files are opened with ``O_NOFOLLOW`` and
+``O_NONBLOCK`` and used only when ``fstat`` says they are regular files (a lock file also:
+ours, one link): a symlink (to ``/dev/zero`` or to any file the bot may write), a FIFO or
+a device is refused before a byte is read or written; reads stop at the size a state can
+have.
 """
 
 from __future__ import annotations
@@ -43,6 +58,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import errno
 import fcntl
 import hashlib
 import io
@@ -50,7 +66,9 @@ import json
 import logging
 import os
 import re
+import stat
 import threading
+import weakref
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,6 +84,11 @@ from liq_signals.engine import book as B
 from liq_signals.engine.kernel import (
     _NONE_HI,
     _NONE_LO,
+    F_LONG_SCALE,
+    F_LONG_TOTAL,
+    F_PREV_OI,
+    F_SHORT_SCALE,
+    F_SHORT_TOTAL,
     I_K0,
     I_LONG_HI,
     I_RING_POS,
@@ -98,6 +121,12 @@ _MAX_HEADER = 1 << 20
 _MAX_PAYLOAD = 1 << 28
 #: Per-candle arrays of :class:`IncrementalFeatures` (besides ``time``), by dtype.
 _INPUT_FIELDS = ("high", "low", "close", "typical", "volume", "oi", "taker_share")
+#: A side's running total vs the sum of its bins, and vs the open-interest cap: the kernel
+#: keeps them equal to ~1e-15 relative (measured over thousands of candles, both modes);
+#: the margin leaves room for rounding drift over months and a nearly empty book
+#: (contracts, absolute), and a forgery this small changes nothing.
+_TOTAL_RTOL = 1e-6
+_TOTAL_ATOL = 1e-6
 
 
 class StateCorrupt(InputError):
@@ -106,6 +135,93 @@ class StateCorrupt(InputError):
 
 class StateLocked(LiqSignalsError):
     """Another process holds the lock of this strategy + pair + timeframe."""
+
+
+class UnsafeStateFile(OSError):
+    """A state folder, state or lock file the bot must not use: a symbolic link, not a
+    regular file, or a world-writable folder (an ``OSError``: the provider then runs
+    the pair without saved state)."""
+
+
+#: ``open`` flags of every state and lock file: never follow a link, never block on a FIFO
+_OPEN_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _open_regular(path: Path, flags: int, *, lock: bool = False) -> tuple[int, os.stat_result]:
+    """``os.open`` of a regular file, never through a symbolic link or into a FIFO/device.
+
+    :param lock: also require the file to be ours with a single link (the lock file is
+        truncated and written: a hard link to another file must not be).
+    :return: the descriptor and its ``fstat``.
+    :raise FileNotFoundError: no file there.
+    :raise UnsafeStateFile: a link, a special file, or (``lock``) not ours / hard-linked.
+    """
+    try:
+        fd = os.open(path, flags | _OPEN_FLAGS, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeStateFile(f"{path} is a symbolic link; not followed") from None
+        raise
+    st = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(st.st_mode):
+        problem = "not a regular file"
+    elif lock and st.st_uid != os.geteuid():
+        problem = f"owned by uid {st.st_uid}, not by this bot"
+    elif lock and st.st_nlink != 1:
+        problem = f"has {st.st_nlink} hard links"
+    if problem is not None:
+        os.close(fd)
+        raise UnsafeStateFile(f"{path} is {problem}; refusing to use it")
+    return fd, st
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """A regular file's bytes (see :func:`_open_regular`), at most ``limit``.
+
+    :raise StateCorrupt: larger than ``limit``.
+    """
+    fd, st = _open_regular(path, os.O_RDONLY)
+    try:
+        if st.st_size > limit:
+            raise StateCorrupt(f"{st.st_size} bytes, far more than a state holds")
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise StateCorrupt(f"more than {limit} bytes, far more than a state holds")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def ensure_state_dir(folder: Path) -> None:
+    """Create the state folder ``0700`` if missing; refuse one another user owns or that
+    anyone may write to (world-writable: they could plant links or forged states in it).
+
+    :raise UnsafeStateFile: the folder is not safe to keep state in (the message says how
+        to fix it).
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    st = os.stat(folder)
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafeStateFile(f"{folder} is not a folder; remove it")
+    if st.st_uid != os.geteuid():
+        raise UnsafeStateFile(
+            f"{folder} is owned by uid {st.st_uid}, not by this bot (uid {os.geteuid()}); "
+            f"remove it or chown it to the bot's user"
+        )
+    # group-writable is left alone: with per-user groups (umask 002) that group is the user
+    if st.st_mode & stat.S_IWOTH:
+        raise UnsafeStateFile(
+            f"{folder} is writable by others (mode {stat.S_IMODE(st.st_mode):o}); chmod 700 it"
+        )
 
 
 @dataclass(frozen=True)
@@ -331,7 +447,13 @@ def decode(data: bytes) -> StateRecord:
         last_time_s=tuple(int(t) for t in fp_raw["last_time_s"]),
         last_ohlcv=tuple(tuple(float(v) for v in row) for row in fp_raw["last_ohlcv"]),
     )
-    scalars = dict(header["scalars"])
+    scalars = header["scalars"]
+    if not isinstance(scalars, dict) or set(scalars) != {"grid_step", "recomputes", "full_updates"}:
+        raise StateCorrupt("book scalars differ")
+    if not all(
+        isinstance(scalars[k], int) and scalars[k] >= 0 for k in ("recomputes", "full_updates")
+    ):
+        raise StateCorrupt("update counters are not non-negative integers")
     arrays = _read_npz(payload, _expected())
     return StateRecord(fp, scalars, arrays)
 
@@ -361,6 +483,56 @@ def _check_candles(a: dict[str, np.ndarray], fp: Fingerprint, n_out: int, n_feat
         raise StateCorrupt("header and arrays disagree on the last candles")
 
 
+def _check_values(a: dict[str, np.ndarray]) -> None:
+    """Values a forger could set behind fresh checksums: ±inf anywhere, NaN or negative
+    numbers in the book, negative prices, volumes or open interest, a side's running
+    total that is not its bins, a book above the last open interest (the kernel caps
+    both sides at it; an unknown open interest, NaN, caps nothing).
+
+    :raise StateCorrupt: a value no run of the kernel produces.
+    """
+    for key in ("book_long_q", "book_short_q", "book_ring"):
+        v = a[key]
+        if not (np.isfinite(v).all() and (v >= 0).all()):
+            raise StateCorrupt(f"{key}: non-finite or negative values")
+    for key, v in a.items():
+        if v.dtype.kind == "f" and np.isinf(v).any():
+            raise StateCorrupt(f"{key}: infinite values")
+    non_negative = ["atr", "cov"] + [f"input_{f}" for f in _INPUT_FIELDS]
+    non_negative += [f"raw_{f}" for f in _OHLCV]
+    for key in non_negative:
+        v = a[key]
+        if (v[~np.isnan(v)] < 0).any():
+            raise StateCorrupt(f"{key}: negative values")
+    if np.isnan(np.column_stack([a[f"raw_{f}"] for f in _OHLCV])).any():
+        raise StateCorrupt("candle prices or volumes are NaN")
+    _check_totals(a["book_long_q"], a["book_short_q"], a["book_fscal"])
+
+
+def _check_totals(long_q: np.ndarray, short_q: np.ndarray, fscal: np.ndarray) -> None:
+    """Each side's scale and running total, the total against its bins and the cap.
+
+    :raise StateCorrupt: they do not fit.
+    """
+    sides = (
+        ("long", long_q, fscal[F_LONG_SCALE], fscal[F_LONG_TOTAL]),
+        ("short", short_q, fscal[F_SHORT_SCALE], fscal[F_SHORT_TOTAL]),
+    )
+    prev_oi = fscal[F_PREV_OI]
+    if prev_oi < 0:  # NaN compares False: an unknown open interest is allowed
+        raise StateCorrupt("negative open interest in the book scalars")
+    for side, q, scale, total in sides:
+        if not (np.isfinite(scale) and scale > 0 and np.isfinite(total) and total >= 0):
+            raise StateCorrupt(f"{side} book scale {scale} or total {total}")
+        held = float(q.sum()) * scale
+        if not np.isclose(held, total, rtol=_TOTAL_RTOL, atol=_TOTAL_ATOL):
+            raise StateCorrupt(
+                f"{side} book holds {held:.6g} contracts, its total says {total:.6g}"
+            )
+        if np.isfinite(prev_oi) and total > prev_oi * (1.0 + _TOTAL_RTOL) + _TOTAL_ATOL:
+            raise StateCorrupt(f"{side} book {total:.6g} above the open interest {prev_oi:.6g}")
+
+
 def _book(a: dict[str, np.ndarray], grid_step: float, n: int, config: ModelConfig) -> B.BookState:
     """The book, after checking what the numba kernel trusts without bounds checks: sides
     and scalars of the right sizes, both edges inside the book (or empty), the ring
@@ -374,6 +546,7 @@ def _book(a: dict[str, np.ndarray], grid_step: float, n: int, config: ModelConfi
         raise StateCorrupt("book sides of different lengths")
     if fscal.shape != (N_F,) or iscal.shape != (N_I,):
         raise StateCorrupt("book scalars")
+    _check_values(a)
     if ring.shape != (2, config.recent_sweep_candles):
         raise StateCorrupt(f"sweep ring {ring.shape}")
     k0 = int(iscal[I_K0])
@@ -433,15 +606,19 @@ def write_atomic(path: Path, payload: bytes) -> None:
 class StateLock:
     """The exclusive lock of one state file (held until :meth:`release` or process exit).
 
+    The folder is checked (:func:`ensure_state_dir`) and the lock file opened without
+    following links (:func:`_open_regular`) before it is truncated and given our PID.
+
     :raise StateLocked: another process holds it.
+    :raise UnsafeStateFile: the folder or the lock file is not safe to use.
     """
 
     def __init__(self, path: Path) -> None:
         self._fd: int | None = None
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        ensure_state_dir(path.parent)
+        fd, _ = _open_regular(self.lock_path, os.O_RDWR | os.O_CREAT, lock=True)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -493,8 +670,19 @@ def report_legacy(state_dir: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- writing
+#: every writer not yet garbage-collected, flushed at interpreter exit (a weak set: exit
+#: handlers holding the writers themselves would keep every provider alive for good)
+_writers: weakref.WeakSet[BackgroundWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_writers() -> None:
+    for writer in list(_writers):
+        writer.flush()
+
+
 class BackgroundWriter:
-    """Encodes and writes state files on one background thread, so the candle loop pays
+    """Encodes and writes state files on a background thread, so the candle loop pays
     only the array copies (:func:`snapshot`) and not the checksums and the file write.
 
     Only the newest record per path is kept: if a write is still pending when the next
@@ -502,6 +690,10 @@ class BackgroundWriter:
     state not yet written when the process dies is simply not there: the restart resumes
     from the previous file and re-processes one more candle.  Pending writes are flushed
     at interpreter exit (freqtrade's Ctrl-C / SIGTERM end normally).
+
+    The thread runs only while there is something to write: :meth:`submit` starts it, it
+    ends once the queue is empty, so a provider that is dropped (a strategy reloaded, a
+    test) leaves no thread behind and the writer can be garbage-collected.
     """
 
     def __init__(self) -> None:
@@ -509,14 +701,19 @@ class BackgroundWriter:
         self._failures = FailureLog(logger)
         self._cond = threading.Condition()
         self._busy = False
-        self._thread = threading.Thread(target=self._run, name="liq-state-writer", daemon=True)
-        self._thread.start()
-        atexit.register(self.flush)
+        self._thread: threading.Thread | None = None
+        _writers.add(self)
 
     def submit(self, path: Path, record: StateRecord) -> None:
-        """Queue ``record`` for ``path`` (replacing a pending one)."""
+        """Queue ``record`` for ``path`` (replacing a pending one); start the thread if
+        none is running."""
         with self._cond:
             self._pending[path] = record
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="liq-state-writer", daemon=True
+                )
+                self._thread.start()
             self._cond.notify_all()
 
     def flush(self, timeout_s: float = 10.0) -> bool:
@@ -532,7 +729,9 @@ class BackgroundWriter:
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: bool(self._pending))
+                if not self._pending:
+                    self._thread = None  # the next submit starts a new one
+                    return
                 path, record = self._pending.popitem()
                 self._busy = True
             try:
@@ -572,13 +771,10 @@ def load(
     :param candles: the first frame the restarted bot got.
     :return: ``(state, "resumed …")`` or ``(None, why not)``; ``why`` is one log line.
     """
-    if not path.exists():
-        return None, f"no saved state at {path}"
     try:
-        size = path.stat().st_size
-        if size > _MAX_PAYLOAD + _MAX_HEADER + 200:
-            raise StateCorrupt(f"{size} bytes, far more than a state holds")
-        record = decode(path.read_bytes())
+        record = decode(_read_bounded(path, _MAX_PAYLOAD + _MAX_HEADER + 200))
+    except FileNotFoundError:
+        return None, f"no saved state at {path}"
     except Exception as exc:  # noqa: BLE001 - corrupt / foreign / truncated: rebuild
         return None, _rejected(pair, path, exc)
     fp = record.fingerprint

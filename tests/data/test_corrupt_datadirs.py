@@ -148,6 +148,14 @@ CASES = {
     ),
     "empty candle file": Case(CANDLES, _edit(lambda d: d.iloc[:0]), r"no candles in"),
     "truncated candle file": Case(CANDLES, _truncate, r"cannot read file"),
+    "garbage candle file": Case(
+        CANDLES, lambda p: p.write_bytes(b"not a feather file\n" * 64), r"cannot read file"
+    ),
+    "open interest without its columns": Case(
+        OI,
+        _edit(lambda d: d.drop(columns=["open_interest_amount", "open_interest_value"])),
+        r"missing column\(s\) \['open_interest_amount', 'open_interest_value'\]",
+    ),
     "truncated open-interest file": Case(OI, _truncate, r"cannot read file.*oi_volume_fallback"),
     "garbage sidecar": Case(
         SIDECAR, lambda p: p.write_bytes(b"not a sidecar\n" * 64), r"cannot read sidecar file"
@@ -187,14 +195,20 @@ def test_features_command_on_a_corrupted_datadir(name, tmp_path, capsys, caplog)
     assert not out.exists()
 
 
-#: the cases also run through a real freqtrade backtesting (each run takes seconds)
+#: the cases also run through a real freqtrade backtesting (each run takes seconds): the
+#: issue-21 matrix — files freqtrade's own loader chokes on (truncated, empty, garbage,
+#: timezone-naive candles; a truncated or column-less open-interest file) and a row the
+#: boundary rejects — plus a repair (zero open interest) and a sidecar freqtrade never reads
 FREQTRADE_CASES = (
-    "duplicate candle",
+    "truncated open-interest file",
+    "naive timestamps",
+    "garbage candle file",
     "close above high",
-    "x1000 candle",
+    "open interest without its columns",
+    "truncated candle file",
+    "empty candle file",
     "text prices",
     "zero open interest",
-    "truncated open-interest file",
     "garbage sidecar",
 )
 
@@ -237,10 +251,15 @@ def _tracebacks_not_from_freqtrades_loader(output: str) -> int:
 def test_freqtrade_backtesting_on_a_corrupted_datadir(
     name, freqtrade_offline, tmp_path: Path
 ) -> None:
+    """Plain ``freqtrade backtesting``: the strategy checks its pairs when freqtrade builds
+    it, before freqtrade's loader reads a file — so no traceback at all (the loader's own
+    included), one ERROR line naming file, pair and fix, and a non-zero exit."""
     case = CASES[name]
     datadir, path = corrupted_datadir(tmp_path, case)
     result = _backtest(freqtrade_offline, datadir, tmp_path)
-    assert _tracebacks_not_from_freqtrades_loader(result.output) == 0, result.output[-3000:]
+    freqtrade_output = result.output.split("\nliq-signals offline:", 1)[0]
+    assert "Traceback" not in freqtrade_output, result.output[-3000:]
+    assert FREQTRADE_LOADER_ERROR not in freqtrade_output
     if case.error is None:
         assert result.returncode == 0, result.output[-3000:]
         assert re.search(case.log or "", result.output), result.output[-3000:]
@@ -252,6 +271,7 @@ def test_freqtrade_backtesting_on_a_corrupted_datadir(
     assert str(path) in errors[0]
     assert PAIR in errors[0]
     assert re.search(case.error, errors[0]), errors[0]
+    assert "Dataload complete" not in freqtrade_output  # stopped before freqtrade's loader
 
 
 def test_truncated_open_interest_file_with_the_volume_fallback_runs_in_volume_mode(
@@ -271,3 +291,29 @@ def test_truncated_open_interest_file_with_the_volume_fallback_runs_in_volume_mo
     assert str(path) in skipped[0]
     assert _error_lines(result.output) == []
     assert _tracebacks_not_from_freqtrades_loader(result.output) == 0
+
+
+def test_the_early_check_runs_only_where_freqtrade_loads_the_datadir(tmp_path: Path) -> None:
+    """``check_strategy_data`` (the strategy's ``__init__``): batch modes stop on a bad
+    file; dry-run/live (row-by-row quarantine) and utility commands do not read files;
+    whitelist patterns and pairs without any candle file are left to the feature path and
+    to freqtrade ("No history": the other pairs run)."""
+    from types import SimpleNamespace
+
+    from liq_signals.data.boundary import LiqInputError
+    from liq_signals.data.preflight import check_strategy_data
+
+    datadir, path = corrupted_datadir(tmp_path, CASES["truncated candle file"])
+
+    def strategy(runmode: str, whitelist: tuple[str, ...] = (PAIR,)) -> SimpleNamespace:
+        config = {"runmode": runmode, "datadir": str(datadir), "trading_mode": "futures"}
+        return SimpleNamespace(
+            timeframe="5m", config={**config, "exchange": {"pair_whitelist": list(whitelist)}}
+        )
+
+    for runmode in ("dry_run", "live", "util_no_exchange"):
+        check_strategy_data(strategy(runmode))
+    check_strategy_data(strategy("backtest", (".*/USDT:USDT", "ETH/USDT:USDT")))  # no file
+    for runmode in ("backtest", "hyperopt"):
+        with pytest.raises(LiqInputError, match=re.escape(str(path))):
+            check_strategy_data(strategy(runmode))

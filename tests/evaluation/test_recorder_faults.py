@@ -162,6 +162,32 @@ def test_retention_deletes_old_days_and_caps_the_size(tmp_path) -> None:
     assert not (capped / "BTC_USDT_USDT-2024-12-04.csv").exists()
 
 
+def test_an_undecodable_day_file_is_moved_aside_and_recording_goes_on(tmp_path, caplog) -> None:
+    """Non-UTF-8 bytes in today's file (damaged on disk): the recorder used to die with a
+    raw UnicodeDecodeError when it reopened it.  Now the file is moved aside, one error
+    line names it, and the day goes on in a new, parseable file."""
+    t0 = 1733270400000  # 2024-12-04 00:00 UTC
+    files = DailyFiles(tmp_path)
+    path = files.write(LiquidationEvent(t0, PAIR, "long", 100.0, 1.0, "binance"))
+    files.close()
+    assert path is not None
+    damaged = path.read_bytes() + b"1733270400001,BTC/USDT:USDT,\xff\xfe,1,1,1,binance\n"
+    path.write_bytes(damaged)
+    files = DailyFiles(tmp_path)  # a restarted recorder
+    with caplog.at_level("ERROR"):
+        again = files.write(LiquidationEvent(t0 + 5, PAIR, "short", 101.0, 2.0, "binance"))
+    files.close()
+    assert again == path
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith(f"{path.name}.undecodable-")]
+    assert len(aside) == 1
+    assert aside[0].read_bytes() == damaged  # kept for inspection, byte for byte
+    assert str(path) in caplog.text
+    assert "not UTF-8" in caplog.text
+    events = load_realized(tmp_path).events  # the moved file is not read
+    assert len(events) == 1
+    assert events["side"].iloc[0] == "short"
+
+
 # --------------------------------------------------------------------------- fuzz
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
