@@ -285,16 +285,12 @@ def test_a_backtest_provider_survives_pickling_as_hyperopt_does() -> None:
     assert copy._failures.count("BTC/USDT:USDT") == 1  # noqa: SLF001
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21 item 6: the flag belongs in the shared feature path "
-    "(liq_signals/features/values.py, batch and dry-run alike), which the lead applies",
-)
-def test_the_candle_after_a_quarantined_oi_row_is_stale(data) -> None:
-    """A zero open-interest row is quarantined: its candle has no open interest (stale),
-    and the next one, although its open interest is back, still runs the flow in volume
-    mode (the kernel needs two consecutive values) — it must be stale too, or an entry can
-    happen on it; the one after is back in open-interest mode and usable."""
+def test_the_candle_after_a_quarantined_oi_row_is_usable_again(data) -> None:
+    """A zero open-interest row is quarantined: its candle has no open interest (volume
+    mode, stale).  The next candle reads a known value again, and OI mode needs no
+    previous value (opens come from volume; open interest constrains the book), so it is
+    an OI-mode candle, not stale — one bad row costs exactly one stale candle, in dry-run
+    and in the batch run alike."""
     candles, oi = data
     bad = candles["date"].iloc[650]
     oi = oi.copy()
@@ -302,9 +298,9 @@ def test_the_candle_after_a_quarantined_oi_row_is_stale(data) -> None:
     provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0)
     for stop in range(640, 656):
         got = provider.features(candles.iloc[:stop], pair=PAIR, runmode="dry_run", open_interest=oi)
-    rows = got.set_index("date").loc[candles["date"].iloc[651:654]]
+    rows = got.set_index("date").loc[candles["date"].iloc[650:654]]
     # the OI lag puts the missing row on candle 651
-    assert list(rows[C.MODE]) == [C.MODE_VOLUME, C.MODE_VOLUME, C.MODE_OI]
-    assert list(rows[C.STALE]) == [True, True, False]
+    assert list(rows[C.MODE]) == [C.MODE_OI, C.MODE_VOLUME, C.MODE_OI, C.MODE_OI]
+    assert list(rows[C.STALE]) == [False, True, False, False]
     batch = compute_features(candles.iloc[:655], pair=PAIR, open_interest=oi, config=CFG)
     assert (batch[C.STALE].to_numpy() == got[C.STALE].to_numpy()).all()
