@@ -19,6 +19,11 @@ cannot signal on most candles after the strategy's startup, and why: a history n
 than ``startup_candle_count``, or stale inputs (an open-interest outage), with their span.
 A backtest with no trades then says why in its log.
 
+``check_strategy_data(strategy, model)`` (optional, from the strategy's ``__init__``) checks
+the whitelisted pairs' files before freqtrade's loader reads them, so a bad file ends the
+run with one line naming file, pair and fix instead of a traceback; ``startup_candles``
+gives a ``startup_candle_count`` that follows the model's half-life.
+
 Walk-through: ``docs/own-strategy.md``.  The shipped ``LiquidationMagnetStrategy`` uses
 the same pieces.
 """
@@ -33,9 +38,11 @@ import pandas as pd
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.data.preflight import check_strategy_data
 from liq_signals.live.provider import strategy_features as _provider_features
 
 __all__ = [
+    "check_strategy_data",
     "informative_pairs",
     "liquidation_features",
     "model_config",

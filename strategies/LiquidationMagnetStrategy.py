@@ -62,9 +62,8 @@ from liq_signals import (
     strategy_features,
 )
 from liq_signals import columns as C
-from liq_signals.data.preflight import check_strategy_data
+from liq_signals.freqtrade import check_strategy_data, startup_candles
 from liq_signals.freqtrade import model_config as configured_model
-from liq_signals.freqtrade import startup_candles
 
 logger = logging.getLogger(__name__)
 

@@ -137,9 +137,9 @@ class StateLocked(LiqSignalsError):
     """Another process holds the lock of this strategy + pair + timeframe."""
 
 
-class UnsafeStateFile(OSError):
+class UnsafeStateFile(LiqSignalsError, OSError):
     """A state folder, state or lock file the bot must not use: a symbolic link, not a
-    regular file, or a world-writable folder (an ``OSError``: the provider then runs
+    regular file, or a world-writable folder (also an ``OSError``: the provider then runs
     the pair without saved state)."""
 
 
