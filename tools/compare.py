@@ -89,6 +89,8 @@ FOLDS = (
     Fold("26-q1", DATA_2025, ALL_PAIRS, "20251001-20260101", "20260101-20260219"),
 )
 SMOKE = Fold("smoke", DATA_2025, ALL_PAIRS[:1], "20250301-20250401", "20250401-20250415")
+#: The smoke run's placebos (two keep it short).
+SMOKE_SHIFTS = (10, 20)
 
 
 @dataclass
@@ -258,7 +260,9 @@ def run_fold(fold: Fold, args, configs: tuple[list[str], list[str]], workdir, lo
     result = FoldResult(fold)
     scratch = _scratch(workdir)
     placebos = placebo_names(tuple(args.shifts))
-    for name in (LIQ, TWIN):
+    if not args.epochs:
+        result.tuned = {LIQ: {"defaults": "--epochs 0"}, TWIN: {"defaults": "--epochs 0"}}
+    for name in (LIQ, TWIN) if args.epochs else ():
         _log(f"{fold.name}: hyperopt {name} on {fold.train} ({args.epochs} epochs)", started)
         exported = hyperopt(name, fold, scratch, configs[0], args, workdir, log)
         if exported is None:
@@ -552,6 +556,25 @@ def quarter_table(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def tuning_text(epochs: int) -> str:
+    """How each fold's parameters were chosen, for the report."""
+    if not epochs:
+        return (
+            "Every row is **out of sample** with **fixed parameters**: every arm trades the "
+            "strategies' defaults (`--epochs 0`: no per-fold hyperopt), chosen on BTC, ETH, "
+            "SOL 2025-01-01 -> 2025-07-01 (docs/strategy.md), before every 2025-26 test "
+            "window; the 2023-24 folds lie before that window (out of sample backwards)."
+        )
+    return (
+        "Every row is **out of sample**: each fold's parameters come from a hyperopt "
+        f"({epochs} epochs per strategy, spaces {' + '.join(SPACES)}, "
+        "SharpeHyperOptLossDaily, random state = the given one + the fold's number) on BTC "
+        "over the three months before its test window only, run separately for the "
+        "liquidation strategy and its twin (ETH and SOL trade the BTC-tuned parameters: out "
+        "of sample in time and asset). The search is small on purpose (CPU)."
+    )
+
+
 def write_report(path: Path, results: list[FoldResult], args, model: str, seconds: float) -> None:
     import freqtrade
 
@@ -578,23 +601,17 @@ def write_report(path: Path, results: list[FoldResult], args, model: str, second
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, freqtrade {freqtrade.__version__}, "
         f"{seconds / 60:.0f} min. Model: {model}.",
         "",
-        "Every row is **out of sample**: each fold's parameters come from a hyperopt "
-        f"({args.epochs} epochs per strategy, spaces {' + '.join(SPACES)}, "
-        "SharpeHyperOptLossDaily) on BTC over the three months before its test window only, "
-        "run separately for the liquidation strategy and its twin (ETH and SOL trade the "
-        "BTC-tuned parameters: out of sample in time and asset). The study that chose the "
+        tuning_text(args.epochs) + " The study that chose the "
         f"strategy's term used {IN_SAMPLE} (in-sample); no test window overlaps it. "
         "`user_data/config_backtest.json`: 2x isolated, 0.05 % fee per side, one trade "
         "slot per pair; profit, fees and drawdown in % of the pair's slot (the wallet split "
         "over the fold's pairs), Sharpe from daily P&L (√365). Buy-and-hold: 1x, no fees. "
         f"**Placebos** ({n_placebos}: the map of {', '.join(map(str, args.shifts))} days "
-        "earlier): the liquidation strategy with the same tuned parameters, its map computed "
+        "earlier): the liquidation strategy with the same parameters, its map computed "
         "by its own code on its own window translated N days back and handed to the candle "
         "N days later (tools/placebo; no look-ahead, no wrap-around, the same warm-up; the "
         "0-day placebo trades exactly like the strategy, tests/strategy/test_placebo.py). "
-        "A map that knows nothing ranks in the middle of its placebos on average. "
-        "The search is small on purpose (CPU): each fold's hyperopt (random state = the "
-        "given one + the fold's number) picks among a handful of parameter sets.",
+        "A map that knows nothing ranks in the middle of its placebos on average.",
         "",
         "## Summary",
         "",
@@ -673,7 +690,13 @@ def write_report(path: Path, results: list[FoldResult], args, model: str, second
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5, help="hyperopt epochs per strategy")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=5,
+        help="hyperopt epochs per strategy and fold; 0: no hyperopt, every arm trades the "
+        "strategies' defaults (chosen on 2025-01 -> 2025-07, docs/strategy.md)",
+    )
     parser.add_argument("--random-state", type=int, default=42)
     parser.add_argument("--jobs", type=int, default=2, help="hyperopt parallel jobs")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "results.md")
@@ -687,7 +710,9 @@ def main(argv: list[str] | None = None) -> int:
         default=list(SHIFTS),
         help=f"placebo shifts in days (default: all {len(SHIFTS)})",
     )
-    parser.add_argument("--smoke", action="store_true", help="one two-week fold, 2 epochs")
+    parser.add_argument(
+        "--smoke", action="store_true", help="one two-week fold, 2 epochs, 2 placebos"
+    )
     parser.add_argument(
         "--from-json",
         type=Path,
@@ -709,6 +734,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"compare: no fold named {args.folds}; have {[f.name for f in FOLDS]}")
     if args.smoke:
         args.epochs = min(args.epochs, 2)
+        if tuple(args.shifts) == SHIFTS:
+            args.shifts = list(SMOKE_SHIFTS)
     started = time.monotonic()
     workdir = args.workdir.resolve()
     shutil.rmtree(workdir, ignore_errors=True)
