@@ -125,7 +125,6 @@ def run_study(
                 StopSettings(
                     every=s.stop_every_h * cph,
                     horizon=s.stop_horizon_h * cph,
-                    candles_per_day=24 * cph,
                 ),
                 replicates=s.replicates,
                 seed=s.seed,

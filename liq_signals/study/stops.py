@@ -23,6 +23,7 @@ distance-matched ATR stop and its placebos, and loses less per trade.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,6 @@ class StopSettings:
     horizon: int = 288
     buffer_atr: float = 0.25
     shifts_days: tuple[int, ...] = (10, 20, 30)
-    candles_per_day: int = 288
 
 
 def _atr_pct(frame: pd.DataFrame) -> np.ndarray:
@@ -104,7 +104,7 @@ def simulate(
 
 def stop_study(
     frame: pd.DataFrame, settings: StopSettings, replicates: int = 400, seed: int = 0
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The three stops at the same entries of ``frame`` (5m candles + ``liq_*`` columns,
     the whole file: the placebo reaches back before the studied rows), measured on the rows
     where ``frame["studied"]`` is true (all rows when the column is absent)."""
@@ -190,7 +190,7 @@ def stop_study(
     }
 
 
-def survives(result: dict[str, object]) -> bool:
+def survives(result: dict[str, Any]) -> bool:
     """Whether the map stop earns a place in a strategy: stopped out less often than the
     distance-matched ATR stop *and* than its placebos (both intervals below 0), without
     losing more per trade (neither P&L interval below 0).
@@ -199,10 +199,7 @@ def survives(result: dict[str, object]) -> bool:
     what a held one loses on average), so the stop-out rate is where knowledge shows first;
     a P&L cost would show that the map's stops are being swept, not avoided.
     """
-    diffs = result.get("differences") or {}
+    diffs: dict[str, Any] = result.get("differences") or {}
     if not diffs:
         return False
-    return all(
-        d["stopped"]["high"] < 0 and d["pnl_pct"]["high"] >= 0
-        for d in diffs.values()  # type: ignore[union-attr]
-    )
+    return all(d["stopped"]["high"] < 0 and d["pnl_pct"]["high"] >= 0 for d in diffs.values())
