@@ -484,7 +484,7 @@ def compact_table(results: list[FoldResult]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r, pair, arms in _cells(results):
-        w = r.tuned.get(LIQ, {}).get("buy", {}).get("w_pull")
+        w = r.tuned.get(LIQ, {}).get("buy", {}).get("w_pull", "default")
         placebo = [x.profit_pct for x in _placebo_rows(arms)]
         rank, n = rank_among_placebos(arms)
         liq, twin = arms[LIQ], arms[TWIN]
@@ -492,7 +492,7 @@ def compact_table(results: list[FoldResult]) -> str:
             f"| {r.fold.name} | {pair.split('/')[0]} | {_num(liq.profit_pct)} ({liq.trades}) | "
             f"{_num(twin.profit_pct)} ({twin.trades}) | {_num(float(np.median(placebo)))} "
             f"[{_num(min(placebo))}, {_num(max(placebo))}] | {rank} of {n} | "
-            f"{_num(arms[BUY_AND_HOLD].profit_pct)} | {w if w is not None else '-'} |"
+            f"{_num(arms[BUY_AND_HOLD].profit_pct)} | {w} |"
         )
     return "\n".join(lines)
 
