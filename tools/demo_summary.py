@@ -95,12 +95,14 @@ def buy_and_hold(datadir: Path, pairs: list[str], start: str, end: str) -> dict[
 
     from liq_signals.data.load import load_pair_inputs
 
+    def utc(text: str) -> pd.Timestamp:
+        stamp = pd.Timestamp(text)  # freqtrade writes "2025-10-06 00:00:00", meaning UTC
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+
     out = {}
     for pair in pairs:
         candles = load_pair_inputs(datadir, pair, "5m").candles
-        window = candles.loc[
-            (candles["date"] >= pd.Timestamp(start)) & (candles["date"] <= pd.Timestamp(end))
-        ]
+        window = candles.loc[(candles["date"] >= utc(start)) & (candles["date"] <= utc(end))]
         close = window["close"].to_numpy(float)
         out[pair] = 100 * (close[-1] / close[0] - 1) / len(pairs)
     out[TOTAL] = sum(out.values())
