@@ -638,7 +638,8 @@ def write_report(path: Path, results: list[FoldResult], args, model: str, second
         "",
         quarter_table(s),
         "",
-        "## Profit % per fold and pair (trades in brackets; `w_pull` = the tuned weight)",
+        "## Profit % per fold and pair (trades in brackets; `w_pull` = the tuned weight, "
+        "`default` = the strategy's 0.5)",
         "",
         compact_table(results),
         "",
