@@ -16,14 +16,21 @@ $(STAMP): pyproject.toml
 ## (BTC, ETH, SOL: the config's whitelist), next to BaselineStrategy (the same strategy with
 ## the liquidation features switched off), then one summary table read from freqtrade's
 ## result JSON (tools/demo_summary.py: per pair and total, trades, profit %, max drawdown).
+## freqtrade's own output (~460 lines of log and its report) goes to DEMO_LOG, whose path
+## is printed first; on failure its last lines are shown.  The table ends the output.
 DEMO_RESULTS := user_data/backtest_results
+DEMO_LOG := user_data/logs/demo-backtesting.log
 demo: $(STAMP)
-	$(BIN)/liq-signals offline -- backtesting \
+	@mkdir -p $(dir $(DEMO_LOG))
+	@echo "make demo: freqtrade backtesting, 2 strategies x 3 pairs, 2025-09-01 -> 2026-02-19;"
+	@echo "  its log and report: $(DEMO_LOG)"
+	@$(BIN)/liq-signals offline -- backtesting \
 		--config user_data/config_backtest.json \
 		--strategy-list LiquidationMagnetStrategy BaselineStrategy \
 		--timerange 20250901-20260219 \
-		--export trades --backtest-directory $(DEMO_RESULTS)
-	$(BIN)/python tools/demo_summary.py $(DEMO_RESULTS)
+		--export trades --backtest-directory $(DEMO_RESULTS) > $(DEMO_LOG) 2>&1 \
+		|| { tail -n 25 $(DEMO_LOG); echo "make demo: freqtrade failed; whole log: $(DEMO_LOG)"; exit 1; }
+	@$(BIN)/python tools/demo_summary.py $(DEMO_RESULTS)
 
 ## The whole test suite (this is what CI runs).
 test: $(STAMP)

@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "taker_buy_share_proxy": "liq_signals.data.oi_sources",
     "load_model_config": "liq_signals.config",
     "LiveSeries": "liq_signals.live.series",
-    "strategy_features": "liq_signals.live.provider",
+    "strategy_features": "liq_signals.freqtrade",
     "cluster_bands": "liq_signals.viz.annotations",
     "liquidation_terms": "liq_signals.study.terms",
 }
@@ -59,7 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from liq_signals.data.sidecar import read_sidecar, write_sidecar
     from liq_signals.features.incremental import IncrementalFeatures
     from liq_signals.features.pipeline import compute_features
-    from liq_signals.live.provider import strategy_features
+    from liq_signals.freqtrade import strategy_features
     from liq_signals.live.series import LiveSeries
     from liq_signals.study.terms import liquidation_terms
     from liq_signals.viz.annotations import cluster_bands

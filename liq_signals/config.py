@@ -1,11 +1,17 @@
 """The one place where the liquidation model's parameters are declared.
 
 Every number the engine and the feature layer use comes from :class:`ModelConfig`; the
-defaults are documented here and in ``docs/model.md``.  ``leverage_alpha``,
-``decay_half_life_hours`` and the three side-asymmetry fields are calibrated on real
-Binance liquidations (BTC 2025, ``liq-signals calibrate``, docs/validation.md §5.2),
-rounded; the others are reasoned.  Strategy hyperopt parameters map
-onto these fields (``dataclasses.replace(cfg, decay_half_life_hours=...)``).
+defaults are documented here and in ``docs/model.md``.  They are the one model every
+command and the shipped strategy run (a config file may override fields).
+``direction_tilt`` and ``side_notional_bias`` are fitted in open-interest
+mode on hourly realized BTC liquidations (2025-12-05 → 2026-01-20, ``liq-signals
+calibrate --grid``, docs/model.md "Where the defaults come from"); ``leverage_alpha`` and
+``side_leverage_bias`` come from the earlier fit on Binance's 4-hour record (BTC 2025);
+``decay_half_life_hours`` = 12 h because the scores cannot tell 12 h from 24, 72 or 251 h
+apart (standing ρ within 0.002) while the strategy's terms need ten half-lives of book
+before their 3-day window within the ~8.6 days of 5m candles freqtrade loads at start-up
+(recursive-analysis: 24 h left a term 4 % off, 12 h 0.03 %); the others are reasoned.  Strategy
+hyperopt parameters map onto these fields (``dataclasses.replace(cfg, ...)``).
 """
 
 from __future__ import annotations
@@ -41,11 +47,7 @@ _CHECKS: tuple[tuple[str, Callable[[ModelConfig], bool], str], ...] = (
     ("decay_half_life_hours", lambda c: c.decay_half_life_hours > 0, "must be > 0 hours"),
     ("participation", lambda c: 0.0 <= c.participation <= 1.0, "must be a fraction in [0, 1]"),
     ("taker_tilt", lambda c: c.taker_tilt >= 0, "must be >= 0"),
-    (
-        "reopen_fraction",
-        lambda c: 0.0 <= c.reopen_fraction <= 1.0,
-        "must be a fraction in [0, 1]",
-    ),
+    ("oi_reconcile", lambda c: 0.0 <= c.oi_reconcile <= 1.0, "must be in [0, 1]"),
     ("position_notional_usd", lambda c: c.position_notional_usd > 0, "must be > 0 USD"),
     ("cluster_width_pct", lambda c: c.cluster_width_pct > 0, "must be > 0 %"),
     (
@@ -106,13 +108,17 @@ class ModelConfig:
         for ``position_notional_usd`` from the maintenance tiers).
     :param decay_half_life_hours: half-life of every level (churn net OI cannot see);
         the decay uses the real time between candles, so data gaps also decay the book.
-    :param participation: volume mode only — fraction of traded volume (base units) that
+    :param participation: fraction of traded volume (base units) that
         opens new positions on each side.
     :param taker_tilt: strength of the taker-buy tilt: with taker-buy share ``s`` long
         weights become ∝ ``L**(-alpha + tilt·(2s−1))`` and short weights
         ∝ ``L**(-alpha − tilt·(2s−1))`` (aggressive side carries higher leverage).
-    :param reopen_fraction: OI mode — fraction of the contracts liquidated this candle
-        that are assumed re-opened at the candle's typical price (ΔQ cannot see them).
+    :param oi_reconcile: OI mode — opens come from volume as in volume mode (net open
+        interest cannot see positions opened and closed between two rows); each new
+        open-interest row rescales both books by ``1 + oi_reconcile·gap/OI``, gap = the
+        row's change minus the model's opens − liquidations since the previous row.  0: OI
+        only caps the book (the default: no setting measured better, docs/model.md); 1: the
+        whole gap.
     :param position_notional_usd: representative position size used to pick the
         maintenance tier (m, cum, max leverage) from the pair's tier table.
     :param cluster_width_pct: width of a "cluster": grid bins are summed into buckets of
@@ -144,15 +150,16 @@ class ModelConfig:
     :param side_leverage_bias: side asymmetry, leverage — a constant b added to the
         taker tilt: long weights ∝ ``L**(-alpha + b)``, short ∝ ``L**(-alpha − b)``
         (b > 0: longs run higher leverage, so their levels sit nearer the price).
-        0 = both sides alike (docs/model.md, "Longs and shorts"; 0.096 calibrated).
+        0 = both sides alike (docs/model.md, "Longs and shorts"; 0.096 calibrated on
+        the 4-hour record).
     :param direction_tilt: side asymmetry, aggressor — the candle's close position in its
         range ``r`` in [-1, 1] adds ``direction_tilt·r`` to the tilt: the side the candle
         moved for opened at the higher leverage.  Public in backtest and dry-run alike
-        (5.6 calibrated; the effect saturates above ~3).
+        (2.0 fitted; the effect saturates above ~3).
     :param side_notional_bias: side asymmetry, notional — b > 0: only ``1 − b`` of the
         opened contracts enter the short book (the rest held without liquidatable
-        leverage, e.g. hedges); b < 0: only ``1 + b`` enter the long book (0.257
-        calibrated).
+        leverage, e.g. hedges); b < 0: only ``1 + b`` enter the long book (−0.05 fitted
+        on the hourly record: with the direction tilt the sides nearly balance already).
     """
 
     grid_step: float = 0.001
@@ -160,10 +167,10 @@ class ModelConfig:
     leverage_count: int = 48
     leverage_alpha: float = 0.81
     leverage_max: float | None = None
-    decay_half_life_hours: float = 251.0
+    decay_half_life_hours: float = 12.0
     participation: float = 0.05
     taker_tilt: float = 0.5
-    reopen_fraction: float = 0.5
+    oi_reconcile: float = 0.0
     position_notional_usd: float = 10_000.0
     cluster_width_pct: float = 0.5
     nearest_min_share: float = 0.005
@@ -178,8 +185,8 @@ class ModelConfig:
     taker_proxy_window: int = 288
     renormalize_below: float = 1e-100
     side_leverage_bias: float = 0.096
-    direction_tilt: float = 5.6
-    side_notional_bias: float = 0.257
+    direction_tilt: float = 2.0
+    side_notional_bias: float = -0.05
 
     def __post_init__(self) -> None:
         for f in fields(self):

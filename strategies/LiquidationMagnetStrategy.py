@@ -66,23 +66,17 @@ from liq_signals import (
 )
 from liq_signals import columns as C
 from liq_signals.freqtrade import model_config as configured_model
+from liq_signals.freqtrade import startup_candles
 
 logger = logging.getLogger(__name__)
 
-#: The model behind the features, spelled out: the model the study and the walk-forward
-#: (docs/study.md, docs/results.md) measured this strategy with -- a 24 h half-life, short
-#: enough for freqtrade's startup window (below), over the engine's former defaults
-#: (leverage slope 1, no side asymmetry).  The calibrated ``ModelConfig()`` defaults
-#: (docs/validation.md) have not been studied or walked forward with this strategy yet, so
-#: it does not switch to them silently.  Changing it changes the indicators: re-run the
-#: study, the walk-forward and the gates.
-MODEL = ModelConfig(
-    decay_half_life_hours=24.0,
-    leverage_alpha=1.0,
-    side_leverage_bias=0.0,
-    direction_tilt=0.0,
-    side_notional_bias=0.0,
-)
+#: The model behind the features: ``ModelConfig()``, the one model every ``liq-signals``
+#: command shows (docs/validation.md), so the heatmap a user reads is the map this strategy
+#: trades.  Changing it changes the indicators: re-run the study, the walk-forward and the
+#: gates.
+MODEL = ModelConfig()
+#: Days the pull's momentum fit looks back (liq_signals.study.terms.RESIDUAL_DAYS).
+MOMENTUM_DAYS = 3
 #: Imbalance bands of the ``liq_term_imbalance_*`` columns (must be in MODEL.bands_pct).
 IMBALANCE_BANDS = ("2", "5", "10")
 #: Freqtrade config section of this strategy, and its key naming a model parameter file.
@@ -136,11 +130,10 @@ def model_from_config(config: dict[str, Any]) -> ModelConfig:
 class LiquidationMagnetStrategy(BaselineStrategy):
     """The baseline's entry score plus ``w_pull`` times the pull beyond momentum."""
 
-    # The book forgets with a 24 h half-life (MODEL): 1440 candles = 5 days = 5 half-lives
-    # make the map independent of where the window starts (< 3 % inherited), and the pull's
-    # momentum fit looks back 3 more days (liq_signals.study.terms.RESIDUAL_DAYS): 8 days.
+    # Follows MODEL's half-life (10 half-lives) plus the pull's momentum look-back: with
+    # 12 h, 5 + 3 days = 2304 5m candles, within what freqtrade loads at start-up.
     # recursive-analysis in tests/strategy checks the terms are stable at this count.
-    startup_candle_count: int = 2304
+    startup_candle_count: int = startup_candles(MODEL, "5m", extra_hours=24 * MOMENTUM_DAYS)
 
     # The only parameter the baseline does not have; the skeleton's parameters keep the
     # baseline's defaults (the twin differs by this term alone).  Default: the sign the

@@ -85,7 +85,10 @@ def freqtrade_offline(tmp_path: Path) -> FreqtradeRunner:
     datadir=DATADIR_2025, configs=["user_data/config_backtest.json"])`` returns a
     :class:`liq_signals.offline.runner.Result` (``returncode``, ``output``, ``errors``).
     Runs from the repository root with ``--user-data-dir`` in ``tmp_path`` (results and
-    logs stay out of the repo) unless ``args`` already set one.  Other keyword arguments
+    logs stay out of the repo) unless ``args`` already set one; with that user dir, and no
+    ``datadir`` given as argument or in ``args``, the emulator serves the repository's
+    ``user_data/data/binance`` (freqtrade's default would be the empty
+    ``<tmp_path>/user_data/data/binance``).  Other keyword arguments
     go to :func:`liq_signals.offline.runner.run_freqtrade` (``replay_start``, ``speed``,
     ``emulator``, ``timeout`` — default 300 s).
     """
@@ -97,6 +100,8 @@ def freqtrade_offline(tmp_path: Path) -> FreqtradeRunner:
             uddir = tmp_path / "user_data"
             uddir.mkdir(exist_ok=True)
             args += ["--user-data-dir", str(uddir)]
+            if not {"-d", "--datadir", "--data-dir"} & set(args):
+                kwargs.setdefault("datadir", DATADIR_2025)
         kwargs.setdefault("timeout", 300)
         kwargs.setdefault("cwd", REPO)
         kwargs.setdefault("overlay_dir", tmp_path / "overlay")

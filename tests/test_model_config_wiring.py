@@ -62,7 +62,8 @@ def test_shipped_model_file_is_exactly_the_strategy_model() -> None:
     MODEL = import_strategy("LiquidationMagnetStrategy").MODEL
 
     assert load_model_config(SHIPPED_MODEL) == MODEL
-    assert MODEL != ModelConfig()  # otherwise the file would prove nothing
+    # one model: the strategy trades what every command shows by default
+    assert MODEL == ModelConfig()
 
 
 # --- features ----------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ Run from the repository root::
     .venv/bin/python tools/validation_targets.py FITTED.json [--pairs ETH/USDT:USDT SOL/USDT:USDT]
 
 Prints markdown. Nothing here is a new statistic: each figure is a ``validate`` score
-(liq_signals/evaluation/standing.py) and the fold objective of ``calibrate``.
+(liq_signals/evaluation/standing.py: the standing book against the best ex-ante and the
+best ex-post baseline) and the fold objective of ``calibrate``.
 """
 
 from __future__ import annotations
@@ -56,15 +57,19 @@ def _rows(label: str, before, after) -> list[str]:  # noqa: ANN001
     for side in ("long", "short"):
         a = after.standing["standing"][side]
         b = before.standing["standing"][side]
-        d = a["minus_best_baseline"]
-        met = d["low"] > 0
-        gap = "" if met else f" (short by {_f(-d['low'])} on the interval's low end)"
-        rows.append(
-            f"| {label} | standing-book ρ {side} > best baseline | before {_f(b['model']['rho'])}, "
-            f"after {_f(a['model']['rho'])} vs {a['best_baseline']} "
-            f"{_f(a['baselines'][a['best_baseline']]['rho'])} | {_f(d['value'])} "
-            f"[{_f(d['low'])}, {_f(d['high'])}] | {'met' if met else 'NOT met' + gap} |"
-        )
+        for kind in ("ex_ante", "ex_post"):
+            best = a[f"best_{kind}"]
+            if best is None:
+                continue
+            d = a[f"minus_best_{kind}"]
+            met = d["low"] > 0
+            gap = "" if met else f" (short by {_f(-d['low'])} on the interval's low end)"
+            rows.append(
+                f"| {label} | standing-book ρ {side} > best {kind.replace('_', '-')} "
+                f"baseline | before {_f(b['model']['rho'])}, after {_f(a['model']['rho'])} "
+                f"vs {best} {_f(a['baselines'][best]['rho'])} | {_f(d['value'])} "
+                f"[{_f(d['low'])}, {_f(d['high'])}] | {'met' if met else 'NOT met' + gap} |"
+            )
     for name, card in (("before", before.standing), ("after", after.standing)):
         o = card["side_balance"]["standing"]["overall"]
         r = o["implied_over_realized"]

@@ -7,6 +7,14 @@ with a config or a user directory, it comes from freqtrade's configuration (data
 ``<userdir>/data/<exchange>``, pairs from the whitelist, timeframe, trading mode, the
 candle format ``dataformat_ohlcv``, the ``liq_signals`` section's model file); without
 either, the defaults of a checkout of this repository apply.
+
+One argument-checking rule for every command, before any work
+(:func:`resolve_data_arguments`): a timeframe that is not one, a ``--timerange`` freqtrade
+cannot parse, a pair not spelled as freqtrade spells it, and (commands that read candles)
+a pair that is neither on disk nor a market of the exchange (a typo such as
+``BTC/UDST:UDST``: the message lists the pairs on disk) each give one line and exit 2.  A
+real market whose candles are not downloaded yet is missing data: the loader names the
+file and the ``freqtrade download-data`` command (exit 1).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ def add_data_arguments(
     exchange: bool = True,
     timeframe: bool = True,
     check_pairs: bool = True,
+    reads_candles: bool = True,
     pairs_help: str = "",
 ) -> None:
     """Add the shared data options (see the module docstring).
@@ -45,6 +54,8 @@ def add_data_arguments(
     :param exchange, timeframe, trading_mode: add that option (a command that has its
         own, or no use for it, says False; the config's value still fills ``args``)
     :param check_pairs: refuse pairs not spelled as freqtrade spells them
+    :param reads_candles: the command reads the pairs' candles from the datadir (refuse a
+        pair that is neither on disk nor a market, listing the pairs on disk)
     """
     parser.add_argument(
         "-c",
@@ -88,6 +99,7 @@ def add_data_arguments(
         "--pair",
         dest="pairs",
         nargs="+",
+        action="extend",  # -p A B and --pair A --pair B alike
         default=None,
         metavar="PAIR",
         help=pairs_help
@@ -110,7 +122,9 @@ def add_data_arguments(
             help="futures reads OI/mark/metrics; spot runs in volume mode "
             f"(default: the config's, else {DEFAULT_TRADING_MODE})",
         )
-    parser.set_defaults(_many_pairs=many_pairs, _check_pairs=check_pairs)
+    parser.set_defaults(
+        _many_pairs=many_pairs, _check_pairs=check_pairs, _reads_candles=reads_candles
+    )
 
 
 def freqtrade_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -154,8 +168,10 @@ def resolve_data_arguments(args: argparse.Namespace) -> argparse.Namespace:
     ``liq_signals`` section, ``args.model_config`` when ``--model-config`` was not given.
 
     :raise ConfigError: a freqtrade config freqtrade rejects, an unknown key in its
-        ``liq_signals`` section, no pair, several pairs for a one-pair command, or a pair
-        not spelled as freqtrade spells it for the trading mode (with the likely spelling)
+        ``liq_signals`` section, an unknown timeframe, a malformed ``--timerange``, no
+        pair, several pairs for a one-pair command, a pair not spelled as freqtrade spells
+        it for the trading mode (with the likely spelling), or a pair of a command that
+        reads candles that is neither on disk nor a market (with the pairs on disk)
     """
     args.data_format = "feather"
     if args.ft_config or args.userdir:
@@ -168,6 +184,7 @@ def resolve_data_arguments(args: argparse.Namespace) -> argparse.Namespace:
     ):
         if hasattr(args, name):
             setattr(args, name, getattr(args, name) or default)
+    _check_timeframes_and_timerange(args)
     if not args.pairs:
         raise ConfigError("give a pair with -p/--pairs (e.g. -p BTC/USDT:USDT) or a config")
     mode = getattr(args, "trading_mode", None) or DEFAULT_TRADING_MODE
@@ -180,7 +197,136 @@ def resolve_data_arguments(args: argparse.Namespace) -> argparse.Namespace:
                 "choose one with -p"
             )
         args.pair = args.pairs[0]
+    _check_pairs_exist(args, mode)
     return args
+
+
+def _check_timeframes_and_timerange(args: argparse.Namespace) -> None:
+    """:func:`check_timeframe` on ``args.timeframe`` / ``args.timeframes`` and
+    :func:`check_timerange` on ``args.timerange``, where the command has them."""
+    for timeframe in [getattr(args, "timeframe", None), *(getattr(args, "timeframes", None) or [])]:
+        if timeframe is not None:
+            check_timeframe(timeframe)
+    if getattr(args, "timerange", None):
+        check_timerange(args.timerange)
+
+
+def _check_pairs_exist(args: argparse.Namespace, mode: str) -> None:
+    """A command that fetches its pairs refuses a pair that is no market; one that reads
+    candles also accepts a pair on disk (:func:`check_pair_on_disk`)."""
+    if args._check_pairs and not args._reads_candles:  # a command that fetches the pairs
+        exchange = getattr(args, "exchange", None) or DEFAULT_EXCHANGE
+        for pair in args.pairs:
+            if not is_market(pair, exchange, mode):
+                raise ConfigError(f"pair {pair!r} is not a {exchange} {mode} market")
+    if args._reads_candles:
+        for pair in args.pairs:
+            check_pair_on_disk(
+                Path(args.datadir),
+                pair,
+                getattr(args, "timeframe", None) or DEFAULT_TIMEFRAME,
+                mode,
+                exchange=getattr(args, "exchange", None) or DEFAULT_EXCHANGE,
+                data_format=args.data_format,
+            )
+
+
+def check_timeframe(timeframe: str) -> None:
+    """:raise ConfigError: ``timeframe`` is not a freqtrade timeframe (``7x``)"""
+    from liq_signals.timeframes import timeframe_seconds
+
+    try:
+        timeframe_seconds(timeframe)
+    except ValueError:
+        raise ConfigError(f"unknown timeframe {timeframe!r} (use e.g. 1m, 5m, 1h, 1d)") from None
+
+
+def check_timerange(timerange: str) -> None:
+    """:raise ConfigError: freqtrade's ``TimeRange`` rejects ``timerange``"""
+    from freqtrade.configuration import TimeRange
+    from freqtrade.exceptions import OperationalException
+
+    try:
+        TimeRange.parse_timerange(timerange)
+    except OperationalException as exc:
+        raise ConfigError(f"bad --timerange {timerange!r}: {exc}") from None
+
+
+def pairs_on_disk(datadir: Path, timeframe: str, trading_mode: str) -> list[str]:
+    """The pairs with ``timeframe`` candles in ``datadir``, in any of freqtrade's formats
+    (read with freqtrade's own file-name rules), sorted."""
+    from freqtrade.data.history.datahandlers.idatahandler import get_datahandlerclass
+    from freqtrade.enums import CandleType, TradingMode
+
+    from liq_signals.data.load import DATA_FORMATS
+
+    futures = trading_mode == "futures"
+    mode = TradingMode.FUTURES if futures else TradingMode.SPOT
+    kind = CandleType.FUTURES if futures else CandleType.SPOT
+    found: set[str] = set()
+    for fmt in DATA_FORMATS:
+        for pair, tf, ctype in get_datahandlerclass(fmt).ohlcv_get_available_data(datadir, mode):
+            if tf == timeframe and ctype == kind:
+                found.add(pair)
+    return sorted(found)
+
+
+def is_market(pair: str, exchange: str, trading_mode: str) -> bool:
+    """Could ``pair`` be a market of ``exchange``?  Its quote (and settle) currency must be
+    one of :data:`QUOTES`; a Binance futures pair must be in the tier file freqtrade ships
+    (every USDT-M perpetual it knew at release), read only when this is asked."""
+    import json
+
+    base, quote, settle = _split(pair)
+    if not base or quote not in QUOTES or (settle and settle not in QUOTES):
+        return False
+    if exchange != "binance" or trading_mode != "futures":
+        return True
+    from liq_signals.data.tiers import tier_file_path
+
+    try:
+        with open(tier_file_path(), encoding="utf-8") as fh:
+            return pair in json.load(fh)
+    except (OSError, ValueError, ModuleNotFoundError):
+        return True  # no list to check against: the loader names the missing file
+
+
+def check_pair_on_disk(
+    datadir: Path,
+    pair: str,
+    timeframe: str,
+    trading_mode: str,
+    *,
+    exchange: str = DEFAULT_EXCHANGE,
+    data_format: str | None = None,
+) -> None:
+    """Refuse a pair that has no candles in ``datadir`` and is no market of the exchange:
+    a typo, whose fix is the spelling, not a download.  Nothing is checked when the datadir
+    does not exist, or the pair is a market not downloaded yet (the loader names the file
+    and the download command: missing data, exit 1).
+
+    :raise ConfigError: with the closest pair on disk and the list of pairs on disk
+    """
+    import difflib
+
+    from liq_signals.data.load import DATA_FORMATS, pair_data_path
+
+    if not datadir.is_dir():
+        return
+    kind = "futures" if trading_mode == "futures" else "spot"
+    formats = dict.fromkeys([data_format or DATA_FORMATS[0], *DATA_FORMATS])
+    if any(pair_data_path(datadir, pair, timeframe, kind, f).exists() for f in formats):
+        return
+    if is_market(pair, exchange, trading_mode):
+        return
+    have = pairs_on_disk(datadir, timeframe, trading_mode)
+    close = difflib.get_close_matches(pair, have, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise ConfigError(
+        f"pair {pair!r} is not a {exchange} {trading_mode} market and has no {timeframe} "
+        f"candles in {datadir}; {hint}pairs on disk at {timeframe}: "
+        f"{', '.join(have) or 'none'}"
+    )
 
 
 def _from_freqtrade_config(args: argparse.Namespace) -> None:

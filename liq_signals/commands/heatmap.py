@@ -90,21 +90,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the HTML page has a slider for it)",
     )
     parser.add_argument(
+        "--leverage-bands",
+        nargs="+",
+        default=None,
+        metavar="BAND",
+        help="draw only the positions opened at these leverage bands: <=10x 10-25x 25-50x "
+        ">50x (quote >50x in a shell; the books, magnets and labels are those of the bands; "
+        "default: all)",
+    )
+    parser.add_argument(
         "--freqtrade",
         action="store_true",
         help="draw freqtrade's plot-dataframe figure (candles, volume, the strategy's "
         "plot_config) with the heatmap layer added behind the candles",
     )
     parser.add_argument(
+        "-s",
         "--strategy",
-        default="LiquidationMagnetStrategy",
-        help="--freqtrade only: strategy whose plot_config is drawn (default: %(default)s)",
+        default=None,
+        help="--freqtrade only: strategy whose plot_config is drawn (default: the config's "
+        "strategy, else LiquidationMagnetStrategy)",
     )
     parser.add_argument(
         "--strategy-path",
         type=Path,
-        default=Path("strategies"),
-        help="--freqtrade only: folder holding the strategy (default: %(default)s)",
+        default=None,
+        help="--freqtrade only: folder holding the strategy (default: the config's "
+        "strategy_path, else the shipped strategies; USERDIR/strategies is searched too)",
     )
     add_model_config_argument(parser, role="the map drawn is built with it")
 
@@ -157,6 +169,19 @@ def require_plotting(out: Path) -> None:
         )
 
 
+def _leverage_bands(texts: list[str] | None) -> tuple[int, ...]:
+    """``--leverage-bands`` as indices in ``LEVERAGE_BANDS`` (empty: not given).
+
+    :raise ConfigError: an unknown band (the message lists them)
+    """
+    from liq_signals.viz.leverage_bands import band_index
+
+    try:
+        return tuple(sorted({band_index(t) for t in texts or ()}))
+    except ValueError as exc:
+        raise ConfigError(f"--leverage-bands: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     resolve_data_arguments(args)
     out: Path = args.out or _default_out(args.pair, args.timeframe, args.at)
@@ -172,6 +197,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--saturation-pct must be in (0, 100], got {args.saturation_pct}")
     if args.threshold_usd < 0:
         raise ConfigError(f"--threshold-usd must be >= 0, got {args.threshold_usd}")
+    bands = _leverage_bands(args.leverage_bands)
+    if bands and args.at:
+        raise ConfigError(
+            "--leverage-bands filters the time heatmap; the --at map stacks every band"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     request = render.Request(
@@ -190,11 +220,13 @@ def run(args: argparse.Namespace) -> int:
         freqtrade=args.freqtrade,
         strategy=args.strategy,
         strategy_path=args.strategy_path,
-        config=Path(args.ft_config[0]) if args.ft_config else FREQTRADE_CONFIG,
+        config=tuple(Path(c) for c in args.ft_config or [FREQTRADE_CONFIG]),
+        verbose=bool(getattr(args, "verbose", False)),
         model=model,
         labels=args.labels,
         saturation_pct=args.saturation_pct,
         threshold_usd=args.threshold_usd,
+        leverage_bands=bands,
     )
     summary = _render(request)
     logger.info(

@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         trading_mode=False,
         exchange=False,
         timeframe=False,
+        reads_candles=False,
         pairs_help="freqtrade futures pairs, e.g. BTC/USDT:USDT ETH/USDT:USDT "
         "(default: the config's whitelist)",
     )

@@ -17,8 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--datadir",
         type=Path,
         default=None,
-        help="datadir the emulator serves (default: freqtrade's --datadir, else "
-        f"{DEFAULT_DATADIR})",
+        help="datadir the emulator serves (default: the one freqtrade reads: its "
+        "-d/--datadir, else USERDIR/data/binance; for download-data, whose datadir is its "
+        f"destination and must differ, {DEFAULT_DATADIR})",
     )
     parser.add_argument(
         "--replay-start", default=None, help="replay clock start, ISO UTC (default: real time)"
@@ -36,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run freqtrade offline and return its exit status unchanged (the runner answers 1
-    itself, on stderr, when the datadir lacks what the command needs)."""
+    itself, on stderr, when the datadir lacks what the command needs, and 2 when the
+    command would write into the served datadir)."""
     from liq_signals.offline.runner import run_freqtrade
 
     ft_args = list(args.freqtrade_args)

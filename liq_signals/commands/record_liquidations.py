@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         exchange=False,
         timeframe=False,
         check_pairs=False,
+        reads_candles=False,
         pairs_help="e.g. BTC/USDT:USDT ETH/USDT:USDT (or BTCUSDT; default: the config's "
         "whitelist); files go to DATADIR/liquidations/EXCHANGE/",
     )

@@ -13,13 +13,13 @@ import logging
 import time
 from pathlib import Path
 
+from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
 from liq_signals.commands._model import (
     add_model_config_argument,
     changed_fields,
     model_config_from_args,
 )
 from liq_signals.errors import ConfigError
-from liq_signals.paths import DEFAULT_DATADIR
 
 HELP = "measure what the liquidation features say about forward returns (markdown + JSON + PNG)"
 
@@ -27,19 +27,12 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--datadir",
-        type=Path,
-        default=DEFAULT_DATADIR,
-        help="exchange data folder (default: %(default)s)",
+    add_data_arguments(
+        parser,
+        many_pairs=True,
+        pairs_help="freqtrade pairs, e.g. -p BTC/USDT:USDT ETH/USDT:USDT (or --pair "
+        "repeated; default: the config's whitelist)",
     )
-    parser.add_argument(
-        "--pair",
-        action="append",
-        required=True,
-        help="freqtrade pair, repeatable, e.g. --pair BTC/USDT:USDT --pair ETH/USDT:USDT",
-    )
-    parser.add_argument("--timeframe", default="5m", help="candle timeframe (default: %(default)s)")
     parser.add_argument(
         "--timerange",
         default=None,
@@ -80,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.study.report import StudySettings, run_study, write_report
     from liq_signals.timeframes import timeframe_seconds
 
+    resolve_data_arguments(args)
     try:
         horizons = tuple(int(h) for h in args.horizons.split(","))
     except ValueError:
@@ -97,9 +91,11 @@ def run(args: argparse.Namespace) -> int:
         candles_per_hour=3600 // seconds,
     )
     results = []
-    for pair in args.pair:
+    for pair in args.pairs:
         started = time.monotonic()
-        inputs = load_pair_inputs(args.datadir, pair, args.timeframe)
+        inputs = load_pair_inputs(
+            args.datadir, pair, args.timeframe, args.trading_mode, data_format=args.data_format
+        )
         try:
             feats = compute_features(
                 inputs.candles,
@@ -121,8 +117,11 @@ def run(args: argparse.Namespace) -> int:
         results.append(run_study(frame, pair, settings, history=feats.assign(studied=studied)))
         print(f"study: {pair} done in {time.monotonic() - started:.0f} s", flush=True)
     command = " ".join(
-        ["liq-signals study", "--datadir", str(args.datadir)]
-        + [f"--pair {p}" for p in args.pair]
+        ["liq-signals study"]
+        + [f"-c {c}" for c in args.ft_config or []]
+        + ["--datadir", str(args.datadir), "-i", args.timeframe]
+        + ([] if args.trading_mode == "futures" else ["--trading-mode", args.trading_mode])
+        + ["-p", *args.pairs]
         + ([f"--timerange {args.timerange}"] if args.timerange else [])
         + ([f"--model-config {args.model_config}"] if args.model_config else [])
         + [f"--horizons {args.horizons} --replicates {args.replicates} --seed {args.seed}"]

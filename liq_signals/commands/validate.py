@@ -148,6 +148,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the standard parameter sweep (six more engine runs)",
     )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=4,
+        help="contiguous folds of the walk-forward test of whether the standing book adds "
+        "to the best ex-post baseline (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--versus-volume-mode",
+        action="store_true",
+        help="also run the model without the open-interest series (volume mode) on the "
+        "same periods and score OI − volume per side with a paired bootstrap interval",
+    )
 
 
 def timerange_arg(flag: str, text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -294,7 +307,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--block {args.block}: bootstrap blocks must span at least 1D")
     if args.bootstrap < 100:
         raise ConfigError(f"--bootstrap {args.bootstrap}: use at least 100 resamples")
-    command = "liq-signals validate " + shlex.join(_argv_of(args))
+    if args.folds < 2:
+        raise ConfigError(f"--folds {args.folds}: need at least 2 (fit on the first)")
+    command = command_line(args)
     settings = ValidationSettings(
         period=args.period or "1h",  # replaced once the record is read (_score)
         skip_empty_periods=args.skip_empty_periods,
@@ -304,6 +319,8 @@ def run(args: argparse.Namespace) -> int:
         n_boot=args.bootstrap,
         coverage=coverage_arg(args),
         sensitivity=not args.no_sensitivity,
+        folds=args.folds,
+        versus_volume_mode=args.versus_volume_mode,
     )
     result, sources, note = _score(args, settings)
     out: Path = args.out
@@ -331,15 +348,8 @@ def run(args: argparse.Namespace) -> int:
             f"short {result.short.implied.rho:.3f} (baseline {result.short.baseline.rho:.3f})"
         )
     if result.standing is not None:
-        st = result.standing["standing"]
-        print(
-            "standing book: Spearman long "
-            + ", short ".join(
-                f"{st[s]['model']['rho']:.3f} (best baseline {st[s]['best_baseline']} "
-                f"{st[s]['baselines'][st[s]['best_baseline']]['rho']:.3f})"
-                for s in ("long", "short")
-            )
-        )
+        for line in summary_lines(result.standing):
+            print(line)
     for name, m in result.magnet.items():
         p = m.larger_first
         print(
@@ -350,12 +360,71 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _argv_of(args: argparse.Namespace) -> list[str]:
+def command_line(args: argparse.Namespace) -> str:
+    """The command as typed (``liq-signals`` and its arguments as the shell passed them);
+    when ``args`` did not come from the command line, its non-default options spelled
+    with each option's flag."""
+    typed = getattr(args, "_argv", None)
+    if typed is not None:
+        return "liq-signals " + shlex.join(typed)
     out = []
+    flags = {"ft_config": "--config", "pairs": "--pair"}
     for key, value in sorted(vars(args).items()):
-        skip = ("command", "verbose", "pairs", "data_format")  # pairs: as --pair
+        skip = ("command", "verbose", "data_format")
         if key.startswith("_") or key in skip or value in (None, "", False):
             continue
-        flag = f"--{key.replace('_', '-')}"
-        out += [flag] if value is True else [flag, str(value)]
+        flag = flags.get(key, f"--{key.replace('_', '-')}")
+        values = value if isinstance(value, list) else [value]
+        out += [flag] if value is True else [flag, *map(str, values)]
+    return "liq-signals validate " + shlex.join(out)
+
+
+def summary_lines(card: dict) -> list[str]:
+    """The standing-book headline the command prints: per book and side, the model's ρ
+    against the best ex-ante and the best ex-post baseline, the walk-forward test and,
+    with ``--versus-volume-mode``, OI − volume."""
+
+    def best(c: dict, kind: str) -> str:
+        name = c[f"best_{kind}"]
+        if name is None:
+            return f"best {kind.replace('_', '-')} n/a"
+        d = c[f"minus_best_{kind}"]
+        return (
+            f"{kind.replace('_', '-')} {name} {c['baselines'][name]['rho']:.3f} "
+            f"(diff {_num(d['value'])} [{_num(d['low'])}, {_num(d['high'])}])"
+        )
+
+    out = []
+    for book in ("standing", "nowcast"):
+        for side in ("long", "short"):
+            c = card[book][side]
+            out.append(
+                f"{book} {side}: Spearman {c['model']['rho']:.3f}; best "
+                f"{best(c, 'ex_ante')}; best {best(c, 'ex_post')}"
+            )
+    for side, w in card.get("walk_forward", {}).items():
+        d = w["with_minus_without"]
+        if d is None:
+            continue
+        out.append(
+            f"walk-forward {side} ({w['folds']} folds, {w['oos_periods']} periods out of "
+            f"sample): ex-post baseline + standing book {w['with_book']['rho']:.3f} vs "
+            f"alone {w['without_book']['rho']:.3f}, diff {_num(d['value'])} "
+            f"[{_num(d['low'])}, {_num(d['high'])}]"
+        )
+    vv = card.get("versus_volume_mode")
+    if vv is not None:
+        for book in ("standing", "nowcast"):
+            for side in ("long", "short"):
+                v = vv[book][side]
+                d = v["oi_minus_volume"]
+                out.append(
+                    f"OI vs volume mode, {book} {side}: {v['oi']['rho']:.3f} vs "
+                    f"{v['volume']['rho']:.3f}, diff {_num(d['value'])} "
+                    f"[{_num(d['low'])}, {_num(d['high'])}]"
+                )
     return out
+
+
+def _num(x: float) -> str:
+    return "n/a" if x is None or x != x else f"{x:+.3f}"

@@ -86,8 +86,8 @@ from liq_signals.engine.kernel import (
     P_NEAREST_SHARE,
     P_NOTIONAL_BIAS,
     P_PARTICIPATION,
+    P_RECONCILE,
     P_RENORM,
-    P_REOPEN,
     P_TAU,
     P_TILT,
     advance_kernel,
@@ -224,7 +224,7 @@ class BookState:
 
 def new_state(cfg: ModelConfig) -> BookState:
     """An empty book for ``cfg`` (no bins materialised yet)."""
-    fscal = np.array([1.0, 1.0, 0.0, 0.0, np.nan])
+    fscal = np.array([1.0, 1.0, 0.0, 0.0, np.nan, 0.0])
     iscal = np.array([0, _NONE_HI, _NONE_LO, _NO_TIME, 0, 0], dtype=np.int64)
     return BookState(
         np.zeros(0),
@@ -366,7 +366,7 @@ def _kernel_params(params: EngineParams) -> np.ndarray:
     par[P_TILT] = cfg.taker_tilt
     par[P_TAU] = cfg.decay_tau_seconds
     par[P_PARTICIPATION] = cfg.participation
-    par[P_REOPEN] = cfg.reopen_fraction
+    par[P_RECONCILE] = cfg.oi_reconcile
     par[P_CLUSTER_BINS] = cfg.cluster_bins
     par[P_NEAREST_SHARE] = cfg.nearest_min_share
     par[P_CASC_UP] = params.casc_up

@@ -63,8 +63,9 @@ F_LONG_SCALE = 0
 F_SHORT_SCALE = 1
 F_LONG_TOTAL = 2
 F_SHORT_TOTAL = 3
-F_PREV_OI = 4
-N_F = 5
+F_PREV_OI = 4  # the last open-interest row's value (NaN: none known)
+F_NET_SINCE = 5  # model opens − liquidations since that row (contracts)
+N_F = 6
 I_K0 = 0
 I_LONG_HI = 1  # highest occupied long bin: the long book's edge nearest the price
 I_SHORT_LO = 2  # lowest occupied short bin: the short book's edge nearest the price
@@ -84,7 +85,7 @@ P_ALPHA = 1  # leverage_alpha
 P_TILT = 2  # taker_tilt
 P_TAU = 3  # decay_tau_seconds
 P_PARTICIPATION = 4
-P_REOPEN = 5  # reopen_fraction
+P_RECONCILE = 5  # oi_reconcile
 P_CLUSTER_BINS = 6  # an integer, exact in a float64
 P_NEAREST_SHARE = 7  # nearest_min_share
 P_CASC_UP = 8  # log offset of the cascade band above the close
@@ -206,30 +207,38 @@ def _decay(book, t, tau):
 
 @njit(cache=True, inline="always")
 def _flow(book, oi, volume, liq, par):
-    """Contracts opened this candle, and closes removed from both books.
+    """Contracts opened this candle, and the open-interest reconciliation.
 
-    With open interest for this candle and the previous one, its change minus the
-    liquidations ``liq`` (which already left it) splits into closes and opens; without,
-    a share of the volume opens.  Returns ``(opens, mode_oi, closed_long, closed_short)``.
+    Opens are a share of the candle's volume in both modes: gross opens happen in the
+    candles that trade them, and net open interest cannot see the positions opened and
+    closed between two rows (churn).  Open interest is a *constraint*: when a new row
+    arrives, ``gap`` = its change minus the model's own net change since the previous row
+    (opens − liquidations) and both books are rescaled by ``1 + oi_reconcile·gap/OI`` —
+    positions the model missed (gap > 0) or closes it did not see (gap < 0).  A row is new
+    when its value differs from the last one (coarse OI is held between rows).  Returns
+    ``(opens, mode_oi, reconciled_long, reconciled_short)``; reconciled contracts are
+    removed (negative: added) by the rescale.
     """
     long_q, short_q, _, fscal, iscal, _ = book
+    opens = par[P_PARTICIPATION] * volume
+    if not math.isfinite(oi):
+        fscal[F_PREV_OI] = math.nan
+        fscal[F_NET_SINCE] = 0.0
+        return opens, 0.0, 0.0, 0.0
     prev_oi = fscal[F_PREV_OI]
-    fscal[F_PREV_OI] = oi
-    if not (math.isfinite(oi) and math.isfinite(prev_oi)):
-        return par[P_PARTICIPATION] * volume, 0.0, 0.0, 0.0
-    dq = oi - prev_oi
-    closes = max(-dq - liq, 0.0)
-    opens = max(dq, 0.0) + par[P_REOPEN] * liq
     cl_l = 0.0
     cl_s = 0.0
-    if closes > 0.0:
-        # closing positions are drawn from all open interest, of which each book holds a
-        # part: remove the fraction closes / OI (not the absolute amount)
-        keep = max(1.0 - closes / prev_oi, 0.0)
-        cl_l = fscal[F_LONG_TOTAL] * (1.0 - keep)
-        cl_s = fscal[F_SHORT_TOTAL] * (1.0 - keep)
-        _rescale(long_q, LONG, fscal, iscal, keep)
-        _rescale(short_q, SHORT, fscal, iscal, keep)
+    if oi != prev_oi:
+        if math.isfinite(prev_oi) and oi > 0.0:
+            gap = (oi - prev_oi) - fscal[F_NET_SINCE]
+            keep = max(1.0 + par[P_RECONCILE] * gap / oi, 0.0)
+            cl_l = fscal[F_LONG_TOTAL] * (1.0 - keep)
+            cl_s = fscal[F_SHORT_TOTAL] * (1.0 - keep)
+            _rescale(long_q, LONG, fscal, iscal, keep)
+            _rescale(short_q, SHORT, fscal, iscal, keep)
+        fscal[F_PREV_OI] = oi
+        fscal[F_NET_SINCE] = 0.0
+    fscal[F_NET_SINCE] += opens - liq
     return opens, 1.0, cl_l, cl_s
 
 

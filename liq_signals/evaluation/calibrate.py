@@ -77,6 +77,7 @@ SPACE: dict[str, tuple[float, float, bool]] = {
     "direction_tilt": (0.0, 6.0, False),
     "side_notional_bias": (-0.8, 0.8, False),
     "taker_tilt": (0.0, 3.0, False),
+    "oi_reconcile": (0.0, 1.0, False),
 }
 OBJECTIVES = ("standing", "nowcast")
 PARTICIPATION_BOUNDS = (1e-4, 1.0)
@@ -435,10 +436,11 @@ def _participation(
 
 
 def search_space(
-    space: dict[str, tuple[float, float, bool]] | None, has_metrics: bool
+    space: dict[str, tuple[float, float, bool]] | None, has_metrics: bool, has_oi: bool = True
 ) -> dict[str, tuple[float, float, bool]]:
-    """The searched ranges; ``taker_tilt`` only with taker metrics (it changes nothing
-    without them).  Unknown fields are an error."""
+    """The searched ranges; ``taker_tilt`` only with taker metrics and ``oi_reconcile`` only
+    with open interest (each changes nothing without its series).  Unknown fields are an
+    error."""
     space = dict(SPACE if space is None else space)
     known = {f.name for f in fields(ModelConfig)}
     unknown = sorted(set(space) - known)
@@ -447,6 +449,9 @@ def search_space(
     if not has_metrics and "taker_tilt" in space:
         logger.info("no taker metrics: taker_tilt has no effect and is not fitted")
         space.pop("taker_tilt")
+    if not has_oi and "oi_reconcile" in space:
+        logger.info("no open interest: oi_reconcile has no effect and is not fitted")
+        space.pop("oi_reconcile")
     return space
 
 
@@ -489,7 +494,7 @@ def calibrate(
         search_space(dict.fromkeys(grid, (0.0, 1.0, False)), True)  # field names checked
         if metrics is None and "taker_tilt" in grid:
             grid = {k: v for k, v in grid.items() if k != "taker_tilt"}
-    space = search_space(space, metrics is not None)
+    space = search_space(space, metrics is not None, open_interest is not None)
     evaluator = Evaluator(
         candles,
         realized,

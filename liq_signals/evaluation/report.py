@@ -175,13 +175,45 @@ def _diff(d: dict) -> str:
     return f"{_f(d['value'])} [{_f(d['low'])}, {_f(d['high'])}]"
 
 
+def _best(c: dict, kind: str) -> str:
+    name = c[f"best_{kind}"]
+    return "—" if name is None else f"{name}: {_diff(c[f'minus_best_{kind}'])}"
+
+
 def _compare_rows(label: str, c: dict) -> list[str]:
-    best = c["best_baseline"]
     bases = "; ".join(f"{k} {_f(v['rho'])}" for k, v in c["baselines"].items())
     return [
         f"| {label} | {_f(c['model']['rho'])} | {bases} | {_f(c['beyond_baselines']['rho'])} | "
-        f"{best}: {_diff(c['minus_best_baseline'])} |"
+        f"{_best(c, 'ex_ante')} | {_best(c, 'ex_post')} |"
     ]
+
+
+def _walk_forward_rows(card: dict) -> list[str]:
+    rows = []
+    for side, w in card["walk_forward"].items():
+        d = w["with_minus_without"]
+        if d is None:
+            rows.append(f"| {side} | n/a (fewer than 2 periods per fold) | | | |")
+            continue
+        chosen = ", ".join(sorted({f["baseline"] for f in w["per_fold"]}))
+        coefs = ", ".join(_f(f["book_coef"], 2) for f in w["per_fold"])
+        rows.append(
+            f"| {side} | {_f(w['without_book']['rho'])} | {_f(w['with_book']['rho'])} | "
+            f"{_diff(d)} | {chosen}; book coefficient per fold {coefs} |"
+        )
+    return rows
+
+
+def _versus_rows(vv: dict) -> list[str]:
+    rows = []
+    for book in ("standing", "nowcast"):
+        for side in ("long", "short"):
+            v = vv[book][side]
+            rows.append(
+                f"| {book}, {side} | {_f(v['oi']['rho'])} | {_f(v['volume']['rho'])} | "
+                f"{_diff(v['oi_minus_volume'])} |"
+            )
+    return rows
 
 
 def _balance_rows(label: str, b: dict) -> list[str]:
@@ -216,8 +248,8 @@ def standing_section(r: ValidationResult) -> list[str]:
         f"declared: {card['coverage']:g} (realized magnitudes × coverage; ranks unchanged).",
         "",
         "| score | model | baselines | model beyond all baselines (partial) | "
-        "model − best baseline |",
-        "|---|---|---|---|---|",
+        "model − best ex-ante baseline | model − best ex-post baseline |",
+        "|---|---|---|---|---|---|",
         *_compare_rows(
             "standing book, long (book below price at the start, down to the low)",
             card["standing"]["long"],
@@ -252,11 +284,34 @@ def standing_section(r: ValidationResult) -> list[str]:
             for side, d in card["standing_dispersion"].items()
         ],
         "",
-        "Baselines: `range_volume` = the period's move × quote volume, "
-        "`candle_range_volume` = the same summed over its candles, `new_extreme_volume` = how "
-        "far the period went beyond the previous day's extreme × quote volume; for the side "
-        "split the baseline is minus the period's log return; for depth, the period's "
-        "quote volume.",
+        "Baselines known at the period's start (**ex ante**, as the map is): `move` = the "
+        "period's move alone ((high − open)/open for shorts, (open − low)/open for longs), "
+        "`move_trailing_volume` = the move × the mean hourly quote volume of the 24 h "
+        "before the period, `move_open_interest` = the move × open interest in USD at the "
+        "last candle before the period as the engine sees it (only when every period has "
+        "it). Baselines that use the period's own quote volume (**ex post**: the "
+        "liquidations' forced market orders are part of that volume, so no map reader "
+        "knows it at the start): `range_volume` = the move × quote volume, "
+        "`candle_range_volume` = the same summed over its candles, `new_extreme_volume` = "
+        "how far the period went beyond the previous day's extreme × quote volume; for the "
+        "side split the baseline is minus the period's log return and for depth the "
+        "period's quote volume (both ex post). The best baseline of each kind is the one "
+        "with the highest ρ on this scored window (chosen after seeing it, which favours "
+        "the baselines).",
+        "",
+        f"### Walk-forward: does the standing book add to the best ex-post baseline? "
+        f"({next(iter(card['walk_forward'].values()))['folds']} contiguous folds)",
+        "",
+        "For each fold k ≥ 1, fitted on folds < k only: the ex-post baseline with the "
+        "highest ρ there, and least squares log1p(realized) ~ log1p(baseline) "
+        "[+ log1p(standing book)]; both predict fold k. Spearman ρ of the pooled "
+        "out-of-sample predictions; the difference with a moving-block bootstrap interval "
+        "over the pooled periods (realized before the venue coverage).",
+        "",
+        "| side | baseline alone | baseline + standing book | difference [95% CI] | "
+        "baselines chosen |",
+        "|---|---|---|---|---|",
+        *_walk_forward_rows(card),
         "",
         "### Side balance: Σshort / Σlong",
         "",
@@ -266,6 +321,21 @@ def standing_section(r: ValidationResult) -> list[str]:
         *_balance_rows("nowcast", card["side_balance"]["nowcast"]),
         "",
     ]
+    vv = card.get("versus_volume_mode")
+    if vv is not None:
+        lines += [
+            "### Open-interest mode vs volume mode (paired)",
+            "",
+            f"The same model run again without the open-interest series (volume mode) on "
+            f"the same candles and periods; the OI run was in OI mode at the start of "
+            f"{vv['oi_mode_periods']} of {vv['periods']} periods. ρ of each against realized "
+            "and OI − volume with a paired bootstrap interval (both on the same resamples).",
+            "",
+            "| book, side | OI mode | volume mode | OI − volume [95% CI] |",
+            "|---|---|---|---|",
+            *_versus_rows(vv),
+            "",
+        ]
     if r.sensitivity is not None:
         sens = r.sensitivity
         keys = list(sens["scores"])

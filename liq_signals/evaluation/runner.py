@@ -58,7 +58,9 @@ from liq_signals.evaluation.standing import (
     S_SHORT,
     StandingBook,
     add_baselines,
+    block_indices,
     headline,
+    paired_difference,
     period_candles,
     scorecard,
     standing_book,
@@ -108,6 +110,10 @@ class ValidationSettings:
         (1.0: the record is that venue's; 0.4: a multi-venue total of which that venue is
         ~40 %).  Realized magnitudes are multiplied by it; ranks and ratios are unchanged
     :param sensitivity: also score the standard parameter sweep (:data:`SWEEP`)
+    :param folds: contiguous folds of the walk-forward "adds to" test
+        (:func:`liq_signals.evaluation.standing.walk_forward_adds`)
+    :param versus_volume_mode: also run the model without the open-interest series
+        (volume mode) on the same candles and periods and score OI − volume, paired
     """
 
     period: str = "1h"
@@ -129,6 +135,8 @@ class ValidationSettings:
     seed: int = 0
     coverage: float = 1.0
     sensitivity: bool = True
+    folds: int = 4
+    versus_volume_mode: bool = False
 
 
 # magnet test variants: which pair of clusters is compared (feature columns)
@@ -547,6 +555,26 @@ def validate(
         )
     long_s, short_s = score_periods(per)
     per, card = standing_scores(run, per, settings, tf_s)
+    if "move_open_interest" not in card["baseline_kinds"]["ex_ante"]:
+        notes.append(
+            f"baseline move_open_interest left out: open interest is known at the start of "
+            f"{card['open_interest_known_periods']} of {len(per)} scored periods (it needs "
+            "all; --timerange can restrict the window to where it is)"
+        )
+    if settings.versus_volume_mode:
+        if open_interest is None or not len(open_interest):
+            notes.append("--versus-volume-mode: no open-interest series, nothing to compare")
+        else:
+            card["versus_volume_mode"] = versus_volume_mode(
+                candles,
+                run,
+                per,
+                settings,
+                pair=pair,
+                timeframe=timeframe,
+                mark=mark,
+                metrics=metrics,
+            )
     sensitivity = sensitivity_sweep(run, pair, per, settings) if settings.sensitivity else None
     zones_long = zones_short = None
     if realized.events.empty:
@@ -631,6 +659,8 @@ def _card(per: pd.DataFrame, settings: ValidationSettings, n_boot: int) -> dict:
         block_periods=block_periods(settings),
         n_boot=n_boot,
         seed=settings.seed,
+        coverage=settings.coverage,
+        folds=settings.folds,
     )
 
 
@@ -643,9 +673,11 @@ def standing_scores(
     if starts[0] < 1:
         raise ValidationError("the first scored period starts at the first candle: no book yet")
     sb = standing_book(run.inputs, run.params, starts, stops, settings.near_pct)
-    per = add_baselines(per, run.features, starts, stops, tf_s)
+    per = add_baselines(per, run.features, starts, stops, tf_s, oi=run.inputs.oi)
     per = _standing_columns(per, sb, starts, stops)
     card = _card(per, settings, settings.n_boot)
+    known = int(np.isfinite(run.inputs.oi[starts - 1]).sum())
+    card["open_interest_known_periods"] = known
     card["bootstrap"] = {
         "method": "moving block, percentile",
         "block": settings.block,
@@ -663,6 +695,65 @@ def standing_scores(
         "nowcast_short_usd": float(per[P_IMPLIED_SHORT].sum()),
     }
     return per, card
+
+
+def versus_volume_mode(
+    candles: pd.DataFrame,
+    run: ModelRun,
+    per: pd.DataFrame,
+    settings: ValidationSettings,
+    *,
+    pair: str,
+    timeframe: str,
+    mark: pd.DataFrame | None,
+    metrics: pd.DataFrame | None,
+) -> dict:
+    """The same model on the same candles and periods without the open-interest series
+    (volume mode), and per side, for the standing book and the nowcast, ρ(OI run) −
+    ρ(volume run) against realized with a paired moving-block bootstrap interval (both ρ
+    on the same resampled periods).
+
+    :param run: the run with open interest (the one ``per`` was scored on)
+    :param per: the scored period table (standing-book and nowcast columns of ``run``)
+    """
+    vol = run_model(
+        candles,
+        pair=pair,
+        timeframe=timeframe,
+        config=run.params.cfg,
+        open_interest=None,
+        mark=mark,
+        metrics=metrics,
+    )
+    dates = pd.DatetimeIndex(run.features["date"])
+    starts, stops = period_candles(dates, pd.DatetimeIndex(per.index), settings.period)
+    sb = standing_book(vol.inputs, vol.params, starts, stops, settings.near_pct)
+    vper = _standing_columns(per, sb, starts, stops)
+    idx = block_indices(len(per), block_periods(settings), settings.n_boot, settings.seed)
+    cache: dict = {}
+    out: dict = {
+        "oi_mode_periods": int((run.features[C.MODE].to_numpy()[starts] == C.MODE_OI).sum()),
+        "periods": len(per),
+    }
+    for book, cols in (
+        ("standing", {"long": S_LONG, "short": S_SHORT}),
+        ("nowcast", {"long": P_IMPLIED_LONG, "short": P_IMPLIED_SHORT}),
+    ):
+        out[book] = {}
+        for side, real in (("long", P_REALIZED_LONG), ("short", P_REALIZED_SHORT)):
+            d = paired_difference(
+                per[cols[side]].to_numpy(dtype=float),
+                vper[cols[side]].to_numpy(dtype=float),
+                per[real].to_numpy(dtype=float),
+                idx,
+                cache,
+            )
+            out[book][side] = {
+                "oi": d["a"],
+                "volume": d["b"],
+                "oi_minus_volume": d["a_minus_b"],
+            }
+    return out
 
 
 def sweep_configs(cfg: ModelConfig) -> list[tuple[str, ModelConfig]]:

@@ -7,10 +7,20 @@ period, integrated from that candle's close up to the period's high (shorts) and
 its low (longs) — levels the period then traded through.  Nothing opened inside the period
 counts.
 
-Every score here comes with the naive baselines a map has to beat (docs/validation.md):
+Every score here comes with the naive baselines a map has to beat (docs/validation.md),
+in two kinds.  *Ex ante* ones use only what a trader knows at the period's start, as the
+map does (besides the period's move, which every score is conditioned on):
 
-* ``range_volume``: (high − open) / open × quote volume of the period (shorts; the
-  down-move for longs);
+* ``move``: (high − open) / open of the period (shorts; (open − low) / open for longs);
+* ``move_trailing_volume``: the move × the mean hourly quote volume of the 24 hours
+  before the period (candles strictly before its start);
+* ``move_open_interest``: the move × open interest in USD at the last candle before the
+  period, as the engine sees it (after its lag); absent unless every scored period has it.
+
+*Ex post* ones use the period's own quote volume, which the liquidations inflate (their
+forced market orders are part of it): no map reader knows it at the start.
+
+* ``range_volume``: the move × quote volume of the period;
 * ``candle_range_volume``: the same summed over the period's candles;
 * ``new_extreme_volume``: how far the period's high went beyond the highest high of the
   preceding day (for longs: below the lowest low), relative to the open, × quote volume —
@@ -18,6 +28,10 @@ Every score here comes with the naive baselines a map has to beat (docs/validati
 
 Differences model − baseline carry a moving-block bootstrap 95 % interval (blocks of whole
 periods spanning at least ``block`` of time, resampled with replacement; percentiles).
+The best baseline of each kind is the one with the highest ρ on the scored window itself
+(chosen after seeing it, which favours the baseline).  :func:`walk_forward_adds` asks
+whether the standing book adds to the best ex-post baseline out of sample;
+:func:`paired_difference` compares two books on the same resamples.
 """
 
 from __future__ import annotations
@@ -49,7 +63,19 @@ B_CANDLE_LONG = "candle_range_volume_long"
 B_CANDLE_SHORT = "candle_range_volume_short"
 B_EXTREME_LONG = "new_extreme_volume_long"
 B_EXTREME_SHORT = "new_extreme_volume_short"
-BASELINES = ("range_volume", "candle_range_volume", "new_extreme_volume")
+B_MOVE_LONG = "move_long"
+B_MOVE_SHORT = "move_short"
+B_TRAIL_LONG = "move_trailing_volume_long"
+B_TRAIL_SHORT = "move_trailing_volume_short"
+B_OI_LONG = "move_open_interest_long"
+B_OI_SHORT = "move_open_interest_short"
+#: baselines a map reader can know at the period's start (besides the move itself)
+BASELINES_EX_ANTE = ("move", "move_trailing_volume", "move_open_interest")
+#: baselines that use the period's own quote volume
+BASELINES_EX_POST = ("range_volume", "candle_range_volume", "new_extreme_volume")
+BASELINES = BASELINES_EX_ANTE + BASELINES_EX_POST
+#: hours of quote volume averaged by ``move_trailing_volume``
+TRAILING_HOURS = 24
 #: depth scores divide by the move, floored here (a period that barely moved on one
 #: side would otherwise dominate the ratio)
 MIN_MOVE = 0.002
@@ -138,9 +164,20 @@ def period_candles(dates: pd.DatetimeIndex, periods: pd.DatetimeIndex, period: s
 
 
 def add_baselines(
-    per: pd.DataFrame, candles: pd.DataFrame, starts: np.ndarray, stops: np.ndarray, tf_s: int
+    per: pd.DataFrame,
+    candles: pd.DataFrame,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    tf_s: int,
+    oi: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The three naive baselines of each side, as columns of ``per`` (a copy)."""
+    """The naive baselines of each side (module docstring), as columns of ``per`` (a copy).
+
+    :param oi: open interest in contracts per candle as the engine uses it (lagged, NaN
+        where unknown: ``EngineInputs.oi``); ``move_open_interest`` reads it at the last
+        candle before each period, × that candle's close, and is left out (no column)
+        unless it is known there for every period
+    """
     o = candles["open"].to_numpy(dtype=float)
     h = candles["high"].to_numpy(dtype=float)
     lo = candles["low"].to_numpy(dtype=float)
@@ -154,8 +191,21 @@ def add_baselines(
     out = per.copy()
     p_open = per["open"].to_numpy(dtype=float)
     p_qv = per["quote_volume"].to_numpy(dtype=float)
-    out[B_RANGE_SHORT] = (per["high"].to_numpy() - p_open) / p_open * p_qv
-    out[B_RANGE_LONG] = (p_open - per["low"].to_numpy()) / p_open * p_qv
+    up = (per["high"].to_numpy() - p_open) / p_open
+    down = (p_open - per["low"].to_numpy()) / p_open
+    out[B_MOVE_SHORT] = up
+    out[B_MOVE_LONG] = down
+    trailing = trailing_hourly_volume(qv, starts, tf_s)
+    out[B_TRAIL_SHORT] = up * trailing
+    out[B_TRAIL_LONG] = down * trailing
+    if oi is not None:
+        before = np.asarray(starts) - 1
+        oi_usd = np.asarray(oi, dtype=float)[before] * c[before]
+        if np.isfinite(oi_usd).all():
+            out[B_OI_SHORT] = up * oi_usd
+            out[B_OI_LONG] = down * oi_usd
+    out[B_RANGE_SHORT] = up * p_qv
+    out[B_RANGE_LONG] = down * p_qv
     out[B_CANDLE_SHORT] = c_up[stops] - c_up[starts]
     out[B_CANDLE_LONG] = c_down[stops] - c_down[starts]
     ref_hi = np.where(np.isfinite(prior_hi[starts]), prior_hi[starts], p_open)
@@ -163,6 +213,22 @@ def add_baselines(
     out[B_EXTREME_SHORT] = np.maximum(per["high"].to_numpy() - ref_hi, 0.0) / p_open * p_qv
     out[B_EXTREME_LONG] = np.maximum(ref_lo - per["low"].to_numpy(), 0.0) / p_open * p_qv
     return out
+
+
+def trailing_hourly_volume(qv: np.ndarray, starts: np.ndarray, tf_s: int) -> np.ndarray:
+    """Mean hourly quote volume of the :data:`TRAILING_HOURS` hours of candles strictly
+    before each period's first candle (fewer when the candles start later; NaN with none).
+
+    :param qv: quote volume per candle
+    :param starts: index of each period's first candle
+    """
+    span = max(1, int(TRAILING_HOURS * 3600 // tf_s))
+    cum = np.concatenate([[0.0], np.cumsum(qv)])
+    starts = np.asarray(starts, dtype=np.int64)
+    first = np.maximum(starts - span, 0)
+    count = starts - first
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, (cum[starts] - cum[first]) / (count * tf_s / 3600.0), np.nan)
 
 
 # ---- statistics ------------------------------------------------------------------------------
@@ -217,32 +283,143 @@ def diff_dict(value: float, samples: np.ndarray) -> dict:
     return {"value": value, "low": lo, "high": hi}
 
 
+def _best(rhos: dict[str, float], names: tuple[str, ...] | list[str]) -> str | None:
+    finite = {k: rhos[k] for k in names if k in rhos and math.isfinite(rhos[k])}
+    return max(finite, key=lambda k: finite[k]) if finite else None
+
+
 def _compare(
     model: np.ndarray,
     realized: np.ndarray,
     baselines: dict[str, np.ndarray],
     idx: np.ndarray,
     cache: dict,
+    ex_ante: tuple[str, ...] = (),
 ) -> dict:
-    """Model and baselines vs realized, partial beyond all baselines, and every
-    model − baseline difference with its bootstrap interval."""
+    """Model and baselines vs realized, partial beyond all baselines, every model −
+    baseline difference with its bootstrap interval, and the best baseline overall, of
+    the ex-ante ones (names in ``ex_ante``) and of the ex-post ones (the others)."""
     m = spearman(model, realized)
     base = {k: spearman(v, realized) for k, v in baselines.items()}
     boot_m = _boot_rho(model, cache, realized, idx)
     diffs = {}
     for k, v in baselines.items():
         diffs[k] = diff_dict(m.rho - base[k].rho, boot_m - _boot_rho(v, cache, realized, idx))
-    finite = {k: c.rho for k, c in base.items() if math.isfinite(c.rho)}
-    best = max(finite, key=lambda k: finite[k]) if finite else None
-    return {
+    rhos = {k: c.rho for k, c in base.items()}
+    none = diff_dict(math.nan, np.array([]))
+    out: dict = {
         "model": corr_dict(m),
         "baselines": {k: corr_dict(c) for k, c in base.items()},
-        "best_baseline": best,
         "beyond_baselines": corr_dict(
             partial_spearman_multi(model, realized, np.column_stack(list(baselines.values())))
         ),
         "minus_baseline": diffs,
-        "minus_best_baseline": diffs[best] if best else diff_dict(math.nan, np.array([])),
+    }
+    for key, names in (
+        ("baseline", list(baselines)),
+        ("ex_ante", [k for k in baselines if k in ex_ante]),
+        ("ex_post", [k for k in baselines if k not in ex_ante]),
+    ):
+        best = _best(rhos, names)
+        out[f"best_{key}"] = best
+        out[f"minus_best_{key}"] = diffs[best] if best else none
+    return out
+
+
+def paired_difference(
+    a: np.ndarray, b: np.ndarray, realized: np.ndarray, idx: np.ndarray, cache: dict
+) -> dict:
+    """ρ(a) − ρ(b) against ``realized`` with a paired bootstrap interval: both ρ on the
+    same resampled periods (rows of ``idx``), the interval on their difference.
+
+    :return: ``{"a": corr, "b": corr, "a_minus_b": {"value", "low", "high"}}``
+    """
+    ra, rb = spearman(a, realized), spearman(b, realized)
+    boot = _boot_rho(a, cache, realized, idx) - _boot_rho(b, cache, realized, idx)
+    return {"a": corr_dict(ra), "b": corr_dict(rb), "a_minus_b": diff_dict(ra.rho - rb.rho, boot)}
+
+
+def fold_bounds(n: int, folds: int) -> np.ndarray:
+    """``folds + 1`` boundaries cutting ``n`` periods into contiguous, near-equal folds."""
+    return np.linspace(0, n, folds + 1).round().astype(np.int64)
+
+
+def _ols(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> tuple:
+    """Least-squares fit ``y ~ 1 + x`` on the training rows; predictions on ``x_test``
+    and the coefficients (intercept first)."""
+    a = np.column_stack([np.ones(len(x_train)), x_train])
+    coef, *_ = np.linalg.lstsq(a, y_train, rcond=None)
+    return np.column_stack([np.ones(len(x_test)), x_test]) @ coef, coef
+
+
+def walk_forward_adds(
+    realized: np.ndarray,
+    book: np.ndarray,
+    baselines: dict[str, np.ndarray],
+    *,
+    folds: int,
+    block_periods: int,
+    n_boot: int,
+    seed: int,
+) -> dict:
+    """Does the book add to the best ex-post baseline out of sample?
+
+    The periods (in time order) are cut into ``folds`` contiguous folds.  For each fold
+    k ≥ 1, on folds < k only: the baseline with the highest Spearman ρ is chosen, and
+    ``log1p(realized) ~ log1p(baseline)`` and ``~ log1p(baseline) + log1p(book)`` are fitted
+    by least squares; both predict fold k.  The pooled out-of-sample predictions are scored
+    by Spearman ρ against realized; the difference with − without carries a moving-block
+    bootstrap interval over the pooled periods (:func:`paired_difference`).
+
+    :param realized: realized USD per period (not scaled by a venue coverage: log1p is not
+        scale-free)
+    :param baselines: the ex-post baselines, name → per-period values
+    :return: ``{"folds", "oos_periods", "with_book", "without_book", "with_minus_without",
+        "per_fold": [{"train", "test", "baseline", "book_coef"}]}``; ``None`` values when
+        a fold would hold fewer than 2 periods
+    """
+    n = len(realized)
+    if folds < 2 or n < 2 * folds or not baselines:
+        return {
+            "folds": folds,
+            "oos_periods": 0,
+            "with_book": None,
+            "without_book": None,
+            "with_minus_without": None,
+            "per_fold": [],
+        }
+    bounds = fold_bounds(n, folds)
+    y = np.log1p(realized)
+    xs = np.log1p(book)
+    p_with, p_without, rows = [], [], []
+    for k in range(1, folds):
+        tr, te = slice(0, bounds[k]), slice(bounds[k], bounds[k + 1])
+        rhos = {name: spearman(v[tr], realized[tr]).rho for name, v in baselines.items()}
+        best = _best(rhos, list(baselines)) or next(iter(baselines))
+        xb = np.log1p(baselines[best])
+        pred0, _ = _ols(xb[tr, None], y[tr], xb[te, None])
+        both = np.column_stack([xb, xs])
+        pred1, coef = _ols(both[tr], y[tr], both[te])
+        p_without.append(pred0)
+        p_with.append(pred1)
+        rows.append(
+            {
+                "train": [0, int(bounds[k])],
+                "test": [int(bounds[k]), int(bounds[k + 1])],
+                "baseline": best,
+                "book_coef": float(coef[2]),
+            }
+        )
+    oos = realized[bounds[1] :]
+    idx = block_indices(len(oos), block_periods, n_boot, seed)
+    pair = paired_difference(np.concatenate(p_with), np.concatenate(p_without), oos, idx, {})
+    return {
+        "folds": folds,
+        "oos_periods": len(oos),
+        "with_book": pair["a"],
+        "without_book": pair["b"],
+        "with_minus_without": pair["a_minus_b"],
+        "per_fold": rows,
     }
 
 
@@ -377,28 +554,54 @@ def scorecard(
     block_periods: int,
     n_boot: int = 1000,
     seed: int = 0,
+    coverage: float = 1.0,
+    folds: int = 4,
 ) -> dict:
     """Every standing-book score of one configuration (keys: docs/validation.md).
 
     :param per: period table with the standing-book and baseline columns of this module
+        (``move_open_interest_*`` may be absent)
     :param block_periods: bootstrap block length in periods
+    :param coverage: the venue coverage the realized columns were multiplied by (the
+        walk-forward fit divides it out: its log1p is not scale-free)
+    :param folds: contiguous folds of :func:`walk_forward_adds`
     """
     n = len(per)
     idx = block_indices(n, block_periods, n_boot, seed)
     cache: dict = {}
     col = {k: per[k].to_numpy(dtype=float) for k in per.columns if per[k].dtype.kind == "f"}
     rl, rs = col[realized_long], col[realized_short]
+    present = [b for b in BASELINES if f"{b}_long" in col and f"{b}_short" in col]
     base = {
-        "long": {b: col[f"{b}_long"] for b in BASELINES},
-        "short": {b: col[f"{b}_short"] for b in BASELINES},
+        "long": {b: col[f"{b}_long"] for b in present},
+        "short": {b: col[f"{b}_short"] for b in present},
     }
-    out: dict = {"periods": n, "standing": {}, "nowcast": {}}
+    ex_ante = tuple(b for b in present if b in BASELINES_EX_ANTE)
+    out: dict = {
+        "periods": n,
+        "baseline_kinds": {
+            "ex_ante": list(ex_ante),
+            "ex_post": [b for b in present if b in BASELINES_EX_POST],
+        },
+        "standing": {},
+        "nowcast": {},
+        "walk_forward": {},
+    }
     for side, real, stand, now in (
         ("long", rl, col[S_LONG], col[nowcast_long]),
         ("short", rs, col[S_SHORT], col[nowcast_short]),
     ):
-        out["standing"][side] = _compare(stand, real, base[side], idx, cache)
-        out["nowcast"][side] = _compare(now, real, base[side], idx, cache)
+        out["standing"][side] = _compare(stand, real, base[side], idx, cache, ex_ante)
+        out["nowcast"][side] = _compare(now, real, base[side], idx, cache, ex_ante)
+        out["walk_forward"][side] = walk_forward_adds(
+            real / coverage,
+            stand,
+            {b: base[side][b] for b in BASELINES_EX_POST if b in base[side]},
+            folds=folds,
+            block_periods=block_periods,
+            n_boot=n_boot,
+            seed=seed,
+        )
     out["standing_dispersion"] = {
         side: _dispersion(stand, real, base[side], idx)
         for side, real, stand in (("long", rl, col[S_LONG]), ("short", rs, col[S_SHORT]))

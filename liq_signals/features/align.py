@@ -10,10 +10,11 @@ A candle is labelled by its open time and known only at its close, so:
   at the end of its period, known from T + p, so the candle opening at c reads the latest
   row with ``T + p + (oi_lag_candles − 1)·tf ≤ c`` (default lag: the first candle opening
   at or after T + p).  For p = tf this is exactly the rule above, which stays in force
-  there (exact row, bit-identical).  The value is held until the next row arrives, so ΔQ
-  is non-zero only on the candle where a new value arrives; the candles between are
-  OI-mode candles without flow.  A missing or NaN row is a gap: the last value is held
-  across at most :data:`OI_MAX_MISSING_PERIODS` missing periods (no flow, not stale);
+  there (exact row, bit-identical).  The value is held until the next row arrives, so the
+  engine reconciles its book with open interest only on the candle where a new value
+  arrives; the candles between are OI-mode candles.  A missing or NaN row is a gap: the
+  last value is held across at most :data:`OI_MAX_MISSING_PERIODS` missing periods (no
+  reconciliation, not stale);
   longer, the candles have no OI (volume mode, ``liq_stale``), never a zero;
 * the metrics sidecar (taker flow) is lagged the same way by ``metrics_lag_candles``;
 * mark candles are used for the consume step only when they have the candles'

@@ -44,14 +44,8 @@ from liq_signals.data.boundary import (
     bad_oi_steps,
     candle_rows_ok,
     dates_ok,
-    oi_as_of_ns,
-    oi_needs_value,
     quarantine,
-    quarantined_mark,
-    quarantined_oi,
-    quarantined_taker_ratios,
 )
-from liq_signals.data.oi_sources import amount_from_value
 from liq_signals.engine import book as B
 from liq_signals.features.align import NS as _NS
 from liq_signals.features.align import (
@@ -66,6 +60,7 @@ from liq_signals.features.align import (
 from liq_signals.features.atr import candle_atr, continue_atr
 from liq_signals.features.params import engine_params_for
 from liq_signals.features.pipeline import prepare_inputs
+from liq_signals.features.sources import mark_rows, metrics_rows, oi_rows
 from liq_signals.features.values import MODE_DTYPE, feature_values, mode_codes
 from liq_signals.timeframes import timeframe_seconds
 
@@ -224,30 +219,19 @@ def _tail_oi(
     tf_s = rows.tf_ns // _NS
     if bad_oi_steps(ns, tf_s).any():
         raise _FullPath
-    step_s = oi_step_s(ns, tf_s)
-    a, b = rows.span_ns(ns, *oi_reach_ns(step_s, tf_s, lag))
-    lo = max(a - JUMP_WINDOW, 0)
-    amount = cols[OI_AMOUNT][lo:b] if OI_AMOUNT in cols else np.full(b - lo, np.nan)
-    if OI_VALUE in cols:
-        value = cols[OI_VALUE][lo:b]
-        need = oi_needs_value(amount, value)
-        if need.any():
-            amount = amount.copy()
-            amount[need] = amount_from_value(
-                value[need], ns[lo:b][need] + oi_as_of_ns(ns, tf_s), raw.c_ns, raw.ohlcv["open"]
-            )
-    drop = quarantined_oi(amount, a - lo)
-    amount = quarantine(
-        amount[a - lo :],
-        drop,
-        ns[a:b],
+    a, b = rows.span_ns(ns, *oi_reach_ns(oi_step_s(ns, tf_s), tf_s, lag))
+    return oi_rows(
+        ns,
+        cols.get(OI_AMOUNT),
+        cols.get(OI_VALUE),
+        a,
+        b,
+        tf_s=tf_s,
+        candles=(raw.c_ns, raw.ohlcv["open"]),
         pair=pair,
         source="open_interest",
-        column=OI_AMOUNT,
-        first=a,
         seen=seen,
     )
-    return ns[a:b], amount, step_s
 
 
 def _oi_start(raw: _Raw) -> int | None:
@@ -273,20 +257,7 @@ def _tail_mark(
     if any(c not in cols for c in MARK_COLUMNS[1:]):
         raise _FullPath
     a, b = rows.span(ns, 0)
-    lo = max(a - JUMP_WINDOW, 0)
-    drop = quarantined_mark(cols["high"][lo:b], cols["low"][lo:b], a - lo)
-    high = quarantine(
-        cols["high"][a:b],
-        drop,
-        ns[a:b],
-        pair=pair,
-        source="mark",
-        column="high/low",
-        first=a,
-        seen=seen,
-    )
-    low = np.where(drop, np.nan, cols["low"][a:b])
-    return ns[a:b], high, low, mark_step_s(ns)
+    return mark_rows(ns, cols["high"], cols["low"], a, b, pair=pair, source="mark", seen=seen)
 
 
 def _tail_metrics(
@@ -304,32 +275,7 @@ def _tail_metrics(
     if not has_taker_values(list(cols.values())):
         return None
     a, b = rows.span(ns, lag)
-    lo = max(a - JUMP_WINDOW, 0)
-    ratio = net = None
-    if TAKER_RATIO in cols:
-        ratio = quarantine(
-            cols[TAKER_RATIO][a:b],
-            quarantined_taker_ratios(cols[TAKER_RATIO][lo:b], a - lo),
-            ns[a:b],
-            pair=pair,
-            source="metrics",
-            column=TAKER_RATIO,
-            first=a,
-            seen=seen,
-        )
-    if TAKER_NET_BASE in cols:
-        v = cols[TAKER_NET_BASE][a:b]
-        net = quarantine(
-            v,
-            np.isinf(v),
-            ns[a:b],
-            pair=pair,
-            source="metrics",
-            column=TAKER_NET_BASE,
-            first=a,
-            seen=seen,
-        )
-    return ns[a:b], ratio, net
+    return metrics_rows(ns, cols, a, b, pair=pair, source="metrics", seen=seen)
 
 
 class IncrementalFeatures:

@@ -35,10 +35,6 @@ from liq_signals.data.boundary import (
     TAKER_NET_BASE,
     TAKER_RATIO,
     open_interest_contracts,
-    quarantine,
-    quarantined_mark,
-    quarantined_oi,
-    quarantined_taker_ratios,
     source_name,
     validate_candles,
     validate_mark,
@@ -49,13 +45,11 @@ from liq_signals.engine import book as B
 from liq_signals.features.align import (
     AlignSources,
     align_inputs,
-    has_taker_values,
-    mark_step_s,
     oi_series_start_ns,
-    oi_step_s,
 )
 from liq_signals.features.atr import candle_atr
 from liq_signals.features.params import engine_params_for
+from liq_signals.features.sources import Seen, mark_rows, metrics_rows, oi_rows
 from liq_signals.features.values import attach_features, feature_values
 from liq_signals.timeframes import timeframe_seconds
 
@@ -82,10 +76,6 @@ class PreparedInputs:
         )
 
 
-#: rows already logged by :func:`liq_signals.data.boundary.quarantine`
-Seen = set[tuple[str, int]]
-
-
 def _oi_source(
     open_interest: pd.DataFrame | None,
     candles: pd.DataFrame,
@@ -109,10 +99,19 @@ def _oi_source(
         else None
     )
     start = oi_series_start_ns(o_ns, amount, value)
-    amount = quarantine(
-        amount, quarantined_oi(amount), o_ns, pair=pair, source=source, column=OI_AMOUNT, seen=seen
-    )
-    return (o_ns, amount, oi_step_s(o_ns, tf_s)), start
+    candle_ns = candles["date"].array.as_unit("ns").asi8
+    return oi_rows(
+        o_ns,
+        amount,
+        None,  # value-only rows are already contracts (open_interest_contracts, logged)
+        0,
+        len(o_ns),
+        tf_s=tf_s,
+        candles=(candle_ns, candles["open"].to_numpy(dtype=np.float64)),
+        pair=pair,
+        source=source,
+        seen=seen,
+    ), start
 
 
 def _mark_source(
@@ -126,10 +125,7 @@ def _mark_source(
     m_ns = validate_mark(mark, pair=pair)
     high = mark["high"].to_numpy(dtype=np.float64, na_value=np.nan)
     low = mark["low"].to_numpy(dtype=np.float64, na_value=np.nan)
-    drop = quarantined_mark(high, low)
-    high = quarantine(high, drop, m_ns, pair=pair, source=source, column="high/low", seen=seen)
-    low = np.where(drop, np.nan, low)
-    return m_ns, high, low, mark_step_s(m_ns)
+    return mark_rows(m_ns, high, low, 0, len(m_ns), pair=pair, source=source, seen=seen)
 
 
 def _metrics_source(
@@ -142,27 +138,12 @@ def _metrics_source(
         return None
     source = source_name(metrics, "metrics")
     mt_ns = validate_metrics(metrics, pair=pair)
-    ratio, net = (
-        metrics[c].to_numpy(dtype=np.float64, na_value=np.nan) if c in metrics.columns else None
+    columns = {
+        c: metrics[c].to_numpy(dtype=np.float64, na_value=np.nan)
         for c in (TAKER_RATIO, TAKER_NET_BASE)
-    )
-    if not has_taker_values([v for v in (ratio, net) if v is not None]):
-        return None
-    if ratio is not None:
-        ratio = quarantine(
-            ratio,
-            quarantined_taker_ratios(ratio),
-            mt_ns,
-            pair=pair,
-            source=source,
-            column=TAKER_RATIO,
-            seen=seen,
-        )
-    if net is not None:
-        net = quarantine(
-            net, np.isinf(net), mt_ns, pair=pair, source=source, column=TAKER_NET_BASE, seen=seen
-        )
-    return mt_ns, ratio, net
+        if c in metrics.columns
+    }
+    return metrics_rows(mt_ns, columns, 0, len(mt_ns), pair=pair, source=source, seen=seen)
 
 
 def prepare_inputs(

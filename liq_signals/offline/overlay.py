@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+#: freqtrade's default ``internals.heartbeat_interval`` (freqtrade/worker.py), seconds
+HEARTBEAT_INTERVAL_S = 60
+
 
 def binance_url_map(base_url: str) -> dict[str, str]:
     """Every key of ``ccxt.binance().urls["api"]`` re-pointed at ``base_url`` with the same
@@ -44,3 +47,22 @@ def build_overlay(base_url: str) -> dict[str, Any]:
         "entry_pricing": {"use_order_book": True, "order_book_top": 1},
         "exit_pricing": {"use_order_book": True, "order_book_top": 1},
     }
+
+
+def replay_internals(config: dict[str, Any], speed: float) -> dict[str, Any]:
+    """Config keys merged last into a ``trade`` run whose clock runs at ``speed``.
+
+    In a replay freqtrade's clock is the replay clock (:mod:`liq_signals.offline.replay_time`),
+    so its heartbeat (every ``internals.heartbeat_interval`` seconds, default 60) fires
+    ``speed`` times as often in wall time: at 240x four times a wall second, most of the
+    log.  Unless the user's configs set the interval (then it is theirs, in replay
+    seconds), it becomes ``60 x speed`` replay seconds: one heartbeat per wall minute, as
+    a bot on the real clock.
+
+    :param config: the user's merged configs
+    :param speed: replay seconds per wall second
+    :return: ``{"internals": {"heartbeat_interval": …}}``, or ``{}`` when nothing changes
+    """
+    if speed == 1.0 or "heartbeat_interval" in config.get("internals", {}):
+        return {}
+    return {"internals": {"heartbeat_interval": round(HEARTBEAT_INTERVAL_S * speed)}}

@@ -7,6 +7,10 @@ writes the overlay config (:mod:`liq_signals.offline.overlay`) under
 ``--config <yours…> --config <overlay> --datadir <datadir>``, tees its output live and
 returns its exit status — non-zero also when freqtrade logged a fatal/configuration error
 but exited 0 (it does for ``ConfigurationError``).
+
+The served datadir is read-only to freqtrade: a command that writes into its datadir
+(``download-data``, the convert commands) is refused when that datadir is, or lies inside,
+the one the emulator serves.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from typing import TextIO
 
 from liq_signals.errors import InputError
 from liq_signals.offline.emulator import Emulator
-from liq_signals.offline.overlay import build_overlay
+from liq_signals.offline.overlay import build_overlay, replay_internals
 from liq_signals.paths import DEFAULT_DATADIR
 
 logger = logging.getLogger(__name__)
@@ -71,6 +75,15 @@ _FATAL_RE = re.compile(
     # argparse usage errors ("unrecognized arguments") — freqtrade exits 0 on these too
     r"|^freqtrade: error: "
 )
+# commands that write into freqtrade's datadir (download-data: the candles it fetched;
+# the convert commands: the converted files), so it must not be the served one
+WRITE_COMMANDS = frozenset(
+    {"download-data", "convert-data", "convert-trade-data", "trades-to-ohlcv"}
+)
+# freqtrade's own spellings (freqtrade/commands/cli_options.py)
+DATADIR_OPTIONS = ("-d", "--datadir", "--data-dir")
+USERDIR_OPTIONS = ("--userdir", "--user-data-dir")
+EXCHANGE = "binance"  # the overlay's exchange: freqtrade's datadir is <userdir>/data/binance
 _SIGINT_EXIT = 130
 _NO_HISTORY_RE = re.compile(r"No history for (\S+), (\w+), (\w+) found")
 
@@ -80,7 +93,8 @@ class Result:
     """Outcome of one wrapped freqtrade run.
 
     :param returncode: freqtrade's exit status, or 1 when it exited 0 after logging a
-        fatal error, or 2 when the wrapper refused to start (missing data)
+        fatal error or the datadir lacks what the command needs, or 2 when the wrapper
+        refused the command (it would write into the served datadir)
     :param output: freqtrade's combined stdout/stderr (plus the wrapper's own messages)
     :param errors: the fatal lines found in the output
     """
@@ -113,13 +127,17 @@ def _subcommand(args: Sequence[str]) -> str | None:
 
 
 def _option_values(args: Sequence[str], *names: str) -> list[str]:
-    """All values of options ``names`` (``--x v``, ``--x=v``, ``--x v1 v2`` for lists)."""
+    """All values of options ``names`` (``--x v``, ``--x=v``, ``-xv``, ``--x v1 v2`` for
+    lists)."""
     out: list[str] = []
     i = 0
     while i < len(args):
         a = args[i]
         name, eq, val = a.partition("=")
-        if name in names:
+        short = next((n for n in names if len(n) == 2 and a[:2] == n and len(a) > 2), None)
+        if short is not None and not a.startswith("--"):  # argparse's -dDIR
+            out.append(a[2:])
+        elif name in names:
             if eq:
                 out.append(val)
             else:
@@ -133,31 +151,77 @@ def _option_values(args: Sequence[str], *names: str) -> list[str]:
     return out
 
 
-def _config_pairs_timeframe(configs: Sequence[str]) -> tuple[list[str], str | None]:
-    """Whitelist and timeframe of the user's configs (freqtrade's own loader: comments,
-    ``add_config_files``).  Errors are left to freqtrade itself to report."""
+def _load_configs(configs: Sequence[str]) -> dict:
+    """The user's configs merged by freqtrade's own loader (comments,
+    ``add_config_files``), without its "Using config" lines (freqtrade prints them when it
+    starts); ``{}`` when there are none or they do not load — freqtrade itself reports
+    broken configs better than we can."""
     if not configs:
-        return [], None
+        return {}
+    loader_log = logging.getLogger("freqtrade.configuration.load_config")
+    level = loader_log.level
+    loader_log.setLevel(logging.WARNING)
     try:
         from freqtrade.configuration.load_config import load_from_files
 
-        cfg = load_from_files(list(configs))
-    except Exception:  # noqa: BLE001 - freqtrade reports broken configs better than we can
-        return [], None
-    return list(cfg.get("exchange", {}).get("pair_whitelist", [])), cfg.get("timeframe")
+        return dict(load_from_files(list(configs)))
+    except Exception:  # noqa: BLE001 - left to freqtrade to report
+        return {}
+    finally:
+        loader_log.setLevel(level)
 
 
-def check_data(args: Sequence[str], datadir: Path, configs: Sequence[str]) -> None:
+def freqtrade_datadir(args: Sequence[str], config: dict, cwd: Path) -> Path:
+    """The datadir freqtrade itself uses for ``args``, absolute, decided as freqtrade
+    decides it (``Configuration._process_datadir_options``): ``-d/--datadir``, else
+    ``<userdir>/data/binance`` with the userdir from ``--userdir/--user-data-dir``, else
+    the configs' ``user_data_dir``, else ``user_data``; relative paths are from ``cwd``.
+    A ``datadir`` key in a config file is ignored, by freqtrade too.
+
+    :param args: freqtrade arguments
+    :param config: the user's merged configs (:func:`_load_configs`)
+    :param cwd: freqtrade's working directory
+    """
+    given = next(iter(_option_values(args, *DATADIR_OPTIONS)), None)
+    if given is None:
+        userdir = next(iter(_option_values(args, *USERDIR_OPTIONS)), None)
+        userdir = userdir or config.get("user_data_dir") or "user_data"
+        given = str(Path(userdir) / "data" / EXCHANGE)
+    path = Path(given)
+    return path if path.is_absolute() else cwd / path
+
+
+def _refuse_write_into_served(sub: str | None, destination: Path, served: Path) -> str | None:
+    """Why ``sub`` must not run (it would write into the served datadir), or ``None``."""
+    if sub not in WRITE_COMMANDS:
+        return None
+    dest, src = destination.resolve(), served.resolve()
+    if dest != src and src not in dest.parents:
+        return None
+    return (
+        f"{sub} would write into {served}, the datadir the emulator serves (its files "
+        "would be overwritten with what it serves back); give freqtrade another "
+        "destination after --, e.g. --datadir user_data/data/download"
+    )
+
+
+def check_data(
+    args: Sequence[str], datadir: Path, configs: Sequence[str], loaded: dict | None = None
+) -> None:
     """Fail early, with the download command, when the datadir cannot serve the run.
 
+    :param args: freqtrade arguments (``-p/--pairs``, ``-i/--timeframe``)
+    :param datadir: the datadir to check
+    :param configs: the user's config files (whitelist, timeframe)
+    :param loaded: those configs already merged (:func:`_load_configs`), to read them once
     :raise MissingDataError: datadir missing, or no futures candles for a requested pair /
         timeframe
     """
+    cfg = _load_configs(configs) if loaded is None else loaded
     pairs = _option_values(args, "--pairs", "-p")
+    pairs = pairs or list(cfg.get("exchange", {}).get("pair_whitelist", []))
     timeframe = next(iter(_option_values(args, "--timeframe", "-i")), None)
-    cfg_pairs, cfg_tf = _config_pairs_timeframe(configs)
-    pairs = pairs or cfg_pairs
-    timeframe = timeframe or cfg_tf
+    timeframe = timeframe or cfg.get("timeframe")
     tfs = [timeframe] if timeframe else []
     if not datadir.is_dir():
         raise MissingDataError(
@@ -223,16 +287,41 @@ def _tee(stream: TextIO, sink: TextIO | None, lines: list[str]) -> None:
             sink.flush()
 
 
-def _served_datadir(
-    datadir: Path | None, sub: str | None, ft_datadir: str | None, cwd: Path
-) -> Path:
+def _refusal(
+    args: Sequence[str],
+    sub: str | None,
+    served: Path,
+    ft_datadir: Path,
+    configs: Sequence[str],
+    config: dict,
+    *,
+    started: bool,
+) -> tuple[int, str] | None:
+    """Why the wrapper does not start freqtrade, as ``(exit status, message)``, or ``None``:
+    2 for a writing command whose destination is the served datadir (bad arguments), 1
+    for missing data (:func:`check_data`: always for the commands that read candles, and
+    for the others but the writing ones when the served datadir does not exist and no
+    emulator was ``started`` by the caller)."""
+    why = _refuse_write_into_served(sub, ft_datadir, served)
+    if why is not None:
+        return 2, why
+    lacking = sub not in WRITE_COMMANDS and not started and not served.is_dir()
+    if sub in DATA_COMMANDS or lacking:
+        try:
+            check_data(args, served, configs, config)
+        except MissingDataError as e:
+            return 1, str(e)
+    return None
+
+
+def _served_datadir(datadir: Path | None, sub: str | None, ft_datadir: Path, cwd: Path) -> Path:
     """The datadir the emulator serves (see :func:`run_freqtrade`'s ``datadir``), absolute."""
     if datadir is not None:
         src = Path(datadir)
-    elif sub == "download-data":  # its --datadir is the destination, not what to serve
+    elif sub in WRITE_COMMANDS:  # freqtrade's datadir is the destination, not what to serve
         src = DEFAULT_DATADIR
     else:
-        src = Path(ft_datadir or DEFAULT_DATADIR)
+        return ft_datadir
     return src if src.is_absolute() else cwd / src
 
 
@@ -272,10 +361,12 @@ def run_freqtrade(
     """Run ``freqtrade <args…>`` against the emulator and return its result.
 
     :param args: freqtrade arguments, sub-command first (``["backtesting", "--strategy", …]``)
-    :param datadir: datadir the emulator serves and freqtrade reads (default: freqtrade's
-        ``--datadir`` in ``args``, else ``user_data/data/binance``; for ``download-data``
-        always ``user_data/data/binance``, its ``--datadir`` being the destination); a
-        ``--datadir`` in ``args`` wins for freqtrade
+    :param datadir: datadir the emulator serves and freqtrade reads (default: the one
+        freqtrade would use, :func:`freqtrade_datadir` — ``-d/--datadir`` in ``args``, else
+        ``<userdir>/data/binance``; for a writing command (``download-data``, the convert
+        commands) ``user_data/data/binance``, freqtrade's datadir being the destination,
+        which must lie outside the served one or the run is refused with status 2); a
+        ``-d/--datadir`` in ``args`` wins for freqtrade
     :param configs: configs passed before the overlay (in addition to any in ``args``)
     :param replay_start: replay clock start (ISO / epoch ms); ``None`` = real time
     :param speed: replay speed factor
@@ -295,21 +386,16 @@ def run_freqtrade(
     args = list(args)
     cwd = Path.cwd() if cwd is None else Path(cwd)
     sub = _subcommand(args)
-    ft_datadir = next(iter(_option_values(args, "--datadir", "--data-dir")), None)
-    src = _served_datadir(datadir, sub, ft_datadir, cwd)
     extra_configs, user_configs = _configs(args, configs, sub, cwd)
-    try:
-        if sub in DATA_COMMANDS:
-            check_data(args, src, [str(cwd / c) for c in user_configs])
-        elif sub != "download-data" and emulator is None and not src.is_dir():
-            check_data(args, src, [str(cwd / c) for c in user_configs])
-    except MissingDataError as e:
-        # Missing data exits 1, as in every liq-signals command (2 = bad arguments); the
-        # message goes to stderr, apart from freqtrade's own output.
-        msg = f"liq-signals offline: error: {e}\n"
-        if echo is not None:
-            sys.stderr.write(msg)
-        return Result(1, msg, (str(e),))
+    config_paths = [str(cwd / c) for c in user_configs]
+    user_config = _load_configs(config_paths)
+    ft_datadir = freqtrade_datadir(args, user_config, cwd)
+    src = _served_datadir(datadir, sub, ft_datadir, cwd)
+    refused = _refusal(
+        args, sub, src, ft_datadir, config_paths, user_config, started=emulator is not None
+    )
+    if refused is not None:
+        return _refuse(*refused, echo)
 
     with ExitStack() as stack:
         if emulator is None:
@@ -324,7 +410,10 @@ def run_freqtrade(
         out_dir = (cwd / OVERLAY_DIR) if overlay_dir is None else Path(overlay_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         overlay = out_dir / f"overlay-{uuid.uuid4().hex[:12]}.json"
-        overlay.write_text(json.dumps(build_overlay(emulator.url), indent=2))
+        overlay_config = build_overlay(emulator.url)
+        if sub == "trade":
+            overlay_config.update(replay_internals(user_config, emulator.clock.speed))
+        overlay.write_text(json.dumps(overlay_config, indent=2))
         stack.callback(overlay.unlink, missing_ok=True)
 
         if command is None and sub == "trade":
@@ -337,8 +426,10 @@ def run_freqtrade(
             for c in extra_configs:
                 cmd += ["--config", c]
             cmd += ["--config", str(overlay)]
-            if ft_datadir is None:
-                cmd += ["--datadir", str(src)]
+            if not _option_values(args, *DATADIR_OPTIONS):
+                # explicit: what the emulator serves, or for a writing command the
+                # destination checked above
+                cmd += ["--datadir", str(ft_datadir if sub in WRITE_COMMANDS else src)]
         logger.info("running %s", shlex.join(cmd))
         proc = subprocess.Popen(
             cmd,
@@ -366,6 +457,15 @@ def run_freqtrade(
             raise
         reader.join(timeout=10)
     return _judge(rc, lines, src, echo)
+
+
+def _refuse(returncode: int, message: str, echo: TextIO | None) -> Result:
+    """A run the wrapper did not start: ``message`` on stderr (apart from freqtrade's own
+    output) when teeing, and as the result's output and only error."""
+    msg = f"liq-signals offline: error: {message}\n"
+    if echo is not None:
+        sys.stderr.write(msg)
+    return Result(returncode, msg, (message,))
 
 
 def _interrupt_tracebacks(lines: list[str]) -> set[int]:

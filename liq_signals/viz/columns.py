@@ -13,6 +13,8 @@ from liq_signals.columns import (
 )
 from liq_signals.columns import (
     MODE,
+    MODE_VOLUME,
+    STALE,
 )
 from liq_signals.columns import (
     SHORT_SWEPT_USD as SWEPT_SHORT,
@@ -32,6 +34,8 @@ __all__ = [
     "MAGNET_DOWN",
     "MAGNET_UP",
     "MODE",
+    "MODE_VOLUME",
+    "STALE",
     "SWEPT_LONG",
     "SWEPT_SHORT",
     "long_below",

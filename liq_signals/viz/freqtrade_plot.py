@@ -11,6 +11,8 @@ No exchange is needed: the strategy's extra series come from the datadir (plot r
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,8 @@ from liq_signals.viz.plotly_figure import add_heatmap_layer
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("user_data/config_backtest.json")
+#: the strategy drawn when neither ``--strategy`` nor the config names one
+DEFAULT_STRATEGY = "LiquidationMagnetStrategy"
 
 
 def analyse_with_strategy(
@@ -35,9 +39,10 @@ def analyse_with_strategy(
     pair: str,
     timeframe: str,
     datadir: Path,
-    strategy: str,
-    strategy_path: Path,
-    config_file: Path = DEFAULT_CONFIG,
+    strategy: str | None = None,
+    strategy_path: Path | None = None,
+    config_files: tuple[Path, ...] = (DEFAULT_CONFIG,),
+    verbose: bool = False,
 ) -> tuple[pd.DataFrame, dict]:
     """
     Run the strategy's indicators and signals on ``candles`` as plot-dataframe would.
@@ -52,9 +57,27 @@ def analyse_with_strategy(
         datadir=datadir,
         strategy=strategy,
         strategy_path=strategy_path,
-        config_file=config_file,
+        config_files=config_files,
+        verbose=verbose,
     )
     return analysed, strat.plot_config
+
+
+@contextmanager
+def _freqtrade_log(verbose: bool) -> Iterator[None]:
+    """freqtrade's INFO chatter (config files, resolver, data provider: ~60 lines) hidden
+    unless ``verbose``; warnings still show.  freqtrade installs its own log handlers while
+    it reads a config: ours are put back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    if not verbose:
+        logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def _analyse(
@@ -63,35 +86,69 @@ def _analyse(
     pair: str,
     timeframe: str,
     datadir: Path,
-    strategy: str,
-    strategy_path: Path,
-    config_file: Path,
+    strategy: str | None,
+    strategy_path: Path | None,
+    config_files: tuple[Path, ...],
+    verbose: bool = False,
 ) -> tuple[pd.DataFrame, Any]:
-    """The analysed frame and the loaded strategy (for its plot_config and annotations)."""
+    """The analysed frame and the loaded strategy (for its plot_config and annotations).
+
+    The strategy is ``strategy``, else the config's, else :data:`DEFAULT_STRATEGY`; it is
+    looked up in ``strategy_path``, else the config's ``strategy_path``, else the shipped
+    strategies (and always in ``USERDIR/strategies``), so no folder that does not exist is
+    handed to freqtrade."""
     from freqtrade.configuration import Configuration
     from freqtrade.data.dataprovider import DataProvider
     from freqtrade.enums import RunMode
     from freqtrade.exceptions import FreqtradeException
     from freqtrade.resolvers import StrategyResolver
 
-    if not config_file.is_file():
-        raise HeatmapInputError(f"--freqtrade needs a freqtrade config: {config_file} not found")
-    args = {
-        "config": [str(config_file)],
-        "strategy": strategy,
-        "strategy_path": str(strategy_path),
+    from liq_signals.commands.install_strategies import shipped_strategies_dir
+
+    for config_file in config_files:
+        if not config_file.is_file():
+            raise HeatmapInputError(
+                f"--freqtrade needs a freqtrade config: {config_file} not found"
+            )
+    args: dict[str, Any] = {
+        "config": [str(c) for c in config_files],
         "datadir": str(datadir),
         "timeframe": timeframe,
-        "dataformat_ohlcv": "feather",
-        "dataformat_trades": "feather",
     }
-    try:
-        config = Configuration(args, RunMode.PLOT).get_config()
-        strat = StrategyResolver.load_strategy(config)
-    except (FreqtradeException, OSError) as err:
-        raise HeatmapInputError(f"--freqtrade: cannot load strategy {strategy!r}: {err}") from err
-    strat.dp = DataProvider(config, None)
-    analysed = strat.analyze_ticker(candles, {"pair": pair})
+    if strategy:
+        args["strategy"] = strategy
+    if strategy_path is not None:
+        args["strategy_path"] = str(strategy_path)
+    missing = ""
+    with _freqtrade_log(verbose):
+        try:
+            config = Configuration(args, RunMode.PLOT).get_config()
+        except (FreqtradeException, OSError) as err:
+            raise HeatmapInputError(f"--freqtrade: cannot read the config: {err}") from err
+        config["strategy"] = config.get("strategy") or DEFAULT_STRATEGY
+        for key in ("dataformat_ohlcv", "dataformat_trades"):  # freqtrade's CLI defaults
+            config[key] = config.get(key) or "feather"
+        folder = config.get("strategy_path")
+        if folder and not Path(folder).is_dir():
+            # freqtrade would warn twice (once per search); say it once, with what is used
+            missing = (
+                f"strategy_path {folder} does not exist (from "
+                f"{'--strategy-path' if strategy_path is not None else 'the config'}); "
+                f"looking for {config['strategy']} in "
+                f"{Path(config['user_data_dir']) / 'strategies'} and the shipped strategies"
+            )
+            folder = None
+        config["strategy_path"] = str(folder or shipped_strategies_dir())
+        try:
+            strat = StrategyResolver.load_strategy(config)
+        except (FreqtradeException, OSError) as err:
+            raise HeatmapInputError(
+                f"--freqtrade: cannot load strategy {config['strategy']!r}: {err}"
+            ) from err
+        strat.dp = DataProvider(config, None)
+        analysed = strat.analyze_ticker(candles, {"pair": pair})
+    if missing:
+        logger.warning("%s", missing)
     return analysed, strat
 
 
@@ -99,10 +156,11 @@ def freqtrade_figure(
     run: EngineRun,
     data: HeatmapData,
     *,
-    strategy: str,
-    strategy_path: Path,
+    strategy: str | None,
+    strategy_path: Path | None,
     datadir: Path,
-    config_file: Path = DEFAULT_CONFIG,
+    config_files: tuple[Path, ...] = (DEFAULT_CONFIG,),
+    verbose: bool = False,
 ) -> go.Figure:
     """
     freqtrade's candlestick figure for the drawn candles, with the heatmap layer added.
@@ -119,19 +177,29 @@ def freqtrade_figure(
         datadir=datadir,
         strategy=strategy,
         strategy_path=strategy_path,
-        config_file=config_file,
+        config_files=config_files,
+        verbose=verbose,
     )
     plot_config = strat.plot_config
     shown = analysed.iloc[run.show :].reset_index(drop=True)
-    fig = generate_candlestick_graph(run.pair, shown, plot_config=plot_config)
+    plotting_log = logging.getLogger("freqtrade.plot.plotting")
+    if not verbose:  # its "No trades found.": this figure never draws trades
+        plotting_log.setLevel(logging.ERROR)
+    try:
+        fig = generate_candlestick_graph(run.pair, shown, plot_config=plot_config)
+    finally:
+        plotting_log.setLevel(logging.NOTSET)
     # what FreqUI draws from the strategy's plot_annotations (freqtrade validates them)
     add_annotations(fig, strat.ft_plot_annotations(pair=run.pair, dataframe=shown))
     main = plot_config.get("main_plot", {})
     has_magnets = MAGNET_UP in main or MAGNET_DOWN in main
+    for trace in fig.data:  # freqtrade's magnet lines: the cells under them take the hover
+        if trace.name in (MAGNET_UP, MAGNET_DOWN):
+            trace.hoverinfo = "skip"
     add_heatmap_layer(fig, data, row=1, col=1, magnets=not has_magnets)
     fig.update_layout(
         title=dict(
-            text=f"{run.pair} {strategy} plot_config + liquidation heatmap "
+            text=f"{run.pair} {type(strat).__name__} plot_config + liquidation heatmap "
             f"({data.mode} mode, {run.timeframe})"
         ),
         template="plotly_dark",

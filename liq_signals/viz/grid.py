@@ -104,6 +104,18 @@ def bucket_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.add.reduceat(np.nan_to_num(values, nan=0.0), starts)
 
 
+def bucket_any(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Is any of ``flags`` set in each bucket?"""
+    return np.logical_or.reduceat(flags.astype(bool), starts) if len(flags) else flags
+
+
+def runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """``(first, last)`` positions (inclusive) of every run of set ``flags``."""
+    padded = np.concatenate([[False], flags.astype(bool), [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
 def group_price_bins(
     edges: np.ndarray,
     long_usd: np.ndarray,

@@ -2,12 +2,12 @@
 
 The engine keeps one array per book: contracts opened at every leverage of the mix land on
 their liquidation bins and are summed.  Every later step is linear in what was opened and
-treats all bins alike -- decay, closes and the open-interest cap multiply a whole book by
+treats all bins alike -- decay, the open-interest reconciliation and cap multiply a whole book by
 one number, a sweep zeroes every bin the candle's range reached -- so the book is the sum
 of the contributions of each leverage, each scaled and swept the same way.
 
 :func:`books_by_leverage` runs the engine once, reads those per-candle numbers from its
-outputs (swept, decayed, closed, opened and capped contracts, totals), and replays only the
+outputs (swept, decayed, reconciled, opened and capped contracts, totals), and replays only the
 opens per band.  The bands then add up to the engine's own book, bin by bin; the function
 checks that before returning, so a change in the engine's steps cannot silently give a
 wrong split.  NumPy only.
@@ -70,6 +70,70 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
     :raise AssertionError: the bands do not add up to the engine's book (the engine's
         steps changed in a way this replay does not follow)
     """
+    return _replay(inputs, params, np.zeros(0, dtype=np.int64), ())[0]
+
+
+@dataclass(frozen=True)
+class BandHistory:
+    """
+    The books of some leverage bands after selected candles (``--leverage-bands``).
+
+    :ivar index: candle positions of the snapshots, ascending
+    :ivar edges: engine bin edges, shape ``(nbins + 1,)``
+    :ivar k0: absolute grid index of the first bin
+    :ivar long_usd: long-book notional of the chosen bands per snapshot and bin
+    :ivar short_usd: short-book notional of the chosen bands per snapshot and bin
+    """
+
+    index: np.ndarray
+    edges: np.ndarray
+    k0: int
+    long_usd: np.ndarray
+    short_usd: np.ndarray
+
+
+def band_history(
+    inputs: B.EngineInputs, params: B.EngineParams, at: np.ndarray, bands: tuple[int, ...]
+) -> BandHistory:
+    """The books of the leverage ``bands`` (indices in :data:`LEVERAGE_BANDS`) after each
+    candle position in ``at``: the same replay as :func:`books_by_leverage`, whose bands
+    are checked to add up to the engine's book after the last candle.
+
+    :raise ValueError: on no candles, no band, or a position outside ``inputs``
+    :raise AssertionError: as :func:`books_by_leverage`
+    """
+    at = np.asarray(at, dtype=np.int64)
+    if not bands or not set(bands) <= set(range(len(LEVERAGE_BANDS))):
+        raise ValueError(f"leverage bands must be among 0..{len(LEVERAGE_BANDS) - 1}: {bands}")
+    if len(at) and (at.min() < 0 or at.max() >= len(inputs) or (np.diff(at) <= 0).any()):
+        raise ValueError("snapshot positions must be ascending and inside the candles")
+    final, lo, long_at, short_at = _replay(inputs, params, at, bands)
+    return BandHistory(at, final.edges, lo, long_at, short_at)
+
+
+def band_index(text: str) -> int:
+    """Index in :data:`LEVERAGE_BANDS` of a band written as its label (``≤10x``,
+    ``10–25x``) or in ASCII (``<=10x``, ``10-25x``, ``25-50x``, ``>50x``).
+
+    :raise ValueError: no such band (the message lists them)
+    """
+    ascii_labels = [label.replace("≤", "<=").replace("–", "-") for *_, label in LEVERAGE_BANDS]
+    wanted = text.strip().replace("≤", "<=").replace("–", "-").lower()
+    for b, label in enumerate(ascii_labels):
+        if wanted in (label.lower(), label.lower().removesuffix("x")):
+            return b
+    raise ValueError(f"unknown leverage band {text!r}: use {', '.join(ascii_labels)}")
+
+
+def _replay(
+    inputs: B.EngineInputs, params: B.EngineParams, at: np.ndarray, keep: tuple[int, ...]
+) -> tuple[BandBooks, int, np.ndarray, np.ndarray]:
+    """Replay the engine's opens per band (module docstring).
+
+    :return: the split books after the last candle (checked against the engine), the grid
+        index of the first bin, and the ``keep`` bands' summed books (USD) after each
+        candle of ``at``, shape ``(len(at), nbins)``
+    """
     n = len(inputs)
     if n == 0:
         raise ValueError("no candles to build the books from")
@@ -84,6 +148,7 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
     lo = int(math.floor((ln_typ.min() + mix.long_log_ratio.min()) / delta)) - 2
     hi = int(math.ceil((ln_typ.max() + mix.short_log_ratio.max()) / delta)) + 2
     size = hi - lo + 1
+    price = np.exp(np.arange(lo, hi + 1, dtype=np.float64) * delta)
     books = {K.LONG: np.zeros((nb, size)), K.SHORT: np.zeros((nb, size))}
     scale = {K.LONG: 1.0, K.SHORT: 1.0}
     ratio = {K.LONG: mix.long_log_ratio, K.SHORT: mix.short_log_ratio}
@@ -91,6 +156,9 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
         K.LONG: (K.O_LONG_SWEPT_Q, K.O_LONG_CAPPED_Q),
         K.SHORT: (K.O_SHORT_SWEPT_Q, K.O_SHORT_CAPPED_Q),
     }
+    rows = list(keep)
+    snap = {K.LONG: np.zeros((len(at), size)), K.SHORT: np.zeros((len(at), size))}
+    next_snap = 0
 
     def rescale(d: int, factor: float) -> None:
         if factor <= 0.0:
@@ -100,7 +168,7 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
             scale[d] *= factor
 
     prev_t: float | None = None
-    prev_oi = math.nan
+    flow = [math.nan, 0.0]  # the engine's last open-interest row and net change since
     for i in range(n):
         # 1. consume: every bin the candle's range reached (the engine's _reach rule)
         k_low = math.ceil(math.log(inputs.low[i]) / delta)
@@ -111,19 +179,19 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
         t = float(inputs.time_s[i])
         f = 1.0 if prev_t is None else math.exp(-(t - prev_t) / tau)
         prev_t = t
-        # 3. closes: a fraction of open interest, from both books
+        # 3. flow: a new open-interest row reconciles both books
         oi = float(inputs.oi[i])
-        keep = _close_keep(oi, prev_oi, out[i, K.O_LONG_SWEPT_Q] + out[i, K.O_SHORT_SWEPT_Q])
-        prev_oi = oi
         opens = float(out[i, K.O_OPENED_Q])
+        liquidated = out[i, K.O_LONG_SWEPT_Q] + out[i, K.O_SHORT_SWEPT_Q]
+        keep_share = _reconcile_keep(flow, oi, opens, liquidated, cfg.oi_reconcile)
         share = float(inputs.taker_share[i])
         g = _tilt(cfg, share, inputs.high[i], inputs.low[i], inputs.close[i])
         side_opens = _side_opens(opens, cfg.side_notional_bias)
         ln_e = math.log(inputs.typical[i])
         for d in (K.LONG, K.SHORT):
             rescale(d, f)
-            if keep != 1.0:
-                rescale(d, keep)
+            if keep_share != 1.0:
+                rescale(d, keep_share)
             # 4. open: the mix's weights (tilted by taker share, direction, side bias)
             if side_opens[d] > 0.0:
                 amount = side_opens[d] / scale[d]
@@ -135,18 +203,22 @@ def books_by_leverage(inputs: B.EngineInputs, params: B.EngineParams) -> BandBoo
             if scale[d] < cfg.renormalize_below:
                 books[d] *= scale[d]
                 scale[d] = 1.0
+        if next_snap < len(at) and at[next_snap] == i:
+            for d in (K.LONG, K.SHORT):
+                snap[d][next_snap] = books[d][rows].sum(axis=0) * scale[d] * price
+            next_snap += 1
 
-    price = np.exp(np.arange(lo, hi + 1, dtype=np.float64) * delta)
     long_usd = books[K.LONG] * scale[K.LONG] * price
     short_usd = books[K.SHORT] * scale[K.SHORT] * price
     _check_sum(state, lo, long_usd, short_usd)
     edges = np.exp((np.arange(lo, hi + 2, dtype=np.float64) - 0.5) * delta)
-    return BandBooks(
+    split = BandBooks(
         labels=tuple(label for _, _, label in LEVERAGE_BANDS),
         edges=edges,
         long_usd=long_usd,
         short_usd=short_usd,
     )
+    return split, lo, snap[K.LONG], snap[K.SHORT]
 
 
 def _tilt(cfg: ModelConfig, share: float, high: float, low: float, close: float) -> float:
@@ -170,12 +242,22 @@ def _side_opens(opens: float, bias: float) -> dict[int, float]:
     }
 
 
-def _close_keep(oi: float, prev_oi: float, liquidated: float) -> float:
-    """Share of both books kept after this candle's closes (the engine's flow step)."""
-    if not (math.isfinite(oi) and math.isfinite(prev_oi)):
-        return 1.0
-    closes = max(-(oi - prev_oi) - liquidated, 0.0)
-    return max(1.0 - closes / prev_oi, 0.0) if closes > 0.0 else 1.0
+def _reconcile_keep(
+    flow: list[float], oi: float, opens: float, liquidated: float, reconcile: float
+) -> float:
+    """Factor on both books from this candle's open-interest reconciliation (the
+    engine's flow step); ``flow`` = [last row's value, model opens − liquidations since],
+    updated in place."""
+    keep = 1.0
+    if not math.isfinite(oi):
+        flow[0], flow[1] = math.nan, 0.0
+        return keep
+    if oi != flow[0]:
+        if math.isfinite(flow[0]) and oi > 0.0:
+            keep = max(1.0 + reconcile * ((oi - flow[0]) - flow[1]) / oi, 0.0)
+        flow[0], flow[1] = oi, 0.0
+    flow[1] += opens - liquidated
+    return keep
 
 
 def _open(

@@ -19,9 +19,10 @@ import matplotlib.dates as mdates  # noqa: E402 - backend must be chosen first
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from liq_signals.viz import style  # noqa: E402
+from liq_signals.viz import grid, style  # noqa: E402
 from liq_signals.viz.liqmap import LiqMapData  # noqa: E402
 from liq_signals.viz.model import (  # noqa: E402
     HeatmapData,
@@ -31,6 +32,8 @@ from liq_signals.viz.model import (  # noqa: E402
 )
 
 DPI = 100
+#: share of the one-moment map's height kept free above the bars and curves for the legends
+LEGEND_HEADROOM = 0.25
 
 
 def _dollars(value: float) -> str:
@@ -64,6 +67,14 @@ def _save(fig, path: Path) -> None:  # noqa: ANN001
 def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int) -> None:
     """
     Draw the heatmap figure to a PNG of exactly ``width`` x ``height`` pixels.
+
+    :raise ValueError: if the size is too small to draw anything legible
+    """
+    _save(heatmap_figure(data, width=width, height=height), path)
+
+
+def heatmap_figure(data: HeatmapData, *, width: int, height: int) -> Figure:
+    """The figure :func:`write_heatmap_png` saves (its axes: ``fig.axes[0]``).
 
     :raise ValueError: if the size is too small to draw anything legible
     """
@@ -151,12 +162,13 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
         (data.clusters_below, False, style.LONG_BAR),
     ):
         for c in clusters:
+            # in the empty strip right of the last column: never over the bright cells
             ax.annotate(
                 cluster_label(c, above=above).replace("$", r"\$"),
                 xy=(x_edges[-1], c.price),
-                xytext=(-30, 0),
+                xytext=(6, 0),
                 textcoords="offset points",
-                ha="right",
+                ha="left",
                 va="center",
                 color=colour,
                 fontsize=7.5,
@@ -164,7 +176,12 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
                 arrowprops=dict(arrowstyle="-", color=colour, lw=0.8),
                 bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.75, pad=1),
             )
-    ax.set_xlim(x_edges[0], x_edges[-1])
+    _mode_bands(ax, data, x_edges)
+    right = x_edges[-1]
+    if data.clusters_above or data.clusters_below:
+        share = style.LABEL_STRIP_SHARE
+        right += (x_edges[-1] - x_edges[0]) * share / (1.0 - share)
+    ax.set_xlim(x_edges[0], right)
     ax.set_ylim(data.row_edges[0], data.row_edges[-1])
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
@@ -191,7 +208,38 @@ def write_heatmap_png(data: HeatmapData, path: Path, *, width: int, height: int)
         fontsize=7.5,
         ha="left",
     )
-    _save(fig, path)
+    return fig
+
+
+def _mode_bands(ax, data: HeatmapData, x_edges: np.ndarray) -> None:  # noqa: ANN001
+    """Stale stretches veiled over the whole height, volume-mode stretches (in a figure
+    with open interest too) as a strip along the bottom: as the HTML page marks them."""
+    for name, flags, ymax, colour in (
+        ("stale inputs (no entries)", data.stale, 1.0, style.STALE_VEIL),
+        (
+            "volume mode",
+            data.volume if data.mixed_modes else None,
+            style.VOLUME_STRIP_HEIGHT,
+            style.VOLUME_STRIP,
+        ),
+    ):
+        for i, (first, last) in enumerate(grid.runs(flags) if flags is not None else []):
+            ax.axvspan(
+                x_edges[first],
+                x_edges[last + 1],
+                ymin=0.0,
+                ymax=ymax,
+                color=_rgba(colour),
+                linewidth=0,
+                zorder=4,
+                label=name if i == 0 else "_nolegend_",
+            )
+
+
+def _rgba(css: str) -> tuple[float, float, float, float]:
+    """``rgba(r,g,b,a)`` as matplotlib's 0..1 tuple."""
+    r, g, b, a = (float(v) for v in css[css.index("(") + 1 : -1].split(","))
+    return r / 255, g / 255, b / 255, a
 
 
 def write_liqmap_png(
@@ -207,6 +255,19 @@ def write_liqmap_png(
     :return: per drawn bar series (band label, or ``longs`` / ``shorts``), the notional
         its bars hold below and above price, read back from the drawn bar heights
     :raise ValueError: if the size is too small to draw anything legible
+    """
+    fig, drawn = liqmap_figure(data, width=width, height=height)
+    _save(fig, path)
+    return drawn
+
+
+def liqmap_figure(
+    data: LiqMapData, *, width: int, height: int
+) -> tuple[Figure, dict[str, tuple[float, float]]]:
+    """The figure :func:`write_liqmap_png` saves, and what its bars hold.
+
+    Both axes keep :data:`LEGEND_HEADROOM` of their height above the highest bar and
+    curve, where the two legends sit: a legend never covers a curve or a bar.
     """
     fig, ax = _new_figure(width, height)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
@@ -249,7 +310,8 @@ def write_liqmap_png(
             bottom = bottom + heights
     ax.set_ylim(
         0,
-        max(float(bottom.max() if stacked else (data.long_usd + data.short_usd).max()), 1.0) * 1.2,
+        max(float(bottom.max() if stacked else (data.long_usd + data.short_usd).max()), 1.0)
+        / (1.0 - LEGEND_HEADROOM),
     )
     ax.set_ylabel("notional per price level", color=style.TEXT, fontsize=9)
     ax.set_xlabel("Price (USDT)", color=style.TEXT, fontsize=9)
@@ -270,7 +332,12 @@ def write_liqmap_png(
         lw=2.0,
         label="cumulative shorts (price rising)",
     )
-    cum.set_ylim(bottom=0)
+    cum_top = max(
+        float(data.cum_long_below.max(initial=0.0)),
+        float(data.cum_short_above.max(initial=0.0)),
+        1.0,
+    )
+    cum.set_ylim(0, cum_top / (1.0 - LEGEND_HEADROOM))
     cum.legend(
         loc="upper right",
         fontsize=7,
@@ -319,5 +386,4 @@ def write_liqmap_png(
         data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975, parse_math=False
     )
     fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left", parse_math=False)
-    _save(fig, path)
-    return drawn
+    return fig, drawn

@@ -20,6 +20,8 @@ from liq_signals.viz.columns import (
     MAGNET_DOWN,
     MAGNET_UP,
     MODE,
+    MODE_VOLUME,
+    STALE,
     SWEPT_LONG,
     SWEPT_SHORT,
     long_below,
@@ -87,6 +89,9 @@ class HeatmapData:
     :ivar zmax: colour saturation (USD): cells above it get the brightest colour
     :ivar clusters_above: the largest short clusters above the last close, largest first
     :ivar clusters_below: the largest long clusters below the last close, largest first
+    :ivar stale: per column, a candle of it had stale inputs (``liq_stale``: no entries)
+    :ivar volume: per column, a candle of it ran in volume mode (no open interest)
+    :ivar leverage: the leverage bands drawn, when not all (``--leverage-bands``)
     """
 
     pair: str
@@ -111,6 +116,15 @@ class HeatmapData:
     zmax: float = 1.0
     clusters_above: tuple[Cluster, ...] = ()
     clusters_below: tuple[Cluster, ...] = ()
+    stale: np.ndarray | None = None
+    volume: np.ndarray | None = None
+    leverage: tuple[str, ...] = ()
+
+    @property
+    def mixed_modes(self) -> bool:
+        """Do open-interest and volume-mode columns alternate in this figure?  (Only then
+        are volume-mode stretches marked; the title gives a single mode.)"""
+        return self.volume is not None and bool(self.volume.any()) and not self.volume.all()
 
     @property
     def price(self) -> float:
@@ -121,8 +135,9 @@ class HeatmapData:
     def title(self) -> str:
         """Figure title: pair, timeframe, column width and the mode that built the books."""
         span = f"{self.x[0]:%Y-%m-%d %H:%M} .. {self.x[-1]:%Y-%m-%d %H:%M} UTC"
+        only = f" - {', '.join(self.leverage)} leverage only" if self.leverage else ""
         return (
-            f"{self.pair} estimated liquidation heatmap - {self.mode} mode - "
+            f"{self.pair} estimated liquidation heatmap - {self.mode} mode{only} - "
             f"{self.timeframe} candles, {_duration(self.bucket_minutes)} columns - {span}"
         )
 
@@ -194,6 +209,7 @@ def build_heatmap_data(
     label_count: int = 3,
     saturation_pct: float = style.SATURATION_PCT,
     threshold_usd: float = 0.0,
+    leverage: tuple[str, ...] = (),
 ) -> HeatmapData:
     """
     Down-sample candles, features and books into one drawable object.
@@ -217,6 +233,7 @@ def build_heatmap_data(
     :param label_count: clusters labelled on each side of the last close
     :param saturation_pct: percentile of the non-empty cells where the colour saturates
     :param threshold_usd: cells below this notional are not coloured
+    :param leverage: the leverage bands ``books`` hold, when not all (for the title)
     :return: the figure's data
     :raise ValueError: on an empty frame or a missing snapshot
     """
@@ -290,7 +307,19 @@ def build_heatmap_data(
         zmax=zmax,
         clusters_above=above,
         clusters_below=below,
+        stale=grid.bucket_any(_flags(frame, STALE), starts),
+        volume=grid.bucket_any(
+            (frame[MODE] == MODE_VOLUME).to_numpy() if MODE in frame else np.zeros(len(frame)),
+            starts,
+        ),
+        leverage=tuple(leverage),
     )
+
+
+def _flags(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[name].fillna(False).to_numpy(dtype=bool)
 
 
 def _finite_min(values: np.ndarray) -> float:

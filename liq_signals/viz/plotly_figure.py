@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from liq_signals.display import format_usd
-from liq_signals.viz import style
+from liq_signals.viz import grid, style
 from liq_signals.viz.model import HeatmapData, cluster_label, price_label
 
 LONG_BOOK = "Long liquidations (long book)"
@@ -23,6 +24,8 @@ MAGNET_BELOW = "Magnet below"
 SWEPT_SHORTS = "Shorts swept"
 SWEPT_LONGS = "Longs swept"
 CLUSTER_LABEL = "cluster label"
+STALE_BAND = "stale inputs (no entries)"
+VOLUME_BAND = "volume mode (no open interest)"
 SATURATION_SLIDER = "saturation"
 THRESHOLD_SLIDER = "threshold"
 
@@ -31,6 +34,8 @@ LONG_HOVER = "%{x}<br>longs liquidate at %{y:,.0f}: %{z:$,.0f}<extra>long book</
 SHORT_HOVER = "%{x}<br>shorts liquidate at %{y:,.0f}: %{z:$,.0f}<extra>short book</extra>"
 
 SWEEP_MARKER_MAX_PX = 12.0
+#: gap between the last column and a cluster label, pixels
+LABEL_OFFSET_PX = 8
 # On freqtrade's figure the books sit under many more lines than on ours: dim them a bit.
 LAYER_OPACITY = 0.75
 
@@ -83,7 +88,8 @@ def heatmap_traces(data: HeatmapData, *, show_scale: bool = True) -> list[go.Hea
 
 
 def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
-    """Magnet lines and swept-liquidation markers."""
+    """Magnet lines and swept-liquidation markers.  The magnet lines take no hover: they
+    run over the very cells whose notional a trader hovers for."""
     traces = [
         go.Scatter(
             x=data.x,
@@ -91,7 +97,7 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
             name=MAGNET_ABOVE,
             mode="lines",
             line=dict(color=style.MAGNET_UP_COLOUR, width=1.5, shape="hv"),
-            hovertemplate="largest short cluster above (held): %{y:,.0f}<extra></extra>",
+            hoverinfo="skip",  # the cells under the line answer the hover, not the line
         ),
         go.Scatter(
             x=data.x,
@@ -99,7 +105,7 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
             name=MAGNET_BELOW,
             mode="lines",
             line=dict(color=style.MAGNET_DOWN_COLOUR, width=1.5, shape="hv"),
-            hovertemplate="largest long cluster below (held): %{y:,.0f}<extra></extra>",
+            hoverinfo="skip",
         ),
     ]
     _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
@@ -169,25 +175,78 @@ def add_price_and_labels(fig: go.Figure, data: HeatmapData) -> None:
         ),
         annotation_position="top left",
     )
+    right = data.x[-1] + _half_column(data)
     for clusters, above, colour in (
         (data.clusters_above, True, style.SHORT_BAR),
         (data.clusters_below, False, style.LONG_BAR),
     ):
         for c in clusters:
+            # in the empty strip right of the last column (:func:`x_range`): a label never
+            # hides the bright cells it is about
             fig.add_annotation(
-                x=data.x[-1],
+                x=right,
                 y=c.price,
                 text=cluster_label(c, above=above),
                 showarrow=True,
                 arrowhead=0,
                 arrowcolor=colour,
-                ax=-40,
+                ax=LABEL_OFFSET_PX,
                 ay=0,
-                xanchor="right",
+                xanchor="left",
                 font=dict(color=colour, size=10),
                 bgcolor="rgba(14,17,23,0.75)",
                 name=CLUSTER_LABEL,
             )
+
+
+def add_mode_bands(fig: go.Figure, data: HeatmapData, **place: int) -> int:
+    """Mark the stretches the map is weaker on: stale inputs as a veil over the whole
+    height, volume mode (when the figure also has open-interest columns) as a strip along
+    the bottom.  One legend entry per kind.
+
+    :return: number of shapes added
+    """
+    half = _half_column(data)
+    added = 0
+    for name, flags, shape in (
+        (STALE_BAND, data.stale, dict(y0=0.0, y1=1.0, fillcolor=style.STALE_VEIL)),
+        (
+            VOLUME_BAND,
+            data.volume if data.mixed_modes else None,
+            dict(y0=0.0, y1=style.VOLUME_STRIP_HEIGHT, fillcolor=style.VOLUME_STRIP),
+        ),
+    ):
+        for i, (first, last) in enumerate(grid.runs(flags) if flags is not None else []):
+            fig.add_shape(
+                type="rect",
+                xref="x",
+                yref="y domain",
+                x0=data.x[first] - half,
+                x1=data.x[last] + half,
+                line=dict(width=0),
+                layer="above",
+                name=name,
+                legendgroup=name,
+                showlegend=i == 0,
+                **shape,
+                **place,
+            )
+            added += 1
+    return added
+
+
+def _half_column(data: HeatmapData) -> pd.Timedelta:
+    return pd.Timedelta(minutes=data.bucket_minutes) / 2
+
+
+def x_range(data: HeatmapData, *, labels: bool = True) -> list[pd.Timestamp]:
+    """The time axis: every column, plus (with cluster labels) an empty strip of
+    :data:`style.LABEL_STRIP_SHARE` of the width on the right where the labels go."""
+    lo = data.x[0] - _half_column(data)
+    hi = data.x[-1] + _half_column(data)
+    if labels and (data.clusters_above or data.clusters_below):
+        hi = hi + (hi - lo) * style.LABEL_STRIP_SHARE / (1.0 - style.LABEL_STRIP_SHARE)
+    return [lo, hi]
 
 
 def colour_sliders(data: HeatmapData) -> list[dict]:
@@ -264,13 +323,19 @@ def build_figure(data: HeatmapData) -> go.Figure:
     if data.outside_share > 0.001:
         subtitle += f"; {data.outside_share:.1%} of the books lie outside this price window"
     add_price_and_labels(fig, data)
+    add_mode_bands(fig, data)
     fig.update_layout(
         title=dict(text=f"{data.title}<br><sup>{subtitle}</sup>", x=0.01),
         template="plotly_dark",
         paper_bgcolor=style.BACKGROUND,
         plot_bgcolor=style.BACKGROUND,
         font=dict(color=style.TEXT),
-        xaxis=dict(rangeslider=dict(visible=False), gridcolor=style.GRID, type="date"),
+        xaxis=dict(
+            rangeslider=dict(visible=False),
+            gridcolor=style.GRID,
+            type="date",
+            range=x_range(data),
+        ),
         yaxis=dict(
             title="Price (USDT)",
             gridcolor=style.GRID,
@@ -290,7 +355,8 @@ def add_heatmap_layer(
     fig: go.Figure, data: HeatmapData, *, row: int = 1, col: int = 1, magnets: bool = True
 ) -> go.Figure:
     """
-    Put the books, magnets and sweeps onto an existing figure, e.g. freqtrade's.
+    Put the books, magnets, sweeps and the stale / volume-mode marks
+    (:func:`add_mode_bands`) onto an existing figure, e.g. freqtrade's.
 
     The heatmaps are moved to the front of ``fig.data`` so they are drawn *behind* the
     candles, signals and trades freqtrade added; the overlays go on top.  Colour bars are
@@ -318,6 +384,7 @@ def add_heatmap_layer(
     traces = list(fig.data)
     heat = traces[n_before : n_before + n_heat]
     fig.data = tuple(heat + traces[:n_before] + traces[n_before + n_heat :])
+    add_mode_bands(fig, data, **place)
     return fig
 
 

@@ -25,6 +25,7 @@ from liq_signals.viz.model import (
     HeatmapData,
     build_heatmap_data,
     candles_per_bucket,
+    required_snapshots,
 )
 
 logger = logging.getLogger(__name__)
@@ -47,9 +48,14 @@ class Request:
     warmup_days: float = 30.0
     window_pct: float = 15.0
     freqtrade: bool = False
-    strategy: str = "LiquidationMagnetStrategy"
-    strategy_path: Path = Path("strategies")
-    config: Path = Path("user_data/config_backtest.json")
+    #: strategy of ``--freqtrade`` (None: the config's, else LiquidationMagnetStrategy)
+    strategy: str | None = None
+    #: folder of the strategy (None: the config's ``strategy_path`` / ``USERDIR/strategies``)
+    strategy_path: Path | None = None
+    #: freqtrade config files, merged as freqtrade merges them
+    config: tuple[Path, ...] = (Path("user_data/config_backtest.json"),)
+    #: show freqtrade's log while it loads the config and strategy (``-v``)
+    verbose: bool = False
     #: the model the map is built with (``--model-config``); None = ``ModelConfig()``
     model: ModelConfig | None = None
     #: largest clusters labelled on each side of the last close (``--labels``)
@@ -58,6 +64,8 @@ class Request:
     saturation_pct: float = style.SATURATION_PCT
     #: cells below this notional are not coloured (``--threshold-usd``)
     threshold_usd: float = 0.0
+    #: draw only these leverage bands (indices in ``LEVERAGE_BANDS``; empty: the books)
+    leverage_bands: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,7 @@ def heatmap_data_for(
     labels: int = 3,
     saturation_pct: float = style.SATURATION_PCT,
     threshold_usd: float = 0.0,
+    leverage_bands: tuple[int, ...] = (),
 ) -> HeatmapData:
     """
     Snapshot the books at every column's last candle and build the figure data.
@@ -141,10 +150,19 @@ def heatmap_data_for(
     :param labels: largest clusters labelled on each side of the last close
     :param saturation_pct: percentile of the non-empty cells where the colour saturates
     :param threshold_usd: cells below this notional are not coloured
+    :param leverage_bands: draw only the positions opened at these leverage bands
+        (:func:`liq_signals.viz.leverage_bands.band_history`); magnets and labels follow
     """
+    from liq_signals.viz.leverage_bands import LEVERAGE_BANDS, BandHistory, band_history
+
     shown = run.frame.iloc[run.show :].reset_index(drop=True)
-    every = candles_per_bucket(len(shown), tf_minutes, max_columns)
-    hist = engine_glue.book_history(run, every=every, start=run.show)
+    hist: BandHistory | engine_glue.BookHistory
+    if leverage_bands:
+        at = required_snapshots(shown, tf_minutes, max_columns) + run.show
+        hist = band_history(run.inputs, run.params, at, leverage_bands)
+    else:
+        every = candles_per_bucket(len(shown), tf_minutes, max_columns)
+        hist = engine_glue.book_history(run, every=every, start=run.show)
     books = BookSnapshots(
         candle_index=hist.index - run.show,
         edges=hist.edges,
@@ -165,6 +183,7 @@ def heatmap_data_for(
         label_count=labels,
         saturation_pct=saturation_pct,
         threshold_usd=threshold_usd,
+        leverage=tuple(LEVERAGE_BANDS[b][2] for b in sorted(leverage_bands)),
     )
 
 
@@ -230,6 +249,10 @@ def render(req: Request) -> str:
     dates = loaded.candles["date"]
     png = req.out.suffix.lower() == ".png"
     if req.at is not None:
+        if req.leverage_bands:
+            raise HeatmapInputError(
+                "--leverage-bands filters the time heatmap; the --at map already stacks every band"
+            )
         pos = find_candle(dates, req.at, tf_minutes, pair=req.pair)
         window = Window(first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1)
         run = engine_glue.run_engine(loaded, window, req.model)
@@ -256,6 +279,7 @@ def render(req: Request) -> str:
         labels=req.labels,
         saturation_pct=req.saturation_pct,
         threshold_usd=req.threshold_usd,
+        leverage_bands=req.leverage_bands,
     )
     summary = (
         f"{len(data.x)} columns x {len(data.row_edges) - 1} price rows, "
@@ -271,7 +295,8 @@ def render(req: Request) -> str:
             strategy=req.strategy,
             strategy_path=req.strategy_path,
             datadir=req.datadir,
-            config_file=req.config,
+            config_files=req.config,
+            verbose=req.verbose,
         )
 
         write_html(fig, req.out)

@@ -108,3 +108,12 @@ def sweep_marker_scale(*sweeps: np.ndarray) -> tuple[float, list[np.ndarray], li
     masks = [s >= SWEEP_MIN_SHARE * ref for s in sweeps]
     sizes = [np.clip(np.sqrt(s[m] / ref), 0.0, 1.5) for s, m in zip(sweeps, masks, strict=True)]
     return ref, masks, sizes
+
+
+#: share of the time axis left empty right of the last column for the cluster labels
+LABEL_STRIP_SHARE = 0.16
+#: stale-input stretches: a light veil over the whole height
+STALE_VEIL = "rgba(255,255,255,0.13)"
+#: volume-mode stretches of a figure that also has open interest: a strip along the bottom
+VOLUME_STRIP = "rgba(170,170,170,0.85)"
+VOLUME_STRIP_HEIGHT = 0.015

@@ -52,6 +52,7 @@ class ReferenceBook:
         self.cohorts: list[Cohort] = []
         self.prev_t: int | None = None
         self.prev_oi = math.nan
+        self.net_since = 0.0
         self.recent_long: deque[float] = deque(maxlen=cfg.recent_sweep_candles)
         self.recent_short: deque[float] = deque(maxlen=cfg.recent_sweep_candles)
 
@@ -83,26 +84,27 @@ class ReferenceBook:
         for c in self.cohorts:
             c.qty *= f
         decayed = {s: before[s] * (1 - f) for s in (True, False)}
-        # 3. flow
+        # 3. flow: opens from volume in both modes; a new OI row reconciles both books
         liq = swept[True][0] + swept[False][0]
         closed = {True: 0.0, False: 0.0}
-        if math.isfinite(oi) and math.isfinite(self.prev_oi):
-            mode_oi = True
-            dq = oi - self.prev_oi
-            closes = max(-dq - liq, 0.0)
-            opens = max(dq, 0.0) + cfg.reopen_fraction * liq
-            if closes > 0:
-                # a book holds part of the open interest: each loses closes / OI of itself
-                frac = min(closes / self.prev_oi, 1.0)
-                for side in (True, False):
-                    closed[side] = self.total(side) * frac
-                    for c in self.cohorts:
-                        if c.long == side:
-                            c.qty *= 1 - frac
+        opens = cfg.participation * volume
+        mode_oi = math.isfinite(oi)
+        if not mode_oi:
+            self.prev_oi = math.nan
+            self.net_since = 0.0
         else:
-            mode_oi = False
-            opens = cfg.participation * volume
-        self.prev_oi = oi
+            if oi != self.prev_oi:
+                if math.isfinite(self.prev_oi) and oi > 0:
+                    gap = (oi - self.prev_oi) - self.net_since
+                    keep = max(1.0 + cfg.oi_reconcile * gap / oi, 0.0)
+                    for side in (True, False):
+                        closed[side] = self.total(side) * (1 - keep)
+                        for c in self.cohorts:
+                            if c.long == side:
+                                c.qty *= keep
+                self.prev_oi = oi
+                self.net_since = 0.0
+            self.net_since += opens - liq
         # 4. open
         if opens > 0:
             g = cfg.taker_tilt * (2 * share - 1) if math.isfinite(share) else 0.0

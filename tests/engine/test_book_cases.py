@@ -69,58 +69,79 @@ def test_short_cohort_is_swept_when_high_reaches_it() -> None:
     assert out[1, B.O_NEAREST_UP_USD] == pytest.approx(liq_short, rel=1e-3)
 
 
-def test_falling_open_interest_closes_both_books_proportionally() -> None:
-    cfg = symmetric(leverage_count=4, decay_half_life_hours=NO_DECAY)
+@pytest.mark.parametrize("reconcile", [1.0, 0.5, 0.0])
+def test_a_new_oi_row_rescales_both_books_by_the_unexplained_change(reconcile: float) -> None:
+    """Opens come from volume in OI mode too; a new row rescales by 1 + κ·gap/OI."""
+    cfg = symmetric(
+        leverage_count=4, participation=1.0, decay_half_life_hours=NO_DECAY, oi_reconcile=reconcile
+    )
     rows = [
-        dict(t=T0, high=101, low=99, close=100, oi=1000.0),
-        dict(t=T0 + 300, high=101, low=99, close=100, oi=1100.0),  # +100 opens
-        dict(t=T0 + 600, high=100.2, low=99.8, close=100, oi=1050.0),  # −50, nothing liquidated
+        dict(t=T0, high=101, low=99, close=100, volume=100.0, oi=1000.0),  # first row: anchor
+        dict(t=T0 + 300, high=100.2, low=99.8, close=100, volume=0.0, oi=1000.0),  # held
+        dict(t=T0 + 600, high=100.2, low=99.8, close=100, volume=0.0, oi=1050.0),  # new row
     ]
     state1, out1 = B.run(inputs_from_rows(rows[:2]), params(cfg))
     state2, out2 = B.advance(state1, inputs_from_rows(rows[2:]), params(cfg))
-    assert out1[1, B.O_MODE_OI] == 1.0
-    assert out1[0, B.O_MODE_OI] == 0.0
-    assert out1[1, B.O_OPENED_Q] == pytest.approx(100.0)
-    # 50 of 1100 contracts close: each book (100 contracts, a part of the OI) loses 50/1100
-    kept = 100.0 * (1 - 50 / 1100)
-    assert out2[0, B.O_LONG_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-6)
-    assert out2[0, B.O_SHORT_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-6)
-    assert out2[0, B.O_LONG_TOTAL_Q] == pytest.approx(kept, rel=1e-6)
+    assert out1[:, B.O_MODE_OI].tolist() == [1.0, 1.0]
+    assert out1[:, B.O_OPENED_Q].tolist() == [100.0, 0.0]
+    assert out1[:, B.O_LONG_CLOSED_Q].tolist() == [0.0, 0.0]  # no new row, nothing reconciled
+    # OI rose 50 while the model opened 100: 50 closes it did not see, gap = −50
+    kept = 100.0 * (1 - reconcile * 50 / 1050)
+    assert out2[0, B.O_LONG_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-9, abs=1e-12)
+    assert out2[0, B.O_SHORT_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-9, abs=1e-12)
+    assert out2[0, B.O_LONG_TOTAL_Q] == pytest.approx(kept, rel=1e-9)
     _, l1, s1 = state1.books()
     _, l2, s2 = state2.books()
-    np.testing.assert_allclose(l2, l1 * kept / 100, rtol=1e-6)
-    np.testing.assert_allclose(s2, s1 * kept / 100, rtol=1e-6)
+    np.testing.assert_allclose(l2, l1 * kept / 100, rtol=1e-9)
+    np.testing.assert_allclose(s2, s1 * kept / 100, rtol=1e-9)
     # coverage = mean book / OI
-    assert out2[0, B.O_COVERAGE] == pytest.approx(kept / 1050, rel=1e-6)
+    assert out2[0, B.O_COVERAGE] == pytest.approx(kept / 1050, rel=1e-9)
 
 
-def test_full_book_loses_exactly_the_closed_contracts() -> None:
-    """When the book holds all open interest, closes remove exactly −ΔQ contracts."""
-    cfg = symmetric(leverage_count=4, decay_half_life_hours=NO_DECAY, participation=1.0)
+def test_a_shortfall_adds_to_both_books_and_is_reported_as_negative_closes() -> None:
+    cfg = symmetric(
+        leverage_count=4, participation=1.0, decay_half_life_hours=NO_DECAY, oi_reconcile=1.0
+    )
     rows = [
-        dict(t=T0, high=100.2, low=99.8, close=100, volume=1000.0),  # volume mode: 1000 each side
-        dict(t=T0 + 300, high=100.2, low=99.8, close=100, oi=1000.0),  # OI known: book = OI
-        dict(t=T0 + 600, high=100.2, low=99.8, close=100, oi=900.0),  # 100 close
+        dict(t=T0, high=101, low=99, close=100, volume=100.0, oi=1000.0),
+        dict(t=T0 + 300, high=100.2, low=99.8, close=100, volume=0.0, oi=1210.0),  # +210 vs 100
     ]
     _, out = B.run(inputs_from_rows(rows), params(cfg))
-    assert out[1, B.O_COVERAGE] != out[1, B.O_COVERAGE]  # NaN: ΔQ unknown -> volume mode
-    assert out[2, B.O_LONG_CLOSED_Q] == pytest.approx(100.0, rel=1e-9)
-    assert out[2, B.O_LONG_TOTAL_Q] == pytest.approx(900.0, rel=1e-9)
-    assert out[2, B.O_COVERAGE] == pytest.approx(1.0, rel=1e-9)
+    grown = 100.0 * (1 + 110 / 1210)
+    assert out[1, B.O_LONG_TOTAL_Q] == pytest.approx(grown, rel=1e-9)
+    assert out[1, B.O_SHORT_TOTAL_Q] == pytest.approx(grown, rel=1e-9)
+    assert out[1, B.O_LONG_CLOSED_Q] == pytest.approx(100.0 - grown, rel=1e-9)
 
 
-def test_liquidated_contracts_count_against_the_oi_drop() -> None:
-    """OI falls by exactly what was swept: nothing is 'closed', reopen_fraction re-opens."""
-    cfg = one_leverage(10.0, decay_half_life_hours=NO_DECAY, reopen_fraction=0.25)
+def test_liquidated_contracts_count_in_the_models_own_oi_change() -> None:
+    """Liquidations leave open interest: the model's net change since the last row is
+    opens − liquidations, so a row that only rose by 10 scales the books up by 10/OI."""
+    cfg = one_leverage(10.0, participation=1.0, decay_half_life_hours=NO_DECAY, oi_reconcile=1.0)
     rows = [
-        dict(t=T0, high=101, low=99, close=100, typical=100.0, oi=1000.0),
-        dict(t=T0 + 300, high=101, low=99, close=100, typical=100.0, oi=1040.0),  # +40 opens
-        dict(t=T0 + 600, high=100, low=90.0, close=91, typical=91.0, oi=1000.0),  # 40 longs swept
+        dict(t=T0, high=101, low=99, close=100, typical=100.0, volume=40.0, oi=1000.0),
+        dict(t=T0 + 300, high=100, low=90.0, close=91, typical=91.0, volume=0.0, oi=1000.0),
+        dict(t=T0 + 600, high=91.2, low=90.8, close=91, typical=91.0, volume=0.0, oi=1010.0),
     ]
     _, out = B.run(inputs_from_rows(rows), params(cfg))
-    assert out[2, B.O_LONG_SWEPT_Q] == pytest.approx(40.0)
+    assert out[1, B.O_LONG_SWEPT_Q] == pytest.approx(40.0)
+    # net since the first row: +40 opened, −40 liquidated -> gap = +10
+    assert out[2, B.O_SHORT_TOTAL_Q] == pytest.approx(40.0 * (1 + 10 / 1010), rel=1e-9)
+
+
+def test_an_oi_outage_runs_volume_mode_and_the_next_row_only_anchors() -> None:
+    cfg = symmetric(
+        leverage_count=4, participation=1.0, decay_half_life_hours=NO_DECAY, oi_reconcile=1.0
+    )
+    rows = [
+        dict(t=T0, high=101, low=99, close=100, volume=100.0, oi=1000.0),
+        dict(t=T0 + 300, high=100.2, low=99.8, close=100, volume=10.0, oi=math.nan),
+        dict(t=T0 + 600, high=100.2, low=99.8, close=100, volume=0.0, oi=500.0),
+    ]
+    _, out = B.run(inputs_from_rows(rows), params(cfg))
+    assert out[:, B.O_MODE_OI].tolist() == [1.0, 0.0, 1.0]
+    # the row after the outage has no previous row to differ from: no rescale
     assert out[2, B.O_LONG_CLOSED_Q] == 0.0
-    assert out[2, B.O_OPENED_Q] == pytest.approx(0.25 * 40.0)
+    assert out[2, B.O_LONG_TOTAL_Q] == pytest.approx(110.0, rel=1e-9)
 
 
 def test_decay_halves_the_book_after_one_half_life_including_a_data_gap() -> None:

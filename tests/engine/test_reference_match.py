@@ -67,11 +67,11 @@ def assert_matches_reference(out: np.ndarray, ref: list[dict], cfg: ModelConfig)
 @pytest.mark.parametrize(
     ("seed", "cfg"),
     [
-        (1, ModelConfig(leverage_count=8)),
+        (1, ModelConfig(leverage_count=8, oi_reconcile=1.0)),
         (
             2,
             ModelConfig(
-                leverage_count=6, decay_half_life_hours=2.0, reopen_fraction=1.0, taker_tilt=2.0
+                leverage_count=6, decay_half_life_hours=2.0, oi_reconcile=0.5, taker_tilt=2.0
             ),
         ),
         (
@@ -84,9 +84,10 @@ def assert_matches_reference(out: np.ndarray, ref: list[dict], cfg: ModelConfig)
                 bands_pct=(1.0, 3.0),
                 recent_sweep_candles=3,
                 participation=0.3,
+                oi_reconcile=1.0,
             ),
         ),
-        (4, ModelConfig(leverage_count=7, leverage_alpha=0.0, leverage_max=20.0)),
+        (4, ModelConfig(leverage_count=7, leverage_alpha=0.0, leverage_max=20.0, oi_reconcile=0.3)),
         (
             5,
             ModelConfig(
@@ -95,19 +96,24 @@ def assert_matches_reference(out: np.ndarray, ref: list[dict], cfg: ModelConfig)
                 side_leverage_bias=0.4,
                 direction_tilt=0.8,
                 side_notional_bias=0.3,
+                oi_reconcile=0.8,
             ),
         ),
-        (6, ModelConfig(leverage_count=5, side_leverage_bias=-0.7, side_notional_bias=-0.5)),
+        (6, ModelConfig(leverage_count=5, side_leverage_bias=-0.7, side_notional_bias=-0.5)),  # κ 0
     ],
 )
 def test_engine_matches_reference_on_random_walks(seed: int, cfg: ModelConfig) -> None:
     inputs = random_inputs(seed, 250)
     _, out = B.run(inputs, params(cfg))
     ref = reference_run(inputs, cfg, *BTC_TIER1)
-    # the random walk must actually exercise sweeps, closes, caps and both modes
+    # the random walk must actually exercise sweeps, reconciliations both ways, both modes
     assert out[:, B.O_LONG_SWEPT_Q].sum() > 0
     assert out[:, B.O_SHORT_SWEPT_Q].sum() > 0
-    assert out[:, B.O_LONG_CLOSED_Q].sum() > 0
+    if cfg.oi_reconcile > 0:
+        assert (out[:, B.O_LONG_CLOSED_Q] > 0).any()
+        assert (out[:, B.O_LONG_CLOSED_Q] < 0).any()
+    else:  # open interest only caps the book
+        assert (out[:, B.O_LONG_CLOSED_Q] == 0).all()
     assert set(np.unique(out[:, B.O_MODE_OI])) == {0.0, 1.0}
     assert_matches_reference(out, ref, cfg)
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from liq_signals.config import ModelConfig
-from liq_signals.evaluation.calibrate import calibrate, walk_forward
+from liq_signals.evaluation.calibrate import calibrate, search_space, walk_forward
 from liq_signals.evaluation.inputs import load_window
 from liq_signals.evaluation.realized import RealizedRecord, load_realized
 from liq_signals.evaluation.runner import ValidationSettings, validate
@@ -121,3 +121,12 @@ def test_walk_forward_folds_expand_and_never_overlap_their_test():
         if i:
             assert fit[1] > folds[i - 1][0][1]
     assert folds[-1][1][1] == b
+
+
+def test_series_specific_fields_are_searched_only_with_their_series():
+    """``oi_reconcile`` changes nothing without open interest, ``taker_tilt`` nothing
+    without taker metrics: neither is a dead dimension of the search."""
+    assert {"oi_reconcile", "taker_tilt"} <= set(search_space(None, True, True))
+    assert "oi_reconcile" not in search_space(None, True, has_oi=False)
+    assert "taker_tilt" in search_space(None, True, has_oi=False)
+    assert "taker_tilt" not in search_space(None, False, has_oi=True)

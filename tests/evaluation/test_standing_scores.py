@@ -213,6 +213,8 @@ def test_validate_cli_writes_json_with_stable_keys(repo, tmp_path, own):
     assert s["bootstrap"]["block_periods"] == 42
     assert math.isclose(s["standing"]["long"]["model"]["rho"], 1.0)
     assert set(s["standing"]["long"]["minus_baseline"]) == {
+        "move",
+        "move_trailing_volume",
         "range_volume",
         "candle_range_volume",
         "new_extreme_volume",

@@ -2,8 +2,8 @@
 
 Timing rule (liq_signals.features.align): the row stamped T of a series with period p holds
 the value at the end of its period, so the candle opening at c reads the latest row with
-``T + p + (oi_lag_candles − 1)·tf ≤ c``; held between rows (ΔQ only when a value arrives)
-and across at most ``OI_MAX_MISSING_PERIODS`` missing periods.
+``T + p + (oi_lag_candles − 1)·tf ≤ c``; held between rows (the book is reconciled only
+when a value arrives) and across at most ``OI_MAX_MISSING_PERIODS`` missing periods.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def test_row_stamped_10_00_first_reaches_the_11_00_candle() -> None:
     assert (got["12:00":"12:55"] == 300).all()
 
     f = compute_features(c, pair=PAIR, open_interest=oi)
-    assert (f[C.MODE] == "oi").sum() == 47  # the first candle has no previous OI
+    assert (f[C.MODE] == "oi").sum() == 48  # every candle reads a known value
     assert not f[C.STALE].any()
 
     # changing the 10:00 row leaves every candle before 11:00 unchanged
@@ -126,9 +126,9 @@ def test_gap_is_held_up_to_the_limit_then_stale() -> None:
     assert not f.loc[:"04:55", C.STALE].any()
     assert (f.loc["01:05":"04:55", C.MODE] == "oi").all()
     assert f.loc["05:00":"06:55", C.STALE].all()
-    assert (f.loc["05:00":"07:00", C.MODE] == "volume").all()  # 07:00: no previous OI
+    assert (f.loc["05:00":"06:55", C.MODE] == "volume").all()
     assert not f.loc["07:00":, C.STALE].any()
-    assert (f.loc["07:05":, C.MODE] == "oi").all()
+    assert (f.loc["07:00":, C.MODE] == "oi").all()  # the value is known again
 
 
 def test_same_timeframe_rule_unchanged() -> None:

@@ -5,10 +5,9 @@ defaults of the time, written out when the calibrated defaults replaced them)
 and sanity-checked by hand: in volume mode each book holds ≈ participation × volume × τ
 (0.05 × ~940 BTC × 1246 candles ≈ 58k BTC without sweeps; the engine has 48k after sweeps
 took ~6 % of the outflow), magnets lie inside the 10 % band on the right side of the
-close, and OI-mode coverage stays below 1 (11–23 %: the book only knows positions opened
-since the first candle on file, 15 days here, and net ΔQ+ averages 26 BTC per candle
-against ~100k BTC of open interest).  They guard against unintended changes of the
-model: a deliberate model change must update them (and say so in its commit).
+close, and OI-mode coverage stays below 1 (~5 %: see the history below).  They guard
+against unintended changes of the model: a deliberate model change must update them (and
+say so in its commit).
 
 History of deliberate changes:
 
@@ -20,6 +19,13 @@ History of deliberate changes:
 * When the defaults became the calibrated ones (docs/validation.md §5.2), the goldens
   were pinned to the former defaults, ``GOLDEN_CONFIG``, unchanged: they describe that
   configuration, not whatever the defaults are.
+* GOLDEN_OI was regenerated when OI mode stopped taking its opens from net ΔOI: opens
+  now come from volume in both modes and each new OI row rescales the books by
+  ``1 + oi_reconcile·gap/OI`` (docs/model.md; ``oi_reconcile=0.5`` written into
+  ``GOLDEN_CONFIG``).  Checked by hand: OI-mode coverage fell from 15–22 % to ~5 %, as it
+  must on this sample, whose ``volume`` is |net taker flow| (~10× below gross volume), so
+  0.05 × volume opens less than net ΔQ+ did; row 3500 (an outage, volume mode) changed
+  only through the book it inherited.  GOLDEN_2023 (no OI) did not move.
 * The ``*_dist_atr`` / ``*_oi_frac`` entries were added with those columns; checked by
   hand: at 2023 row 143899 the magnet 5,813 USD above the close is 28.06 ATR, i.e. an
   ATR(14) of 207 USD on 5m candles near 62k; the OI fractions are the cluster notional
@@ -45,6 +51,7 @@ GOLDEN_CONFIG = ModelConfig(
     side_leverage_bias=0.0,
     direction_tilt=0.0,
     side_notional_bias=0.0,
+    oi_reconcile=0.5,
 )
 RTOL = 1e-6
 
@@ -92,43 +99,43 @@ GOLDEN_2023 = {
 GOLDEN_OI = {
     2000: {
         "close": 64482.2,
-        C.LONG_BELOW_USD_10PCT: 183184878.03350922,
-        C.SHORT_ABOVE_USD_2PCT: 45136980.43725934,
-        C.MAGNET_UP_PRICE: 70050.32478100636,
-        C.MAGNET_DOWN_PRICE: 59693.99789326294,
-        C.SWEPT_LONG_USD_RECENT: 11781.12227422911,
-        C.IMBALANCE_LOG_5PCT: 0.8846300235427836,
-        C.CASCADE_UP_USD_PER_PCT: 17677499.76064178,
-        C.NEAREST_DOWN_PRICE: 62124.994558678394,
-        C.COVERAGE: 0.21982086569905218,
+        C.LONG_BELOW_USD_10PCT: 37547146.12875873,
+        C.SHORT_ABOVE_USD_2PCT: 10009446.090125859,
+        C.MAGNET_UP_PRICE: 68998.58864102236,
+        C.MAGNET_DOWN_PRICE: 59695.472606248804,
+        C.SWEPT_LONG_USD_RECENT: 189.20849297171526,
+        C.IMBALANCE_LOG_5PCT: 1.116396473694712,
+        C.CASCADE_UP_USD_PER_PCT: 3958076.1011446393,
+        C.NEAREST_DOWN_PRICE: 62126.1375214364,
+        C.COVERAGE: 0.04847185421196008,
         C.MODE: "oi",
         C.STALE: False,
-        C.MAGNET_UP_DIST_ATR: 124.77508134906765,
-        C.MAGNET_DOWN_DIST_ATR: 107.29793797399647,
-        C.NEAREST_UP_DIST_ATR: 11.30461926846314,
-        C.NEAREST_DOWN_DIST_ATR: 52.82218202089385,
-        C.MAGNET_UP_OI_FRAC: 0.002782396747106237,
-        C.MAGNET_DOWN_OI_FRAC: 0.001999952247146891,
-        C.NEAREST_UP_OI_FRAC: 0.00226041226002231,
-        C.NEAREST_DOWN_OI_FRAC: 0.0013195785796043314,
+        C.MAGNET_UP_DIST_ATR: 101.20692014838781,
+        C.MAGNET_DOWN_DIST_ATR: 107.26489140266142,
+        C.NEAREST_UP_DIST_ATR: 11.3766806822221,
+        C.NEAREST_DOWN_DIST_ATR: 52.79656957923381,
+        C.MAGNET_UP_OI_FRAC: 0.000601887693067672,
+        C.MAGNET_DOWN_OI_FRAC: 0.00043322285698491205,
+        C.NEAREST_UP_OI_FRAC: 0.0005051105655586561,
+        C.NEAREST_DOWN_OI_FRAC: 0.00024601619570610247,
     },
     3500: {
         "close": 62669.5,
-        C.LONG_BELOW_USD_10PCT: 123043447.04229376,
-        C.SHORT_ABOVE_USD_2PCT: 1701534.7384123658,
-        C.MAGNET_UP_PRICE: 68656.423662334,
-        C.MAGNET_DOWN_PRICE: 59693.432950563125,
-        C.SWEPT_LONG_USD_RECENT: 10819.703178665812,
-        C.IMBALANCE_LOG_5PCT: -1.8522158215348863,
-        C.CASCADE_UP_USD_PER_PCT: 291680.11812190886,
-        C.NEAREST_DOWN_PRICE: 62099.69914043057,
+        C.LONG_BELOW_USD_10PCT: 65870040.267027944,
+        C.SHORT_ABOVE_USD_2PCT: 1701534.7384123644,
+        C.MAGNET_UP_PRICE: 68662.80100787664,
+        C.MAGNET_DOWN_PRICE: 59099.935355172085,
+        C.SWEPT_LONG_USD_RECENT: 10819.703178665855,
+        C.IMBALANCE_LOG_5PCT: -1.2532175627342832,
+        C.CASCADE_UP_USD_PER_PCT: 291680.11812190874,
+        C.NEAREST_DOWN_PRICE: 62101.76499817274,
         C.COVERAGE: np.nan,
         C.MODE: "volume",
         C.STALE: True,
-        C.MAGNET_UP_DIST_ATR: 68.31269260491246,
-        C.MAGNET_DOWN_DIST_ATR: 33.9578663410805,
-        C.NEAREST_UP_DIST_ATR: 53.32900041348332,
-        C.NEAREST_DOWN_DIST_ATR: 6.501608031295055,
+        C.MAGNET_UP_DIST_ATR: 68.3854601346591,
+        C.MAGNET_DOWN_DIST_ATR: 40.72986162319455,
+        C.NEAREST_UP_DIST_ATR: 45.26043436363938,
+        C.NEAREST_DOWN_DIST_ATR: 6.478035941042131,
         C.MAGNET_UP_OI_FRAC: np.nan,
         C.MAGNET_DOWN_OI_FRAC: np.nan,
         C.NEAREST_UP_OI_FRAC: np.nan,
@@ -136,25 +143,25 @@ GOLDEN_OI = {
     },
     4405: {
         "close": 64543.0,
-        C.LONG_BELOW_USD_10PCT: 133862901.9144821,
-        C.SHORT_ABOVE_USD_2PCT: 22632658.978964485,
-        C.MAGNET_UP_PRICE: 70050.51364999295,
-        C.MAGNET_DOWN_PRICE: 59710.042858605186,
+        C.LONG_BELOW_USD_10PCT: 47485062.21509943,
+        C.SHORT_ABOVE_USD_2PCT: 7695023.903374051,
+        C.MAGNET_UP_PRICE: 70751.04536412527,
+        C.MAGNET_DOWN_PRICE: 59702.24653758077,
         C.SWEPT_LONG_USD_RECENT: 0.0,
-        C.IMBALANCE_LOG_5PCT: 0.4429589775915134,
-        C.CASCADE_UP_USD_PER_PCT: 10022621.110101625,
-        C.NEAREST_DOWN_PRICE: 63067.13255015122,
-        C.COVERAGE: 0.14807795027248896,
+        C.IMBALANCE_LOG_5PCT: 0.5708009943637249,
+        C.CASCADE_UP_USD_PER_PCT: 3418101.3384559373,
+        C.NEAREST_DOWN_PRICE: 62116.866817968235,
+        C.COVERAGE: 0.055417529393664185,
         C.MODE: "oi",
         C.STALE: False,
-        C.MAGNET_UP_DIST_ATR: 52.83412966741269,
-        C.MAGNET_DOWN_DIST_ATR: 46.36304156701066,
-        C.NEAREST_UP_DIST_ATR: 4.298275134749216,
-        C.NEAREST_DOWN_DIST_ATR: 14.158144159538132,
-        C.MAGNET_UP_OI_FRAC: 0.0019865084554562826,
-        C.MAGNET_DOWN_OI_FRAC: 0.001442355710928931,
-        C.NEAREST_UP_OI_FRAC: 0.001110501768351924,
-        C.NEAREST_DOWN_OI_FRAC: 0.0008936982555865079,
+        C.MAGNET_UP_DIST_ATR: 59.554400514249195,
+        C.MAGNET_DOWN_DIST_ATR: 46.43783245489764,
+        C.NEAREST_UP_DIST_ATR: 4.2894557332134475,
+        C.NEAREST_DOWN_DIST_ATR: 23.27413843632378,
+        C.MAGNET_UP_OI_FRAC: 0.0006921438935256048,
+        C.MAGNET_DOWN_OI_FRAC: 0.0005080599294556662,
+        C.NEAREST_UP_OI_FRAC: 0.00037044230169330366,
+        C.NEAREST_DOWN_OI_FRAC: 0.00044252819634895443,
     },
 }
 

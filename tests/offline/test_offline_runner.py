@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -10,11 +11,11 @@ from urllib.parse import urlsplit
 import ccxt
 import pandas as pd
 import pytest
-from emu_helpers import DATADIR_2025, REPO
+from emu_helpers import DATADIR_2025, DATADIR_OI, REPO
 
 from liq_signals import cli
-from liq_signals.offline.overlay import build_overlay
-from liq_signals.offline.runner import download_command
+from liq_signals.offline.overlay import build_overlay, replay_internals
+from liq_signals.offline.runner import download_command, freqtrade_datadir
 
 PROBE = ["--strategy-path", "tests/offline/strategies", "--strategy", "OfflineProbeStrategy"]
 BACKTEST_CONFIG = ["--config", "user_data/config_backtest.json"]
@@ -63,37 +64,85 @@ def test_backtesting_through_the_wrapper_reports_trades(
     assert {r.endpoint for r in emu.requests()} == {"exchangeInfo"}
 
 
+def _checksums(folder: Path) -> dict[str, str]:
+    return {
+        str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(folder.rglob("*"))
+        if f.is_file()
+    }
+
+
+DOWNLOAD = [
+    "download-data",
+    "--exchange",
+    "binance",
+    "--trading-mode",
+    "futures",
+    "--pairs",
+    "BTC/USDT:USDT",
+    "--timeframes",
+    "5m",
+    "--candle-types",
+    "futures",
+    "open_interest",
+    "--timerange",
+    "20260620-20260623",
+]
+
+
 @pytest.mark.freqtrade
-def test_download_data_through_the_wrapper_writes_the_served_candles(freqtrade_offline, tmp_path):
-    out = tmp_path / "dl"
-    result = freqtrade_offline(
-        [
-            "download-data",
-            "--exchange",
-            "binance",
-            "--trading-mode",
-            "futures",
-            "--pairs",
-            "BTC/USDT:USDT",
-            "--timeframes",
-            "1h",
-            "--candle-types",
-            "futures",
-            "funding_rate",
-            "--timerange",
-            "20260210-20260219",
-            "--datadir",
-            str(out),
-        ],
-    )  # served: user_data/data/binance (freqtrade's --datadir is the destination)
+def test_download_data_through_the_wrapper_never_writes_into_the_served_data(
+    freqtrade_offline, tmp_path, capsys
+) -> None:
+    """Issue 22: with no freqtrade --datadir the wrapper used to append the served one,
+    which for download-data is the destination (the served files lost their last rows)."""
+    served = tmp_path / "user_data" / "data" / "binance"  # the fixture's --user-data-dir
+    shutil.copytree(DATADIR_OI, served)
+    before = _checksums(served)
+
+    # freqtrade's destination (<userdir>/data/binance) is the served datadir: refused
+    refused = freqtrade_offline(DOWNLOAD, datadir=served)
+    assert refused.returncode == 2
+    assert refused.output == (
+        f"liq-signals offline: error: download-data would write into {served}, the datadir "
+        "the emulator serves (its files would be overwritten with what it serves back); "
+        "give freqtrade another destination after --, e.g. --datadir user_data/data/download\n"
+    )
+    # the same through the command line, with -d spelling the destination
+    rc = cli.main(["offline", "--datadir", str(served), "--", *DOWNLOAD, "-d", str(served)])
+    assert rc == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+    # another destination: a real download of the served candles, the source untouched
+    dest = tmp_path / "download"
+    result = freqtrade_offline([*DOWNLOAD, "--datadir", str(dest)], datadir=served)
     assert result.returncode == 0, result.output[-3000:]
-    got = pd.read_feather(out / "futures" / "BTC_USDT_USDT-1h-futures.feather")
-    src = pd.read_feather(DATADIR_2025 / "futures" / "BTC_USDT_USDT-1h-futures.feather")
+    assert _checksums(served) == before
+    got = pd.read_feather(dest / "futures" / "BTC_USDT_USDT-5m-futures.feather")
+    src = pd.read_feather(served / "futures" / "BTC_USDT_USDT-5m-futures.feather")
     merged = got.merge(src, on="date", suffixes=("_got", "_src"))
-    assert len(merged) == len(got) > 200
+    assert len(merged) == len(got) > 500
     assert (merged["close_got"] == merged["close_src"]).all()
-    fr = pd.read_feather(out / "futures" / "BTC_USDT_USDT-1h-funding_rate.feather")
-    assert len(fr) > 20
+    oi = pd.read_feather(dest / "futures" / "BTC_USDT_USDT-5m-open_interest.feather")
+    assert len(oi) > 500
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "expected"),
+    [
+        (["-d", "d1"], {}, "d1"),
+        (["--datadir=d1"], {}, "d1"),
+        (["-dd1"], {}, "d1"),
+        (["--data-dir", "/abs/d1", "--userdir", "u"], {}, "/abs/d1"),
+        (["--userdir", "ft/user_data"], {"user_data_dir": "cfg"}, "ft/user_data/data/binance"),
+        (["--user-data-dir", "u"], {}, "u/data/binance"),
+        ([], {"user_data_dir": "cfg"}, "cfg/data/binance"),
+        ([], {}, "user_data/data/binance"),
+    ],
+)
+def test_freqtrade_datadir_follows_freqtrades_own_flags(args, config, expected) -> None:
+    cwd = Path("/work/here")
+    assert freqtrade_datadir(["backtesting", *args], config, cwd) == cwd / expected
 
 
 @pytest.mark.freqtrade
@@ -185,6 +234,8 @@ def test_overlay_files_are_removed_after_the_run(freqtrade_offline, tmp_path) ->
 
 @pytest.mark.freqtrade
 def test_hyperopt_through_the_wrapper_finds_a_best_result(freqtrade_offline, tmp_path) -> None:
+    """From a folder without data, freqtrade's own ``-d DIR`` is what the wrapper serves
+    (issue 22: it served ``./user_data/data/binance`` and hyperopt found no data)."""
     # hyperopt writes <strategy>.json next to the strategy file: run a copy in tmp_path
     strategies = tmp_path / "strategies"
     strategies.mkdir()
@@ -192,7 +243,10 @@ def test_hyperopt_through_the_wrapper_finds_a_best_result(freqtrade_offline, tmp
     result = freqtrade_offline(
         [
             "hyperopt",
-            *BACKTEST_CONFIG,
+            "--config",
+            str(REPO / BACKTEST_CONFIG[1]),
+            "-d",
+            str(DATADIR_2025),
             "--strategy-path",
             str(strategies),
             "--strategy",
@@ -208,12 +262,45 @@ def test_hyperopt_through_the_wrapper_finds_a_best_result(freqtrade_offline, tmp
             "1",
             "--timerange",
             "20251001-20251008",
-        ]
+        ],
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.output[-3000:]
     assert "Best result:" in result.output
     assert (strategies / "OfflineProbeStrategy.json").is_file()
     assert not (REPO / PROBE[1] / "OfflineProbeStrategy.json").exists()
+
+
+@pytest.mark.freqtrade
+def test_userdir_after_the_double_dash_is_the_data_served(freqtrade_offline, tmp_path) -> None:
+    """``--userdir ft/user_data``: freqtrade reads ``ft/user_data/data/binance``, so the
+    wrapper serves it (issue 22: it served the working directory's user_data)."""
+    shutil.copytree(DATADIR_OI, tmp_path / "ft" / "user_data" / "data" / "binance")
+    result = freqtrade_offline(
+        [
+            "backtesting",
+            "--config",
+            str(REPO / BACKTEST_CONFIG[1]),
+            "--strategy-path",
+            str(REPO / PROBE[1]),
+            "--strategy",
+            "OfflineProbeStrategy",
+            "--userdir",
+            "ft/user_data",
+            "--pairs",
+            "BTC/USDT:USDT",
+            "--timerange",
+            "20260615-20260618",
+        ],
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.output[-3000:]
+    from freqtrade.data.btanalysis import load_backtest_stats
+
+    stats = load_backtest_stats(tmp_path / "ft" / "user_data" / "backtest_results")
+    probe = stats["strategy"]["OfflineProbeStrategy"]
+    assert probe["total_trades"] > 0
+    assert probe["backtest_start"].startswith("2026-06-15")
 
 
 @pytest.mark.freqtrade
@@ -286,7 +373,15 @@ def test_dry_run_polls_the_emulator_and_stops_cleanly(
     assert result.errors == ()
     served = {r.endpoint for r in emu.requests() if r.status == 200}
     assert {"exchangeInfo", "klines"} <= served
-    assert "Bot heartbeat" in result.output
+    # freqtrade's heartbeat runs on the replay clock: every 60 replay seconds would be a
+    # line per wall second of the run; the wrapper makes it one per wall minute
+    assert result.output.count("Bot heartbeat") == 1
+
+
+def test_replay_heartbeat_is_once_a_wall_minute_unless_the_config_sets_it() -> None:
+    assert replay_internals({}, 240.0) == {"internals": {"heartbeat_interval": 14400}}
+    assert replay_internals({"internals": {"heartbeat_interval": 600}}, 240.0) == {}
+    assert replay_internals({}, 1.0) == {}  # the real pace: freqtrade's own default
 
 
 def test_missing_optional_data_is_a_note_saying_what_the_run_did(tmp_path) -> None:

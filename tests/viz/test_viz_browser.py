@@ -289,3 +289,30 @@ def test_at_map_axes_start_at_zero_and_bands_are_drawn(browser, tmp_path: Path):
     assert any(t.startswith("price 117,618.00") for t in got["annotations"]), got["annotations"]
     shot = browser.screenshot(page, tmp_path / "at.png", WIDTH, HEIGHT)
     assert Image.open(shot).size == (WIDTH, HEIGHT)
+
+
+def test_a_cell_under_a_magnet_line_answers_the_hover(heatmap_data, browser, tmp_path: Path):
+    """The mouse on a magnet line shows the book cell under it, not the line."""
+    data = heatmap_data
+    mid = np.sqrt(data.row_edges[1:] * data.row_edges[:-1])
+    step = float(np.median(np.diff(mid)))
+    cell = None
+    for j in range(data.short_rows.shape[1] // 4, data.short_rows.shape[1] - 20):
+        level = data.magnet_up[j]
+        if not np.isfinite(level) or abs(level - data.price) < 6 * step:
+            continue
+        if data.high[max(j - 2, 0) : j + 3].max() > level - 6 * step:
+            continue  # candles nearby would answer instead
+        r = int(np.argmin(np.abs(mid - level)))
+        if data.short_rows[r, j] > 0 and data.long_rows[r, j] == 0:
+            cell = (r, j)
+            break
+    assert cell is not None, "no short-book cell under the magnet line away from candles"
+    page = tmp_path / "map.html"
+    write_html(build_figure(data), page)
+    got = _probed(
+        browser.dump_dom(_probe(page, tmp_path / "probe.html", targets=[(1, *cell)]), WIDTH, HEIGHT)
+    )
+    usd = float(np.float32(data.short_rows[cell]))
+    assert "shorts liquidate at" in got["hover0"], got["hover0"]
+    assert f"${usd:,.0f}" in got["hover0"], (got["hover0"], usd)

@@ -3,6 +3,8 @@ and clear errors for bad arguments."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -182,7 +184,7 @@ def test_freqtrade_figure_has_plot_config_and_heatmap_behind_candles(engine_run,
         strategy="LiquidationMagnetStrategy",
         strategy_path=REPO / "strategies",
         datadir=DATADIR,
-        config_file=REPO / "user_data" / "config_backtest.json",
+        config_files=(REPO / "user_data" / "config_backtest.json",),
     )
     names = [t.name for t in fig.data]
     assert names[:2] == [LONG_BOOK, SHORT_BOOK]  # drawn first = behind everything
@@ -201,7 +203,7 @@ def test_freqtrade_figure_has_plot_config_and_heatmap_behind_candles(engine_run,
         datadir=DATADIR,
         strategy="LiquidationMagnetStrategy",
         strategy_path=REPO / "strategies",
-        config_file=REPO / "user_data" / "config_backtest.json",
+        config_files=(REPO / "user_data" / "config_backtest.json",),
     )
     wanted = [c for c in plot_config["main_plot"] if c in analysed.columns]
     for sub in plot_config.get("subplots", {}).values():
@@ -220,3 +222,43 @@ def test_freqtrade_figure_has_plot_config_and_heatmap_behind_candles(engine_run,
     for rect in rects:
         assert rect.y0 < rect.y1
         assert heatmap_data.row_edges[0] * 0.8 < rect.y0 < heatmap_data.row_edges[-1] * 1.2
+
+
+def test_freqtrade_figure_draws_the_configs_strategy_quietly(tmp_path: Path):
+    """``heatmap --freqtrade -c CONFIG`` from a folder outside the checkout: the config's
+    strategy is drawn (not LiquidationMagnetStrategy), the config's ``strategy_path`` that
+    does not exist there is reported once, and freqtrade's INFO log stays hidden."""
+    import subprocess
+    import sys
+
+    (tmp_path / "ud").mkdir()
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "add_config_files": [str(REPO / "user_data" / "config_backtest.json")],
+                "strategy": "BaselineStrategy",
+                "user_data_dir": str(tmp_path / "ud"),
+            }
+        )
+    )
+    out = tmp_path / "ft.html"
+    argv = ["heatmap", "--freqtrade", "-c", str(config), "-p", PAIR, "--datadir", str(DATADIR)]
+    argv += ["--timerange", "20251010-20251011", "--warmup-days", "0.5", "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "liq_signals.cli", *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # the config's "strategies/" does not exist here
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    log = done.stderr.splitlines()
+    assert [line for line in log if "does not exist" in line] == [
+        next(line for line in log if "strategy_path strategies/ does not exist" in line)
+    ], done.stderr
+    assert not [line for line in log if " freqtrade." in line or " - freqtrade." in line], log
+    assert len(log) <= 5, done.stderr
+    titles = re.findall(r'"title":\{"text":"([^"]*)"', out.read_text(encoding="utf-8"))
+    assert any("BaselineStrategy plot_config" in t for t in titles), titles
+    assert not any("LiquidationMagnetStrategy" in t for t in titles), titles
