@@ -2,14 +2,15 @@
 
 One command (offline, through the loopback emulator; ``make compare``)::
 
-    nice .venv/bin/python tools/compare.py                  # ~1 h on 2 busy cores
-    nice .venv/bin/python tools/compare.py --shifts 10 60 170   # fewer placebos, quicker
-    .venv/bin/python tools/compare.py --smoke               # one short fold (the CI smoke test)
+    nice .venv/bin/python tools/compare.py              # fixed defaults: ~21 min on 2 busy cores
+    nice .venv/bin/python tools/compare.py --epochs 5   # + a hyperopt per fold: much longer
+    .venv/bin/python tools/compare.py --smoke           # one short fold (the CI smoke test)
 
 Per fold (``FOLDS``: BTC 2023-24 from the embedded 2023 datadir and BTC/ETH/SOL 2025-26,
 three months of training followed by the next three months of test):
 
-1. ``freqtrade hyperopt`` of LiquidationMagnetStrategy and of BaselineStrategy (its twin:
+1. with ``--epochs N > 0`` (default 0: every arm trades the strategies' defaults),
+   ``freqtrade hyperopt`` of LiquidationMagnetStrategy and of BaselineStrategy (its twin:
    the same strategy without the liquidation term), separately, on the fold's TRAIN window
    of BTC only (spaces buy + sell, SharpeHyperOptLossDaily, ``--random-state`` + fold number), on
    scratch copies of the strategy files;
@@ -694,9 +695,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--epochs",
         type=int,
-        default=5,
-        help="hyperopt epochs per strategy and fold; 0: no hyperopt, every arm trades the "
-        "strategies' defaults (chosen on 2025-01 -> 2025-07, docs/strategy.md)",
+        default=0,
+        help="hyperopt epochs per strategy and fold (default 0: no hyperopt, every arm "
+        "trades the strategies' defaults, chosen on 2025-01 -> 2025-07, docs/strategy.md; "
+        "5 epochs per fold took ~7 min on the shared cores)",
     )
     parser.add_argument("--random-state", type=int, default=42)
     parser.add_argument("--jobs", type=int, default=2, help="hyperopt parallel jobs")

@@ -70,7 +70,9 @@ def test_rank_among_placebos_counts_better_placebos_and_ties_favour_the_strategy
 @pytest.mark.freqtrade
 def test_smoke_walk_forward_runs_every_step(tmp_path: Path) -> None:
     out = tmp_path / "results.md"
-    code = compare.main(["--smoke", "--out", str(out), "--workdir", str(tmp_path / "wd")])
+    code = compare.main(
+        ["--smoke", "--epochs", "2", "--out", str(out), "--workdir", str(tmp_path / "wd")]
+    )
 
     assert code == 0
     data = json.loads(out.with_suffix(".json").read_text())
