@@ -20,9 +20,10 @@ What the study refuted and this strategy therefore no longer does:
 * **magnet targets and cluster stops**: the larger cluster is reached first *less* often
   than a driftless random walk predicts (excess -0.06/-0.11/-0.04 in 2025, +0.05 n.s.
   in 2023), so exits no longer aim at clusters; and a stop just beyond the nearest
-  cluster on the stop side is stopped out *more* often than a distance-matched ATR stop
-  (+1.6..+3.9 points in every 2025 window) and as often as on placebo maps, so stops
-  stay the baseline's (docs/study.md, "Stops placed by the map");
+  cluster on the stop side, though stopped out less often than a distance-matched ATR
+  stop, does no better than the same rule on the map of 10-30 days earlier (placebo),
+  so what helps is the shape of a cluster map, not what it knows now: stops stay the
+  baseline's (docs/study.md, "Stops placed by the map");
 * **raw imbalance, cascade and sweeps terms**: no sign survives across pairs and windows
   once momentum is controlled for (they stay in the frame, and in the study, as
   ``liq_term_*`` columns, but do not trade).
