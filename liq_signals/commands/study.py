@@ -109,11 +109,12 @@ def run(args: argparse.Namespace) -> int:
         except LiqInputError as exc:
             raise with_file(exc, inputs) from exc
         frame = _select(feats, args.timerange)
+        studied = feats["date"].isin(frame["date"])
         if len(frame) < 30 * 24 * settings.candles_per_hour:
             raise ConfigError(
                 f"{pair}: {len(frame)} candles in {args.timerange}; the study needs 30 days"
             )
-        results.append(run_study(frame, pair, settings))
+        results.append(run_study(frame, pair, settings, history=feats.assign(studied=studied)))
         print(f"study: {pair} done in {time.monotonic() - started:.0f} s", flush=True)
     command = " ".join(
         ["liq-signals study"]

@@ -10,8 +10,9 @@ what the map adds, not momentum or activity in disguise:
   median, top third) vs the same-size move and volume into a thin book (bottom third).
   Outcomes: continuation (forward return signed by the move) and forward range.
 * **sweep**: a large sweep (swept notional of the last hour relative to its 30-day median,
-  top 5 %) vs the same move and volume without one (below the median).  Outcome: reversal
-  (forward return signed against the last hour's move).
+  top 5 %: the nowcast's "cascade in progress") vs the same move and volume without one
+  (below the median).  Outcomes: reversal (forward return signed against the last hour's
+  move) and forward range.
 * **imbalance**: extreme imbalance (top / bottom 5 % of the 5 % band) vs ordinary
   imbalance (middle half) after the same past-24 h return.  Outcome: forward return
   (the premise says positive after a high imbalance, negative after a low one).
@@ -127,19 +128,22 @@ def after_sweep(panel: pd.DataFrame, h: int, replicates: int, seed: int) -> list
         quantile_bins(np.abs(ret), 10), quantile_bins(panel["volume_rel"].to_numpy(float), 3)
     )
     y = -np.sign(ret) * panel[f"fwd_{h}h"].to_numpy(float)
+    treated, control = finite & (s >= hi), finite & (s <= md)
+    kw = {"block": max(2, h // 2), "replicates": replicates, "seed": seed}
     return [
+        _compare("large sweep vs none", "reversal", h, y, treated, control, strata, **kw),
+        # the nowcast as "cascade in progress": is the next stretch wilder than after the
+        # same move and volume without a sweep?
         _compare(
             "large sweep vs none",
-            "reversal",
+            "range",
             h,
-            y,
-            finite & (s >= hi),
-            finite & (s <= md),
+            panel[f"range_{h}h"],
+            treated,
+            control,
             strata,
-            block=max(2, h // 2),
-            replicates=replicates,
-            seed=seed,
-        )
+            **kw,
+        ),
     ]
 
 

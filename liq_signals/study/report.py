@@ -15,6 +15,7 @@ from liq_signals.study.estimators import LEVEL, information_coefficient
 from liq_signals.study.events import all_events
 from liq_signals.study.magnet import magnet_test
 from liq_signals.study.panel import RETURN_CONTROLS, TA_CONTROLS, build_panel, signal_columns
+from liq_signals.study.stops import StopSettings, stop_study
 
 #: Naive baselines shown next to the liquidation features: plain momentum and volatility.
 BASELINES = ("ret_1h", "ret_24h", "rv_24h")
@@ -31,6 +32,8 @@ class StudySettings:
     magnet_horizon_h: int = 72
     magnet_ratio: float = 1.25
     candles_per_hour: int = 12
+    stop_every_h: int = 4
+    stop_horizon_h: int = 24
 
 
 def _ic_rows(panel: pd.DataFrame, s: StudySettings) -> list[dict[str, Any]]:
@@ -72,10 +75,18 @@ def _ic_rows(panel: pd.DataFrame, s: StudySettings) -> list[dict[str, Any]]:
     return rows
 
 
-def run_study(frame: pd.DataFrame, pair: str, settings: StudySettings) -> dict[str, Any]:
+def run_study(
+    frame: pd.DataFrame,
+    pair: str,
+    settings: StudySettings,
+    history: pd.DataFrame | None = None,
+) -> dict[str, Any]:
     """Study one pair's 5m frame (candles + ``liq_*`` columns, the rows to study).
 
-    :return: a JSON-able dict (ICs, events, magnet, sample description)
+    :param history: the whole file's frame with a boolean ``studied`` column marking
+        ``frame``'s rows; given, the stop study runs on it (its placebo maps reach back
+        before the studied rows)
+    :return: a JSON-able dict (ICs, events, magnet, stops, sample description)
     """
     s = settings
     panel = build_panel(frame, candles_per_hour=s.candles_per_hour, horizons_h=s.horizons_h)
@@ -106,6 +117,19 @@ def run_study(frame: pd.DataFrame, pair: str, settings: StudySettings) -> dict[s
         "ic": _ic_rows(panel, s),
         "events": [e.as_dict() for e in all_events(panel, s.horizons_h, s.replicates, s.seed)],
         "magnet": magnet.as_dict(),
+        "stops": (
+            None
+            if history is None
+            else stop_study(
+                history,
+                StopSettings(
+                    every=s.stop_every_h * cph,
+                    horizon=s.stop_horizon_h * cph,
+                ),
+                replicates=s.replicates,
+                seed=s.seed,
+            )
+        ),
     }
 
 
@@ -182,7 +206,38 @@ def markdown(results: list[dict[str, Any]], header: str) -> str:
             f"{_fmt(m['excess'])} |",
             "",
         ]
+        lines += stops_markdown(r.get("stops"))
     return "\n".join(lines)
+
+
+def stops_markdown(stops: dict[str, Any] | None) -> list[str]:
+    """The stop study's table (:mod:`liq_signals.study.stops`)."""
+    if not stops:
+        return []
+    if not stops["arms"]:
+        return ["### Stops placed by the map", "", f"{stops['entries']} entries: too few.", ""]
+    st = stops["settings"]
+    lines = [
+        "### Stops placed by the map (same entries, distance-matched)",
+        "",
+        f"{stops['entries']} trades (a long and a short every {st['every_candles']} candles), "
+        f"held ≤ {st['horizon_candles']} candles; map stop = nearest cluster on the stop "
+        f"side + {st['buffer_atr']:g} ATR; ATR stop = {stops['atr_multiple']:.2f} ATR (same "
+        f"mean distance); placebo = the map rule on the map of {st['shifts_days']} days "
+        "earlier (mean). P&L in % of price per trade, no fees.",
+        "",
+        "| stop | mean distance % | stopped out | P&L % per trade |",
+        "|---|---|---|---|",
+    ]
+    for name, a in stops["arms"].items():
+        lines.append(
+            f"| {name} | {a['stop_pct']:.2f} | {_fmt(a['stopped']).removesuffix(' *')} | "
+            f"{_fmt(a['pnl_pct'])} |"
+        )
+    for name, d in stops["differences"].items():
+        lines.append(f"| {name} | | {_fmt(d['stopped'])} | {_fmt(d['pnl_pct'])} |")
+    lines.append("")
+    return lines
 
 
 def figure(results: list[dict[str, Any]], path: Path, horizon_h: int = 4) -> None:

@@ -9,8 +9,11 @@ same result.
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from strategy_harness import CONFIG_BACKTEST, DATADIR_2025, backtest_stats, dump
 
@@ -85,3 +88,53 @@ def test_backtest_trades_every_shipped_pair(freqtrade_offline, tmp_path: Path) -
     ]
     table = summary.render(summary.load_stats(results))
     assert all(p in table for p in SHIPPED)
+
+
+def test_demo_table_has_strategy_twin_median_placebo_and_buy_and_hold(
+    freqtrade_offline, tmp_path: Path, capsys
+) -> None:
+    """The demo's four columns, from one real backtest and the placebos it runs itself."""
+    results = tmp_path / "results"
+    results.mkdir()
+    result = freqtrade_offline(
+        [
+            "backtesting",
+            "--config",
+            str(CONFIG_BACKTEST),
+            "--strategy-list",
+            *STRATEGIES,
+            "--timerange",
+            TIMERANGE,
+            "--export",
+            "trades",
+            "--backtest-directory",
+            str(results),
+            "--cache",
+            "none",
+        ],
+        datadir=DATADIR_2025,
+        timeout=300,
+    )
+    assert result.ok, result.output[-4000:]
+    summary = _demo_summary()
+
+    assert summary.main([str(results), "--shifts", "10", "20"]) == 0
+
+    table = capsys.readouterr().out
+    header = next(line for line in table.splitlines() if "median placebo" in line)
+    assert "LiquidationMagnet" in header
+    assert "Baseline" in header
+    assert "buy & hold" in header
+    placebos = json.loads((results / "placebos" / "summary.json").read_text())
+    assert set(placebos) == {*SHIPPED, "TOTAL"}
+    assert all(len(v) == 2 for v in placebos.values())
+    stats = summary.load_stats(results / "placebos")
+    assert set(stats) == {"LiquidationMagnetPlacebo10", "LiquidationMagnetPlacebo20"}
+    # buy & hold of BTC: a third of the wallet held from the first to the last candle
+    btc = pd.read_feather(DATADIR_2025 / "futures" / "BTC_USDT_USDT-5m-futures.feather")
+    window = btc[(btc["date"] >= "2025-10-06") & (btc["date"] <= "2025-10-16")]
+    expected = 100 * (window["close"].iloc[-1] / window["close"].iloc[0] - 1) / 3
+    btc_line = next(line for line in table.splitlines() if line.startswith("BTC/USDT:USDT"))
+    assert btc_line.rstrip().endswith(f"{expected:+.2f}")
+    median = float(np.median(placebos["BTC/USDT:USDT"]))
+    assert f"{median:+.2f}" in btc_line

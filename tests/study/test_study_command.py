@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from liq_signals.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,8 +47,14 @@ def test_study_writes_markdown_json_and_png(tmp_path: Path) -> None:
     assert ics[("ret_24h", 4)]["partial_ta"] is None  # a control is not partialled on itself
     assert {e["name"] for e in pair["events"]} >= {"dense zone vs thin book", "large sweep vs none"}
     assert pair["magnet"]["decisions"] > 50
+    stops = pair["stops"]  # the map's stops vs the distance-matched ATR stop and placebos
+    assert stops["entries"] > 200
+    assert set(stops["arms"]) == {"map", "ATR", "placebo"}
+    assert stops["arms"]["map"]["stop_pct"] == pytest.approx(stops["arms"]["ATR"]["stop_pct"])
+    assert 0 < stops["arms"]["map"]["stopped"]["value"] < 1
     md = (out / "study.md").read_text()
     assert "Magnet test" in md
+    assert "Stops placed by the map" in md
     assert "liq_term_magnet" in md
     assert "--model-config" in md
     assert (out / "study.png").stat().st_size > 10_000
