@@ -40,9 +40,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-## Walk-forward (6 folds: BTC 2023, BTC/ETH/SOL 2025-26): hyperopt on each fold's train part,
-## then the liquidation strategy, its twin, two placebos and buy-and-hold on the next quarter,
-## with progress lines; 10 min on 2 quiet cores, ~35 min under load -> docs/results.md (+ .json).
+## Walk-forward (6 folds: BTC 2023-24, BTC/ETH/SOL 2025-26): the liquidation strategy on its
+## fixed defaults, its twin, 12 placebos (its own map 10 ... 170 days earlier) and buy-and-hold
+## on each test quarter, with progress lines; ~12-21 min on 2 shared cores -> docs/results.md
+## (+ .json).  tools/compare.py --epochs N adds a hyperopt per fold (much longer).
 compare: $(STAMP)
 	nice $(BIN)/python tools/compare.py
 
