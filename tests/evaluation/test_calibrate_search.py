@@ -92,7 +92,10 @@ def test_optuna_search_in_two_workers_gets_close(generated, capsys):
         fit_range=fit,
         test_range=test,
         period="4h",
-        base=replace(ModelConfig(), leverage_alpha=1.0),
+        # a start far from TRUTH (the defaults' own half-life is TRUTH's 12 h)
+        base=replace(
+            ModelConfig(), leverage_alpha=1.0, decay_half_life_hours=251.0, side_leverage_bias=0.0
+        ),
         space={
             "decay_half_life_hours": (2.0, 720.0, True),
             "side_leverage_bias": (-1.5, 1.5, False),
