@@ -66,6 +66,18 @@ def test_shipped_model_file_is_exactly_the_strategy_model() -> None:
     assert MODEL == ModelConfig()
 
 
+def test_startup_follows_the_models_half_life_and_the_terms_look_back() -> None:
+    """10 half-lives of book + the pull's momentum window (study.terms.RESIDUAL_DAYS):
+    2304 5m candles at 12 h, within the ~2,490 freqtrade loads at a Binance start-up."""
+    from liq_signals.freqtrade import WARMUP_HALF_LIVES
+    from liq_signals.study.terms import RESIDUAL_DAYS
+
+    module = import_strategy("LiquidationMagnetStrategy")
+    assert module.MOMENTUM_DAYS == RESIDUAL_DAYS
+    hours = WARMUP_HALF_LIVES * module.MODEL.decay_half_life_hours + 24 * RESIDUAL_DAYS
+    assert module.LiquidationMagnetStrategy.startup_candle_count == hours * 12 == 2304
+
+
 # --- features ----------------------------------------------------------------------------------
 def test_features_writes_the_values_of_the_given_model(tmp_path: Path, model_file: Path) -> None:
     plain, tuned = tmp_path / "plain.feather", tmp_path / "tuned.feather"
