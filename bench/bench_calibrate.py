@@ -30,6 +30,7 @@ STOP = pd.Timestamp("2025-11-07", tz="UTC")
 
 def main() -> int:
     from liq_signals.config import ModelConfig
+    from liq_signals.data.frames import PairFrames
     from liq_signals.evaluation.calibrate import Evaluator, run_study, search_space
     from liq_signals.evaluation.inputs import load_window
     from liq_signals.evaluation.realized import load_realized
@@ -42,13 +43,12 @@ def main() -> int:
     w = load_window(REPO / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta("7D"))
     rec = load_realized(REPO / "user_data/realized/coinglass-binance-4h/liquidations", PAIR)
     ev = Evaluator(
-        w.candles,
+        PairFrames(w.candles, mark=w.mark),
         rec,
         pair=PAIR,
         timeframe="5m",
         period="4h",
         base=ModelConfig(),
-        frames={"mark": w.mark},
     )
     t1 = time.perf_counter()
     candles = int(((w.candles["date"] >= START) & (w.candles["date"] < STOP)).sum())

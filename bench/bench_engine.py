@@ -39,6 +39,7 @@ INCREMENTAL_STEPS = 300
 CHILD = """
 import resource, sys, time
 t0 = time.perf_counter()
+from liq_signals.data.frames import PairFrames
 from liq_signals.data.load import load_pair_inputs
 from liq_signals.features.pipeline import compute_features
 d = load_pair_inputs(sys.argv[1], sys.argv[2], "5m")
@@ -91,6 +92,7 @@ def main() -> int:
     print(f"peak RSS warm process: {rss:.0f} MB (target <= 500 MB)")
 
     from liq_signals.config import ModelConfig
+    from liq_signals.data.frames import PairFrames
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.engine import book as B
     from liq_signals.features.atr import candle_atr
@@ -110,7 +112,7 @@ def main() -> int:
     print(f"batch compute_features {n} candles: {batch:.3f} s best of 3 (target <= 1.0 s)")
     cfg = ModelConfig()
     params = engine_params_for(PAIR, cfg)
-    inputs = prepare_inputs(data.candles, pair=PAIR).inputs
+    inputs = prepare_inputs(PairFrames(data.candles), pair=PAIR).inputs
     kernel = best_of(3, lambda: B.run(inputs, params))
     print(f"engine kernel alone: {kernel:.3f} s = {kernel / len(inputs) * 1e6:.2f} us/candle")
     c = data.candles

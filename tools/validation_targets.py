@@ -35,6 +35,7 @@ def _f(x: float | None, d: int = 3) -> str:
 
 
 def _score(pair, window, cfg, sensitivity=False):  # noqa: ANN001, ANN202
+    from liq_signals.data.frames import PairFrames
     from liq_signals.evaluation.inputs import load_window, restrict
     from liq_signals.evaluation.realized import load_realized
     from liq_signals.evaluation.runner import ValidationSettings, validate
@@ -42,13 +43,11 @@ def _score(pair, window, cfg, sensitivity=False):  # noqa: ANN001, ANN202
     rec = restrict(load_realized(RECORD, pair=pair), window[0], window[1])
     w = load_window(DATADIR, pair, "5m", window[0], window[1], WARMUP)
     return validate(
-        w.candles,
+        PairFrames(w.candles, open_interest=w.open_interest, mark=w.mark),
         rec,
         pair=pair,
         config=cfg,
         settings=ValidationSettings(period="4h", sensitivity=sensitivity),
-        mark=w.mark,
-        open_interest=w.open_interest,
     )
 
 

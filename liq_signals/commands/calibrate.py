@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"candles start at {first_candle}: folds start at {start} (full --warmup)")
     realized = restrict(realized, None, stop)
     result = calibrate(
-        inputs.candles,
+        inputs,
         realized,
         pair=args.pair,
         span=(start, stop),
@@ -181,9 +181,6 @@ def run(args: argparse.Namespace) -> int:
         objective=args.objective,
         coverage=coverage,
         fit_participation=not args.no_participation,
-        open_interest=inputs.open_interest,
-        mark=inputs.mark,
-        metrics=inputs.metrics,
     )
     fitted = {name: getattr(result.best, name) for name in result.fitted}
     folds = [

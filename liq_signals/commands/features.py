@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals import columns as C
     from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
-    from liq_signals.features.pipeline import compute_features
+    from liq_signals.features.pipeline import run as run_model
 
     suffix = args.out.suffix.lower()
     if suffix not in (".feather", ".csv"):
@@ -69,15 +69,7 @@ def run(args: argparse.Namespace) -> int:
         args.datadir, args.pair, args.timeframe, args.trading_mode, data_format=args.data_format
     )
     try:
-        feats = compute_features(
-            inputs.candles,
-            pair=args.pair,
-            open_interest=inputs.open_interest,
-            mark=inputs.mark,
-            metrics=inputs.metrics,
-            timeframe=args.timeframe,
-            config=cfg,
-        )
+        feats = run_model(inputs, pair=args.pair, timeframe=args.timeframe, config=cfg).features
     except LiqInputError as exc:
         raise with_file(exc, inputs) from exc
     if args.timerange:

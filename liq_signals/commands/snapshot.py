@@ -89,13 +89,7 @@ def run(args: argparse.Namespace) -> int:
     candles = inputs.candles.iloc[: pos + 1]
     try:
         model = run_model(
-            candles,
-            pair=args.pair,
-            timeframe=args.timeframe,
-            config=cfg,
-            open_interest=inputs.open_interest,
-            mark=inputs.mark,
-            metrics=inputs.metrics,
+            inputs.with_candles(candles), pair=args.pair, timeframe=args.timeframe, config=cfg
         )
     except LiqInputError as exc:
         raise with_file(exc, inputs) from exc

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.commands.features import with_file
     from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
-    from liq_signals.features.pipeline import compute_features
+    from liq_signals.features.pipeline import run as run_model
     from liq_signals.study.report import StudySettings, run_study, write_report
     from liq_signals.timeframes import timeframe_seconds
 
@@ -97,15 +97,7 @@ def run(args: argparse.Namespace) -> int:
             args.datadir, pair, args.timeframe, args.trading_mode, data_format=args.data_format
         )
         try:
-            feats = compute_features(
-                inputs.candles,
-                pair=pair,
-                open_interest=inputs.open_interest,
-                mark=inputs.mark,
-                metrics=inputs.metrics,
-                timeframe=args.timeframe,
-                config=cfg,
-            )
+            feats = run_model(inputs, pair=pair, timeframe=args.timeframe, config=cfg).features
         except LiqInputError as exc:
             raise with_file(exc, inputs) from exc
         frame = _select(feats, args.timerange)

@@ -15,7 +15,6 @@ from liq_signals.errors import ConfigError, InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from liq_signals.data.load import PairInputs
     from liq_signals.evaluation.realized import RealizedRecord
     from liq_signals.evaluation.runner import ValidationResult, ValidationSettings
 
@@ -222,16 +221,14 @@ def _score(
             raise ConfigError("without --realized, give --timerange START-END for the magnet test")
         settings = replace(settings, period=scoring_period(args.period, None))
         inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop, warmup)
-        frames = _frames(inputs)
         result = validate_magnets(
-            inputs.candles,
+            inputs,
             pair=args.pair,
             start=start,
             stop=stop,
             timeframe=args.timeframe,
             config=config,
             settings=settings,
-            **frames,
         )
         return result, (), "none"
     realized = restrict(load_realized(args.realized, pair=args.pair), start, stop)
@@ -250,13 +247,12 @@ def _score(
     inputs = load_window(args.datadir, args.pair, args.timeframe, window_start, window_stop, warmup)
     realized, moved = _after_warmup(realized, inputs.candles["date"].iloc[0], warmup, period)
     result = validate(
-        inputs.candles,
+        inputs,
         realized,
         pair=args.pair,
         timeframe=args.timeframe,
         config=config,
         settings=settings,
-        **_frames(inputs),
     )
     if moved is not None:
         result.notes.append(moved)
@@ -284,15 +280,6 @@ def _after_warmup(
     if kept.events.empty and kept.aggregated.empty:
         raise InputError(f"{note}; nothing of the record is left (shorten --warmup?)")
     return kept, note
-
-
-def _frames(inputs: PairInputs) -> dict:
-    """The optional frames of ``inputs``, as keyword arguments of the scorers."""
-    return {
-        "open_interest": inputs.open_interest,
-        "mark": inputs.mark,
-        "metrics": inputs.metrics,
-    }
 
 
 def run(args: argparse.Namespace) -> int:

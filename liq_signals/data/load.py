@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from liq_signals.data.boundary import FILE_ATTR, LiqInputError
+from liq_signals.data.frames import PairFrames
 from liq_signals.paths import DEFAULT_DATADIR
 from liq_signals.timeframes import timeframe_seconds
 
@@ -45,20 +46,18 @@ OI_FALLBACK_KEY = "oi_volume_fallback"
 FUNDING_LEGACY = {"open": "funding_rate"}
 
 
-@dataclass(frozen=True)
-class PairInputs:
-    """Raw frames for one pair (None where the datadir has no such file).
+@dataclass(frozen=True, kw_only=True)
+class PairInputs(PairFrames):
+    """The :class:`PairFrames` of one pair as read from a datadir, with where they came from.
 
+    :param funding: funding-rate candles (read for the CLI's report; the model does not
+        use them).
     :param files: what was read, kind -> path (for messages and the CLI's report).
     """
 
     pair: str
     timeframe: str
-    candles: pd.DataFrame
-    open_interest: pd.DataFrame | None = None
-    mark: pd.DataFrame | None = None
     funding: pd.DataFrame | None = None
-    metrics: pd.DataFrame | None = None
     files: dict[str, Path] = field(default_factory=dict)
 
 
@@ -303,4 +302,13 @@ def load_pair_inputs(
                 _download_hint(pair, timeframe, trading_mode, "open_interest"),
                 _archive_hint(pair),
             )
-    return PairInputs(pair, timeframe, candles, oi, mark, funding, metrics, files)
+    return PairInputs(
+        candles=candles,
+        open_interest=oi,
+        mark=mark,
+        metrics=metrics,
+        pair=pair,
+        timeframe=timeframe,
+        funding=funding,
+        files=files,
+    )

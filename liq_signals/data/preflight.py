@@ -77,15 +77,7 @@ def check_pair_files(
     inputs = load_pair_inputs(
         datadir, pair, timeframe, trading_mode, oi_volume_fallback=volume_fallback
     )
-    prepare_inputs(
-        inputs.candles,
-        pair=pair,
-        open_interest=inputs.open_interest,
-        mark=inputs.mark,
-        metrics=inputs.metrics,
-        timeframe=timeframe,
-        config=config,
-    )
+    prepare_inputs(inputs, pair=pair, timeframe=timeframe, config=config)
 
 
 def check_strategy_pair(strategy: Any, pair: str, config: ModelConfig | None = None) -> None:

@@ -42,6 +42,7 @@ import pandas as pd
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.evaluation.metrics import log_ratio
 from liq_signals.evaluation.realized import COL_EXCHANGE, EXCHANGE_BINANCE, RealizedRecord
 from liq_signals.evaluation.runner import (
@@ -53,7 +54,6 @@ from liq_signals.evaluation.runner import (
     _standing_columns,
     period_table,
     realized_per_period,
-    run_model,
 )
 from liq_signals.evaluation.standing import (
     S_LONG,
@@ -63,6 +63,7 @@ from liq_signals.evaluation.standing import (
     standing_book,
 )
 from liq_signals.features.params import engine_params_for
+from liq_signals.features.pipeline import run as run_model
 from liq_signals.timeframes import timeframe_seconds
 
 logger = logging.getLogger(__name__)
@@ -154,13 +155,14 @@ def window_scores(per: pd.DataFrame, implied: tuple[str, str]) -> WindowScores:
 class Evaluator:
     """Scores a configuration on a window; picklable (sent to worker processes).
 
-    The candles are validated and aligned once (:func:`run_model` with ``base``); a trial
+    The frames are validated and aligned once (:func:`~liq_signals.features.run` with
+    ``base``); a trial
     re-runs only the engine, up to the window's last candle.
     """
 
     def __init__(
         self,
-        candles: pd.DataFrame,
+        frames: PairFrames,
         realized: RealizedRecord,
         *,
         pair: str,
@@ -169,12 +171,11 @@ class Evaluator:
         base: ModelConfig,
         objective: str = "standing",
         coverage: float = 1.0,
-        frames: dict[str, pd.DataFrame | None] | None = None,
     ) -> None:
         if objective not in OBJECTIVES:
             raise ValidationError(f"objective {objective!r}: one of {OBJECTIVES}")
         tf_s = timeframe_seconds(timeframe)
-        run = run_model(candles, pair=pair, timeframe=timeframe, config=base, **(frames or {}))
+        run = run_model(frames, pair=pair, timeframe=timeframe, config=base)
         realized_per, span = realized_per_period(realized, period)
         self.per = period_table(run.features, realized_per * coverage, span, period, tf_s)
         self.dates = pd.DatetimeIndex(run.features["date"])
@@ -456,7 +457,7 @@ def search_space(
 
 
 def calibrate(
-    candles: pd.DataFrame,
+    frames: PairFrames,
     realized: RealizedRecord,
     *,
     pair: str,
@@ -475,9 +476,6 @@ def calibrate(
     objective: str = "standing",
     coverage: float = 1.0,
     fit_participation: bool = True,
-    open_interest: pd.DataFrame | None = None,
-    mark: pd.DataFrame | None = None,
-    metrics: pd.DataFrame | None = None,
     report: Callable[[str], None] = print,
 ) -> CalibrationResult:
     """Walk-forward calibration (module docstring).
@@ -492,11 +490,11 @@ def calibrate(
     base = base or ModelConfig()
     if grid is not None:
         search_space(dict.fromkeys(grid, (0.0, 1.0, False)), True)  # field names checked
-        if metrics is None and "taker_tilt" in grid:
+        if frames.metrics is None and "taker_tilt" in grid:
             grid = {k: v for k, v in grid.items() if k != "taker_tilt"}
-    space = search_space(space, metrics is not None, open_interest is not None)
+    space = search_space(space, frames.metrics is not None, frames.open_interest is not None)
     evaluator = Evaluator(
-        candles,
+        frames,
         realized,
         pair=pair,
         timeframe=timeframe,
@@ -504,7 +502,6 @@ def calibrate(
         base=base,
         objective=objective,
         coverage=coverage,
-        frames={"open_interest": open_interest, "mark": mark, "metrics": metrics},
     )
     if (fit_range is None) != (test_range is None):
         raise ValidationError("give both a fit and a test range, or neither")

@@ -37,15 +37,6 @@ def download_hint(pair: str, start: pd.Timestamp, stop: pd.Timestamp, timeframe:
     )
 
 
-def _cut(
-    frame: pd.DataFrame | None, start: pd.Timestamp, stop: pd.Timestamp
-) -> pd.DataFrame | None:
-    if frame is None:
-        return None
-    out = frame[(frame["date"] >= start) & (frame["date"] < stop)].reset_index(drop=True)
-    return out if len(out) else None
-
-
 def load_window(
     datadir: Path,
     pair: str,
@@ -61,21 +52,15 @@ def load_window(
     """
     inputs = load_pair_inputs(datadir, pair, timeframe)
     first = start - warmup
-    candles = _cut(inputs.candles, first, stop)
-    if candles is None or candles["date"].iloc[-1] < start:
+    window = inputs.between(first, stop)
+    if not len(window.candles) or window.candles["date"].iloc[-1] < start:
         on_file = inputs.candles["date"]
         raise LiqInputError(
             f"{pair}: the candles in {inputs.files.get('candles')} span {on_file.iloc[0]} → "
             f"{on_file.iloc[-1]} and do not cover {start} → {stop}. Get them with "
             f"`{download_hint(pair, first, stop, timeframe)}` and pass that --datadir."
         )
-    return replace(
-        inputs,
-        candles=candles,
-        open_interest=_cut(inputs.open_interest, first, stop),
-        mark=_cut(inputs.mark, first, stop),
-        metrics=_cut(inputs.metrics, first, stop),
-    )
+    return window
 
 
 def record_span(realized: RealizedRecord) -> tuple[pd.Timestamp, pd.Timestamp]:

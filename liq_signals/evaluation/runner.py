@@ -28,6 +28,7 @@ import talib
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.engine import BookHistory, book_history
 from liq_signals.engine.kernel import O_LONG_SWEPT_USD, O_SHORT_SWEPT_USD
 from liq_signals.errors import EvaluationError
@@ -65,7 +66,8 @@ from liq_signals.evaluation.standing import (
     scorecard,
     standing_book,
 )
-from liq_signals.features.pipeline import ModelRun, run
+from liq_signals.features.pipeline import ModelRun
+from liq_signals.features.pipeline import run as run_model
 from liq_signals.timeframes import timeframe_seconds
 
 # per-period frame columns
@@ -174,33 +176,6 @@ class ValidationResult:
     notes: list[str] = field(default_factory=list)
     standing: dict | None = None
     sensitivity: dict | None = None
-
-
-def run_model(
-    candles: pd.DataFrame,
-    *,
-    pair: str,
-    timeframe: str,
-    config: ModelConfig,
-    open_interest: pd.DataFrame | None = None,
-    mark: pd.DataFrame | None = None,
-    metrics: pd.DataFrame | None = None,
-) -> ModelRun:
-    """Features for every candle, keeping the engine inputs for later map snapshots.
-
-    :func:`liq_signals.features.run` itself (the run behind the strategy's features; a
-    test holds them equal); its ``inputs`` and ``params`` are replayed by
-    ``book_history`` for the zone test.
-    """
-    return run(
-        candles,
-        pair=pair,
-        timeframe=timeframe,
-        config=config,
-        open_interest=open_interest,
-        mark=mark,
-        metrics=metrics,
-    )
 
 
 def realized_per_period(realized: RealizedRecord, period: str) -> tuple[pd.DataFrame, tuple]:
@@ -454,7 +429,7 @@ def magnet_scores(
 
 
 def validate_magnets(
-    candles: pd.DataFrame,
+    frames: PairFrames,
     *,
     pair: str,
     start: pd.Timestamp,
@@ -462,25 +437,14 @@ def validate_magnets(
     timeframe: str = "5m",
     config: ModelConfig | None = None,
     settings: ValidationSettings | None = None,
-    open_interest: pd.DataFrame | None = None,
-    mark: pd.DataFrame | None = None,
-    metrics: pd.DataFrame | None = None,
 ) -> ValidationResult:
     """Only the magnet test, which needs candles but no realized record: the map's own
     claim ("price goes to the larger cluster") checked against the price path."""
     cfg = config or ModelConfig()
     settings = settings or ValidationSettings()
     tf_s = timeframe_seconds(timeframe)
-    run = run_model(
-        candles,
-        pair=pair,
-        timeframe=timeframe,
-        config=cfg,
-        open_interest=open_interest,
-        mark=mark,
-        metrics=metrics,
-    )
-    dates = pd.DatetimeIndex(candles["date"])
+    run = run_model(frames, pair=pair, timeframe=timeframe, config=cfg)
+    dates = pd.DatetimeIndex(frames.candles["date"])
     magnet = magnet_scores(run, start, stop, settings, tf_s)
     modes = run.features[C.MODE].value_counts().to_dict()
     return ValidationResult(
@@ -504,20 +468,17 @@ def validate_magnets(
 
 
 def validate(
-    candles: pd.DataFrame,
+    frames: PairFrames,
     realized: RealizedRecord,
     *,
     pair: str,
     timeframe: str = "5m",
     config: ModelConfig | None = None,
     settings: ValidationSettings | None = None,
-    open_interest: pd.DataFrame | None = None,
-    mark: pd.DataFrame | None = None,
-    metrics: pd.DataFrame | None = None,
 ) -> ValidationResult:
-    """Score the model on ``candles`` against ``realized``.
+    """Score the model on ``frames`` against ``realized``.
 
-    :param candles: freqtrade OHLCV frame covering the record plus a warm-up before it
+    :param frames: the pair's frames; candles covering the record plus a warm-up before it
     :param realized: from :func:`liq_signals.evaluation.realized.load_realized`
     :raise ValidationError: when candles and record do not overlap in enough periods
     """
@@ -526,19 +487,11 @@ def validate(
     tf_s = timeframe_seconds(timeframe)
     if pd.Timedelta(settings.period).total_seconds() % tf_s:
         raise ValidationError(f"period {settings.period} is not a multiple of {timeframe}")
-    run = run_model(
-        candles,
-        pair=pair,
-        timeframe=timeframe,
-        config=cfg,
-        open_interest=open_interest,
-        mark=mark,
-        metrics=metrics,
-    )
+    run = run_model(frames, pair=pair, timeframe=timeframe, config=cfg)
     realized_per, span = realized_per_period(realized, settings.period)
     realized_per = realized_per * settings.coverage
     per = period_table(run.features, realized_per, span, settings.period, tf_s)
-    dates = pd.DatetimeIndex(candles["date"])
+    dates = pd.DatetimeIndex(frames.candles["date"])
     notes = []
     if settings.skip_empty_periods:
         active = (per[P_REALIZED_LONG] + per[P_REALIZED_SHORT]) > 0
@@ -562,18 +515,11 @@ def validate(
             "all; --timerange can restrict the window to where it is)"
         )
     if settings.versus_volume_mode:
-        if open_interest is None or not len(open_interest):
+        if frames.open_interest is None or not len(frames.open_interest):
             notes.append("--versus-volume-mode: no open-interest series, nothing to compare")
         else:
             card["versus_volume_mode"] = versus_volume_mode(
-                candles,
-                run,
-                per,
-                settings,
-                pair=pair,
-                timeframe=timeframe,
-                mark=mark,
-                metrics=metrics,
+                frames, run, per, settings, pair=pair, timeframe=timeframe
             )
     sensitivity = sensitivity_sweep(run, pair, per, settings) if settings.sensitivity else None
     zones_long = zones_short = None
@@ -698,15 +644,13 @@ def standing_scores(
 
 
 def versus_volume_mode(
-    candles: pd.DataFrame,
+    frames: PairFrames,
     run: ModelRun,
     per: pd.DataFrame,
     settings: ValidationSettings,
     *,
     pair: str,
     timeframe: str,
-    mark: pd.DataFrame | None,
-    metrics: pd.DataFrame | None,
 ) -> dict:
     """The same model on the same candles and periods without the open-interest series
     (volume mode), and per side, for the standing book and the nowcast, ρ(OI run) −
@@ -717,13 +661,7 @@ def versus_volume_mode(
     :param per: the scored period table (standing-book and nowcast columns of ``run``)
     """
     vol = run_model(
-        candles,
-        pair=pair,
-        timeframe=timeframe,
-        config=run.params.cfg,
-        open_interest=None,
-        mark=mark,
-        metrics=metrics,
+        replace(frames, open_interest=None), pair=pair, timeframe=timeframe, config=run.params.cfg
     )
     dates = pd.DatetimeIndex(run.features["date"])
     starts, stops = period_candles(dates, pd.DatetimeIndex(per.index), settings.period)

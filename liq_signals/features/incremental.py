@@ -46,6 +46,7 @@ from liq_signals.data.boundary import (
     dates_ok,
     quarantine,
 )
+from liq_signals.data.frames import PairFrames
 from liq_signals.engine import book as B
 from liq_signals.features.align import NS as _NS
 from liq_signals.features.align import (
@@ -568,11 +569,8 @@ class IncrementalFeatures:
         """
         self.full_updates += 1
         prep = prepare_inputs(
-            candles,
+            PairFrames(candles, open_interest, mark, metrics),
             pair=self.pair,
-            open_interest=open_interest,
-            mark=mark,
-            metrics=metrics,
             timeframe=self.timeframe,
             config=self.config,
             seen=self._seen,

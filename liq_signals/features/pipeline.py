@@ -41,6 +41,7 @@ from liq_signals.data.boundary import (
     validate_metrics,
     validate_open_interest,
 )
+from liq_signals.data.frames import PairFrames
 from liq_signals.engine import book as B
 from liq_signals.features.align import (
     AlignSources,
@@ -147,12 +148,9 @@ def _metrics_source(
 
 
 def prepare_inputs(
-    candles: pd.DataFrame,
+    frames: PairFrames,
     *,
     pair: str,
-    open_interest: pd.DataFrame | None = None,
-    mark: pd.DataFrame | None = None,
-    metrics: pd.DataFrame | None = None,
     timeframe: str = "5m",
     config: ModelConfig | None = None,
     seen: Seen | None = None,
@@ -166,16 +164,17 @@ def prepare_inputs(
     """
     cfg = config or ModelConfig()
     tf_s = timeframe_seconds(timeframe)
+    candles = frames.candles
     c_ns = validate_candles(candles, pair=pair, timeframe_s=tf_s)
     high = candles["high"].to_numpy(dtype=np.float64)
     low = candles["low"].to_numpy(dtype=np.float64)
     close = candles["close"].to_numpy(dtype=np.float64)
     volume = candles["volume"].to_numpy(dtype=np.float64)
-    oi, oi_start_ns = _oi_source(open_interest, candles, pair, tf_s, seen)
+    oi, oi_start_ns = _oi_source(frames.open_interest, candles, pair, tf_s, seen)
     sources = AlignSources(
         oi=oi,
-        mark=_mark_source(mark, pair, seen),
-        metrics=_metrics_source(metrics, pair, seen),
+        mark=_mark_source(frames.mark, pair, seen),
+        metrics=_metrics_source(frames.metrics, pair, seen),
         oi_start_ns=oi_start_ns,
     )
     inputs, stale = align_inputs(
@@ -210,45 +209,32 @@ class ModelRun:
 
 
 def run(
-    candles: pd.DataFrame,
+    frames: PairFrames,
     *,
     pair: str,
     timeframe: str,
     config: ModelConfig | None = None,
-    open_interest: pd.DataFrame | None = None,
-    mark: pd.DataFrame | None = None,
-    metrics: pd.DataFrame | None = None,
 ) -> ModelRun:
-    """Run the model over ``candles`` from the first candle: features, inputs, final book.
+    """Run the model over ``frames`` from the first candle: features, inputs, final book.
 
     Validates and aligns the frames once, so callers that also need the engine inputs or
     the book do not prepare the same candles twice.
 
-    :param candles: freqtrade OHLCV frame (``date`` column, UTC, sorted).
+    :param frames: the pair's candles (freqtrade OHLCV, ``date`` column, UTC, sorted) and
+        optional series (:class:`~liq_signals.data.frames.PairFrames`: open interest —
+        value-only rows are converted to contracts, logged; none -> volume mode
+        throughout —, mark candles of the same timeframe, the metrics sidecar).
     :param pair: freqtrade pair name; picks the maintenance tiers (``BTC/USDT:USDT``).
     :param timeframe: the candles' timeframe.
     :param config: model parameters (defaults: :class:`ModelConfig`).
-    :param open_interest: freqtrade ``open_interest`` frame (``date`` and
-        ``open_interest_amount`` and/or ``open_interest_value``; value-only rows are
-        converted to contracts, logged); None -> volume mode throughout.
-    :param mark: mark-price candles of the same timeframe (coarser ones are ignored).
-    :param metrics: metrics sidecar (``taker_buy_sell_ratio`` or ``taker_net_base``).
     :return: the :class:`ModelRun`.
     :raise LiqInputError: bad input, naming the pair, the source and the first bad row.
     """
     cfg = config or ModelConfig()
-    prep = prepare_inputs(
-        candles,
-        pair=pair,
-        open_interest=open_interest,
-        mark=mark,
-        metrics=metrics,
-        timeframe=timeframe,
-        config=cfg,
-    )
+    prep = prepare_inputs(frames, pair=pair, timeframe=timeframe, config=cfg)
     params = engine_params_for(pair, cfg)
     state, out = B.run(prep.inputs, params)
-    features = attach_features(candles, prep.feature_values(out, cfg))
+    features = attach_features(frames.candles, prep.feature_values(out, cfg))
     return ModelRun(features, prep, params, state, out)
 
 
@@ -263,20 +249,19 @@ def compute_features(
     config: ModelConfig | None = None,
 ) -> pd.DataFrame:
     """Liquidation-map features for every candle, built from the first candle on
-    (:func:`run`, keeping only the frame).
+    (:func:`run`, keeping only the frame): the public entry for a frame and its optional
+    series as freqtrade hands them over.
 
-    Parameters as for :func:`run` (``timeframe`` defaults to ``5m`` here).
+    :param candles: freqtrade OHLCV frame (``date`` column, UTC, sorted).
+    :param open_interest: freqtrade ``open_interest`` frame (``date`` and
+        ``open_interest_amount`` and/or ``open_interest_value``); None -> volume mode.
+    :param mark: mark-price candles of the same timeframe (coarser ones are ignored).
+    :param metrics: metrics sidecar (``taker_buy_sell_ratio`` or ``taker_net_base``).
+    Other parameters as for :func:`run` (``timeframe`` defaults to ``5m`` here).
 
     :return: a copy of ``candles`` (index and columns kept) with the feature columns of
         :func:`liq_signals.columns.feature_columns` for ``config.bands_pct``.
     :raise LiqInputError: bad input, naming the pair, the source and the first bad row.
     """
-    return run(
-        candles,
-        pair=pair,
-        timeframe=timeframe,
-        config=config,
-        open_interest=open_interest,
-        mark=mark,
-        metrics=metrics,
-    ).features
+    frames = PairFrames(candles, open_interest, mark, metrics)
+    return run(frames, pair=pair, timeframe=timeframe, config=config).features

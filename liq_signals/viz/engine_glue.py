@@ -90,13 +90,10 @@ def run_engine(loaded: PairInputs, window: Window, cfg: ModelConfig | None = Non
     candles = loaded.candles.iloc[window.first : window.stop].reset_index(drop=True)
     try:
         model = run(
-            candles,
+            loaded.with_candles(candles),
             pair=loaded.pair,
             timeframe=loaded.timeframe,
             config=cfg or ModelConfig(),
-            open_interest=loaded.open_interest,
-            mark=loaded.mark,
-            metrics=loaded.metrics,
         )
     except LiqInputError as err:
         raise HeatmapInputError(str(err)) from err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from liq_signals.data.frames import PairFrames
 from liq_signals.data.load import load_pair_inputs
 from liq_signals.features.pipeline import prepare_inputs
 from tests.conftest import DATADIR_OI
@@ -21,5 +22,5 @@ def oi_inputs(oi_pair_inputs):
     """Engine inputs of the embedded 2026 data (real OI, taker flow)."""
     p = oi_pair_inputs
     return prepare_inputs(
-        p.candles, pair=PAIR, open_interest=p.open_interest, metrics=p.metrics
+        PairFrames(p.candles, open_interest=p.open_interest, metrics=p.metrics), pair=PAIR
     ).inputs

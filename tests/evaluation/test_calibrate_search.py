@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.evaluation.calibrate import calibrate, search_space, walk_forward
 from liq_signals.evaluation.inputs import load_window
 from liq_signals.evaluation.realized import RealizedRecord, load_realized
@@ -33,12 +34,11 @@ def generated(repo):
     shipped = load_realized(repo / "user_data/realized/coinglass-binance-4h/liquidations", PAIR)
     shipped = replace(shipped, aggregated=shipped.aggregated.loc[START : STOP - pd.Timedelta("4h")])
     per = validate(
-        w.candles,
+        PairFrames(w.candles, mark=w.mark),
         shipped,
         pair=PAIR,
         config=TRUTH,
         settings=ValidationSettings(period="4h", n_boot=0, sensitivity=False),
-        mark=w.mark,
     ).periods
     agg = pd.DataFrame(
         {"long_usd": 0.3 * per[S_LONG], "short_usd": 0.3 * per[S_SHORT]},
@@ -53,7 +53,7 @@ def generated(repo):
 def test_grid_recovers_decay_and_side_bias_exactly(generated):
     w, record, span = generated
     res = calibrate(
-        w.candles,
+        PairFrames(w.candles, mark=w.mark),
         record,
         pair=PAIR,
         span=span,
@@ -64,7 +64,6 @@ def test_grid_recovers_decay_and_side_bias_exactly(generated):
             "leverage_alpha": (1.0, 2.0),
             "side_leverage_bias": (0.0, 0.6),
         },
-        mark=w.mark,
         report=lambda _: None,
     )
     assert res.best.decay_half_life_hours == 12.0
@@ -86,13 +85,12 @@ def test_optuna_search_in_two_workers_gets_close(generated, capsys):
     fit = (span[0], span[0] + pd.Timedelta("60D"))
     test = (fit[1], span[1])
     res = calibrate(
-        w.candles,
+        PairFrames(w.candles, mark=w.mark),
         record,
         pair=PAIR,
         fit_range=fit,
         test_range=test,
         period="4h",
-        # a start far from TRUTH (the defaults' own half-life is TRUTH's 12 h)
         base=replace(
             ModelConfig(), leverage_alpha=1.0, decay_half_life_hours=251.0, side_leverage_bias=0.0
         ),
@@ -103,7 +101,6 @@ def test_optuna_search_in_two_workers_gets_close(generated, capsys):
         trials=60,
         jobs=2,
         seed=1,
-        mark=w.mark,
     )
     assert "fold 1/1: trial 60/60" in capsys.readouterr().out  # progress, from the parent
     assert res.folds[0].trials == 60

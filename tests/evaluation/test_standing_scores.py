@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from liq_signals.cli import main
+from liq_signals.data.frames import PairFrames
 from liq_signals.evaluation.inputs import load_window
 from liq_signals.evaluation.metrics import partial_spearman, partial_spearman_multi
 from liq_signals.evaluation.realized import RealizedRecord, load_realized
@@ -46,12 +47,14 @@ def own(window, repo):
     once only to get the period table)."""
     shipped = load_realized(repo / "user_data/realized/coinglass-binance-4h/liquidations", PAIR)
     shipped = replace(shipped, aggregated=shipped.aggregated.loc[START : STOP - pd.Timedelta("4h")])
-    res = validate(window.candles, shipped, pair=PAIR, settings=FAST, mark=window.mark)
+    res = validate(PairFrames(window.candles, mark=window.mark), shipped, pair=PAIR, settings=FAST)
     return res.periods
 
 
 def _score(window, record, settings=FAST):
-    return validate(window.candles, record, pair=PAIR, settings=settings, mark=window.mark)
+    return validate(
+        PairFrames(window.candles, mark=window.mark), record, pair=PAIR, settings=settings
+    )
 
 
 def test_own_standing_book_scores_rho_one_and_exact_side_balance(window, own):

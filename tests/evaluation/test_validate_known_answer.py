@@ -16,6 +16,7 @@ import pytest
 from liq_signals import columns as C
 from liq_signals.cli import main
 from liq_signals.config import ModelConfig, load_model_config, save_model_config
+from liq_signals.data.frames import PairFrames
 from liq_signals.evaluation.inputs import load_window
 from liq_signals.evaluation.realized import (
     LiquidationEvent,
@@ -23,7 +24,8 @@ from liq_signals.evaluation.realized import (
     events_to_frame,
     load_realized,
 )
-from liq_signals.evaluation.runner import ValidationSettings, run_model, validate
+from liq_signals.evaluation.runner import ValidationSettings, validate
+from liq_signals.features.pipeline import run as run_model
 
 PAIR = "BTC/USDT:USDT"
 START = pd.Timestamp("2025-10-05", tz="UTC")
@@ -34,7 +36,7 @@ WARMUP = "3D"
 def _implied(datadir, cfg: ModelConfig, start=START, stop=STOP) -> pd.DataFrame:
     """The engine's implied liquidations per candle, on exactly the candles validate loads."""
     inputs = load_window(datadir, PAIR, "5m", start, stop, pd.Timedelta(WARMUP))
-    feats = run_model(inputs.candles, pair=PAIR, timeframe="5m", config=cfg).features
+    feats = run_model(PairFrames(inputs.candles), pair=PAIR, timeframe="5m", config=cfg).features
     return feats[(feats["date"] >= start) & (feats["date"] < stop)].reset_index(drop=True)
 
 
@@ -94,7 +96,7 @@ def test_shuffled_record_scores_near_zero_so_the_metric_can_fail(implied, repo, 
     inputs = load_window(
         repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
     )
-    res = validate(inputs.candles, record, pair=PAIR)
+    res = validate(PairFrames(inputs.candles), record, pair=PAIR)
     assert res.long.implied.n == res.short.implied.n == 168
     for side in (res.long, res.short):
         assert abs(side.implied.rho) < 0.25
@@ -124,7 +126,7 @@ def test_event_record_at_the_swept_prices_scores_rho_one_and_feeds_the_zone_test
         repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
     )
     # the record's span starts at its first event, which may be after START
-    res = validate(inputs.candles, record, pair=PAIR, settings=ValidationSettings())
+    res = validate(PairFrames(inputs.candles), record, pair=PAIR, settings=ValidationSettings())
     assert res.long.implied.rho == pytest.approx(1.0)
     assert res.short.implied.rho == pytest.approx(1.0)
     assert res.zones_long is not None
@@ -259,9 +261,12 @@ def test_recording_gap_hurts_unless_empty_periods_are_skipped(implied, repo, tmp
     inputs = load_window(
         repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
     )
-    plain = validate(inputs.candles, record, pair=PAIR)
+    plain = validate(PairFrames(inputs.candles), record, pair=PAIR)
     skipped = validate(
-        inputs.candles, record, pair=PAIR, settings=ValidationSettings(skip_empty_periods=True)
+        PairFrames(inputs.candles),
+        record,
+        pair=PAIR,
+        settings=ValidationSettings(skip_empty_periods=True),
     )
     assert plain.long.implied.rho < 0.95
     assert skipped.long.implied.rho == pytest.approx(1.0)
@@ -291,7 +296,7 @@ def test_calibrate_leaves_participation_alone_for_a_binance_lower_bound(implied,
     )
     mid = pd.Timestamp("2025-10-09", tz="UTC")
     res = calibrate(
-        inputs.candles,
+        PairFrames(inputs.candles),
         record,
         pair=PAIR,
         fit_range=(START, mid),
@@ -309,7 +314,7 @@ def test_calibrate_leaves_participation_alone_for_a_binance_lower_bound(implied,
     assert res.best_span.objective == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(ValidationError, match="unknown ModelConfig field"):
         calibrate(
-            inputs.candles,
+            PairFrames(inputs.candles),
             record,
             pair=PAIR,
             fit_range=(START, mid),
@@ -336,7 +341,7 @@ def test_record_shorter_than_the_zone_horizon_still_scores_periods(implied, repo
     inputs = load_window(
         repo / "user_data/data/binance", PAIR, "5m", START, STOP, pd.Timedelta(WARMUP)
     )
-    res = validate(inputs.candles, record, pair=PAIR)
+    res = validate(PairFrames(inputs.candles), record, pair=PAIR)
     assert res.zones_long is None
     assert any(n.startswith("zone test skipped: the scored span is shorter") for n in res.notes)
     assert res.long.implied.rho == pytest.approx(1.0)
@@ -358,7 +363,7 @@ def test_zone_test_counts_every_crossed_zone_hit_when_liquidations_cover_the_ban
         for level in price * np.exp(-0.001 * np.arange(1, 110)):
             events.append(LiquidationEvent(t, PAIR, "long", float(level), 1.0, "bybit"))
     record = RealizedRecord(events_to_frame(events), pd.DataFrame(), ("constructed",))
-    res = validate(inputs.candles, record, pair=PAIR)
+    res = validate(PairFrames(inputs.candles), record, pair=PAIR)
     zl = res.zones_long
     assert zl is not None
     assert zl.random.n > 50
@@ -379,6 +384,6 @@ def test_run_model_gives_exactly_the_strategy_features(repo):
         pd.Timedelta(WARMUP),
     )
     cfg = replace(ModelConfig(), decay_half_life_hours=30.0)
-    ours = run_model(inputs.candles, pair=PAIR, timeframe="5m", config=cfg).features
+    ours = run_model(PairFrames(inputs.candles), pair=PAIR, timeframe="5m", config=cfg).features
     theirs = compute_features(inputs.candles, pair=PAIR, timeframe="5m", config=cfg)
     pd.testing.assert_frame_equal(ours, theirs)

@@ -18,6 +18,7 @@ from liq_signals import columns as C
 from liq_signals.cli import main
 from liq_signals.config import ModelConfig
 from liq_signals.data.boundary import LiqInputError
+from liq_signals.data.frames import PairFrames
 from liq_signals.data.load import load_pair_inputs
 from liq_signals.features.align import OI_MAX_MISSING_PERIODS
 from liq_signals.features.incremental import IncrementalFeatures
@@ -78,7 +79,7 @@ def known_at(oi: pd.DataFrame, close: pd.Timestamp, period: pd.Timedelta = H) ->
 def test_row_stamped_10_00_first_reaches_the_11_00_candle() -> None:
     c = hand_candles("2024-01-01 09:00", 48)  # 09:00 .. 12:55
     oi = hourly(["2024-01-01 08:00", "2024-01-01 09:00", "2024-01-01 10:00"], [100, 200, 300])
-    x = prepare_inputs(c, pair=PAIR, open_interest=oi).inputs
+    x = prepare_inputs(PairFrames(c, open_interest=oi), pair=PAIR).inputs
     got = pd.Series(x.oi, index=c["date"].dt.strftime("%H:%M"))
     assert (got["09:00":"09:55"] == 100).all()
     assert (got["10:00":"10:55"] == 200).all()
@@ -101,7 +102,7 @@ def test_row_stamped_10_00_first_reaches_the_11_00_candle() -> None:
 def test_flow_only_when_a_value_arrives() -> None:
     c = hand_candles("2024-01-01 09:00", 36)
     oi = hourly(["2024-01-01 08:00", "2024-01-01 09:00", "2024-01-01 10:00"], [100, 160, 130])
-    prep = prepare_inputs(c, pair=PAIR, open_interest=oi)
+    prep = prepare_inputs(PairFrames(c, open_interest=oi), pair=PAIR)
     dq = np.diff(prep.inputs.oi)
     arrives = c["date"].iloc[1:].dt.minute.to_numpy() == 0
     assert (dq[~arrives] == 0).all()
@@ -117,7 +118,7 @@ def test_gap_is_held_up_to_the_limit_then_stale() -> None:
         ["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 06:00", "2024-01-01 07:00"],
         [100, 110, 120, 130],
     )
-    x = prepare_inputs(c, pair=PAIR, open_interest=oi).inputs.oi
+    x = prepare_inputs(PairFrames(c, open_interest=oi), pair=PAIR).inputs.oi
     got = pd.Series(x, index=c["date"].dt.strftime("%H:%M"))
     assert (got["03:00":"04:55"] == 110).all()
     assert got["05:00":"06:55"].isna().all()  # never a zero
@@ -141,7 +142,7 @@ def test_same_timeframe_rule_unchanged() -> None:
             "open_interest_amount": np.arange(9) + 100.0,
         }
     )
-    x = prepare_inputs(c, pair=PAIR, open_interest=oi)
+    x = prepare_inputs(PairFrames(c, open_interest=oi), pair=PAIR)
     want = np.r_[np.nan, 100, 101, 102, 103, np.nan, 104, 105, 106, 107]
     np.testing.assert_array_equal(x.inputs.oi, want)
     assert list(np.flatnonzero(x.stale)) == [5]
@@ -333,7 +334,7 @@ def test_incremental_equals_batch_with_hourly_oi(btc_dec, caplog) -> None:
 
 def test_engine_sees_no_flow_between_hourly_values(btc_dec) -> None:
     candles, oi = btc_dec
-    prep = prepare_inputs(candles, pair=PAIR, open_interest=oi)
+    prep = prepare_inputs(PairFrames(candles, open_interest=oi), pair=PAIR)
     x = prep.inputs.oi
     on = candles["date"] >= "2025-12-05"
     dq = np.diff(x)[on.to_numpy()[1:]]
@@ -345,7 +346,7 @@ def test_engine_sees_no_flow_between_hourly_values(btc_dec) -> None:
 def test_usd_only_hourly_rows_are_priced_at_the_end_of_their_hour(btc_dec) -> None:
     candles, oi = btc_dec
     usd = oi.assign(open_interest_amount=np.nan)
-    prep = prepare_inputs(candles, pair=PAIR, open_interest=usd)
+    prep = prepare_inputs(PairFrames(candles, open_interest=usd), pair=PAIR)
     c = candles.set_index("date")["open"]
     x = pd.Series(prep.inputs.oi, index=candles["date"])
     row = oi.set_index("date").loc["2025-12-05 10:00"]

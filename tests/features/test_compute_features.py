@@ -11,6 +11,7 @@ import talib
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.features.pipeline import compute_features, prepare_inputs
 
 PAIR = "BTC/USDT:USDT"
@@ -196,7 +197,8 @@ def test_net_taker_flow_not_below_volume_gives_no_tilt(oi_data, caplog) -> None:
     without a taker series, only ``liq_stale`` (taker row missing) differs."""
     caplog.set_level(logging.INFO)
     prep = prepare_inputs(
-        oi_data.candles, pair=PAIR, open_interest=oi_data.open_interest, metrics=oi_data.metrics
+        PairFrames(oi_data.candles, open_interest=oi_data.open_interest, metrics=oi_data.metrics),
+        pair=PAIR,
     )
     assert np.isnan(prep.inputs.taker_share).all()
     assert "have |taker_net_base| >= volume" in caplog.text
@@ -218,7 +220,7 @@ def test_net_taker_flow_below_gross_volume_tilts(oi_data) -> None:
     """Same sample with a gross volume (4·|net| + 1 BTC): s = (1 + net/volume)/2 exactly."""
     candles = oi_data.candles.copy()
     candles["volume"] = 4.0 * candles["volume"] + 1.0
-    prep = prepare_inputs(candles, pair=PAIR, metrics=oi_data.metrics)
+    prep = prepare_inputs(PairFrames(candles, metrics=oi_data.metrics), pair=PAIR)
     share = prep.inputs.taker_share
     net = oi_data.metrics.set_index("date")["taker_net_base"]
     lagged = candles["date"] - pd.Timedelta(minutes=5)

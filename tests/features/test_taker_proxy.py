@@ -18,6 +18,7 @@ import pytest
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.data.oi_sources import taker_buy_share_proxy
 from liq_signals.features.incremental import IncrementalFeatures
 from liq_signals.features.pipeline import compute_features, prepare_inputs
@@ -39,15 +40,17 @@ def test_proxy_fills_only_candles_without_a_share(oi_data, gross) -> None:
     proxy = taker_buy_share_proxy(
         c["high"].to_numpy(), c["low"].to_numpy(), c["close"].to_numpy(), PROXY.taker_proxy_window
     )
-    off = prepare_inputs(c, pair=PAIR, metrics=oi_data.metrics).inputs.taker_share
-    on = prepare_inputs(c, pair=PAIR, metrics=oi_data.metrics, config=PROXY).inputs.taker_share
+    off = prepare_inputs(PairFrames(c, metrics=oi_data.metrics), pair=PAIR).inputs.taker_share
+    on = prepare_inputs(
+        PairFrames(c, metrics=oi_data.metrics), pair=PAIR, config=PROXY
+    ).inputs.taker_share
     known = np.isfinite(off)
     assert 4000 < known.sum() < len(c)  # the real flow covers most candles
     np.testing.assert_array_equal(on[known], off[known])
     np.testing.assert_array_equal(on[~known], proxy[~known])
-    no_sidecar = prepare_inputs(c, pair=PAIR, config=PROXY).inputs.taker_share
+    no_sidecar = prepare_inputs(PairFrames(c), pair=PAIR, config=PROXY).inputs.taker_share
     np.testing.assert_array_equal(no_sidecar, proxy)
-    default = prepare_inputs(c, pair=PAIR).inputs.taker_share
+    default = prepare_inputs(PairFrames(c), pair=PAIR).inputs.taker_share
     assert np.isnan(default).all()  # off by default: no share, no tilt
 
 
