@@ -6,6 +6,8 @@ Timeframes: the same units as ``ccxt.Exchange.parse_timeframe`` (which freqtrade
 batch jobs and the offline emulator need not import ccxt (~100 MB, ~1 s) just for this;
 months are rejected because their length varies.
 
+``--at``: the one rule of which candle holds a time (:func:`candle_at`).
+
 Timeranges: read by freqtrade's own ``TimeRange.parse_timerange`` (every spelling freqtrade
 accepts), returned as UTC timestamps; freqtrade is imported only when a range is parsed.
 """
@@ -86,3 +88,26 @@ def in_timerange(
     if stop is not None:
         keep &= dates < stop
     return keep
+
+
+def candle_at(dates: pd.Series, at: str, timeframe: str, *, pair: str) -> int:
+    """Position of the candle containing ``at`` (open <= at < open + timeframe) in the
+    sorted UTC ``dates``: the rule of ``snapshot --at`` and ``heatmap --at`` alike.
+
+    :raise ConfigError: ``at`` is not a timestamp, or no candle contains it (before the
+        first or after the last candle's close); the message gives the data's span
+    """
+    import numpy as np
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(at)
+    except ValueError as err:
+        raise ConfigError(f"--at {at!r} is not a timestamp (use 2025-10-10T21:00)") from err
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    opens = pd.DatetimeIndex(dates).as_unit("ns").asi8
+    pos = int(np.searchsorted(opens, ts.value, side="right")) - 1
+    if pos < 0 or ts.value >= opens[pos] + timeframe_seconds(timeframe) * 10**9:
+        have = f"{dates.iloc[0]:%Y-%m-%d %H:%M} .. {dates.iloc[-1]:%Y-%m-%d %H:%M} UTC"
+        raise ConfigError(f"{pair}: no candle contains --at {ts} (data covers {have})")
+    return pos

@@ -52,13 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-    from freqtrade.configuration import TimeRange
-
     from liq_signals import columns as C
     from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.features.pipeline import compute_features
+    from liq_signals.timeframes import in_timerange, parse_timerange
 
     suffix = args.out.suffix.lower()
     if suffix not in (".feather", ".csv"):
@@ -80,15 +78,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except LiqInputError as exc:
         raise with_file(exc, inputs) from exc
-    if args.timerange:
-        tr = TimeRange.parse_timerange(args.timerange)
-        date = feats["date"]
-        keep = pd.Series(True, index=feats.index)
-        if tr.startts:
-            keep &= date >= pd.Timestamp(tr.startts, unit="s", tz="UTC")
-        if tr.stopts:
-            keep &= date < pd.Timestamp(tr.stopts, unit="s", tz="UTC")
-        feats = feats[keep]
+    feats = feats[in_timerange(feats["date"], *parse_timerange(args.timerange))]
     out = feats[["date", *C.FEATURE_COLUMNS]].reset_index(drop=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".feather":

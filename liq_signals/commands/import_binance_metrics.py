@@ -85,25 +85,19 @@ def run(args: argparse.Namespace) -> int:
     """
     from datetime import UTC, datetime
 
-    from freqtrade.configuration import TimeRange
-    from freqtrade.exceptions import OperationalException
-
     from liq_signals.data.importers.archive_http import RetryPolicy
     from liq_signals.data.importers.metrics_import import ImportConfig, import_metrics
+    from liq_signals.timeframes import parse_timerange
 
     resolve_data_arguments(args)
-    try:
-        tr = TimeRange.parse_timerange(args.timerange)
-    except OperationalException as exc:
-        raise ConfigError(f"bad --timerange {args.timerange!r}: {exc}") from exc
-    if tr.startdt is None:
+    start, stop = parse_timerange(args.timerange)
+    if start is None:
         raise ConfigError("--timerange needs a start date (YYYYMMDD-...)")
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    stop = tr.stopdt or today
     config = ImportConfig(
         pairs=tuple(args.pairs),
-        start=tr.startdt,
-        stop=stop,
+        start=start.to_pydatetime(),
+        stop=stop.to_pydatetime() if stop is not None else today,
         datadir=args.datadir,
         base_url=args.base_url,
         workers=args.workers,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from liq_signals.commands._data_args import candle_at, resolve_data_arguments
+from liq_signals.commands._data_args import resolve_data_arguments
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.display import format_usd, ratio_text
+from liq_signals.timeframes import candle_at
 
 HELP = (
     "print price, liquidation notional per band, the N:1 ratio and the top clusters at one candle"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from liq_signals.config import ModelConfig
+from liq_signals.timeframes import candle_at
 from liq_signals.viz import engine_glue, style
 from liq_signals.viz.errors import HeatmapInputError
 from liq_signals.viz.liqmap import LiqMapData, build_liqmap_data
@@ -85,11 +86,11 @@ class Window:
 
 def timeframe_minutes(timeframe: str) -> int:
     """Minutes of a freqtrade timeframe string (``5m`` -> 5, ``1h`` -> 60)."""
-    from freqtrade.exchange import timeframe_to_minutes
+    from liq_signals.timeframes import timeframe_seconds
 
     try:
-        return int(timeframe_to_minutes(timeframe))
-    except Exception as err:  # ccxt raises several types for a malformed timeframe
+        return timeframe_seconds(timeframe) // 60
+    except ValueError as err:
         raise HeatmapInputError(f"unknown timeframe {timeframe!r} (use e.g. 5m, 1h)") from err
 
 
@@ -104,22 +105,18 @@ def select_window(
         None for all candles
     :param pair: named in messages
     :param source: data file named in messages
-    :raise HeatmapInputError: malformed timerange, or no candle inside it
+    :raise ConfigError: malformed timerange
+    :raise HeatmapInputError: no candle inside it
     """
-    from freqtrade.configuration import TimeRange
-    from freqtrade.exceptions import ConfigurationError
+    from liq_signals.timeframes import parse_timerange
 
     ns = _ns(dates)
     lo, hi = 0, len(ns)
-    if timerange:
-        try:
-            tr = TimeRange.parse_timerange(timerange)
-        except ConfigurationError as err:
-            raise HeatmapInputError(f"--timerange {timerange!r}: {err}") from err
-        if tr.starttype == "date":
-            lo = int(np.searchsorted(ns, tr.startts * 10**9, side="left"))
-        if tr.stoptype == "date":
-            hi = int(np.searchsorted(ns, tr.stopts * 10**9, side="left"))
+    start, stop = parse_timerange(timerange)
+    if start is not None:
+        lo = int(np.searchsorted(ns, start.value, side="left"))
+    if stop is not None:
+        hi = int(np.searchsorted(ns, stop.value, side="left"))
     if hi <= lo:
         have = f"{dates.iloc[0]:%Y-%m-%d %H:%M} .. {dates.iloc[-1]:%Y-%m-%d %H:%M} UTC"
         raise HeatmapInputError(
@@ -187,25 +184,6 @@ def heatmap_data_for(
     )
 
 
-def find_candle(dates: pd.Series, at: str, tf_minutes: int, *, pair: str) -> int:
-    """
-    Position of the candle containing ``at`` (open <= at < open + timeframe).
-
-    :raise HeatmapInputError: unparsable timestamp, or no candle contains it
-    """
-    try:
-        ts = pd.Timestamp(at)
-    except ValueError as err:
-        raise HeatmapInputError(f"--at {at!r} is not a timestamp (use 2025-10-10T21:00)") from err
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    ns = _ns(dates)
-    pos = int(np.searchsorted(ns, ts.value, side="right")) - 1
-    if pos < 0 or ts.value >= ns[pos] + tf_minutes * 60 * 10**9:
-        have = f"{dates.iloc[0]:%Y-%m-%d %H:%M} .. {dates.iloc[-1]:%Y-%m-%d %H:%M} UTC"
-        raise HeatmapInputError(f"{pair}: no candle contains --at {ts} (data covers {have})")
-    return pos
-
-
 def liqmap_data_for(
     run: engine_glue.EngineRun, *, window_pct: float, labels: int = 3
 ) -> LiqMapData:
@@ -253,7 +231,7 @@ def render(req: Request) -> str:
             raise HeatmapInputError(
                 "--leverage-bands filters the time heatmap; the --at map already stacks every band"
             )
-        pos = find_candle(dates, req.at, tf_minutes, pair=req.pair)
+        pos = candle_at(dates, req.at, req.timeframe, pair=req.pair)
         window = Window(first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1)
         run = engine_glue.run_engine(loaded, window, req.model)
         snapshot = liqmap_data_for(run, window_pct=req.window_pct, labels=req.labels)
