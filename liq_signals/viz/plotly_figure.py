@@ -352,7 +352,12 @@ def build_figure(data: HeatmapData) -> go.Figure:
 
 
 def add_heatmap_layer(
-    fig: go.Figure, data: HeatmapData, *, row: int = 1, col: int = 1, magnets: bool = True
+    fig: go.Figure,
+    data: HeatmapData,
+    *,
+    row: int | None = 1,
+    col: int = 1,
+    magnets: bool = True,
 ) -> go.Figure:
     """
     Put the books, magnets, sweeps and the stale / volume-mode marks
@@ -363,16 +368,16 @@ def add_heatmap_layer(
     hidden: freqtrade's figure has subplots on the right edge that they would cover.
 
     :param fig: a figure made with ``plotly.subplots.make_subplots`` (freqtrade's
-        ``generate_candlestick_graph`` output) or a plain figure (``row``/``col`` ignored)
+        ``generate_candlestick_graph`` output) or a plain figure (``row=None``)
     :param data: the heatmap data for the same pair and period
-    :param row: subplot row of the price chart (1 in freqtrade's figure)
+    :param row: subplot row of the price chart (1 in freqtrade's figure); ``None`` for a
+        figure without subplots
     :param col: subplot column
     :param magnets: also draw our magnet lines (off when the figure already plots the
         magnet columns, as the strategy's ``plot_config`` does)
     :return: the same figure, modified in place
     """
-    subplots = fig._grid_ref is not None  # noqa: SLF001 - plotly has no public accessor
-    place = dict(row=row, col=col) if subplots else {}
+    place = {} if row is None else dict(row=row, col=col)
     n_before = len(fig.data)
     for trace in heatmap_traces(data, show_scale=False):
         trace.opacity = LAYER_OPACITY

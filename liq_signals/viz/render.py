@@ -69,21 +69,6 @@ class Request:
     leverage_bands: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class Window:
-    """
-    Which candles feed the engine and which are drawn.
-
-    :ivar first: position (in the loaded candles) of the first candle fed to the engine
-    :ivar show: position of the first drawn candle (``first + warm-up``)
-    :ivar stop: position after the last drawn candle
-    """
-
-    first: int
-    show: int
-    stop: int
-
-
 def timeframe_minutes(timeframe: str) -> int:
     """Minutes of a freqtrade timeframe string (``5m`` -> 5, ``1h`` -> 60)."""
     from liq_signals.timeframes import timeframe_seconds
@@ -96,7 +81,7 @@ def timeframe_minutes(timeframe: str) -> int:
 
 def select_window(
     dates: pd.Series, timerange: str | None, warmup_days: float, *, pair: str, source: str
-) -> Window:
+) -> engine_glue.Window:
     """
     Candles in ``timerange`` plus up to ``warmup_days`` before it for the engine.
 
@@ -126,7 +111,7 @@ def select_window(
         raise HeatmapInputError(f"--warmup-days must be >= 0, got {warmup_days}")
     warm_from = ns[lo] - int(warmup_days * 86400 * 10**9)
     first = int(np.searchsorted(ns, warm_from, side="left"))
-    return Window(first=first, show=lo, stop=hi)
+    return engine_glue.Window(first=first, show=lo, stop=hi)
 
 
 def heatmap_data_for(
@@ -232,7 +217,9 @@ def render(req: Request) -> str:
                 "--leverage-bands filters the time heatmap; the --at map already stacks every band"
             )
         pos = candle_at(dates, req.at, req.timeframe, pair=req.pair)
-        window = Window(first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1)
+        window = engine_glue.Window(
+            first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1
+        )
         run = engine_glue.run_engine(loaded, window, req.model)
         snapshot = liqmap_data_for(run, window_pct=req.window_pct, labels=req.labels)
         if png:
