@@ -9,7 +9,9 @@ The image has exactly the requested pixel size (figure inches x dpi, no tight bb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -157,25 +159,17 @@ def heatmap_figure(data: HeatmapData, *, width: int, height: int) -> Figure:
         zorder=11,
         bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.8, pad=1),
     )
-    for clusters, above, colour in (
-        (data.clusters_above, True, style.SHORT_BAR),
-        (data.clusters_below, False, style.LONG_BAR),
-    ):
-        for c in clusters:
-            # in the empty strip right of the last column: never over the bright cells
-            ax.annotate(
-                cluster_label(c, above=above).replace("$", r"\$"),
-                xy=(x_edges[-1], c.price),
-                xytext=(6, 0),
-                textcoords="offset points",
-                ha="left",
-                va="center",
-                color=colour,
-                fontsize=7.5,
-                zorder=11,
-                arrowprops=dict(arrowstyle="-", color=colour, lw=0.8),
-                bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.75, pad=1),
-            )
+    # in the empty strip right of the last column: never over the bright cells
+    _label_clusters(
+        ax,
+        data,
+        lambda c: (x_edges[-1], c.price),
+        xytext=(6, 0),
+        ha="left",
+        va="center",
+        fontsize=7.5,
+        zorder=11,
+    )
     _mode_bands(ax, data, x_edges)
     right = x_edges[-1]
     if data.clusters_above or data.clusters_below:
@@ -358,23 +352,15 @@ def liqmap_figure(
         bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.8, pad=1),
     )
     total = data.long_usd + data.short_usd
-    for clusters, above, colour in (
-        (data.clusters_above, True, style.SHORT_BAR),
-        (data.clusters_below, False, style.LONG_BAR),
-    ):
-        for c in clusters:
-            ax.annotate(
-                cluster_label(c, above=above).replace("$", r"\$"),
-                xy=(c.price, float(np.interp(c.price, data.price_mid, total))),
-                xytext=(0, 14),
-                textcoords="offset points",
-                ha="center",
-                color=colour,
-                fontsize=7,
-                arrowprops=dict(arrowstyle="-", color=colour, lw=0.8),
-                bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.75, pad=1),
-                zorder=10,
-            )
+    _label_clusters(
+        ax,
+        data,
+        lambda c: (c.price, float(np.interp(c.price, data.price_mid, total))),
+        xytext=(0, 14),
+        ha="center",
+        fontsize=7,
+        zorder=10,
+    )
     ax.legend(
         loc="upper left",
         fontsize=7,
@@ -387,3 +373,25 @@ def liqmap_figure(
     )
     fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left", parse_math=False)
     return fig, drawn
+
+
+def _label_clusters(
+    ax: Any, data: HeatmapData | LiqMapData, xy: Callable[[Any], tuple[float, float]], **text: Any
+) -> None:
+    """Label the largest clusters of ``data`` (shorts above, longs below, in their book's
+    colour) with a thin line from the label to ``xy(cluster)``; ``text``: where the label
+    stands and how it is set (matplotlib's ``annotate`` keywords)."""
+    for clusters, above, colour in (
+        (data.clusters_above, True, style.SHORT_BAR),
+        (data.clusters_below, False, style.LONG_BAR),
+    ):
+        for c in clusters:
+            ax.annotate(
+                cluster_label(c, above=above).replace("$", r"\$"),
+                xy=xy(c),
+                textcoords="offset points",
+                color=colour,
+                arrowprops=dict(arrowstyle="-", color=colour, lw=0.8),
+                bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.75, pad=1),
+                **text,
+            )

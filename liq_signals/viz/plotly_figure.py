@@ -58,33 +58,26 @@ def heatmap_traces(data: HeatmapData, *, show_scale: bool = True) -> list[go.Hea
     (``hoverongaps=False``), so hovering a level of one book shows that book's side and
     notional, never the other book's empty cell drawn on top of it.
     """
-    common = dict(
-        x=data.x,
-        y=data.row_edges,
-        zmin=data.zmin,
-        zmax=data.zmax,
-        hoverongaps=False,
-        showscale=show_scale,
-    )
-    long_hm = go.Heatmap(
-        z=_cells(data.long_rows),
-        name=LONG_BOOK,
-        colorscale=style.plotly_colorscale(style.LONG_RAMP),
-        hovertemplate=LONG_HOVER,
-        colorbar=dict(title="longs $", x=1.0, len=0.45, y=0.25, thickness=10),
-        showlegend=True,
-        **common,
-    )
-    short_hm = go.Heatmap(
-        z=_cells(data.short_rows),
-        name=SHORT_BOOK,
-        colorscale=style.plotly_colorscale(style.SHORT_RAMP),
-        hovertemplate=SHORT_HOVER,
-        colorbar=dict(title="shorts $", x=1.0, len=0.45, y=0.75, thickness=10),
-        showlegend=True,
-        **common,
-    )
-    return [long_hm, short_hm]
+    return [
+        go.Heatmap(
+            z=_cells(rows),
+            name=name,
+            colorscale=style.plotly_colorscale(ramp),
+            hovertemplate=hover,
+            colorbar=dict(title=title, x=1.0, len=0.45, y=y, thickness=10),
+            showlegend=True,
+            x=data.x,
+            y=data.row_edges,
+            zmin=data.zmin,
+            zmax=data.zmax,
+            hoverongaps=False,
+            showscale=show_scale,
+        )
+        for rows, name, ramp, hover, title, y in (
+            (data.long_rows, LONG_BOOK, style.LONG_RAMP, LONG_HOVER, "longs $", 0.25),
+            (data.short_rows, SHORT_BOOK, style.SHORT_RAMP, SHORT_HOVER, "shorts $", 0.75),
+        )
+    ]
 
 
 def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
@@ -325,11 +318,7 @@ def build_figure(data: HeatmapData) -> go.Figure:
     add_price_and_labels(fig, data)
     add_mode_bands(fig, data)
     fig.update_layout(
-        title=dict(text=f"{data.title}<br><sup>{subtitle}</sup>", x=0.01),
-        template="plotly_dark",
-        paper_bgcolor=style.BACKGROUND,
-        plot_bgcolor=style.BACKGROUND,
-        font=dict(color=style.TEXT),
+        **style.plotly_page_layout(data.title, subtitle),
         xaxis=dict(
             rangeslider=dict(visible=False),
             gridcolor=style.GRID,
