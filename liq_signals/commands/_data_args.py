@@ -127,6 +127,25 @@ def add_data_arguments(
     )
 
 
+def add_fetch_arguments(
+    parser: argparse.ArgumentParser, *, pairs_help: str, check_pairs: bool = True
+) -> None:
+    """The shared data options of a command that fetches its pairs from an exchange or an
+    archive into the datadir (``import-binance-metrics``, ``record-liquidations``): several
+    pairs, no candles read, and no ``--timeframe``, ``--exchange`` or ``--trading-mode``
+    of freqtrade's (the command declares what it needs of those itself)."""
+    add_data_arguments(
+        parser,
+        many_pairs=True,
+        trading_mode=False,
+        exchange=False,
+        timeframe=False,
+        check_pairs=check_pairs,
+        reads_candles=False,
+        pairs_help=pairs_help,
+    )
+
+
 def freqtrade_config(args: argparse.Namespace) -> dict[str, Any]:
     """freqtrade's configuration for ``args`` (its files merged, ``--userdir``,
     ``--datadir``, ``--exchange``, ``--pairs`` applied by freqtrade itself).

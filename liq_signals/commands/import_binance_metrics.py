@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
+from liq_signals.commands._data_args import add_fetch_arguments, resolve_data_arguments
 from liq_signals.errors import ConfigError
 
 HELP = (
@@ -21,13 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's options (freqtrade's spelling where freqtrade has one)."""
     from liq_signals.data.importers.binance_vision import ARCHIVE_BASE_URL
 
-    add_data_arguments(
+    add_fetch_arguments(
         parser,
-        many_pairs=True,
-        trading_mode=False,
-        exchange=False,
-        timeframe=False,
-        reads_candles=False,
         pairs_help="freqtrade futures pairs, e.g. BTC/USDT:USDT ETH/USDT:USDT "
         "(default: the config's whitelist)",
     )

@@ -106,25 +106,18 @@ def run(args: argparse.Namespace) -> int:
     k = np.arange(state.k0, state.k0 + len(price))
     close = float(row["close"])
     widest = cfg.bands_pct[-1]
-    up = top_clusters(
-        k,
-        price,
-        short_q * price,
-        close,
-        above=True,
-        cluster_bins=cfg.cluster_bins,
-        max_pct=widest,
-        count=args.top,
-    )
-    down = top_clusters(
-        k,
-        price,
-        long_q * price,
-        close,
-        above=False,
-        cluster_bins=cfg.cluster_bins,
-        max_pct=widest,
-        count=args.top,
+    up, down = (
+        top_clusters(
+            k,
+            price,
+            book * price,
+            close,
+            above=above,
+            cluster_bins=cfg.cluster_bins,
+            max_pct=widest,
+            count=args.top,
+        )
+        for book, above in ((short_q, True), (long_q, False))
     )
     print(snapshot_text(row, up, down, cfg, args.pair, args.timeframe))
     return 0

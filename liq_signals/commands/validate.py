@@ -387,14 +387,13 @@ def summary_lines(card: dict) -> list[str]:
             f"(diff {_num(d['value'])} [{_num(d['low'])}, {_num(d['high'])}])"
         )
 
-    out = []
-    for book in ("standing", "nowcast"):
-        for side in ("long", "short"):
-            c = card[book][side]
-            out.append(
-                f"{book} {side}: Spearman {c['model']['rho']:.3f}; best "
-                f"{best(c, 'ex_ante')}; best {best(c, 'ex_post')}"
-            )
+    from liq_signals.evaluation.standing import BOOK_SIDES
+
+    out = [
+        f"{book} {side}: Spearman {card[book][side]['model']['rho']:.3f}; best "
+        f"{best(card[book][side], 'ex_ante')}; best {best(card[book][side], 'ex_post')}"
+        for book, side in BOOK_SIDES
+    ]
     for side, w in card.get("walk_forward", {}).items():
         d = w["with_minus_without"]
         if d is None:
@@ -407,15 +406,14 @@ def summary_lines(card: dict) -> list[str]:
         )
     vv = card.get("versus_volume_mode")
     if vv is not None:
-        for book in ("standing", "nowcast"):
-            for side in ("long", "short"):
-                v = vv[book][side]
-                d = v["oi_minus_volume"]
-                out.append(
-                    f"OI vs volume mode, {book} {side}: {v['oi']['rho']:.3f} vs "
-                    f"{v['volume']['rho']:.3f}, diff {_num(d['value'])} "
-                    f"[{_num(d['low'])}, {_num(d['high'])}]"
-                )
+        for book, side in BOOK_SIDES:
+            v = vv[book][side]
+            d = v["oi_minus_volume"]
+            out.append(
+                f"OI vs volume mode, {book} {side}: {v['oi']['rho']:.3f} vs "
+                f"{v['volume']['rho']:.3f}, diff {_num(d['value'])} "
+                f"[{_num(d['low'])}, {_num(d['high'])}]"
+            )
     return out
 
 
