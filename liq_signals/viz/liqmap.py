@@ -191,20 +191,16 @@ def _bar_traces(data: LiqMapData) -> list[go.Bar]:
         return [
             go.Bar(
                 x=mid,
-                y=data.long_usd,
+                y=usd,
                 width=width,
-                name=LONG_BARS,
-                marker=dict(color=style.LONG_BAR, line=dict(width=0)),
-                hovertemplate="longs liquidate at %{x:,.0f}: %{y:$,.0f}<extra></extra>",
-            ),
-            go.Bar(
-                x=mid,
-                y=data.short_usd,
-                width=width,
-                name=SHORT_BARS,
-                marker=dict(color=style.SHORT_BAR, line=dict(width=0)),
-                hovertemplate="shorts liquidate at %{x:,.0f}: %{y:$,.0f}<extra></extra>",
-            ),
+                name=name,
+                marker=dict(color=colour, line=dict(width=0)),
+                hovertemplate=f"{book} liquidate at %{{x:,.0f}}: %{{y:$,.0f}}<extra></extra>",
+            )
+            for usd, name, colour, book in (
+                (data.long_usd, LONG_BARS, style.LONG_BAR, "longs"),
+                (data.short_usd, SHORT_BARS, style.SHORT_BAR, "shorts"),
+            )
         ]
     bars = []
     for b, label in enumerate(data.band_labels):

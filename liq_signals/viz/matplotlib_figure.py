@@ -117,22 +117,11 @@ def heatmap_figure(data: HeatmapData, *, width: int, height: int) -> Figure:
             color=colour,
             linewidth=0,
         )
-    ax.step(
-        x,
-        data.magnet_up,
-        where="post",
-        color=style.MAGNET_UP_COLOUR,
-        lw=1.1,
-        label="magnet above (held)",
-    )
-    ax.step(
-        x,
-        data.magnet_down,
-        where="post",
-        color=style.MAGNET_DOWN_COLOUR,
-        lw=1.1,
-        label="magnet below (held)",
-    )
+    for magnet, colour, where in (
+        (data.magnet_up, style.MAGNET_UP_COLOUR, "above"),
+        (data.magnet_down, style.MAGNET_DOWN_COLOUR, "below"),
+    ):
+        ax.step(x, magnet, where="post", color=colour, lw=1.1, label=f"magnet {where} (held)")
     _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
     for price, colour, marker, label, keep, size in (
         (data.high, style.SWEPT_SHORT_COLOUR, "^", "shorts swept", masks[0], sizes[0]),

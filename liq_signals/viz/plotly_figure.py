@@ -86,20 +86,16 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
     traces = [
         go.Scatter(
             x=data.x,
-            y=data.magnet_up,
-            name=MAGNET_ABOVE,
+            y=magnet,
+            name=name,
             mode="lines",
-            line=dict(color=style.MAGNET_UP_COLOUR, width=1.5, shape="hv"),
+            line=dict(color=colour, width=1.5, shape="hv"),
             hoverinfo="skip",  # the cells under the line answer the hover, not the line
-        ),
-        go.Scatter(
-            x=data.x,
-            y=data.magnet_down,
-            name=MAGNET_BELOW,
-            mode="lines",
-            line=dict(color=style.MAGNET_DOWN_COLOUR, width=1.5, shape="hv"),
-            hoverinfo="skip",
-        ),
+        )
+        for magnet, name, colour in (
+            (data.magnet_up, MAGNET_ABOVE, style.MAGNET_UP_COLOUR),
+            (data.magnet_down, MAGNET_BELOW, style.MAGNET_DOWN_COLOUR),
+        )
     ]
     _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
     for name, usd, price, colour, symbol, keep, size in (
