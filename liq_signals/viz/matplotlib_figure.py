@@ -301,20 +301,13 @@ def liqmap_figure(
     cum = ax.twinx()
     cum.tick_params(colors=style.TEXT, labelsize=8)
     cum.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
-    cum.plot(
-        data.price_mid[data.below],
-        data.cum_long_below[data.below],
-        color=style.LONG_CUM,
-        lw=2.0,
-        label="cumulative longs (price falling)",
-    )
-    cum.plot(
-        data.price_mid[data.above],
-        data.cum_short_above[data.above],
-        color=style.SHORT_CUM,
-        lw=2.0,
-        label="cumulative shorts (price rising)",
-    )
+    for side, curve, colour, label in (
+        (data.below, data.cum_long_below, style.LONG_CUM, "longs (price falling)"),
+        (data.above, data.cum_short_above, style.SHORT_CUM, "shorts (price rising)"),
+    ):
+        cum.plot(
+            data.price_mid[side], curve[side], color=colour, lw=2.0, label=f"cumulative {label}"
+        )
     cum_top = max(
         float(data.cum_long_below.max(initial=0.0)),
         float(data.cum_short_above.max(initial=0.0)),

@@ -278,21 +278,17 @@ def colour_sliders(data: HeatmapData) -> list[dict]:
     )
     return [
         dict(
-            name=SATURATION_SLIDER,
-            steps=sat_steps,
-            active=active_sat,
-            x=0.0,
-            currentvalue=dict(prefix="colour saturates at: ", font=dict(size=10), offset=4),
+            name=name,
+            steps=steps,
+            active=active,
+            x=x,
+            currentvalue=dict(prefix=prefix, font=dict(size=10), offset=4),
             **common,
-        ),
-        dict(
-            name=THRESHOLD_SLIDER,
-            steps=thr_steps,
-            active=active_thr,
-            x=0.55,
-            currentvalue=dict(prefix="hide cells below: ", font=dict(size=10), offset=4),
-            **common,
-        ),
+        )
+        for name, steps, active, x, prefix in (
+            (SATURATION_SLIDER, sat_steps, active_sat, 0.0, "colour saturates at: "),
+            (THRESHOLD_SLIDER, thr_steps, active_thr, 0.55, "hide cells below: "),
+        )
     ]
 
 
