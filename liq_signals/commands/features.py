@@ -20,11 +20,6 @@ HELP = "write the per-candle liquidation-map features of a pair (feather/csv)"
 logger = logging.getLogger(__name__)
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments shared by ``features`` and ``snapshot``: the freqtrade data options."""
-    add_data_arguments(parser)
-
-
 def describe_error(exc: Exception, inputs: PairInputs | None = None) -> str:
     """The error text, plus the file behind the frame it names when that file is known."""
     path = inputs.files.get(getattr(exc, "source", None) or "") if inputs else None
@@ -40,7 +35,7 @@ def with_file(exc: LiqInputError, inputs: PairInputs) -> LiqInputError:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser)
+    add_data_arguments(parser)
     parser.add_argument(
         "--timerange",
         default=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from liq_signals.commands._data_args import resolve_data_arguments
+from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.display import format_usd, ratio_text
 from liq_signals.timeframes import candle_at
@@ -20,9 +20,7 @@ TOP_CLUSTERS = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from liq_signals.commands.features import add_common_arguments
-
-    add_common_arguments(parser)
+    add_data_arguments(parser)
     parser.add_argument(
         "--at",
         required=True,
