@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         warmed_start,
     )
     from liq_signals.evaluation.realized import load_realized
-    from liq_signals.timeframes import parse_closed_timerange, parse_timerange
+    from liq_signals.timeframes import parse_closed_timerange
 
     resolve_data_arguments(args)
     duration_args(args, "period", "warmup")
@@ -144,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if fit is not None and test is not None:
         start, stop = min(fit[0], test[0]), max(fit[1], test[1])
     else:
-        start, stop = plan_window(realized, period, *parse_timerange(args.timerange))
+        span = parse_closed_timerange(args.timerange, "--timerange") if args.timerange else ()
+        start, stop = plan_window(realized, period, *span)
     warmup = pd.Timedelta(args.warmup)
     inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop, warmup)
     first_candle = inputs.candles["date"].iloc[0]
