@@ -170,15 +170,7 @@ def heatmap_figure(data: HeatmapData, *, width: int, height: int) -> Figure:
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_ylabel("Price (USDT)", color=style.TEXT, fontsize=9)
-    legend = ax.legend(
-        loc="upper left",
-        fontsize=7,
-        facecolor=style.BACKGROUND,
-        edgecolor=style.GRID,
-        labelcolor=style.TEXT,
-        ncols=4,
-    )
-    legend.set_zorder(10)
+    _legend(ax, "upper left", ncols=4).set_zorder(10)
     fig.suptitle(
         data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975, parse_math=False
     )
@@ -314,13 +306,7 @@ def liqmap_figure(
         1.0,
     )
     cum.set_ylim(0, cum_top / (1.0 - LEGEND_HEADROOM))
-    cum.legend(
-        loc="upper right",
-        fontsize=7,
-        facecolor=style.BACKGROUND,
-        edgecolor=style.GRID,
-        labelcolor=style.TEXT,
-    )
+    _legend(cum, "upper right")
     cum.set_ylabel("cumulative notional from price", color=style.TEXT, fontsize=9)
     ax.axvline(data.price, color=style.PRICE_LINE, lw=1, ls="--")
     ax.annotate(
@@ -343,13 +329,7 @@ def liqmap_figure(
         fontsize=7,
         zorder=10,
     )
-    ax.legend(
-        loc="upper left",
-        fontsize=7,
-        facecolor=style.BACKGROUND,
-        edgecolor=style.GRID,
-        labelcolor=style.TEXT,
-    )
+    _legend(ax, "upper left")
     fig.suptitle(
         data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975, parse_math=False
     )
@@ -377,3 +357,15 @@ def _label_clusters(
                 bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.75, pad=1),
                 **text,
             )
+
+
+def _legend(ax: Any, loc: str, **more: Any) -> Any:
+    """A legend in the figures' colours (``more``: matplotlib's other ``legend`` keywords)."""
+    return ax.legend(
+        loc=loc,
+        fontsize=7,
+        facecolor=style.BACKGROUND,
+        edgecolor=style.GRID,
+        labelcolor=style.TEXT,
+        **more,
+    )
