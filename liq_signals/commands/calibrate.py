@@ -149,8 +149,9 @@ def run(args: argparse.Namespace) -> int:
     warmup = pd.Timedelta(args.warmup)
     inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop, warmup)
     first_candle = inputs.candles["date"].iloc[0]
-    if fit is None and warmed_start(start, first_candle, warmup, period) > start:
-        start = warmed_start(start, first_candle, warmup, period)
+    warmed = warmed_start(start, first_candle, warmup, period)
+    if fit is None and warmed > start:
+        start = warmed
         print(f"candles start at {first_candle}: folds start at {start} (full --warmup)")
     realized = restrict(realized, None, stop)
     result = calibrate(
