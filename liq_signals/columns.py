@@ -1,4 +1,5 @@
-"""Names of the feature columns added by :func:`liq_signals.features.compute_features`.
+"""Names of the feature columns added by :func:`liq_signals.features.compute_features`,
+and of the input columns it reads that freqtrade's candle columns do not name.
 
 Every name says what it holds: side, unit and band.  USD amounts are notionals at the
 estimated liquidation price; distances are percent of the candle's close (``_dist_pct``) or
@@ -7,6 +8,13 @@ constants instead of spelling the strings.
 """
 
 from __future__ import annotations
+
+#: Open interest in contracts (base units): freqtrade's open_interest files, Binance's
+#: ``sumOpenInterest``.  The model's unit (docs/model.md).
+OI_AMOUNT = "open_interest_amount"
+#: Open interest in quote currency (USD): freqtrade's open_interest files,
+#: ``sumOpenInterestValue``; turned into contracts where only it is known.
+OI_VALUE = "open_interest_value"
 
 #: Band widths (percent of close) that give the default band column names.
 DEFAULT_BANDS_PCT: tuple[float, ...] = (2.0, 5.0, 10.0)

@@ -127,6 +127,25 @@ def add_data_arguments(
     )
 
 
+def add_fetch_arguments(
+    parser: argparse.ArgumentParser, *, pairs_help: str, check_pairs: bool = True
+) -> None:
+    """The shared data options of a command that fetches its pairs from an exchange or an
+    archive into the datadir (``import-binance-metrics``, ``record-liquidations``): several
+    pairs, no candles read, and no ``--timeframe``, ``--exchange`` or ``--trading-mode``
+    of freqtrade's (the command declares what it needs of those itself)."""
+    add_data_arguments(
+        parser,
+        many_pairs=True,
+        trading_mode=False,
+        exchange=False,
+        timeframe=False,
+        check_pairs=check_pairs,
+        reads_candles=False,
+        pairs_help=pairs_help,
+    )
+
+
 def freqtrade_config(args: argparse.Namespace) -> dict[str, Any]:
     """freqtrade's configuration for ``args`` (its files merged, ``--userdir``,
     ``--datadir``, ``--exchange``, ``--pairs`` applied by freqtrade itself).
@@ -243,13 +262,9 @@ def check_timeframe(timeframe: str) -> None:
 
 def check_timerange(timerange: str) -> None:
     """:raise ConfigError: freqtrade's ``TimeRange`` rejects ``timerange``"""
-    from freqtrade.configuration import TimeRange
-    from freqtrade.exceptions import OperationalException
+    from liq_signals.timeframes import parse_timerange
 
-    try:
-        TimeRange.parse_timerange(timerange)
-    except OperationalException as exc:
-        raise ConfigError(f"bad --timerange {timerange!r}: {exc}") from None
+    parse_timerange(timerange)
 
 
 def pairs_on_disk(datadir: Path, timeframe: str, trading_mode: str) -> list[str]:
@@ -390,28 +405,3 @@ def _split(pair: str) -> tuple[str, str, str]:
         if text.endswith(quote) and len(text) > len(quote):
             return text[: -len(quote)], quote, ""
     return "", "", ""
-
-
-def candle_at(dates: Any, at: str, timeframe: str, *, pair: str) -> int:
-    """Position of the candle containing ``at`` (open <= at < open + timeframe) in the
-    sorted UTC ``dates``: the rule of ``snapshot --at`` and ``heatmap --at`` alike.
-
-    :raise ConfigError: ``at`` is not a timestamp, or no candle contains it (before the
-        first or after the last candle's close); the message gives the data's span
-    """
-    import numpy as np
-    import pandas as pd
-
-    from liq_signals.timeframes import timeframe_seconds
-
-    try:
-        ts = pd.Timestamp(at)
-    except ValueError as err:
-        raise ConfigError(f"--at {at!r} is not a timestamp (use 2025-10-10T21:00)") from err
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    opens = pd.DatetimeIndex(dates).as_unit("ns").asi8
-    pos = int(np.searchsorted(opens, ts.value, side="right")) - 1
-    if pos < 0 or ts.value >= opens[pos] + timeframe_seconds(timeframe) * 10**9:
-        have = f"{dates.iloc[0]:%Y-%m-%d %H:%M} .. {dates.iloc[-1]:%Y-%m-%d %H:%M} UTC"
-        raise ConfigError(f"{pair}: no candle contains --at {ts} (data covers {have})")
-    return pos

@@ -110,15 +110,6 @@ def _scores_line(label: str, s) -> str:  # noqa: ANN001 - WindowScores
     )
 
 
-def _window(flag: str, text: str):  # noqa: ANN202
-    from liq_signals.commands.validate import timerange_arg
-
-    a, b = timerange_arg(flag, text)
-    if a is None or b is None:
-        raise ConfigError(f"{flag} {text!r}: need both a start and an end date")
-    return a, b
-
-
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -130,18 +121,20 @@ def run(args: argparse.Namespace) -> int:
     from liq_signals.evaluation.inputs import (
         describe_record,
         load_window,
-        record_span,
+        plan_window,
         restrict,
         scoring_period,
+        warmed_start,
     )
     from liq_signals.evaluation.realized import load_realized
+    from liq_signals.timeframes import parse_closed_timerange
 
     resolve_data_arguments(args)
     duration_args(args, "period", "warmup")
     if (args.fit_range is None) != (args.test_range is None):
         raise ConfigError("give both --fit-range and --test-range, or neither")
-    fit = _window("--fit-range", args.fit_range) if args.fit_range else None
-    test = _window("--test-range", args.test_range) if args.test_range else None
+    fit = parse_closed_timerange(args.fit_range, "--fit-range") if args.fit_range else None
+    test = parse_closed_timerange(args.test_range, "--test-range") if args.test_range else None
     if args.trials < 1 or args.jobs < 1 or args.folds < 1:
         raise ConfigError("--trials, --jobs and --folds must be >= 1")
     base = model_config_from_args(args)
@@ -151,15 +144,14 @@ def run(args: argparse.Namespace) -> int:
     if fit is not None and test is not None:
         start, stop = min(fit[0], test[0]), max(fit[1], test[1])
     else:
-        first, last = record_span(realized)
-        tr = _window("--timerange", args.timerange) if args.timerange else (None, None)
-        start = (tr[0] or first).ceil(period)
-        stop = tr[1] or (last + (realized.period or pd.Timedelta(period))).floor(period)
+        span = parse_closed_timerange(args.timerange, "--timerange") if args.timerange else ()
+        start, stop = plan_window(realized, period, *span)
     warmup = pd.Timedelta(args.warmup)
     inputs = load_window(args.datadir, args.pair, args.timeframe, start, stop, warmup)
     first_candle = inputs.candles["date"].iloc[0]
-    if fit is None and start < first_candle + warmup:
-        start = (first_candle + warmup).ceil(period)
+    warmed = warmed_start(start, first_candle, warmup, period)
+    if fit is None and warmed > start:
+        start = warmed
         print(f"candles start at {first_candle}: folds start at {start} (full --warmup)")
     realized = restrict(realized, None, stop)
     result = calibrate(

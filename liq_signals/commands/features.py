@@ -20,11 +20,6 @@ HELP = "write the per-candle liquidation-map features of a pair (feather/csv)"
 logger = logging.getLogger(__name__)
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments shared by ``features`` and ``snapshot``: the freqtrade data options."""
-    add_data_arguments(parser)
-
-
 def describe_error(exc: Exception, inputs: PairInputs | None = None) -> str:
     """The error text, plus the file behind the frame it names when that file is known."""
     path = inputs.files.get(getattr(exc, "source", None) or "") if inputs else None
@@ -40,7 +35,7 @@ def with_file(exc: LiqInputError, inputs: PairInputs) -> LiqInputError:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common_arguments(parser)
+    add_data_arguments(parser)
     parser.add_argument(
         "--timerange",
         default=None,
@@ -52,13 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-    from freqtrade.configuration import TimeRange
-
     from liq_signals import columns as C
     from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.features.pipeline import run as run_model
+    from liq_signals.timeframes import in_timerange, parse_timerange
 
     suffix = args.out.suffix.lower()
     if suffix not in (".feather", ".csv"):
@@ -72,15 +65,7 @@ def run(args: argparse.Namespace) -> int:
         feats = run_model(inputs, pair=args.pair, timeframe=args.timeframe, config=cfg).features
     except LiqInputError as exc:
         raise with_file(exc, inputs) from exc
-    if args.timerange:
-        tr = TimeRange.parse_timerange(args.timerange)
-        date = feats["date"]
-        keep = pd.Series(True, index=feats.index)
-        if tr.startts:
-            keep &= date >= pd.Timestamp(tr.startts, unit="s", tz="UTC")
-        if tr.stopts:
-            keep &= date < pd.Timestamp(tr.stopts, unit="s", tz="UTC")
-        feats = feats[keep]
+    feats = feats[in_timerange(feats["date"], *parse_timerange(args.timerange))]
     out = feats[["date", *C.FEATURE_COLUMNS]].reset_index(drop=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".feather":

@@ -188,6 +188,8 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".html", ".png"):
         raise ConfigError(f"--out {out}: use a .html or .png file name")
     require_plotting(out)
+    from dataclasses import fields
+
     from liq_signals.viz import render
 
     model = model_config_from_args(args)
@@ -204,30 +206,16 @@ def run(args: argparse.Namespace) -> int:
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    request = render.Request(
-        datadir=args.datadir,
-        pair=args.pair,
-        timeframe=args.timeframe,
-        timerange=args.timerange,
-        out=out,
-        at=args.at,
-        width=args.width,
-        height=args.height,
-        max_columns=args.max_columns,
-        max_rows=args.max_rows,
-        warmup_days=args.warmup_days,
-        window_pct=args.window_pct,
-        freqtrade=args.freqtrade,
-        strategy=args.strategy,
-        strategy_path=args.strategy_path,
-        config=tuple(Path(c) for c in args.ft_config or [FREQTRADE_CONFIG]),
-        verbose=bool(getattr(args, "verbose", False)),
-        model=model,
-        labels=args.labels,
-        saturation_pct=args.saturation_pct,
-        threshold_usd=args.threshold_usd,
-        leverage_bands=bands,
-    )
+    worked_out = {
+        "out": out,
+        "config": tuple(Path(c) for c in args.ft_config or [FREQTRADE_CONFIG]),
+        "verbose": bool(getattr(args, "verbose", False)),
+        "model": model,
+        "leverage_bands": bands,
+    }
+    # every other field of the request is the option of the same name
+    named = {f.name: getattr(args, f.name) for f in fields(render.Request) if hasattr(args, f.name)}
+    request = render.Request(**(named | worked_out))
     summary = _render(request)
     logger.info(
         "wrote %s (%.1f MB) in %.1f s: %s",

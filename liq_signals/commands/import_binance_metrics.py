@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
+from liq_signals.commands._data_args import add_fetch_arguments, resolve_data_arguments
 from liq_signals.errors import ConfigError
 
 HELP = (
@@ -21,13 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's options (freqtrade's spelling where freqtrade has one)."""
     from liq_signals.data.importers.binance_vision import ARCHIVE_BASE_URL
 
-    add_data_arguments(
+    add_fetch_arguments(
         parser,
-        many_pairs=True,
-        trading_mode=False,
-        exchange=False,
-        timeframe=False,
-        reads_candles=False,
         pairs_help="freqtrade futures pairs, e.g. BTC/USDT:USDT ETH/USDT:USDT "
         "(default: the config's whitelist)",
     )
@@ -85,25 +80,19 @@ def run(args: argparse.Namespace) -> int:
     """
     from datetime import UTC, datetime
 
-    from freqtrade.configuration import TimeRange
-    from freqtrade.exceptions import OperationalException
-
     from liq_signals.data.importers.archive_http import RetryPolicy
     from liq_signals.data.importers.metrics_import import ImportConfig, import_metrics
+    from liq_signals.timeframes import parse_timerange
 
     resolve_data_arguments(args)
-    try:
-        tr = TimeRange.parse_timerange(args.timerange)
-    except OperationalException as exc:
-        raise ConfigError(f"bad --timerange {args.timerange!r}: {exc}") from exc
-    if tr.startdt is None:
+    start, stop = parse_timerange(args.timerange)
+    if start is None:
         raise ConfigError("--timerange needs a start date (YYYYMMDD-...)")
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    stop = tr.stopdt or today
     config = ImportConfig(
         pairs=tuple(args.pairs),
-        start=tr.startdt,
-        stop=stop,
+        start=start.to_pydatetime(),
+        stop=stop.to_pydatetime() if stop is not None else today,
         datadir=args.datadir,
         base_url=args.base_url,
         workers=args.workers,

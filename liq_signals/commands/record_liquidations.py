@@ -7,7 +7,7 @@ import asyncio
 import logging
 import signal
 
-from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
+from liq_signals.commands._data_args import add_fetch_arguments, resolve_data_arguments
 from liq_signals.errors import ConfigError
 
 #: the exchanges whose public liquidation stream the recorder reads
@@ -25,14 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="stream to record (default: the config's exchange, else binance)",
     )
-    add_data_arguments(
+    add_fetch_arguments(
         parser,
-        many_pairs=True,
-        trading_mode=False,
-        exchange=False,
-        timeframe=False,
         check_pairs=False,
-        reads_candles=False,
         pairs_help="e.g. BTC/USDT:USDT ETH/USDT:USDT (or BTCUSDT; default: the config's "
         "whitelist); files go to DATADIR/liquidations/EXCHANGE/",
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from liq_signals.commands._data_args import candle_at, resolve_data_arguments
+from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.display import format_usd, ratio_text
+from liq_signals.timeframes import candle_at
 
 HELP = (
     "print price, liquidation notional per band, the N:1 ratio and the top clusters at one candle"
@@ -19,9 +20,7 @@ TOP_CLUSTERS = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from liq_signals.commands.features import add_common_arguments
-
-    add_common_arguments(parser)
+    add_data_arguments(parser)
     parser.add_argument(
         "--at",
         required=True,
@@ -99,25 +98,18 @@ def run(args: argparse.Namespace) -> int:
     k = np.arange(state.k0, state.k0 + len(price))
     close = float(row["close"])
     widest = cfg.bands_pct[-1]
-    up = top_clusters(
-        k,
-        price,
-        short_q * price,
-        close,
-        above=True,
-        cluster_bins=cfg.cluster_bins,
-        max_pct=widest,
-        count=args.top,
-    )
-    down = top_clusters(
-        k,
-        price,
-        long_q * price,
-        close,
-        above=False,
-        cluster_bins=cfg.cluster_bins,
-        max_pct=widest,
-        count=args.top,
+    up, down = (
+        top_clusters(
+            k,
+            price,
+            book * price,
+            close,
+            above=above,
+            cluster_bins=cfg.cluster_bins,
+            max_pct=widest,
+            count=args.top,
+        )
+        for book, above in ((short_q, True), (long_q, False))
     )
     print(snapshot_text(row, up, down, cfg, args.pair, args.timeframe))
     return 0

@@ -50,28 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_config_argument(parser)
 
 
-def _select(frame, timerange: str | None):  # noqa: ANN001, ANN202 - pandas frame in and out
-    import pandas as pd
-    from freqtrade.configuration import TimeRange
-
-    if not timerange:
-        return frame
-    tr = TimeRange.parse_timerange(timerange)
-    keep = pd.Series(True, index=frame.index)
-    if tr.startts:
-        keep &= frame["date"] >= pd.Timestamp(tr.startts, unit="s", tz="UTC")
-    if tr.stopts:
-        keep &= frame["date"] < pd.Timestamp(tr.stopts, unit="s", tz="UTC")
-    return frame[keep].reset_index(drop=True)
-
-
 def run(args: argparse.Namespace) -> int:
     from liq_signals.commands.features import with_file
     from liq_signals.data.boundary import LiqInputError
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.features.pipeline import run as run_model
     from liq_signals.study.report import StudySettings, run_study, write_report
-    from liq_signals.timeframes import timeframe_seconds
+    from liq_signals.timeframes import in_timerange, parse_timerange, timeframe_seconds
 
     resolve_data_arguments(args)
     try:
@@ -100,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
             feats = run_model(inputs, pair=pair, timeframe=args.timeframe, config=cfg).features
         except LiqInputError as exc:
             raise with_file(exc, inputs) from exc
-        frame = _select(feats, args.timerange)
-        studied = feats["date"].isin(frame["date"])
+        studied = in_timerange(feats["date"], *parse_timerange(args.timerange))
+        frame = feats[studied].reset_index(drop=True)
         if len(frame) < 30 * 24 * settings.candles_per_hour:
             raise ConfigError(
                 f"{pair}: {len(frame)} candles in {args.timerange}; the study needs 30 days"

@@ -162,19 +162,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def timerange_arg(flag: str, text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """``text`` of option ``flag`` as a UTC window; a malformed one is a :class:`ConfigError`
-    naming the flag (freqtrade raises its own exception type for it)."""
-    from freqtrade.exceptions import OperationalException
-
-    from liq_signals.evaluation.inputs import parse_timerange
-
-    try:
-        return parse_timerange(text)
-    except (OperationalException, ValueError) as exc:
-        raise ConfigError(f"{flag} {text!r}: {exc}") from exc
-
-
 def duration_args(args: argparse.Namespace, *names: str) -> None:
     """Check that the duration options ``names`` parse, so a typo exits 2 naming the option
     instead of failing deep inside pandas."""
@@ -206,15 +193,16 @@ def _score(
     from liq_signals.evaluation.inputs import (
         describe_record,
         load_window,
-        record_span,
+        plan_window,
         restrict,
         scoring_period,
     )
     from liq_signals.evaluation.realized import load_realized
     from liq_signals.evaluation.runner import validate, validate_magnets
+    from liq_signals.timeframes import parse_timerange
 
     config = model_config_from_args(args)
-    start, stop = timerange_arg("--timerange", args.timerange) if args.timerange else (None, None)
+    start, stop = parse_timerange(args.timerange)
     warmup = pd.Timedelta(args.warmup)
     if args.realized is None:
         if start is None or stop is None:
@@ -239,13 +227,14 @@ def _score(
         )
     period = scoring_period(args.period, realized)
     settings = replace(settings, period=period)
-    first, last = record_span(realized)
-    window_start = (start or first).floor(period)
-    window_stop = stop or last.floor(period) + max(
-        pd.Timedelta(period), realized.period or pd.Timedelta(0)
-    )
+    window_start, window_stop = plan_window(realized, period, start, stop)
     inputs = load_window(args.datadir, args.pair, args.timeframe, window_start, window_stop, warmup)
-    realized, moved = _after_warmup(realized, inputs.candles["date"].iloc[0], warmup, period)
+    realized = restrict(realized, window_start, window_stop)
+    if realized.events.empty and realized.aggregated.empty:
+        raise InputError(f"{args.realized}: {args.pair}'s record covers no whole {period} period")
+    realized, moved = _after_warmup(
+        realized, window_start, inputs.candles["date"].iloc[0], warmup, period
+    )
     result = validate(
         inputs,
         realized,
@@ -260,23 +249,27 @@ def _score(
 
 
 def _after_warmup(
-    realized: RealizedRecord, first_candle: pd.Timestamp, warmup: pd.Timedelta, period: str
+    realized: RealizedRecord,
+    start: pd.Timestamp,
+    first_candle: pd.Timestamp,
+    warmup: pd.Timedelta,
+    period: str,
 ) -> tuple[RealizedRecord, str | None]:
-    """The record from ``first_candle + warmup`` on when the candles start too late to
-    give the record's first periods their warm-up (an empty book under-states them), and
-    the note that says so (``None`` when nothing was left out)."""
-    from liq_signals.evaluation.inputs import record_span, restrict
+    """The record from :func:`~liq_signals.evaluation.inputs.warmed_start` on when the
+    candles start too late to give the window's first periods their warm-up (an empty book
+    under-states them), and the note that says so (``None`` when nothing was left out)."""
+    from liq_signals.evaluation.inputs import record_span, restrict, warmed_start
 
-    first, _ = record_span(realized)
-    start = (first_candle + warmup).ceil(period)
-    if first >= start:
+    scored_from = warmed_start(start, first_candle, warmup, period)
+    if scored_from == start:
         return realized, None
     note = (
-        f"the candles start at {first_candle}, after the record ({first}): scored from "
-        f"{start}, the first {period} period with the full --warmup {warmup} of candles"
+        f"the candles start at {first_candle}, after the record ({record_span(realized)[0]}): "
+        f"scored from {scored_from}, the first {period} period with the full --warmup "
+        f"{warmup} of candles"
     )
     logger.warning(note)
-    kept = restrict(realized, start, None)
+    kept = restrict(realized, scored_from, None)
     if kept.events.empty and kept.aggregated.empty:
         raise InputError(f"{note}; nothing of the record is left (shorten --warmup?)")
     return kept, note
@@ -381,14 +374,13 @@ def summary_lines(card: dict) -> list[str]:
             f"(diff {_num(d['value'])} [{_num(d['low'])}, {_num(d['high'])}])"
         )
 
-    out = []
-    for book in ("standing", "nowcast"):
-        for side in ("long", "short"):
-            c = card[book][side]
-            out.append(
-                f"{book} {side}: Spearman {c['model']['rho']:.3f}; best "
-                f"{best(c, 'ex_ante')}; best {best(c, 'ex_post')}"
-            )
+    from liq_signals.evaluation.standing import BOOK_SIDES
+
+    out = [
+        f"{book} {side}: Spearman {card[book][side]['model']['rho']:.3f}; best "
+        f"{best(card[book][side], 'ex_ante')}; best {best(card[book][side], 'ex_post')}"
+        for book, side in BOOK_SIDES
+    ]
     for side, w in card.get("walk_forward", {}).items():
         d = w["with_minus_without"]
         if d is None:
@@ -401,15 +393,14 @@ def summary_lines(card: dict) -> list[str]:
         )
     vv = card.get("versus_volume_mode")
     if vv is not None:
-        for book in ("standing", "nowcast"):
-            for side in ("long", "short"):
-                v = vv[book][side]
-                d = v["oi_minus_volume"]
-                out.append(
-                    f"OI vs volume mode, {book} {side}: {v['oi']['rho']:.3f} vs "
-                    f"{v['volume']['rho']:.3f}, diff {_num(d['value'])} "
-                    f"[{_num(d['low'])}, {_num(d['high'])}]"
-                )
+        for book, side in BOOK_SIDES:
+            v = vv[book][side]
+            d = v["oi_minus_volume"]
+            out.append(
+                f"OI vs volume mode, {book} {side}: {v['oi']['rho']:.3f} vs "
+                f"{v['volume']['rho']:.3f}, diff {_num(d['value'])} "
+                f"[{_num(d['low'])}, {_num(d['high'])}]"
+            )
     return out
 
 

@@ -53,14 +53,13 @@ import numpy as np
 import pandas as pd
 from freqtrade.exceptions import OperationalException
 
+from liq_signals.columns import OI_AMOUNT, OI_VALUE
 from liq_signals.data.oi_sources import fill_open_interest_amount
 from liq_signals.errors import InputError
 
 logger = logging.getLogger(__name__)
 
 CANDLE_COLUMNS = ("date", "open", "high", "low", "close", "volume")
-OI_AMOUNT = "open_interest_amount"
-OI_VALUE = "open_interest_value"
 OI_COLUMNS = ("date", OI_AMOUNT)
 MARK_COLUMNS = ("date", "high", "low")
 TAKER_RATIO = "taker_buy_sell_ratio"

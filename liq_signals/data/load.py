@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from liq_signals.columns import OI_AMOUNT, OI_VALUE
 from liq_signals.data.boundary import FILE_ATTR, LiqInputError
 from liq_signals.data.frames import PairFrames
 from liq_signals.paths import DEFAULT_DATADIR
@@ -31,10 +32,10 @@ logger = logging.getLogger(__name__)
 #: format asked for (freqtrade's ``dataformat_ohlcv``)
 DATA_FORMATS = ("feather", "parquet", "json", "jsongz")
 OHLCV = ["date", "open", "high", "low", "close", "volume"]
-OPEN_INTEREST = ["date", "open_interest_amount", "open_interest_value"]
+OPEN_INTEREST = ["date", OI_AMOUNT, OI_VALUE]
 #: freqtrade allows either open-interest column to be all-NaN (Bybit linear fills only the
 #: amount); a file lacking one of them is read with that column all-NaN.
-OPEN_INTEREST_EITHER = ("open_interest_amount", "open_interest_value")
+OPEN_INTEREST_EITHER = (OI_AMOUNT, OI_VALUE)
 #: coarser open-interest timeframes tried, in order, when the candles' own is absent
 #: (features.align: a coarser series' row T is used from T + its timeframe)
 OI_FALLBACK_TIMEFRAMES = ("1h",)

@@ -29,11 +29,11 @@ import math
 import numpy as np
 import pandas as pd
 
+from liq_signals.columns import OI_AMOUNT, OI_VALUE
+
 logger = logging.getLogger(__name__)
 
 DATE = "date"
-OI_AMOUNT = "open_interest_amount"
-OI_VALUE = "open_interest_value"
 
 
 def values_at(src_ns: np.ndarray, values: np.ndarray, target_ns: np.ndarray) -> np.ndarray:

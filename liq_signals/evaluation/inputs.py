@@ -1,4 +1,6 @@
-"""Load the candles (and OI / mark / metrics) a validation or calibration window needs."""
+"""The window a validation or calibration scores, and the candles (and OI / mark /
+metrics) it needs: planned here once, so ``validate`` and ``calibrate`` score the same
+periods of the same record."""
 
 from __future__ import annotations
 
@@ -16,16 +18,6 @@ from liq_signals.evaluation.realized import (
     RealizedRecord,
     period_text,
 )
-
-
-def parse_timerange(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """freqtrade's ``YYYYMMDD-YYYYMMDD`` (either side may be empty) as UTC timestamps."""
-    from freqtrade.configuration import TimeRange
-
-    tr = TimeRange.parse_timerange(text)
-    start = pd.Timestamp(tr.startts, unit="s", tz="UTC") if tr.startts else None
-    stop = pd.Timestamp(tr.stopts, unit="s", tz="UTC") if tr.stopts else None
-    return start, stop
 
 
 def download_hint(pair: str, start: pd.Timestamp, stop: pd.Timestamp, timeframe: str) -> str:
@@ -68,6 +60,46 @@ def record_span(realized: RealizedRecord) -> tuple[pd.Timestamp, pd.Timestamp]:
     if not realized.events.empty:
         return realized.events[COL_DATE].iloc[0], realized.events[COL_DATE].iloc[-1]
     return realized.aggregated.index[0], realized.aggregated.index[-1]
+
+
+def period_start(time: pd.Timestamp, period: str) -> pd.Timestamp:
+    """The first ``period`` boundary at or after ``time``: the start of the first whole
+    period from ``time`` on.
+
+    The one rounding rule of a scored window's start.  Rounding up, never down: a record
+    (or a warm-up) that begins inside a period does not cover that period's start, and a
+    partial first period would be scored as if the liquidations before the record began
+    (or the positions opened before the candles began) were zero.
+    """
+    return time.ceil(period)
+
+
+def plan_window(
+    realized: RealizedRecord,
+    period: str,
+    start: pd.Timestamp | None = None,
+    stop: pd.Timestamp | None = None,
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The window ``[start, stop)`` scored against ``realized``, in whole periods.
+
+    :param start, stop: the user's ``--timerange`` (``None``: where the record begins / ends)
+    :return: ``start`` (or the record's first time) moved to :func:`period_start`; ``stop``
+        as given, else the end of the last period the record reaches into (for totals of
+        ``realized.period``: the end of their last whole ``period``)
+    """
+    first, last = record_span(realized)
+    begin = period_start(start if start is not None else first, period)
+    if stop is None:
+        stop = (last + (realized.period or pd.Timedelta(period))).floor(period)
+    return begin, stop
+
+
+def warmed_start(
+    start: pd.Timestamp, first_candle: pd.Timestamp, warmup: pd.Timedelta, period: str
+) -> pd.Timestamp:
+    """``start``, or later when the candles begin too late to give it ``warmup`` of book:
+    the first period (:func:`period_start`) with the full warm-up behind it."""
+    return max(start, period_start(first_candle + warmup, period))
 
 
 def restrict(realized: RealizedRecord, start, stop) -> RealizedRecord:  # noqa: ANN001

@@ -238,7 +238,7 @@ class MagnetResult:
     ambiguous: int
 
 
-def magnet_test(
+def matched_distance_magnet_test(
     close: np.ndarray,
     high: np.ndarray,
     low: np.ndarray,

@@ -60,8 +60,8 @@ COL_PRICE = "price"
 COL_QUANTITY = "quantity"
 COL_NOTIONAL = "notional_usd"
 COL_EXCHANGE = "exchange"
-EVENT_COLUMNS: tuple[str, ...] = (
-    COL_DATE,
+#: what an event says beyond its time (the same in memory and in the recorder's files)
+_EVENT_FIELDS: tuple[str, ...] = (
     COL_PAIR,
     COL_SIDE,
     COL_PRICE,
@@ -69,6 +69,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
     COL_NOTIONAL,
     COL_EXCHANGE,
 )
+EVENT_COLUMNS: tuple[str, ...] = (COL_DATE, *_EVENT_FIELDS)
 SIDE_LONG = "long"
 SIDE_SHORT = "short"
 
@@ -81,15 +82,7 @@ AGGREGATE_ALIASES: dict[str, str] = {"longUsd": COL_LONG_USD, "shortUsd": COL_SH
 
 # on-disk columns of the recorder's daily files (time kept as integer ms: exact, sortable)
 RECORD_TIME = "time_ms"
-RECORD_COLUMNS: tuple[str, ...] = (
-    RECORD_TIME,
-    COL_PAIR,
-    COL_SIDE,
-    COL_PRICE,
-    COL_QUANTITY,
-    COL_NOTIONAL,
-    COL_EXCHANGE,
-)
+RECORD_COLUMNS: tuple[str, ...] = (RECORD_TIME, *_EVENT_FIELDS)
 
 EXCHANGE_BINANCE = "binance"
 EXCHANGE_BYBIT = "bybit"

@@ -23,6 +23,7 @@ from liq_signals.evaluation.runner import (
     SideScores,
     ValidationResult,
 )
+from liq_signals.evaluation.standing import BOOK_SIDES
 
 logger = logging.getLogger(__name__)
 
@@ -205,15 +206,11 @@ def _walk_forward_rows(card: dict) -> list[str]:
 
 
 def _versus_rows(vv: dict) -> list[str]:
-    rows = []
-    for book in ("standing", "nowcast"):
-        for side in ("long", "short"):
-            v = vv[book][side]
-            rows.append(
-                f"| {book}, {side} | {_f(v['oi']['rho'])} | {_f(v['volume']['rho'])} | "
-                f"{_diff(v['oi_minus_volume'])} |"
-            )
-    return rows
+    return [
+        f"| {book}, {side} | {_f(vv[book][side]['oi']['rho'])} | "
+        f"{_f(vv[book][side]['volume']['rho'])} | {_diff(vv[book][side]['oi_minus_volume'])} |"
+        for book, side in BOOK_SIDES
+    ]
 
 
 def _balance_rows(label: str, b: dict) -> list[str]:

@@ -36,7 +36,7 @@ from liq_signals.evaluation.metrics import (
     Correlation,
     MagnetResult,
     ZonePrecision,
-    magnet_test,
+    matched_distance_magnet_test,
     naive_baselines,
     partial_spearman,
     spearman,
@@ -409,7 +409,7 @@ def magnet_scores(
     decision = inside[:: int(pd.Timedelta(settings.magnet_step) / tf)]
     out = {}
     for name, (up_p, up_u, down_p, down_u) in MAGNET_VARIANTS.items():
-        out[name] = magnet_test(
+        out[name] = matched_distance_magnet_test(
             close,
             high,
             low,

@@ -74,6 +74,11 @@ BASELINES_EX_ANTE = ("move", "move_trailing_volume", "move_open_interest")
 #: baselines that use the period's own quote volume
 BASELINES_EX_POST = ("range_volume", "candle_range_volume", "new_extreme_volume")
 BASELINES = BASELINES_EX_ANTE + BASELINES_EX_POST
+#: the card's scores: each book (at the period's start, swept during it) and side, in the
+#: order the reports list them
+BOOK_SIDES: tuple[tuple[str, str], ...] = tuple(
+    (book, side) for book in ("standing", "nowcast") for side in ("long", "short")
+)
 #: hours of quote volume averaged by ``move_trailing_volume``
 TRAILING_HOURS = 24
 #: depth scores divide by the move, floored here (a period that barely moved on one

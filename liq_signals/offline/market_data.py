@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from liq_signals.columns import OI_AMOUNT, OI_VALUE
 from liq_signals.timeframes import timeframe_ms
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,8 @@ PRICE_TYPES = (FUTURES, MARK, INDEX, PREMIUM_INDEX)
 OHLCV = ("open", "high", "low", "close", "volume")
 COL_DATE = "date"
 COL_FUNDING_RATE = "funding_rate"
-COL_OI_AMOUNT = "open_interest_amount"
-COL_OI_VALUE = "open_interest_value"
+COL_OI_AMOUNT = OI_AMOUNT
+COL_OI_VALUE = OI_VALUE
 COL_TAKER_NET_BASE = "taker_net_base"
 
 _FILE_RE = re.compile(

@@ -91,28 +91,20 @@ def dense_zone(panel: pd.DataFrame, h: int, replicates: int, seed: int) -> list[
     return [
         _compare(
             "dense zone vs thin book",
-            "continuation",
+            outcome,
             h,
-            sign * panel[f"fwd_{h}h"],
+            values,
             treated,
             control,
             strata,
             block=block,
             replicates=replicates,
             seed=seed,
-        ),
-        _compare(
-            "dense zone vs thin book",
-            "range",
-            h,
-            panel[f"range_{h}h"],
-            treated,
-            control,
-            strata,
-            block=block,
-            replicates=replicates,
-            seed=seed,
-        ),
+        )
+        for outcome, values in (
+            ("continuation", sign * panel[f"fwd_{h}h"]),
+            ("range", panel[f"range_{h}h"]),
+        )
     ]
 
 

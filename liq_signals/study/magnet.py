@@ -92,7 +92,7 @@ def null_probability(
     return prob / paths
 
 
-def magnet_test(
+def driftless_null_magnet_test(
     close: np.ndarray,
     up_price: np.ndarray,
     up_usd: np.ndarray,

@@ -13,7 +13,7 @@ import pandas as pd
 from liq_signals import columns as C
 from liq_signals.study.estimators import LEVEL, information_coefficient
 from liq_signals.study.events import all_events
-from liq_signals.study.magnet import magnet_test
+from liq_signals.study.magnet import driftless_null_magnet_test
 from liq_signals.study.panel import RETURN_CONTROLS, TA_CONTROLS, build_panel, signal_columns
 from liq_signals.study.stops import StopSettings, stop_study
 
@@ -91,7 +91,7 @@ def run_study(
     s = settings
     panel = build_panel(frame, candles_per_hour=s.candles_per_hour, horizons_h=s.horizons_h)
     cph = s.candles_per_hour
-    magnet = magnet_test(
+    magnet = driftless_null_magnet_test(
         frame["close"].to_numpy(float),
         frame[C.MAGNET_UP_PRICE].to_numpy(float),
         frame[C.MAGNET_UP_USD].where(~frame[C.STALE].astype(bool)).to_numpy(float),

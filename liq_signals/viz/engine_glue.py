@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,10 +23,22 @@ from liq_signals.engine.history import book_history as _engine_book_history
 from liq_signals.features.pipeline import run
 from liq_signals.viz.errors import HeatmapInputError
 
-if TYPE_CHECKING:
-    from liq_signals.viz.render import Window
-
 MODE = C.MODE
+
+
+@dataclass(frozen=True)
+class Window:
+    """
+    Which candles feed the engine and which are drawn.
+
+    :ivar first: position (in the loaded candles) of the first candle fed to the engine
+    :ivar show: position of the first drawn candle (``first + warm-up``)
+    :ivar stop: position after the last drawn candle
+    """
+
+    first: int
+    show: int
+    stop: int
 
 
 @dataclass(frozen=True)

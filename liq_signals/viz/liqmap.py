@@ -191,20 +191,16 @@ def _bar_traces(data: LiqMapData) -> list[go.Bar]:
         return [
             go.Bar(
                 x=mid,
-                y=data.long_usd,
+                y=usd,
                 width=width,
-                name=LONG_BARS,
-                marker=dict(color=style.LONG_BAR, line=dict(width=0)),
-                hovertemplate="longs liquidate at %{x:,.0f}: %{y:$,.0f}<extra></extra>",
-            ),
-            go.Bar(
-                x=mid,
-                y=data.short_usd,
-                width=width,
-                name=SHORT_BARS,
-                marker=dict(color=style.SHORT_BAR, line=dict(width=0)),
-                hovertemplate="shorts liquidate at %{x:,.0f}: %{y:$,.0f}<extra></extra>",
-            ),
+                name=name,
+                marker=dict(color=colour, line=dict(width=0)),
+                hovertemplate=f"{book} liquidate at %{{x:,.0f}}: %{{y:$,.0f}}<extra></extra>",
+            )
+            for usd, name, colour, book in (
+                (data.long_usd, LONG_BARS, style.LONG_BAR, "longs"),
+                (data.short_usd, SHORT_BARS, style.SHORT_BAR, "shorts"),
+            )
         ]
     bars = []
     for b, label in enumerate(data.band_labels):
@@ -231,28 +227,22 @@ def build_liqmap_figure(data: LiqMapData) -> go.Figure:
     mid = data.price_mid
     for bar in _bar_traces(data):
         fig.add_trace(bar, secondary_y=False)
-    fig.add_trace(
-        go.Scatter(
-            x=mid[data.below],
-            y=data.cum_long_below[data.below],
-            name=CUM_LONGS,
-            mode="lines",
-            line=dict(color=style.LONG_CUM, width=2),
-            hovertemplate="a fall to %{x:,.0f} liquidates %{y:$,.0f} of longs<extra></extra>",
-        ),
-        secondary_y=True,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=mid[data.above],
-            y=data.cum_short_above[data.above],
-            name=CUM_SHORTS,
-            mode="lines",
-            line=dict(color=style.SHORT_CUM, width=2),
-            hovertemplate="a rise to %{x:,.0f} liquidates %{y:$,.0f} of shorts<extra></extra>",
-        ),
-        secondary_y=True,
-    )
+    for side, cum, name, colour, move, book in (
+        (data.below, data.cum_long_below, CUM_LONGS, style.LONG_CUM, "a fall", "longs"),
+        (data.above, data.cum_short_above, CUM_SHORTS, style.SHORT_CUM, "a rise", "shorts"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=mid[side],
+                y=cum[side],
+                name=name,
+                mode="lines",
+                line=dict(color=colour, width=2),
+                hovertemplate=f"{move} to %{{x:,.0f}} liquidates %{{y:$,.0f}} of {book}"
+                "<extra></extra>",
+            ),
+            secondary_y=True,
+        )
     fig.add_vline(
         x=data.price,
         line=dict(color=style.PRICE_LINE, dash="dash", width=1),
@@ -286,11 +276,7 @@ def build_liqmap_figure(data: LiqMapData) -> go.Figure:
         max(data.cum_long_below.max(initial=0.0), data.cum_short_above.max(initial=0.0))
     )
     fig.update_layout(
-        title=dict(text=f"{data.title}<br><sup>{data.subtitle}</sup>", x=0.01),
-        template="plotly_dark",
-        paper_bgcolor=style.BACKGROUND,
-        plot_bgcolor=style.BACKGROUND,
-        font=dict(color=style.TEXT),
+        **style.plotly_page_layout(data.title, data.subtitle),
         barmode="stack" if data.long_by_band is not None else "overlay",
         bargap=0,
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),

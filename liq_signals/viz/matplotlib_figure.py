@@ -9,7 +9,9 @@ The image has exactly the requested pixel size (figure inches x dpi, no tight bb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -115,22 +117,11 @@ def heatmap_figure(data: HeatmapData, *, width: int, height: int) -> Figure:
             color=colour,
             linewidth=0,
         )
-    ax.step(
-        x,
-        data.magnet_up,
-        where="post",
-        color=style.MAGNET_UP_COLOUR,
-        lw=1.1,
-        label="magnet above (held)",
-    )
-    ax.step(
-        x,
-        data.magnet_down,
-        where="post",
-        color=style.MAGNET_DOWN_COLOUR,
-        lw=1.1,
-        label="magnet below (held)",
-    )
+    for magnet, colour, where in (
+        (data.magnet_up, style.MAGNET_UP_COLOUR, "above"),
+        (data.magnet_down, style.MAGNET_DOWN_COLOUR, "below"),
+    ):
+        ax.step(x, magnet, where="post", color=colour, lw=1.1, label=f"magnet {where} (held)")
     _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
     for price, colour, marker, label, keep, size in (
         (data.high, style.SWEPT_SHORT_COLOUR, "^", "shorts swept", masks[0], sizes[0]),
@@ -157,25 +148,17 @@ def heatmap_figure(data: HeatmapData, *, width: int, height: int) -> Figure:
         zorder=11,
         bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.8, pad=1),
     )
-    for clusters, above, colour in (
-        (data.clusters_above, True, style.SHORT_BAR),
-        (data.clusters_below, False, style.LONG_BAR),
-    ):
-        for c in clusters:
-            # in the empty strip right of the last column: never over the bright cells
-            ax.annotate(
-                cluster_label(c, above=above).replace("$", r"\$"),
-                xy=(x_edges[-1], c.price),
-                xytext=(6, 0),
-                textcoords="offset points",
-                ha="left",
-                va="center",
-                color=colour,
-                fontsize=7.5,
-                zorder=11,
-                arrowprops=dict(arrowstyle="-", color=colour, lw=0.8),
-                bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.75, pad=1),
-            )
+    # in the empty strip right of the last column: never over the bright cells
+    _label_clusters(
+        ax,
+        data,
+        lambda c: (x_edges[-1], c.price),
+        xytext=(6, 0),
+        ha="left",
+        va="center",
+        fontsize=7.5,
+        zorder=11,
+    )
     _mode_bands(ax, data, x_edges)
     right = x_edges[-1]
     if data.clusters_above or data.clusters_below:
@@ -187,15 +170,7 @@ def heatmap_figure(data: HeatmapData, *, width: int, height: int) -> Figure:
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_ylabel("Price (USDT)", color=style.TEXT, fontsize=9)
-    legend = ax.legend(
-        loc="upper left",
-        fontsize=7,
-        facecolor=style.BACKGROUND,
-        edgecolor=style.GRID,
-        labelcolor=style.TEXT,
-        ncols=4,
-    )
-    legend.set_zorder(10)
+    _legend(ax, "upper left", ncols=4).set_zorder(10)
     fig.suptitle(
         data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975, parse_math=False
     )
@@ -318,33 +293,20 @@ def liqmap_figure(
     cum = ax.twinx()
     cum.tick_params(colors=style.TEXT, labelsize=8)
     cum.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dollars(v)))
-    cum.plot(
-        data.price_mid[data.below],
-        data.cum_long_below[data.below],
-        color=style.LONG_CUM,
-        lw=2.0,
-        label="cumulative longs (price falling)",
-    )
-    cum.plot(
-        data.price_mid[data.above],
-        data.cum_short_above[data.above],
-        color=style.SHORT_CUM,
-        lw=2.0,
-        label="cumulative shorts (price rising)",
-    )
+    for side, curve, colour, label in (
+        (data.below, data.cum_long_below, style.LONG_CUM, "longs (price falling)"),
+        (data.above, data.cum_short_above, style.SHORT_CUM, "shorts (price rising)"),
+    ):
+        cum.plot(
+            data.price_mid[side], curve[side], color=colour, lw=2.0, label=f"cumulative {label}"
+        )
     cum_top = max(
         float(data.cum_long_below.max(initial=0.0)),
         float(data.cum_short_above.max(initial=0.0)),
         1.0,
     )
     cum.set_ylim(0, cum_top / (1.0 - LEGEND_HEADROOM))
-    cum.legend(
-        loc="upper right",
-        fontsize=7,
-        facecolor=style.BACKGROUND,
-        edgecolor=style.GRID,
-        labelcolor=style.TEXT,
-    )
+    _legend(cum, "upper right")
     cum.set_ylabel("cumulative notional from price", color=style.TEXT, fontsize=9)
     ax.axvline(data.price, color=style.PRICE_LINE, lw=1, ls="--")
     ax.annotate(
@@ -358,6 +320,29 @@ def liqmap_figure(
         bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.8, pad=1),
     )
     total = data.long_usd + data.short_usd
+    _label_clusters(
+        ax,
+        data,
+        lambda c: (c.price, float(np.interp(c.price, data.price_mid, total))),
+        xytext=(0, 14),
+        ha="center",
+        fontsize=7,
+        zorder=10,
+    )
+    _legend(ax, "upper left")
+    fig.suptitle(
+        data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975, parse_math=False
+    )
+    fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left", parse_math=False)
+    return fig, drawn
+
+
+def _label_clusters(
+    ax: Any, data: HeatmapData | LiqMapData, xy: Callable[[Any], tuple[float, float]], **text: Any
+) -> None:
+    """Label the largest clusters of ``data`` (shorts above, longs below, in their book's
+    colour) with a thin line from the label to ``xy(cluster)``; ``text``: where the label
+    stands and how it is set (matplotlib's ``annotate`` keywords)."""
     for clusters, above, colour in (
         (data.clusters_above, True, style.SHORT_BAR),
         (data.clusters_below, False, style.LONG_BAR),
@@ -365,25 +350,22 @@ def liqmap_figure(
         for c in clusters:
             ax.annotate(
                 cluster_label(c, above=above).replace("$", r"\$"),
-                xy=(c.price, float(np.interp(c.price, data.price_mid, total))),
-                xytext=(0, 14),
+                xy=xy(c),
                 textcoords="offset points",
-                ha="center",
                 color=colour,
-                fontsize=7,
                 arrowprops=dict(arrowstyle="-", color=colour, lw=0.8),
                 bbox=dict(facecolor=style.BACKGROUND, edgecolor="none", alpha=0.75, pad=1),
-                zorder=10,
+                **text,
             )
-    ax.legend(
-        loc="upper left",
+
+
+def _legend(ax: Any, loc: str, **more: Any) -> Any:
+    """A legend in the figures' colours (``more``: matplotlib's other ``legend`` keywords)."""
+    return ax.legend(
+        loc=loc,
         fontsize=7,
         facecolor=style.BACKGROUND,
         edgecolor=style.GRID,
         labelcolor=style.TEXT,
+        **more,
     )
-    fig.suptitle(
-        data.title, color=style.TEXT, fontsize=10, x=0.07, ha="left", y=0.975, parse_math=False
-    )
-    fig.text(0.07, 0.905, data.subtitle, color=style.TEXT, fontsize=8, ha="left", parse_math=False)
-    return fig, drawn

@@ -58,33 +58,26 @@ def heatmap_traces(data: HeatmapData, *, show_scale: bool = True) -> list[go.Hea
     (``hoverongaps=False``), so hovering a level of one book shows that book's side and
     notional, never the other book's empty cell drawn on top of it.
     """
-    common = dict(
-        x=data.x,
-        y=data.row_edges,
-        zmin=data.zmin,
-        zmax=data.zmax,
-        hoverongaps=False,
-        showscale=show_scale,
-    )
-    long_hm = go.Heatmap(
-        z=_cells(data.long_rows),
-        name=LONG_BOOK,
-        colorscale=style.plotly_colorscale(style.LONG_RAMP),
-        hovertemplate=LONG_HOVER,
-        colorbar=dict(title="longs $", x=1.0, len=0.45, y=0.25, thickness=10),
-        showlegend=True,
-        **common,
-    )
-    short_hm = go.Heatmap(
-        z=_cells(data.short_rows),
-        name=SHORT_BOOK,
-        colorscale=style.plotly_colorscale(style.SHORT_RAMP),
-        hovertemplate=SHORT_HOVER,
-        colorbar=dict(title="shorts $", x=1.0, len=0.45, y=0.75, thickness=10),
-        showlegend=True,
-        **common,
-    )
-    return [long_hm, short_hm]
+    return [
+        go.Heatmap(
+            z=_cells(rows),
+            name=name,
+            colorscale=style.plotly_colorscale(ramp),
+            hovertemplate=hover,
+            colorbar=dict(title=title, x=1.0, len=0.45, y=y, thickness=10),
+            showlegend=True,
+            x=data.x,
+            y=data.row_edges,
+            zmin=data.zmin,
+            zmax=data.zmax,
+            hoverongaps=False,
+            showscale=show_scale,
+        )
+        for rows, name, ramp, hover, title, y in (
+            (data.long_rows, LONG_BOOK, style.LONG_RAMP, LONG_HOVER, "longs $", 0.25),
+            (data.short_rows, SHORT_BOOK, style.SHORT_RAMP, SHORT_HOVER, "shorts $", 0.75),
+        )
+    ]
 
 
 def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
@@ -93,20 +86,16 @@ def overlay_traces(data: HeatmapData) -> list[go.Scatter]:
     traces = [
         go.Scatter(
             x=data.x,
-            y=data.magnet_up,
-            name=MAGNET_ABOVE,
+            y=magnet,
+            name=name,
             mode="lines",
-            line=dict(color=style.MAGNET_UP_COLOUR, width=1.5, shape="hv"),
+            line=dict(color=colour, width=1.5, shape="hv"),
             hoverinfo="skip",  # the cells under the line answer the hover, not the line
-        ),
-        go.Scatter(
-            x=data.x,
-            y=data.magnet_down,
-            name=MAGNET_BELOW,
-            mode="lines",
-            line=dict(color=style.MAGNET_DOWN_COLOUR, width=1.5, shape="hv"),
-            hoverinfo="skip",
-        ),
+        )
+        for magnet, name, colour in (
+            (data.magnet_up, MAGNET_ABOVE, style.MAGNET_UP_COLOUR),
+            (data.magnet_down, MAGNET_BELOW, style.MAGNET_DOWN_COLOUR),
+        )
     ]
     _, masks, sizes = style.sweep_marker_scale(data.swept_short_usd, data.swept_long_usd)
     for name, usd, price, colour, symbol, keep, size in (
@@ -289,21 +278,17 @@ def colour_sliders(data: HeatmapData) -> list[dict]:
     )
     return [
         dict(
-            name=SATURATION_SLIDER,
-            steps=sat_steps,
-            active=active_sat,
-            x=0.0,
-            currentvalue=dict(prefix="colour saturates at: ", font=dict(size=10), offset=4),
+            name=name,
+            steps=steps,
+            active=active,
+            x=x,
+            currentvalue=dict(prefix=prefix, font=dict(size=10), offset=4),
             **common,
-        ),
-        dict(
-            name=THRESHOLD_SLIDER,
-            steps=thr_steps,
-            active=active_thr,
-            x=0.55,
-            currentvalue=dict(prefix="hide cells below: ", font=dict(size=10), offset=4),
-            **common,
-        ),
+        )
+        for name, steps, active, x, prefix in (
+            (SATURATION_SLIDER, sat_steps, active_sat, 0.0, "colour saturates at: "),
+            (THRESHOLD_SLIDER, thr_steps, active_thr, 0.55, "hide cells below: "),
+        )
     ]
 
 
@@ -325,11 +310,7 @@ def build_figure(data: HeatmapData) -> go.Figure:
     add_price_and_labels(fig, data)
     add_mode_bands(fig, data)
     fig.update_layout(
-        title=dict(text=f"{data.title}<br><sup>{subtitle}</sup>", x=0.01),
-        template="plotly_dark",
-        paper_bgcolor=style.BACKGROUND,
-        plot_bgcolor=style.BACKGROUND,
-        font=dict(color=style.TEXT),
+        **style.plotly_page_layout(data.title, subtitle),
         xaxis=dict(
             rangeslider=dict(visible=False),
             gridcolor=style.GRID,
@@ -352,7 +333,12 @@ def build_figure(data: HeatmapData) -> go.Figure:
 
 
 def add_heatmap_layer(
-    fig: go.Figure, data: HeatmapData, *, row: int = 1, col: int = 1, magnets: bool = True
+    fig: go.Figure,
+    data: HeatmapData,
+    *,
+    row: int | None = 1,
+    col: int = 1,
+    magnets: bool = True,
 ) -> go.Figure:
     """
     Put the books, magnets, sweeps and the stale / volume-mode marks
@@ -363,16 +349,16 @@ def add_heatmap_layer(
     hidden: freqtrade's figure has subplots on the right edge that they would cover.
 
     :param fig: a figure made with ``plotly.subplots.make_subplots`` (freqtrade's
-        ``generate_candlestick_graph`` output) or a plain figure (``row``/``col`` ignored)
+        ``generate_candlestick_graph`` output) or a plain figure (``row=None``)
     :param data: the heatmap data for the same pair and period
-    :param row: subplot row of the price chart (1 in freqtrade's figure)
+    :param row: subplot row of the price chart (1 in freqtrade's figure); ``None`` for a
+        figure without subplots
     :param col: subplot column
     :param magnets: also draw our magnet lines (off when the figure already plots the
         magnet columns, as the strategy's ``plot_config`` does)
     :return: the same figure, modified in place
     """
-    subplots = fig._grid_ref is not None  # noqa: SLF001 - plotly has no public accessor
-    place = dict(row=row, col=col) if subplots else {}
+    place = {} if row is None else dict(row=row, col=col)
     n_before = len(fig.data)
     for trace in heatmap_traces(data, show_scale=False):
         trace.opacity = LAYER_OPACITY

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from liq_signals.config import ModelConfig
+from liq_signals.timeframes import candle_at
 from liq_signals.viz import engine_glue, style
 from liq_signals.viz.errors import HeatmapInputError
 from liq_signals.viz.liqmap import LiqMapData, build_liqmap_data
@@ -68,34 +69,19 @@ class Request:
     leverage_bands: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class Window:
-    """
-    Which candles feed the engine and which are drawn.
-
-    :ivar first: position (in the loaded candles) of the first candle fed to the engine
-    :ivar show: position of the first drawn candle (``first + warm-up``)
-    :ivar stop: position after the last drawn candle
-    """
-
-    first: int
-    show: int
-    stop: int
-
-
 def timeframe_minutes(timeframe: str) -> int:
     """Minutes of a freqtrade timeframe string (``5m`` -> 5, ``1h`` -> 60)."""
-    from freqtrade.exchange import timeframe_to_minutes
+    from liq_signals.timeframes import timeframe_seconds
 
     try:
-        return int(timeframe_to_minutes(timeframe))
-    except Exception as err:  # ccxt raises several types for a malformed timeframe
+        return timeframe_seconds(timeframe) // 60
+    except ValueError as err:
         raise HeatmapInputError(f"unknown timeframe {timeframe!r} (use e.g. 5m, 1h)") from err
 
 
 def select_window(
     dates: pd.Series, timerange: str | None, warmup_days: float, *, pair: str, source: str
-) -> Window:
+) -> engine_glue.Window:
     """
     Candles in ``timerange`` plus up to ``warmup_days`` before it for the engine.
 
@@ -104,22 +90,18 @@ def select_window(
         None for all candles
     :param pair: named in messages
     :param source: data file named in messages
-    :raise HeatmapInputError: malformed timerange, or no candle inside it
+    :raise ConfigError: malformed timerange
+    :raise HeatmapInputError: no candle inside it
     """
-    from freqtrade.configuration import TimeRange
-    from freqtrade.exceptions import ConfigurationError
+    from liq_signals.timeframes import parse_timerange
 
     ns = _ns(dates)
     lo, hi = 0, len(ns)
-    if timerange:
-        try:
-            tr = TimeRange.parse_timerange(timerange)
-        except ConfigurationError as err:
-            raise HeatmapInputError(f"--timerange {timerange!r}: {err}") from err
-        if tr.starttype == "date":
-            lo = int(np.searchsorted(ns, tr.startts * 10**9, side="left"))
-        if tr.stoptype == "date":
-            hi = int(np.searchsorted(ns, tr.stopts * 10**9, side="left"))
+    start, stop = parse_timerange(timerange)
+    if start is not None:
+        lo = int(np.searchsorted(ns, start.value, side="left"))
+    if stop is not None:
+        hi = int(np.searchsorted(ns, stop.value, side="left"))
     if hi <= lo:
         have = f"{dates.iloc[0]:%Y-%m-%d %H:%M} .. {dates.iloc[-1]:%Y-%m-%d %H:%M} UTC"
         raise HeatmapInputError(
@@ -129,7 +111,7 @@ def select_window(
         raise HeatmapInputError(f"--warmup-days must be >= 0, got {warmup_days}")
     warm_from = ns[lo] - int(warmup_days * 86400 * 10**9)
     first = int(np.searchsorted(ns, warm_from, side="left"))
-    return Window(first=first, show=lo, stop=hi)
+    return engine_glue.Window(first=first, show=lo, stop=hi)
 
 
 def heatmap_data_for(
@@ -187,25 +169,6 @@ def heatmap_data_for(
     )
 
 
-def find_candle(dates: pd.Series, at: str, tf_minutes: int, *, pair: str) -> int:
-    """
-    Position of the candle containing ``at`` (open <= at < open + timeframe).
-
-    :raise HeatmapInputError: unparsable timestamp, or no candle contains it
-    """
-    try:
-        ts = pd.Timestamp(at)
-    except ValueError as err:
-        raise HeatmapInputError(f"--at {at!r} is not a timestamp (use 2025-10-10T21:00)") from err
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    ns = _ns(dates)
-    pos = int(np.searchsorted(ns, ts.value, side="right")) - 1
-    if pos < 0 or ts.value >= ns[pos] + tf_minutes * 60 * 10**9:
-        have = f"{dates.iloc[0]:%Y-%m-%d %H:%M} .. {dates.iloc[-1]:%Y-%m-%d %H:%M} UTC"
-        raise HeatmapInputError(f"{pair}: no candle contains --at {ts} (data covers {have})")
-    return pos
-
-
 def liqmap_data_for(
     run: engine_glue.EngineRun, *, window_pct: float, labels: int = 3
 ) -> LiqMapData:
@@ -253,8 +216,10 @@ def render(req: Request) -> str:
             raise HeatmapInputError(
                 "--leverage-bands filters the time heatmap; the --at map already stacks every band"
             )
-        pos = find_candle(dates, req.at, tf_minutes, pair=req.pair)
-        window = Window(first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1)
+        pos = candle_at(dates, req.at, req.timeframe, pair=req.pair)
+        window = engine_glue.Window(
+            first=_warm_first(dates, pos, req.warmup_days), show=pos, stop=pos + 1
+        )
         run = engine_glue.run_engine(loaded, window, req.model)
         snapshot = liqmap_data_for(run, window_pct=req.window_pct, labels=req.labels)
         if png:

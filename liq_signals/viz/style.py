@@ -58,6 +58,18 @@ def plotly_colorscale(ramp: tuple[tuple[float, tuple[int, int, int, float]], ...
     return [[pos, f"rgba({r},{g},{b},{a})"] for pos, (r, g, b, a) in ramp]
 
 
+def plotly_page_layout(title: str, subtitle: str) -> dict:
+    """The layout every plotly page shares: the dark theme on :data:`BACKGROUND`, the text
+    colour, and the title with its subtitle."""
+    return dict(
+        title=dict(text=f"{title}<br><sup>{subtitle}</sup>", x=0.01),
+        template="plotly_dark",
+        paper_bgcolor=BACKGROUND,
+        plot_bgcolor=BACKGROUND,
+        font=dict(color=TEXT),
+    )
+
+
 def cell_percentiles(pcts: tuple[float, ...], *grids: np.ndarray) -> list[float]:
     """Percentiles of the non-empty cells of ``grids`` (0.0 each when all are empty)."""
     positive = np.concatenate([g[g > 0].ravel() for g in grids])

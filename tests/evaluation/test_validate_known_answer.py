@@ -226,12 +226,12 @@ def test_magnet_only_run_needs_no_record_and_reports_both_cluster_pairs(repo, tm
     assert "--timerange 20251001-20251101" in text
 
 
-def test_shipped_forceorder_sample_cannot_be_scored_without_its_candles(repo, tmp_path, capsys):
-    """The honest state of the repo: the real record's window (Dec 2024) has no candles
-    on file, and the command says how to get them instead of scoring something else."""
+def _window_asked(command: list[str], repo, tmp_path, capsys) -> str:
+    """The window ``command`` asked the loader for, on the shipped forceOrder sample (its
+    candles are not on file, so the loader names the window and nothing is scored)."""
     rc = main(
         [
-            "validate",
+            *command,
             "--realized",
             str(repo / "tests/testdata/BTCUSDT-forceOrder-2024-12-04_06.csv"),
             "--pair",
@@ -239,15 +239,32 @@ def test_shipped_forceorder_sample_cannot_be_scored_without_its_candles(repo, tm
             "--datadir",
             str(repo / "user_data/data/binance"),
             "--out",
-            str(tmp_path / "never.md"),
+            str(tmp_path / "never"),
         ]
     )
     assert rc == 1
-    assert not (tmp_path / "never.md").exists()
+    assert not (tmp_path / "never").exists()
     err = capsys.readouterr().err
-    assert "do not cover 2024-12-04 16:00:00+00:00" in err
     assert "freqtrade download-data --exchange binance --trading-mode futures" in err
     assert "--timerange 20241127-20241207" in err
+    return err.split("do not cover ")[1].split(". Get them")[0]
+
+
+def test_shipped_forceorder_sample_cannot_be_scored_without_its_candles(repo, tmp_path, capsys):
+    """The honest state of the repo: the real record's window (Dec 2024) has no candles
+    on file, and the command says how to get them instead of scoring something else.  The
+    record's first event (16:46) is inside an hour: the window starts at the next whole
+    hour, its last event (18:12) is scored to the end of its hour."""
+    window = _window_asked(["validate"], repo, tmp_path, capsys)
+    assert window == "2024-12-04 17:00:00+00:00 → 2024-12-06 19:00:00+00:00"
+
+
+def test_validate_and_calibrate_plan_the_same_window(repo, tmp_path, capsys):
+    """One rounding rule (evaluation.inputs.plan_window): calibrate's walk-forward span is
+    the window validate scores."""
+    validated = _window_asked(["validate"], repo, tmp_path, capsys)
+    calibrated = _window_asked(["calibrate"], repo, tmp_path, capsys)
+    assert calibrated == validated
 
 
 def test_recording_gap_hurts_unless_empty_periods_are_skipped(implied, repo, tmp_path):

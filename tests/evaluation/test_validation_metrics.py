@@ -10,7 +10,7 @@ from scipy import stats
 
 from liq_signals.evaluation.metrics import (
     log_ratio,
-    magnet_test,
+    matched_distance_magnet_test,
     naive_baselines,
     partial_spearman,
     proportion,
@@ -134,26 +134,30 @@ def _magnet_path(larger_wins: bool, seed: int, n_points: int = 400):
     return close, high, low, atr, up_p, up_usd, down_p, down_usd, idx
 
 
-def test_magnet_test_detects_a_path_that_always_visits_the_larger_cluster():
-    res = magnet_test(*_magnet_path(True, 0), horizon=8)
+def test_matched_distance_magnet_test_detects_a_path_that_always_visits_the_larger_cluster():
+    res = matched_distance_magnet_test(*_magnet_path(True, 0), horizon=8)
     assert res.larger_first.k == res.larger_first.n == res.matched == 400
     assert res.larger_first.low > 0.98
 
 
-def test_magnet_test_reports_about_half_for_a_coin_flip_path():
-    res = magnet_test(*_magnet_path(False, 1), horizon=8)
+def test_matched_distance_magnet_test_reports_about_half_for_a_coin_flip_path():
+    res = matched_distance_magnet_test(*_magnet_path(False, 1), horizon=8)
     assert res.larger_first.n == 400
     assert res.larger_first.low < 0.5 < res.larger_first.high
 
 
-def test_magnet_test_skips_unmatched_distances_and_counts_unresolved():
+def test_matched_distance_magnet_test_skips_unmatched_distances_and_counts_unresolved():
     close, high, low, atr, up_p, up_usd, down_p, down_usd, idx = _magnet_path(True, 2)
     up_far = up_p.copy()
     up_far[idx[:100]] = 105.0  # 5 ATR above vs 2 below: not distance-matched
-    res = magnet_test(close, high, low, atr, up_far, up_usd, down_p, down_usd, idx, horizon=8)
+    res = matched_distance_magnet_test(
+        close, high, low, atr, up_far, up_usd, down_p, down_usd, idx, horizon=8
+    )
     assert res.matched == 300
     assert res.candidates == 400
-    res = magnet_test(close, high, low, atr, up_p, up_usd, down_p, down_usd, idx, horizon=2)
+    res = matched_distance_magnet_test(
+        close, high, low, atr, up_p, up_usd, down_p, down_usd, idx, horizon=2
+    )
     assert res.unresolved == 400
     assert res.larger_first.n == 0
 

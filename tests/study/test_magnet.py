@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from liq_signals.study.magnet import magnet_test, null_probability
+from liq_signals.study.magnet import driftless_null_magnet_test, null_probability
 
 
 def _clusters(n: int, close: np.ndarray, rng: np.random.Generator):
@@ -20,7 +20,7 @@ def test_random_walk_has_no_magnet_excess() -> None:
     n = 120_000
     close = 100 * np.exp(np.cumsum(0.002 * rng.standard_normal(n)))
     up, up_usd, down, down_usd = _clusters(n, close, rng)
-    result = magnet_test(
+    result = driftless_null_magnet_test(
         close, up, up_usd, down, down_usd, every=48, horizon=864, ratio=1.25, replicates=400
     )
     assert result.decisions > 1000
@@ -38,7 +38,9 @@ def test_a_real_pull_is_detected() -> None:
     up, _, down, _ = _clusters(n, close, rng)
     up_usd = np.where(larger_up, 3.0, 1.0)
     down_usd = np.where(larger_up, 1.0, 3.0)
-    result = magnet_test(close, up, up_usd, down, down_usd, every=48, horizon=288, replicates=400)
+    result = driftless_null_magnet_test(
+        close, up, up_usd, down, down_usd, every=48, horizon=288, replicates=400
+    )
     assert result.excess.low > 0.05, result
 
 

@@ -84,7 +84,7 @@ def test_each_band_is_the_engine_run_on_its_leverages_alone(engine_run):
 
 def test_bands_add_up_to_the_engine_book_in_oi_mode():
     loaded = engine_glue.load(OI_DATADIR, "BTC/USDT:USDT", "5m")
-    from liq_signals.viz.render import Window
+    from liq_signals.viz.engine_glue import Window
 
     run = engine_glue.run_engine(loaded, Window(0, 2999, 3000))
     assert (run.frame["liq_mode"] == "oi").mean() > 0.5

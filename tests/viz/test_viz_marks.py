@@ -81,6 +81,11 @@ def test_stale_and_volume_stretches_are_marked(outage_run):
     layered = add_heatmap_layer(make_subplots(rows=2, cols=1), data, row=1, col=1)
     marks = [(s.name, s.x0, s.x1, s.yref) for s in layered.layout.shapes]
     assert marks == [(s.name, s.x0, s.x1, "y domain") for s in stale + volume]
+    import plotly.graph_objects as go
+
+    plain = add_heatmap_layer(go.Figure(), data, row=None)  # a figure without subplots
+    assert [s.name for s in plain.layout.shapes] == [s.name for s in stale + volume]
+    assert len(plain.data) == len(layered.data)
 
     from liq_signals.viz.matplotlib_figure import heatmap_figure
 

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from liq_signals.columns import OI_AMOUNT, OI_VALUE
 from liq_signals.data import sidecar
 from liq_signals.errors import ConfigError, FetchError
 
@@ -56,8 +57,6 @@ METRICS_CSV_COLUMNS: tuple[str, ...] = (
 )
 
 #: freqtrade's open-interest columns.
-OI_AMOUNT = "open_interest_amount"
-OI_VALUE = "open_interest_value"
 OI_COLUMNS: tuple[str, ...] = (OI_AMOUNT, OI_VALUE)
 
 #: Archive ratio column -> sidecar column.  The archive's names are terse: ``count_*`` are

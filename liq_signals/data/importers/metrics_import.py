@@ -41,6 +41,7 @@ from liq_signals.data import sidecar
 from liq_signals.data.importers import binance_vision as bv
 from liq_signals.data.importers.archive_http import DownloadError, Fetcher, RetryPolicy
 from liq_signals.errors import ConfigError, InputError
+from liq_signals.timeframes import timeframe_ms, timeframe_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +97,10 @@ class ImportConfig:
             raise ConfigError("workers and chunk_days must be >= 1")
         for pair in self.pairs:
             bv.binance_symbol(pair)
-        from freqtrade.exchange import timeframe_to_seconds
-
         for tf in self.timeframes:
             try:
-                seconds = timeframe_to_seconds(tf)
-            except Exception as exc:  # ccxt raises its own types for a bad string
+                seconds = timeframe_seconds(tf)
+            except ValueError as exc:
                 raise ConfigError(f"bad timeframe {tf!r}: {exc}") from None
             if seconds % 300:
                 raise ConfigError(f"timeframe {tf!r} is not a multiple of the archive's 5m")
@@ -331,14 +330,12 @@ def _store_coarser_oi(
 ) -> None:
     """OI files of coarser timeframes: the 5m snapshots on their grid, merged over what is
     there (e.g. freqtrade's own 1h download) with the same "known value wins" rule."""
-    from freqtrade.exchange import timeframe_to_seconds
-
     oi_cols = list(bv.OI_COLUMNS)
     stamps_ms = oi_5m[sidecar.DATE].dt.as_unit("ms").astype("int64")
     for tf in timeframes:
         if tf == bv.METRICS_TIMEFRAME:
             continue
-        on_grid = oi_5m.loc[(stamps_ms % (timeframe_to_seconds(tf) * 1000)) == 0]
+        on_grid = oi_5m.loc[(stamps_ms % timeframe_ms(tf)) == 0]
         existing = _read_existing_oi(oi_path(datadir, pair, tf))
         merged = _priority_merge([on_grid, existing], oi_cols)
         if not merged.empty:
