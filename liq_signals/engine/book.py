@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
@@ -191,16 +192,29 @@ class BookState:
     ring: np.ndarray
     grid_step: float = field(default=0.001)
 
+    #: the arrays of a book, by field: (dtype, dimensions)
+    ARRAYS: ClassVar[dict[str, tuple[str, int]]] = {
+        "long_q": ("float64", 1),
+        "short_q": ("float64", 1),
+        "price": ("float64", 1),
+        "fscal": ("float64", 1),
+        "iscal": ("int64", 1),
+        "ring": ("float64", 2),
+    }
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The book's arrays by field (:data:`ARRAYS`; the arrays themselves, not copies)."""
+        return {k: getattr(self, k) for k in self.ARRAYS}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], grid_step: float) -> BookState:
+        """The book of :meth:`arrays` (taken as given: the kernel trusts its pointers)."""
+        return cls(**{k: arrays[k] for k in cls.ARRAYS}, grid_step=grid_step)
+
     def copy(self) -> BookState:
         """Deep copy (the kernel mutates arrays in place)."""
-        return BookState(
-            self.long_q.copy(),
-            self.short_q.copy(),
-            self.price.copy(),
-            self.fscal.copy(),
-            self.iscal.copy(),
-            self.ring.copy(),
-            self.grid_step,
+        return BookState.from_arrays(
+            {k: v.copy() for k, v in self.arrays().items()}, self.grid_step
         )
 
     @property
