@@ -80,22 +80,7 @@ import pandas as pd
 from liq_signals import __version__
 from liq_signals.atomic import atomic_write_bytes, remove_stale_temps
 from liq_signals.config import ModelConfig
-from liq_signals.engine.kernel import (
-    _NONE_HI,
-    _NONE_LO,
-    F_LONG_SCALE,
-    F_LONG_TOTAL,
-    F_PREV_OI,
-    F_SHORT_SCALE,
-    F_SHORT_TOTAL,
-    I_K0,
-    I_LONG_HI,
-    I_RING_POS,
-    I_SEEN,
-    I_SHORT_LO,
-    N_F,
-    N_I,
-)
+from liq_signals.engine.kernel import NONE_HI, NONE_LO, FScal, IScal
 from liq_signals.errors import InputError, LiqSignalsError
 from liq_signals.features.incremental import (
     SAVED_SCALARS,
@@ -451,10 +436,10 @@ def _check_totals(long_q: np.ndarray, short_q: np.ndarray, fscal: np.ndarray) ->
     :raise StateCorrupt: they do not fit.
     """
     sides = (
-        ("long", long_q, fscal[F_LONG_SCALE], fscal[F_LONG_TOTAL]),
-        ("short", short_q, fscal[F_SHORT_SCALE], fscal[F_SHORT_TOTAL]),
+        ("long", long_q, fscal[FScal.LONG_SCALE], fscal[FScal.LONG_TOTAL]),
+        ("short", short_q, fscal[FScal.SHORT_SCALE], fscal[FScal.SHORT_TOTAL]),
     )
-    prev_oi = fscal[F_PREV_OI]
+    prev_oi = fscal[FScal.PREV_OI]
     if prev_oi < 0:  # NaN compares False: an unknown open interest is allowed
         raise StateCorrupt("negative open interest in the book scalars")
     for side, q, scale, total in sides:
@@ -480,20 +465,20 @@ def _check_book(a: dict[str, np.ndarray], grid_step: float, n: int, config: Mode
     iscal, fscal, ring = a["book_iscal"], a["book_fscal"], a["book_ring"]
     if len(a["book_long_q"]) != size or len(a["book_short_q"]) != size:
         raise StateCorrupt("book sides of different lengths")
-    if fscal.shape != (N_F,) or iscal.shape != (N_I,):
+    if fscal.shape != (len(FScal),) or iscal.shape != (len(IScal),):
         raise StateCorrupt("book scalars")
     _check_values(a)
     if ring.shape != (2, config.recent_sweep_candles):
         raise StateCorrupt(f"sweep ring {ring.shape}")
-    k0 = int(iscal[I_K0])
-    hi, lo = int(iscal[I_LONG_HI]), int(iscal[I_SHORT_LO])
-    if hi != _NONE_HI and not (size and k0 <= hi < k0 + size):
+    k0 = int(iscal[IScal.K0])
+    hi, lo = int(iscal[IScal.LONG_HI]), int(iscal[IScal.SHORT_LO])
+    if hi != NONE_HI and not (size and k0 <= hi < k0 + size):
         raise StateCorrupt("long book edge outside the book")
-    if lo != _NONE_LO and not (size and k0 <= lo < k0 + size):
+    if lo != NONE_LO and not (size and k0 <= lo < k0 + size):
         raise StateCorrupt("short book edge outside the book")
-    if not 0 <= int(iscal[I_RING_POS]) < max(config.recent_sweep_candles, 1):
+    if not 0 <= int(iscal[IScal.RING_POS]) < max(config.recent_sweep_candles, 1):
         raise StateCorrupt("sweep ring position outside the ring")
-    if int(iscal[I_SEEN]) < n:
+    if int(iscal[IScal.SEEN]) < n:
         raise StateCorrupt("book has seen fewer candles than it holds")
     if grid_step != config.grid_step:
         raise StateCorrupt("grid step differs from the model's")
