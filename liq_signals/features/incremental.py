@@ -337,6 +337,13 @@ class IncrementalFeatures:
         #: calls that validated and aligned the whole frame (first call, changed or bad
         #: input); the others checked only the new candles and the seam
         self.full_updates = 0
+        #: quarantined rows already logged, ``(source, column, date ns)``: each is logged
+        #: once per bot, and stays dropped while the frame holds it (not saved: after a
+        #: restart each is logged once more)
+        self._seen: set[tuple[str, int]] = set()
+        #: the last candle checked by the per-row quarantine, and the quarantined ones
+        self._candles_checked_ns: int | None = None
+        self._bad_candle_ns = np.zeros(0, dtype=np.int64)
         self.reset()
 
     def reset(self) -> None:
@@ -429,16 +436,6 @@ class IncrementalFeatures:
         return self._time[-k:].copy(), ohlcv
 
     @property
-    def _seen(self) -> set[tuple[str, int]]:
-        """Quarantined rows already logged, ``(source, column, date ns)``: each is logged
-        once per bot, and stays dropped while the frame holds it (created on first use, so
-        a state saved before it existed resumes)."""
-        seen = self.__dict__.get("_quarantine_seen")
-        if seen is None:
-            seen = self.__dict__["_quarantine_seen"] = set()
-        return seen
-
-    @property
     def last_time_s(self) -> int | None:
         """Open time (s) of the last candle processed."""
         return int(self._time[-1]) if len(self._time) else None
@@ -526,9 +523,8 @@ class IncrementalFeatures:
         checked (with the rows before them the jump rule reads); a quarantined candle stays
         quarantined while the frame holds it.
         """
-        d = self.__dict__  # created on first use: a state saved before them resumes
-        checked = d.get("_candles_checked_ns")
-        known: np.ndarray = d.get("_bad_candle_ns", np.zeros(0, dtype=np.int64))
+        checked = self._candles_checked_ns
+        known = self._bad_candle_ns
         try:
             ns = candles["date"].array.as_unit("ns").asi8
             first = 0 if checked is None else int(np.searchsorted(ns, checked, side="right"))
@@ -547,7 +543,7 @@ class IncrementalFeatures:
             bad |= old
         else:
             new = bad
-        d["_candles_checked_ns"] = int(ns[-1])
+        self._candles_checked_ns = int(ns[-1])
         if new.any():
             quarantine(
                 candles["close"].to_numpy(dtype=np.float64, na_value=np.nan),
@@ -559,7 +555,7 @@ class IncrementalFeatures:
                 seen=self._seen,
             )
             keep = known[known >= ns[0]] if len(known) else known  # older ones are gone
-            d["_bad_candle_ns"] = np.union1d(keep, ns[new])
+            self._bad_candle_ns = np.union1d(keep, ns[new])
         return bad if bad.any() else None
 
     def _update(
