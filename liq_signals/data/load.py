@@ -1,9 +1,10 @@
 """Read everything the model can use for one pair from a freqtrade datadir.
 
 Files are the ones ``freqtrade download-data`` writes, in any of its candle formats
-(``dataformat_ohlcv``: feather, parquet, json, jsongz), found and read by freqtrade's own
-data handler for that format (:func:`pair_data_path`, :func:`read_candle_file`).  We call
-the handler's per-file reader rather than ``ohlcv_load`` because the latter turns an
+(``dataformat_ohlcv``: feather, parquet, json, jsongz), named by freqtrade's rule and read
+as freqtrade's data handler for that format reads one file (:func:`pair_data_path`,
+:func:`read_candle_file`; the arrow formats with the same pandas reader, without importing
+freqtrade's data package).  We read per file rather than with ``ohlcv_load`` because it turns an
 unreadable file into an empty frame, where we want an error naming the file.  A test
 checks that the frames equal freqtrade's ``ohlcv_load(fill_missing=False)`` on the
 embedded data.  Nothing here fills gaps: :mod:`liq_signals.data.boundary` decides what a
@@ -31,6 +32,12 @@ logger = logging.getLogger(__name__)
 #: the candle formats freqtrade writes; a datadir is searched in this order, after the
 #: format asked for (freqtrade's ``dataformat_ohlcv``)
 DATA_FORMATS = ("feather", "parquet", "json", "jsongz")
+#: each format's file extension (freqtrade's handlers' ``_get_file_extension``)
+_EXTENSIONS = {"feather": "feather", "parquet": "parquet", "json": "json", "jsongz": "json.gz"}
+#: the arrow formats, read as freqtrade's handlers read them (``_load_dataframe``), without
+#: importing ``freqtrade.data.history``: that package loads ccxt, aiohttp, sqlalchemy and
+#: pydantic, ~120 MB of resident memory a command or the bench reading files does not need
+_ARROW_READERS = {"feather": pd.read_feather, "parquet": pd.read_parquet}
 OHLCV = ["date", "open", "high", "low", "close", "volume"]
 OPEN_INTEREST = ["date", OI_AMOUNT, OI_VALUE]
 #: freqtrade allows either open-interest column to be all-NaN (Bybit linear fills only the
@@ -73,11 +80,15 @@ def pair_data_path(
     :param candle_type: a value of ``freqtrade.enums.CandleType`` (``spot``, ``futures``,
         ``mark``, ``funding_rate``, ``open_interest``, ...).
     """
-    from freqtrade.data.history.datahandlers.idatahandler import get_datahandlerclass
-    from freqtrade.enums import CandleType
+    from freqtrade.misc import pair_to_filename  # not freqtrade.data: see _ARROW_READERS
 
-    handler = get_datahandlerclass(data_format)
-    return handler._pair_data_filename(Path(datadir), pair, timeframe, CandleType(candle_type))
+    if data_format not in _EXTENSIONS:
+        raise ValueError(f"no data format {data_format!r}; one of {', '.join(DATA_FORMATS)}")
+    folder, suffix = Path(datadir), ""
+    if candle_type != "spot":
+        folder, suffix = folder / "futures", f"-{candle_type}"
+    tf = timeframe.replace("M", "Mo")
+    return folder / f"{pair_to_filename(pair)}-{tf}{suffix}.{_EXTENSIONS[data_format]}"
 
 
 def _read_stored(path: Path, pair: str, candle_type: str) -> pd.DataFrame:
@@ -87,13 +98,13 @@ def _read_stored(path: Path, pair: str, candle_type: str) -> pd.DataFrame:
 
     :raise Exception: whatever the reader raises for a broken file (the caller names it)
     """
+    suffix = "jsongz" if path.name.endswith(".json.gz") else path.suffix.lstrip(".")
+    if suffix in _ARROW_READERS:
+        return _ARROW_READERS[suffix](path)
     from freqtrade.data.history.datahandlers.idatahandler import get_datahandlerclass
     from freqtrade.enums import CandleType
 
-    suffix = "jsongz" if path.name.endswith(".json.gz") else path.suffix.lstrip(".")
     handler = get_datahandlerclass(suffix)
-    if hasattr(handler, "_load_dataframe"):
-        return handler(path.parent)._load_dataframe(path)
     frame = pd.read_json(path, orient="values")
     if frame.empty:
         return frame

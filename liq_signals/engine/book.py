@@ -16,8 +16,10 @@ Proportional operations (decay, closes, the open-interest cap) multiply a per-si
 factor instead of every bin: stored value × scale = contracts.  The scale is folded back
 into the arrays when it falls below ``cfg.renormalize_below``.
 
-The output columns (``O_*``) and state slots (``F_*``, ``I_*``) are defined in
-:mod:`liq_signals.engine.kernel`, which writes them, and re-exported here.
+The layouts of the output columns and of the state's and parameters' slots are the
+``IntEnum`` classes of :mod:`liq_signals.engine.kernel` (:class:`~.kernel.Out`,
+:class:`~.kernel.FScal`, :class:`~.kernel.IScal`, :class:`~.kernel.Par`), which writes
+them; import them from there.
 """
 
 from __future__ import annotations
@@ -25,118 +27,24 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
 from liq_signals.config import ModelConfig
 from liq_signals.engine.kernel import (
-    _NO_TIME,
-    _NONE_HI,
-    _NONE_LO,
-    F_LONG_SCALE,
-    F_LONG_TOTAL,
-    F_PREV_OI,
-    F_SHORT_SCALE,
-    F_SHORT_TOTAL,
-    I_K0,
-    I_LONG_HI,
-    I_PREV_T,
-    I_RING_POS,
-    I_SEEN,
-    I_SHORT_LO,
-    N_F,
-    N_I,
-    N_P,
-    O_CASCADE_DOWN,
-    O_CASCADE_UP,
-    O_COVERAGE,
-    O_FIXED,
-    O_LONG_CAPPED_Q,
-    O_LONG_CLOSED_Q,
-    O_LONG_DECAYED_Q,
-    O_LONG_SWEPT_Q,
-    O_LONG_SWEPT_RECENT_USD,
-    O_LONG_SWEPT_USD,
-    O_LONG_TOTAL_Q,
-    O_MAGNET_DOWN_PRICE,
-    O_MAGNET_DOWN_USD,
-    O_MAGNET_UP_PRICE,
-    O_MAGNET_UP_USD,
-    O_MODE_OI,
-    O_NEAREST_DOWN_PRICE,
-    O_NEAREST_DOWN_USD,
-    O_NEAREST_UP_PRICE,
-    O_NEAREST_UP_USD,
-    O_OPENED_Q,
-    O_SHORT_CAPPED_Q,
-    O_SHORT_CLOSED_Q,
-    O_SHORT_DECAYED_Q,
-    O_SHORT_SWEPT_Q,
-    O_SHORT_SWEPT_RECENT_USD,
-    O_SHORT_SWEPT_USD,
-    O_SHORT_TOTAL_Q,
-    P_ALPHA,
-    P_CASC_DOWN,
-    P_CASC_PCT,
-    P_CASC_UP,
-    P_CLUSTER_BINS,
-    P_DELTA,
-    P_DIR_TILT,
-    P_LEV_BIAS,
-    P_NEAREST_SHARE,
-    P_NOTIONAL_BIAS,
-    P_PARTICIPATION,
-    P_RECONCILE,
-    P_RENORM,
-    P_TAU,
-    P_TILT,
+    NO_TIME,
+    NONE_HI,
+    NONE_LO,
+    FScal,
+    IScal,
+    Out,
+    Par,
     advance_kernel,
 )
 from liq_signals.engine.leverage import LeverageMix
 
-# the layout constants live in .kernel but callers import them from here
 __all__ = [
-    "F_LONG_SCALE",
-    "F_LONG_TOTAL",
-    "F_PREV_OI",
-    "F_SHORT_SCALE",
-    "F_SHORT_TOTAL",
-    "I_K0",
-    "I_LONG_HI",
-    "I_PREV_T",
-    "I_RING_POS",
-    "I_SEEN",
-    "I_SHORT_LO",
-    "N_F",
-    "N_I",
-    "O_CASCADE_DOWN",
-    "O_CASCADE_UP",
-    "O_COVERAGE",
-    "O_FIXED",
-    "O_LONG_CAPPED_Q",
-    "O_LONG_CLOSED_Q",
-    "O_LONG_DECAYED_Q",
-    "O_LONG_SWEPT_Q",
-    "O_LONG_SWEPT_RECENT_USD",
-    "O_LONG_SWEPT_USD",
-    "O_LONG_TOTAL_Q",
-    "O_MAGNET_DOWN_PRICE",
-    "O_MAGNET_DOWN_USD",
-    "O_MAGNET_UP_PRICE",
-    "O_MAGNET_UP_USD",
-    "O_MODE_OI",
-    "O_NEAREST_DOWN_PRICE",
-    "O_NEAREST_DOWN_USD",
-    "O_NEAREST_UP_PRICE",
-    "O_NEAREST_UP_USD",
-    "O_OPENED_Q",
-    "O_SHORT_CAPPED_Q",
-    "O_SHORT_CLOSED_Q",
-    "O_SHORT_DECAYED_Q",
-    "O_SHORT_SWEPT_Q",
-    "O_SHORT_SWEPT_RECENT_USD",
-    "O_SHORT_SWEPT_USD",
-    "O_SHORT_TOTAL_Q",
     "BookState",
     "EngineInputs",
     "EngineParams",
@@ -152,17 +60,17 @@ __all__ = [
 
 def n_outputs(n_bands: int) -> int:
     """Width of the output array for ``n_bands`` bands."""
-    return O_FIXED + 2 * n_bands
+    return Out.FIXED + 2 * n_bands
 
 
 def o_short_above(band: int) -> int:
     """Output column of short-above USD for band number ``band``."""
-    return O_FIXED + band
+    return Out.FIXED + band
 
 
 def o_long_below(band: int, n_bands: int) -> int:
     """Output column of long-below USD for band number ``band``."""
-    return O_FIXED + n_bands + band
+    return Out.FIXED + n_bands + band
 
 
 #: extra bins allocated on each side when the window grows (amortises re-allocation;
@@ -174,7 +82,7 @@ _GROW_PAD_BINS = 1024
 class BookState:
     """Everything the kernel carries from one candle to the next.
 
-    :param long_q: long book, contracts ÷ ``fscal[F_LONG_SCALE]`` per bin.
+    :param long_q: long book, contracts ÷ ``fscal[FScal.LONG_SCALE]`` per bin.
     :param short_q: short book, same convention.
     :param price: ``exp(k·δ)`` of each materialised bin.
     :param fscal: float scalars (scales, running totals, previous OI).
@@ -191,41 +99,59 @@ class BookState:
     ring: np.ndarray
     grid_step: float = field(default=0.001)
 
+    #: the arrays of a book, by field: (dtype, dimensions)
+    ARRAYS: ClassVar[dict[str, tuple[str, int]]] = {
+        "long_q": ("float64", 1),
+        "short_q": ("float64", 1),
+        "price": ("float64", 1),
+        "fscal": ("float64", 1),
+        "iscal": ("int64", 1),
+        "ring": ("float64", 2),
+    }
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The book's arrays by field (:data:`ARRAYS`; the arrays themselves, not copies)."""
+        return {k: getattr(self, k) for k in self.ARRAYS}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], grid_step: float) -> BookState:
+        """The book of :meth:`arrays` (taken as given: the kernel trusts its pointers)."""
+        return cls(**{k: arrays[k] for k in cls.ARRAYS}, grid_step=grid_step)
+
     def copy(self) -> BookState:
         """Deep copy (the kernel mutates arrays in place)."""
-        return BookState(
-            self.long_q.copy(),
-            self.short_q.copy(),
-            self.price.copy(),
-            self.fscal.copy(),
-            self.iscal.copy(),
-            self.ring.copy(),
-            self.grid_step,
+        return BookState.from_arrays(
+            {k: v.copy() for k, v in self.arrays().items()}, self.grid_step
         )
 
     @property
     def k0(self) -> int:
         """Absolute grid index of the first materialised bin."""
-        return int(self.iscal[I_K0])
+        return int(self.iscal[IScal.K0])
 
     @property
     def candles_seen(self) -> int:
         """Number of candles advanced through so far."""
-        return int(self.iscal[I_SEEN])
+        return int(self.iscal[IScal.SEEN])
 
     def books(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(price, long_contracts, short_contracts)`` per materialised bin (copies)."""
         return (
             self.price.copy(),
-            self.long_q * self.fscal[F_LONG_SCALE],
-            self.short_q * self.fscal[F_SHORT_SCALE],
+            self.long_q * self.fscal[FScal.LONG_SCALE],
+            self.short_q * self.fscal[FScal.SHORT_SCALE],
         )
 
 
 def new_state(cfg: ModelConfig) -> BookState:
     """An empty book for ``cfg`` (no bins materialised yet)."""
-    fscal = np.array([1.0, 1.0, 0.0, 0.0, np.nan, 0.0])
-    iscal = np.array([0, _NONE_HI, _NONE_LO, _NO_TIME, 0, 0], dtype=np.int64)
+    fscal = np.zeros(len(FScal))
+    fscal[[FScal.LONG_SCALE, FScal.SHORT_SCALE]] = 1.0
+    fscal[FScal.PREV_OI] = np.nan
+    iscal = np.zeros(len(IScal), dtype=np.int64)
+    iscal[IScal.LONG_HI] = NONE_HI
+    iscal[IScal.SHORT_LO] = NONE_LO
+    iscal[IScal.PREV_T] = NO_TIME
     return BookState(
         np.zeros(0),
         np.zeros(0),
@@ -311,7 +237,7 @@ class EngineParams:
 
     @cached_property
     def _kernel_par(self) -> np.ndarray:
-        """The scalar parameters as one read-only float64 array (slots ``P_*`` of
+        """The scalar parameters as one read-only float64 array (slots :class:`~.kernel.Par` of
         :mod:`.kernel`); built once, since the incremental path calls the kernel per
         candle."""
         return _kernel_params(self)
@@ -353,29 +279,29 @@ def _ensure_capacity(state: BookState, inputs: EngineInputs, params: EngineParam
         short_q[k0 - new_lo : k0 - new_lo + size] = state.short_q
     price = np.exp(np.arange(new_lo, new_hi + 1, dtype=np.float64) * delta)
     iscal = state.iscal.copy()
-    iscal[I_K0] = new_lo
+    iscal[IScal.K0] = new_lo
     return BookState(long_q, short_q, price, state.fscal, iscal, state.ring, state.grid_step)
 
 
 def _kernel_params(params: EngineParams) -> np.ndarray:
-    """The scalar parameters of the kernel as one float64 array (slots ``P_*``)."""
+    """The scalar parameters of the kernel as one float64 array (slots :class:`~.kernel.Par`)."""
     cfg = params.cfg
-    par = np.empty(N_P)
-    par[P_DELTA] = cfg.grid_step
-    par[P_ALPHA] = cfg.leverage_alpha
-    par[P_TILT] = cfg.taker_tilt
-    par[P_TAU] = cfg.decay_tau_seconds
-    par[P_PARTICIPATION] = cfg.participation
-    par[P_RECONCILE] = cfg.oi_reconcile
-    par[P_CLUSTER_BINS] = cfg.cluster_bins
-    par[P_NEAREST_SHARE] = cfg.nearest_min_share
-    par[P_CASC_UP] = params.casc_up
-    par[P_CASC_DOWN] = params.casc_down
-    par[P_CASC_PCT] = cfg.cascade_band_pct
-    par[P_RENORM] = cfg.renormalize_below
-    par[P_LEV_BIAS] = cfg.side_leverage_bias
-    par[P_DIR_TILT] = cfg.direction_tilt
-    par[P_NOTIONAL_BIAS] = cfg.side_notional_bias
+    par = np.empty(len(Par))
+    par[Par.DELTA] = cfg.grid_step
+    par[Par.ALPHA] = cfg.leverage_alpha
+    par[Par.TILT] = cfg.taker_tilt
+    par[Par.TAU] = cfg.decay_tau_seconds
+    par[Par.PARTICIPATION] = cfg.participation
+    par[Par.RECONCILE] = cfg.oi_reconcile
+    par[Par.CLUSTER_BINS] = cfg.cluster_bins
+    par[Par.NEAREST_SHARE] = cfg.nearest_min_share
+    par[Par.CASC_UP] = params.casc_up
+    par[Par.CASC_DOWN] = params.casc_down
+    par[Par.CASC_PCT] = cfg.cascade_band_pct
+    par[Par.RENORM] = cfg.renormalize_below
+    par[Par.LEV_BIAS] = cfg.side_leverage_bias
+    par[Par.DIR_TILT] = cfg.direction_tilt
+    par[Par.NOTIONAL_BIAS] = cfg.side_notional_bias
     par.setflags(write=False)
     return par
 
@@ -391,7 +317,7 @@ def advance(
     :param params: from :func:`engine_params`.
     :param inplace: reuse ``state``'s arrays (faster for one-off batch runs).
     :return: ``(new_state, outputs)``; ``outputs`` has one row per candle and the columns
-        ``O_*`` of this module.
+        :class:`~.kernel.Out`.
     """
     if state.grid_step != params.cfg.grid_step:
         raise ValueError("state was built with a different grid_step than params")

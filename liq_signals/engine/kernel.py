@@ -16,86 +16,108 @@ when price falls, the short book lies above it.  The per-side steps take that di
 books and performs, for each, exactly the floating-point operations of a hand-written
 per-side loop in the same order, which keeps outputs bit-identical.
 
-This module also fixes the array layouts the kernel shares with :mod:`.book`: the
-output columns (``O_*``), the scalar slots of the state (``F_*``, ``I_*``) and of the
-parameters (``P_*``).
+This module also fixes the layouts of the arrays the kernel shares with its callers, one
+``IntEnum`` per array: the output columns (:class:`Out`), the scalar slots of the state
+(:class:`FScal`, :class:`IScal`) and of the parameters (:class:`Par`).
 """
 
 from __future__ import annotations
 
 import math
+from enum import IntEnum
 
 import numpy as np
 from numba import njit
 
-# ---- output layout (columns of the per-candle output array) --------------------------
-O_LONG_SWEPT_USD = 0
-O_SHORT_SWEPT_USD = 1
-O_LONG_SWEPT_Q = 2
-O_SHORT_SWEPT_Q = 3
-O_LONG_DECAYED_Q = 4
-O_SHORT_DECAYED_Q = 5
-O_LONG_CLOSED_Q = 6
-O_SHORT_CLOSED_Q = 7
-O_LONG_CAPPED_Q = 8
-O_SHORT_CAPPED_Q = 9
-O_OPENED_Q = 10
-O_LONG_TOTAL_Q = 11
-O_SHORT_TOTAL_Q = 12
-O_MODE_OI = 13
-O_COVERAGE = 14
-O_LONG_SWEPT_RECENT_USD = 15
-O_SHORT_SWEPT_RECENT_USD = 16
-O_MAGNET_UP_PRICE = 17
-O_MAGNET_UP_USD = 18
-O_MAGNET_DOWN_PRICE = 19
-O_MAGNET_DOWN_USD = 20
-O_NEAREST_UP_PRICE = 21
-O_NEAREST_UP_USD = 22
-O_NEAREST_DOWN_PRICE = 23
-O_NEAREST_DOWN_USD = 24
-O_CASCADE_UP = 25
-O_CASCADE_DOWN = 26
-O_FIXED = 27  # then: short_above_usd per band, then long_below_usd per band
+# ---- layouts --------------------------------------------------------------------------
+# Declared here, in the kernel's own file, on purpose: numba's disk cache is invalidated
+# by a change of this file only, so a layout declared elsewhere could change under a
+# cached kernel that still uses the old one.  The kernel reads the members as constants
+# (numba folds them: no slower than bare integers).
 
-# ---- scalar slots of the state -----------------------------------------------------------
-F_LONG_SCALE = 0
-F_SHORT_SCALE = 1
-F_LONG_TOTAL = 2
-F_SHORT_TOTAL = 3
-F_PREV_OI = 4  # the last open-interest row's value (NaN: none known)
-F_NET_SINCE = 5  # model opens − liquidations since that row (contracts)
-N_F = 6
-I_K0 = 0
-I_LONG_HI = 1  # highest occupied long bin: the long book's edge nearest the price
-I_SHORT_LO = 2  # lowest occupied short bin: the short book's edge nearest the price
-I_PREV_T = 3
-I_RING_POS = 4
-I_SEEN = 5
-N_I = 6
+
+class Out(IntEnum):
+    """Columns of the per-candle output array; from ``FIXED`` on, ``short_above_usd`` of
+    each band, then ``long_below_usd`` of each band (:func:`.book.o_short_above`,
+    :func:`.book.o_long_below`)."""
+
+    LONG_SWEPT_USD = 0
+    SHORT_SWEPT_USD = 1
+    LONG_SWEPT_Q = 2
+    SHORT_SWEPT_Q = 3
+    LONG_DECAYED_Q = 4
+    SHORT_DECAYED_Q = 5
+    LONG_CLOSED_Q = 6
+    SHORT_CLOSED_Q = 7
+    LONG_CAPPED_Q = 8
+    SHORT_CAPPED_Q = 9
+    OPENED_Q = 10
+    LONG_TOTAL_Q = 11
+    SHORT_TOTAL_Q = 12
+    MODE_OI = 13
+    COVERAGE = 14
+    LONG_SWEPT_RECENT_USD = 15
+    SHORT_SWEPT_RECENT_USD = 16
+    MAGNET_UP_PRICE = 17
+    MAGNET_UP_USD = 18
+    MAGNET_DOWN_PRICE = 19
+    MAGNET_DOWN_USD = 20
+    NEAREST_UP_PRICE = 21
+    NEAREST_UP_USD = 22
+    NEAREST_DOWN_PRICE = 23
+    NEAREST_DOWN_USD = 24
+    CASCADE_UP = 25
+    CASCADE_DOWN = 26
+    FIXED = 27
+
+
+class FScal(IntEnum):
+    """Slots of the state's float scalars (``BookState.fscal``)."""
+
+    LONG_SCALE = 0
+    SHORT_SCALE = 1
+    LONG_TOTAL = 2
+    SHORT_TOTAL = 3
+    PREV_OI = 4  # the last open-interest row's value (NaN: none known)
+    NET_SINCE = 5  # model opens − liquidations since that row (contracts)
+
+
+class IScal(IntEnum):
+    """Slots of the state's integer scalars (``BookState.iscal``)."""
+
+    K0 = 0
+    LONG_HI = 1  # highest occupied long bin: the long book's edge nearest the price
+    SHORT_LO = 2  # lowest occupied short bin: the short book's edge nearest the price
+    PREV_T = 3
+    RING_POS = 4
+    SEEN = 5
+
+
+class Par(IntEnum):
+    """Slots of the kernel's float64 parameter array (built once from the config)."""
+
+    DELTA = 0  # grid_step
+    ALPHA = 1  # leverage_alpha
+    TILT = 2  # taker_tilt
+    TAU = 3  # decay_tau_seconds
+    PARTICIPATION = 4
+    RECONCILE = 5  # oi_reconcile
+    CLUSTER_BINS = 6  # an integer, exact in a float64
+    NEAREST_SHARE = 7  # nearest_min_share
+    CASC_UP = 8  # log offset of the cascade band above the close
+    CASC_DOWN = 9  # ... and below it
+    CASC_PCT = 10  # cascade_band_pct
+    RENORM = 11  # renormalize_below
+    LEV_BIAS = 12  # side_leverage_bias
+    DIR_TILT = 13  # direction_tilt
+    NOTIONAL_BIAS = 14  # side_notional_bias
+
 
 #: edge of an empty book (so that any level placed becomes the edge)
-_NONE_HI = -(1 << 62)
-_NONE_LO = 1 << 62
-_NO_TIME = -(1 << 62)
-
-# ---- parameter slots (float64 array built once per call from the config) ----------------
-P_DELTA = 0  # grid_step
-P_ALPHA = 1  # leverage_alpha
-P_TILT = 2  # taker_tilt
-P_TAU = 3  # decay_tau_seconds
-P_PARTICIPATION = 4
-P_RECONCILE = 5  # oi_reconcile
-P_CLUSTER_BINS = 6  # an integer, exact in a float64
-P_NEAREST_SHARE = 7  # nearest_min_share
-P_CASC_UP = 8  # log offset of the cascade band above the close
-P_CASC_DOWN = 9  # ... and below it
-P_CASC_PCT = 10  # cascade_band_pct
-P_RENORM = 11  # renormalize_below
-P_LEV_BIAS = 12  # side_leverage_bias
-P_DIR_TILT = 13  # direction_tilt
-P_NOTIONAL_BIAS = 14  # side_notional_bias
-N_P = 15
+NONE_HI = -(1 << 62)
+NONE_LO = 1 << 62
+#: previous time of a book that has seen no candle
+NO_TIME = -(1 << 62)
 
 LONG = -1
 SHORT = 1
@@ -108,8 +130,8 @@ SHORT = 1
 def _side_slots(d):
     """``(scale, total, edge)`` slots of the book lying in direction ``d`` from the price."""
     if d > 0:
-        return F_SHORT_SCALE, F_SHORT_TOTAL, I_SHORT_LO
-    return F_LONG_SCALE, F_LONG_TOTAL, I_LONG_HI
+        return FScal.SHORT_SCALE, FScal.SHORT_TOTAL, IScal.SHORT_LO
+    return FScal.LONG_SCALE, FScal.LONG_TOTAL, IScal.LONG_HI
 
 
 @njit(cache=True, inline="always")
@@ -138,7 +160,7 @@ def _rescale(q, d, fscal, iscal, factor):
         q[:] = 0.0
         fscal[scale] = 1.0
         fscal[total] = 0.0
-        iscal[edge] = _NONE_LO if d > 0 else _NONE_HI
+        iscal[edge] = NONE_LO if d > 0 else NONE_HI
         return
     fscal[scale] *= factor
     fscal[total] *= factor
@@ -165,7 +187,7 @@ def _consume_side(q, d, price, fscal, iscal, k_reach):
 
     Only the bins between the edge and ``k_reach`` are scanned, not the whole book."""
     scale, total, edge = _side_slots(d)
-    k0 = iscal[I_K0]
+    k0 = iscal[IScal.K0]
     sw_q = 0.0
     sw_usd = 0.0
     if d * iscal[edge] <= d * k_reach:
@@ -191,12 +213,12 @@ def _decay(book, t, tau):
     """Age both books by the real time since the previous candle, so a data gap decays
     them by the time that passed; return the decayed ``(long, short)`` contracts."""
     long_q, short_q, _, fscal, iscal, _ = book
-    prev_t = iscal[I_PREV_T]
-    dt = 0.0 if prev_t == _NO_TIME else float(t - prev_t)
-    iscal[I_PREV_T] = t
+    prev_t = iscal[IScal.PREV_T]
+    dt = 0.0 if prev_t == NO_TIME else float(t - prev_t)
+    iscal[IScal.PREV_T] = t
     f = math.exp(-dt / tau)
-    dec_l = fscal[F_LONG_TOTAL] * (1.0 - f)
-    dec_s = fscal[F_SHORT_TOTAL] * (1.0 - f)
+    dec_l = fscal[FScal.LONG_TOTAL] * (1.0 - f)
+    dec_s = fscal[FScal.SHORT_TOTAL] * (1.0 - f)
     _rescale(long_q, LONG, fscal, iscal, f)
     _rescale(short_q, SHORT, fscal, iscal, f)
     return dec_l, dec_s
@@ -220,25 +242,25 @@ def _flow(book, oi, volume, liq, par):
     removed (negative: added) by the rescale.
     """
     long_q, short_q, _, fscal, iscal, _ = book
-    opens = par[P_PARTICIPATION] * volume
+    opens = par[Par.PARTICIPATION] * volume
     if not math.isfinite(oi):
-        fscal[F_PREV_OI] = math.nan
-        fscal[F_NET_SINCE] = 0.0
+        fscal[FScal.PREV_OI] = math.nan
+        fscal[FScal.NET_SINCE] = 0.0
         return opens, 0.0, 0.0, 0.0
-    prev_oi = fscal[F_PREV_OI]
+    prev_oi = fscal[FScal.PREV_OI]
     cl_l = 0.0
     cl_s = 0.0
     if oi != prev_oi:
         if math.isfinite(prev_oi) and oi > 0.0:
-            gap = (oi - prev_oi) - fscal[F_NET_SINCE]
-            keep = max(1.0 + par[P_RECONCILE] * gap / oi, 0.0)
-            cl_l = fscal[F_LONG_TOTAL] * (1.0 - keep)
-            cl_s = fscal[F_SHORT_TOTAL] * (1.0 - keep)
+            gap = (oi - prev_oi) - fscal[FScal.NET_SINCE]
+            keep = max(1.0 + par[Par.RECONCILE] * gap / oi, 0.0)
+            cl_l = fscal[FScal.LONG_TOTAL] * (1.0 - keep)
+            cl_s = fscal[FScal.SHORT_TOTAL] * (1.0 - keep)
             _rescale(long_q, LONG, fscal, iscal, keep)
             _rescale(short_q, SHORT, fscal, iscal, keep)
-        fscal[F_PREV_OI] = oi
-        fscal[F_NET_SINCE] = 0.0
-    fscal[F_NET_SINCE] += opens - liq
+        fscal[FScal.PREV_OI] = oi
+        fscal[FScal.NET_SINCE] = 0.0
+    fscal[FScal.NET_SINCE] += opens - liq
     return opens, 1.0, cl_l, cl_s
 
 
@@ -260,7 +282,7 @@ def _open_side(q, d, fscal, iscal, ratio, w, tot, ln_e, opens, delta):
     """Add ``opens`` contracts to one book at entry ``exp(ln_e)``, spread over the
     leverages by weight ``w / tot``, each at its liquidation bin (log ratio ``ratio``)."""
     scale, total, edge = _side_slots(d)
-    k0 = iscal[I_K0]
+    k0 = iscal[IScal.K0]
     s = fscal[scale]
     for j in range(ratio.shape[0]):
         k = int(math.floor((ln_e + ratio[j]) / delta + 0.5))
@@ -293,11 +315,11 @@ def _open(book, lev, w, tot0, typical, share, direction, opens, par):
     """
     long_q, short_q, _, fscal, iscal, _ = book
     long_ratio, short_ratio, log_lev = lev
-    g = par[P_TILT] * (2.0 * share - 1.0) if math.isfinite(share) else 0.0
-    if par[P_LEV_BIAS] != 0.0:
-        g += par[P_LEV_BIAS]
-    if par[P_DIR_TILT] != 0.0:
-        g += par[P_DIR_TILT] * direction
+    g = par[Par.TILT] * (2.0 * share - 1.0) if math.isfinite(share) else 0.0
+    if par[Par.LEV_BIAS] != 0.0:
+        g += par[Par.LEV_BIAS]
+    if par[Par.DIR_TILT] != 0.0:
+        g += par[Par.DIR_TILT] * direction
     wl = w[0]
     ws = w[0]
     tot_l = tot0
@@ -305,13 +327,13 @@ def _open(book, lev, w, tot0, typical, share, direction, opens, par):
     if g != 0.0:
         wl = w[1]
         ws = w[2]
-        tot_l = _weights(log_lev, par[P_ALPHA], g, wl)
-        tot_s = _weights(log_lev, par[P_ALPHA], -g, ws)
+        tot_l = _weights(log_lev, par[Par.ALPHA], g, wl)
+        tot_s = _weights(log_lev, par[Par.ALPHA], -g, ws)
     ln_e = math.log(typical)
-    delta = par[P_DELTA]
+    delta = par[Par.DELTA]
     opens_l = opens
     opens_s = opens
-    b = par[P_NOTIONAL_BIAS]
+    b = par[Par.NOTIONAL_BIAS]
     if b > 0.0:
         opens_s = opens * (1.0 - b)
     elif b < 0.0:
@@ -346,17 +368,17 @@ def _cap(book, oi, mode_oi):
     cap_s = _cap_side(short_q, SHORT, fscal, iscal, oi)
     coverage = math.nan
     if mode_oi == 1.0 and oi > 0.0:
-        coverage = 0.5 * (fscal[F_LONG_TOTAL] + fscal[F_SHORT_TOTAL]) / oi
+        coverage = 0.5 * (fscal[FScal.LONG_TOTAL] + fscal[FScal.SHORT_TOTAL]) / oi
     return cap_l, cap_s, coverage
 
 
 @njit(cache=True, inline="always")
 def _recent_sweeps(ring, iscal, sw_l_usd, sw_s_usd):
     """Store this candle's swept USD in the ring; return the sums over the ring."""
-    pos = iscal[I_RING_POS]
+    pos = iscal[IScal.RING_POS]
     ring[0, pos] = sw_l_usd
     ring[1, pos] = sw_s_usd
-    iscal[I_RING_POS] = (pos + 1) % ring.shape[1]
+    iscal[IScal.RING_POS] = (pos + 1) % ring.shape[1]
     rl = 0.0
     rs = 0.0
     for j in range(ring.shape[1]):
@@ -414,12 +436,12 @@ def measure_side(q, d, price, fscal, iscal, ln_c, offsets, casc_off, par, band_m
     first bucket holding at least ``nearest_min_share`` of the book, both within the widest
     band; bucket prices are USD-weighted.  ``band_m`` is int64 scratch of the same length.
     """
-    delta = par[P_DELTA]
-    cluster_bins = int(par[P_CLUSTER_BINS])
+    delta = par[Par.DELTA]
+    cluster_bins = int(par[Par.CLUSTER_BINS])
     scale, total, edge = _side_slots(d)
-    k0 = iscal[I_K0]
+    k0 = iscal[IScal.K0]
     s = fscal[scale]
-    thr = par[P_NEAREST_SHARE] * fscal[total]
+    thr = par[Par.NEAREST_SHARE] * fscal[total]
     nb = offsets.shape[0]
     for b in range(nb):
         band_usd[b] = 0.0
@@ -461,7 +483,7 @@ def _measure(book, close, bands, par, band_m, row):
     band_up, band_down = bands
     nb = band_up.shape[0]
     ln_c = math.log(close)
-    casc_pct = par[P_CASC_PCT]
+    casc_pct = par[Par.CASC_PCT]
     # shorts above: close < price <= close·(1 + band)
     mp, mu, np_, nu, casc = measure_side(
         short_q,
@@ -471,16 +493,16 @@ def _measure(book, close, bands, par, band_m, row):
         iscal,
         ln_c,
         band_up,
-        par[P_CASC_UP],
+        par[Par.CASC_UP],
         par,
         band_m,
-        row[O_FIXED : O_FIXED + nb],
+        row[Out.FIXED : Out.FIXED + nb],
     )
-    row[O_MAGNET_UP_PRICE] = mp
-    row[O_MAGNET_UP_USD] = mu
-    row[O_NEAREST_UP_PRICE] = np_
-    row[O_NEAREST_UP_USD] = nu
-    row[O_CASCADE_UP] = casc / casc_pct
+    row[Out.MAGNET_UP_PRICE] = mp
+    row[Out.MAGNET_UP_USD] = mu
+    row[Out.NEAREST_UP_PRICE] = np_
+    row[Out.NEAREST_UP_USD] = nu
+    row[Out.CASCADE_UP] = casc / casc_pct
     # longs below: close·(1 − band) <= price < close
     mp, mu, np_, nu, casc = measure_side(
         long_q,
@@ -490,16 +512,16 @@ def _measure(book, close, bands, par, band_m, row):
         iscal,
         ln_c,
         band_down,
-        par[P_CASC_DOWN],
+        par[Par.CASC_DOWN],
         par,
         band_m,
-        row[O_FIXED + nb : O_FIXED + 2 * nb],
+        row[Out.FIXED + nb : Out.FIXED + 2 * nb],
     )
-    row[O_MAGNET_DOWN_PRICE] = mp
-    row[O_MAGNET_DOWN_USD] = mu
-    row[O_NEAREST_DOWN_PRICE] = np_
-    row[O_NEAREST_DOWN_USD] = nu
-    row[O_CASCADE_DOWN] = casc / casc_pct
+    row[Out.MAGNET_DOWN_PRICE] = mp
+    row[Out.MAGNET_DOWN_USD] = mu
+    row[Out.NEAREST_DOWN_PRICE] = np_
+    row[Out.NEAREST_DOWN_USD] = nu
+    row[Out.CASCADE_DOWN] = casc / casc_pct
 
 
 # ---- the kernel ---------------------------------------------------------------------------
@@ -521,12 +543,12 @@ def advance_kernel(book, x, lev, bands, par, out):
     long_q, short_q, price, fscal, iscal, ring = book
     time_s, high, low, close, typical, volume, oi, taker_share = x
     log_lev = lev[2]
-    delta = par[P_DELTA]
-    renorm = par[P_RENORM]
+    delta = par[Par.DELTA]
+    renorm = par[Par.RENORM]
     # weights (untilted, long, short); the untilted ones are computed like tilted ones
     # with g = 0, once per call
     w = (np.empty(log_lev.shape[0]), np.empty(log_lev.shape[0]), np.empty(log_lev.shape[0]))
-    tot0 = _weights(log_lev, par[P_ALPHA], 0.0, w[0])
+    tot0 = _weights(log_lev, par[Par.ALPHA], 0.0, w[0])
     band_m = np.empty(bands[0].shape[0], dtype=np.int64)
     for i in range(time_s.shape[0]):
         row = out[i]
@@ -536,7 +558,7 @@ def advance_kernel(book, x, lev, bands, par, out):
         sw_l_q, sw_l_usd = _consume_side(long_q, LONG, price, fscal, iscal, k_low)
         k_high = _reach(math.log(high[i]) / delta, SHORT)
         sw_s_q, sw_s_usd = _consume_side(short_q, SHORT, price, fscal, iscal, k_high)
-        dec_l, dec_s = _decay(book, time_s[i], par[P_TAU])
+        dec_l, dec_s = _decay(book, time_s[i], par[Par.TAU])
         opens, mode_oi, cl_l, cl_s = _flow(book, oi[i], volume[i], sw_l_q + sw_s_q, par)
         if opens > 0.0:
             direction = _direction(high[i], low[i], close[i])
@@ -546,21 +568,21 @@ def advance_kernel(book, x, lev, bands, par, out):
         _renormalize(short_q, SHORT, fscal, renorm)
         rl, rs = _recent_sweeps(ring, iscal, sw_l_usd, sw_s_usd)
         _measure(book, close[i], bands, par, band_m, row)
-        row[O_LONG_SWEPT_USD] = sw_l_usd
-        row[O_SHORT_SWEPT_USD] = sw_s_usd
-        row[O_LONG_SWEPT_Q] = sw_l_q
-        row[O_SHORT_SWEPT_Q] = sw_s_q
-        row[O_LONG_DECAYED_Q] = dec_l
-        row[O_SHORT_DECAYED_Q] = dec_s
-        row[O_LONG_CLOSED_Q] = cl_l
-        row[O_SHORT_CLOSED_Q] = cl_s
-        row[O_LONG_CAPPED_Q] = cap_l
-        row[O_SHORT_CAPPED_Q] = cap_s
-        row[O_OPENED_Q] = opens
-        row[O_LONG_TOTAL_Q] = fscal[F_LONG_TOTAL]
-        row[O_SHORT_TOTAL_Q] = fscal[F_SHORT_TOTAL]
-        row[O_MODE_OI] = mode_oi
-        row[O_COVERAGE] = coverage
-        row[O_LONG_SWEPT_RECENT_USD] = rl
-        row[O_SHORT_SWEPT_RECENT_USD] = rs
-        iscal[I_SEEN] += 1
+        row[Out.LONG_SWEPT_USD] = sw_l_usd
+        row[Out.SHORT_SWEPT_USD] = sw_s_usd
+        row[Out.LONG_SWEPT_Q] = sw_l_q
+        row[Out.SHORT_SWEPT_Q] = sw_s_q
+        row[Out.LONG_DECAYED_Q] = dec_l
+        row[Out.SHORT_DECAYED_Q] = dec_s
+        row[Out.LONG_CLOSED_Q] = cl_l
+        row[Out.SHORT_CLOSED_Q] = cl_s
+        row[Out.LONG_CAPPED_Q] = cap_l
+        row[Out.SHORT_CAPPED_Q] = cap_s
+        row[Out.OPENED_Q] = opens
+        row[Out.LONG_TOTAL_Q] = fscal[FScal.LONG_TOTAL]
+        row[Out.SHORT_TOTAL_Q] = fscal[FScal.SHORT_TOTAL]
+        row[Out.MODE_OI] = mode_oi
+        row[Out.COVERAGE] = coverage
+        row[Out.LONG_SWEPT_RECENT_USD] = rl
+        row[Out.SHORT_SWEPT_RECENT_USD] = rs
+        iscal[IScal.SEEN] += 1

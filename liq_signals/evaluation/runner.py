@@ -30,7 +30,7 @@ from liq_signals import columns as C
 from liq_signals.config import ModelConfig
 from liq_signals.data.frames import PairFrames
 from liq_signals.engine import BookHistory, book_history
-from liq_signals.engine.kernel import O_LONG_SWEPT_USD, O_SHORT_SWEPT_USD
+from liq_signals.engine.kernel import Out
 from liq_signals.errors import EvaluationError
 from liq_signals.evaluation.metrics import (
     Correlation,
@@ -589,7 +589,7 @@ def _standing_columns(
 ) -> pd.DataFrame:
     out = per.copy()
     out[S_LONG], out[S_SHORT], out[S_NEAR] = sb.long_usd, sb.short_usd, sb.near_usd
-    for col, o in ((P_IMPLIED_LONG, O_LONG_SWEPT_USD), (P_IMPLIED_SHORT, O_SHORT_SWEPT_USD)):
+    for col, o in ((P_IMPLIED_LONG, Out.LONG_SWEPT_USD), (P_IMPLIED_SHORT, Out.SHORT_SWEPT_USD)):
         c = np.concatenate([[0.0], np.cumsum(sb.out[:, o])])
         out[col] = c[stops] - c[starts]
     return out

@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from liq_signals.engine.book import EngineInputs, EngineParams, advance, new_state
-from liq_signals.engine.kernel import F_LONG_SCALE, F_SHORT_SCALE
+from liq_signals.engine.kernel import FScal
 from liq_signals.evaluation.metrics import (
     Correlation,
     log_ratio,
@@ -132,8 +132,8 @@ def standing_book(
             done = s
         k0 = state.k0
         price = state.price
-        lu = state.long_q * (state.fscal[F_LONG_SCALE] * price)
-        su = state.short_q * (state.fscal[F_SHORT_SCALE] * price)
+        lu = state.long_q * (state.fscal[FScal.LONG_SCALE] * price)
+        su = state.short_q * (state.fscal[FScal.SHORT_SCALE] * price)
         size = len(price)
         ln_c = math.log(inputs.close[s - 1])
         hi = float(inputs.high[s:e].max())

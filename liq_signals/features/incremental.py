@@ -48,6 +48,7 @@ from liq_signals.data.boundary import (
 )
 from liq_signals.data.frames import PairFrames
 from liq_signals.engine import book as B
+from liq_signals.errors import InputError
 from liq_signals.features.align import NS as _NS
 from liq_signals.features.align import (
     AlignSources,
@@ -76,6 +77,33 @@ _AUX_COLUMNS = {
     "mark": ("high", "low"),
     "metrics": (TAKER_RATIO, TAKER_NET_BASE),
 }
+
+
+#: The per-candle records of :class:`IncrementalFeatures`, one row per processed candle,
+#: by the name :meth:`~IncrementalFeatures.save` gives them: (dtype, dimensions).  A new
+#: record is declared here, filled in ``_append``, and is saved, restored, checked for
+#: length and trimmed with the window like the others.
+ROW_ARRAYS: dict[str, tuple[str, int]] = {
+    "time": ("int64", 1),  # open time, s
+    "stale": ("bool", 1),  # the liq_stale column
+    "atr": ("float64", 1),
+    "out": ("float64", 2),  # engine outputs (liq_signals.engine.layout.Out)
+    "feat": ("float64", 2),  # the float feature columns
+    "mode": ("int8", 1),  # the liq_mode column's codes
+    "cov": ("float64", 1),  # the coverage column
+    **{f"input_{f}": ("float64", 1) for f in _FIELDS},  # the engine inputs
+    **{f"raw_{f}": ("float64", 1) for f in _RAW},  # the frame's OHLCV as given
+}
+#: The book's arrays in a saved state: ``book_<BookState field>``.
+BOOK_PREFIX = "book_"
+#: The scalars saved beside the arrays.
+SAVED_SCALARS = ("grid_step", "recomputes", "full_updates")
+
+
+def saved_arrays() -> dict[str, tuple[str, int]]:
+    """Name -> (dtype, dimensions) of every array :meth:`IncrementalFeatures.save` gives."""
+    book = {f"{BOOK_PREFIX}{k}": v for k, v in B.BookState.ARRAYS.items()}
+    return {**ROW_ARRAYS, **book}
 
 
 class _Raw:
@@ -299,37 +327,114 @@ class IncrementalFeatures:
         )
         # column labels built once (pandas builds an Index from a list on every call)
         self._float_index = pd.Index(self._float_cols)
+        #: widths of the two-dimensional records
+        self._widths = {
+            "out": B.n_outputs(len(self.config.bands_pct)),
+            "feat": len(self._float_cols),
+        }
         self._rest_index = pd.Index(special)
         #: times processed candles changed and the book was rebuilt
         self.recomputes = 0
         #: calls that validated and aligned the whole frame (first call, changed or bad
         #: input); the others checked only the new candles and the seam
         self.full_updates = 0
+        #: quarantined rows already logged, ``(source, column, date ns)``: each is logged
+        #: once per bot, and stays dropped while the frame holds it (not saved: after a
+        #: restart each is logged once more)
+        self._seen: set[tuple[str, int]] = set()
+        #: the last candle checked by the per-row quarantine, and the quarantined ones
+        self._candles_checked_ns: int | None = None
+        self._bad_candle_ns = np.zeros(0, dtype=np.int64)
         self.reset()
 
     def reset(self) -> None:
         """Forget everything; the next :meth:`update` rebuilds from its first candle."""
         self.state: B.BookState | None = None
-        self._time = np.zeros(0, dtype=np.int64)
-        self._inputs: dict[str, np.ndarray] = {f: np.zeros(0) for f in _FIELDS}
-        self._out = np.zeros((0, B.n_outputs(len(self.config.bands_pct))))
-        self._stale = np.zeros(0, dtype=bool)
-        self._atr = np.zeros(0)
-        self._raw: dict[str, np.ndarray] = {f: np.zeros(0) for f in _RAW}
-        self._feat = np.zeros((0, len(self._float_cols)))
-        self._mode = np.zeros(0, dtype=np.int8)
-        self._cov = np.zeros(0)
+        self._rows: dict[str, np.ndarray] = {
+            k: np.zeros((0, self._widths[k]) if ndim == 2 else 0, dtype=dtype)
+            for k, (dtype, ndim) in ROW_ARRAYS.items()
+        }
         self._snapshot: _Raw | None = None
 
+    # ------------------------------------------------------------------ save / restore
+    def save(self) -> tuple[dict[str, np.ndarray], dict[str, float | int]]:
+        """The state as plain arrays and scalars, for a restart to :meth:`restore`.
+
+        :return: ``(arrays, scalars)``: copies of the per-candle records
+            (:data:`ROW_ARRAYS`) and of the book's arrays (``book_<field>``, see
+            :data:`liq_signals.engine.book.BookState.ARRAYS`); the scalars
+            :data:`SAVED_SCALARS`.  Copies, since the book advances in place.  Not saved:
+            the last call's frames (only a shortcut: the first update after a restore
+            validates the whole frame once) and which quarantined rows were logged.
+        :raise ValueError: no candle processed yet.
+        """
+        if self.state is None or not len(self._time):
+            raise ValueError(f"{self.pair}: nothing processed yet, no state to save")
+        arrays = {k: v.copy() for k, v in self._rows.items()}
+        for k, v in self.state.arrays().items():
+            arrays[f"{BOOK_PREFIX}{k}"] = v.copy()
+        scalars: dict[str, float | int] = {
+            "grid_step": float(self.state.grid_step),
+            "recomputes": int(self.recomputes),
+            "full_updates": int(self.full_updates),
+        }
+        return arrays, scalars
+
+    @classmethod
+    def restore(
+        cls,
+        pair: str,
+        timeframe: str,
+        config: ModelConfig,
+        arrays: dict[str, np.ndarray],
+        scalars: dict[str, float | int],
+    ) -> IncrementalFeatures:
+        """The state :meth:`save` gave, continued: the next :meth:`update` processes only
+        the candles after the saved ones.
+
+        Checks that the arrays form a state of this model: the exact set of names with
+        their dtypes and dimensions, one row per candle in every record, the model's
+        widths, increasing times and valid mode codes.  The book is taken as given: a
+        caller reading it from an untrusted place checks its values first
+        (:mod:`liq_signals.live.state_store`).
+
+        :raise InputError: they do not fit.
+        """
+        inc = cls(pair, timeframe, config)
+        want = saved_arrays()
+        if set(arrays) != set(want) or set(scalars) != set(SAVED_SCALARS):
+            raise InputError("the arrays or scalars are not those of a saved state")
+        for k, (dtype, ndim) in want.items():
+            if arrays[k].dtype != np.dtype(dtype) or arrays[k].ndim != ndim:
+                raise InputError(f"array {k}: {arrays[k].dtype} {arrays[k].shape}")
+        rows = {k: arrays[k] for k in ROW_ARRAYS}
+        n = len(rows["time"])
+        if n < 1 or any(len(v) != n for v in rows.values()):
+            raise InputError("per-candle arrays of different lengths")
+        for k, width in inc._widths.items():
+            if rows[k].shape != (n, width):
+                raise InputError(f"{k} {rows[k].shape}, the model's are ({n}, {width})")
+        if not (np.diff(rows["time"]) > 0).all():
+            raise InputError("candle times not increasing")
+        if not np.isin(rows["mode"], (0, 1)).all():
+            raise InputError("mode codes out of range")
+        book = {k[len(BOOK_PREFIX) :]: v for k, v in arrays.items() if k.startswith(BOOK_PREFIX)}
+        inc.state = B.BookState.from_arrays(book, float(scalars["grid_step"]))
+        inc._rows = rows
+        inc.recomputes = int(scalars["recomputes"])
+        inc.full_updates = int(scalars["full_updates"])
+        return inc
+
     @property
-    def _seen(self) -> set[tuple[str, int]]:
-        """Quarantined rows already logged, ``(source, column, date ns)``: each is logged
-        once per bot, and stays dropped while the frame holds it (created on first use, so
-        a state saved before it existed resumes)."""
-        seen = self.__dict__.get("_quarantine_seen")
-        if seen is None:
-            seen = self.__dict__["_quarantine_seen"] = set()
-        return seen
+    def _time(self) -> np.ndarray:
+        """Open times (s) of the processed candles still in the window."""
+        return self._rows["time"]
+
+    def last_candles(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Open times (s) and raw OHLCV (as the frame gave them, shape ``(k, 5)``) of the
+        last ``k`` processed candles (fewer if fewer were processed)."""
+        ohlcv = np.column_stack([self._rows[f"raw_{f}"][-k:] for f in _RAW])
+        return self._time[-k:].copy(), ohlcv
 
     @property
     def last_time_s(self) -> int | None:
@@ -356,10 +461,10 @@ class IncrementalFeatures:
         if proxy:
             skip = max(skip, self.config.taker_proxy_window + 1)
         lagged = old_rows >= skip
-        if not np.array_equal(stale[old_rows][lagged], self._stale[pos][lagged]):
+        if not np.array_equal(stale[old_rows][lagged], self._rows["stale"][pos][lagged]):
             return False
         for f in _FIELDS:
-            new, old = getattr(inputs, f)[old_rows], self._inputs[f][pos]
+            new, old = getattr(inputs, f)[old_rows], self._rows[f"input_{f}"][pos]
             if f == "taker_share":
                 new, old = new[lagged], old[lagged]
                 if proxy:
@@ -419,9 +524,8 @@ class IncrementalFeatures:
         checked (with the rows before them the jump rule reads); a quarantined candle stays
         quarantined while the frame holds it.
         """
-        d = self.__dict__  # created on first use: a state saved before them resumes
-        checked = d.get("_candles_checked_ns")
-        known: np.ndarray = d.get("_bad_candle_ns", np.zeros(0, dtype=np.int64))
+        checked = self._candles_checked_ns
+        known = self._bad_candle_ns
         try:
             ns = candles["date"].array.as_unit("ns").asi8
             first = 0 if checked is None else int(np.searchsorted(ns, checked, side="right"))
@@ -440,7 +544,7 @@ class IncrementalFeatures:
             bad |= old
         else:
             new = bad
-        d["_candles_checked_ns"] = int(ns[-1])
+        self._candles_checked_ns = int(ns[-1])
         if new.any():
             quarantine(
                 candles["close"].to_numpy(dtype=np.float64, na_value=np.nan),
@@ -452,7 +556,7 @@ class IncrementalFeatures:
                 seen=self._seen,
             )
             keep = known[known >= ns[0]] if len(known) else known  # older ones are gone
-            d["_bad_candle_ns"] = np.union1d(keep, ns[new])
+            self._bad_candle_ns = np.union1d(keep, ns[new])
         return bad if bad.any() else None
 
     def _update(
@@ -490,7 +594,7 @@ class IncrementalFeatures:
         m = len(self._time) - k  # cached rows the frame must repeat, in order
         if m <= 0 or len(t) < m or not np.array_equal(t[:m], self._time[k:]):
             return "candle dates do not extend the processed ones"
-        if not all(np.array_equal(raw.ohlcv[f][:m], self._raw[f][k:]) for f in _RAW):
+        if not all(np.array_equal(raw.ohlcv[f][:m], self._rows[f"raw_{f}"][k:]) for f in _RAW):
             return "a processed candle changed"
         tf_ns = timeframe_seconds(self.timeframe) * _NS
         lag = max(self.config.oi_lag_candles, self.config.metrics_lag_candles)
@@ -600,7 +704,7 @@ class IncrementalFeatures:
                 # raw values of processed rows may differ where aligned inputs do not
                 # (e.g. a candle's open): keep the frame's, so the tail path compares to it
                 for f in _RAW:
-                    self._raw[f][pos[old_rows]] = raw.ohlcv[f][old_rows]
+                    self._rows[f"raw_{f}"][pos[old_rows]] = raw.ohlcv[f][old_rows]
         if self.state is None:
             self.state = B.new_state(self.config)
             new_rows = np.arange(len(t))
@@ -625,22 +729,24 @@ class IncrementalFeatures:
         once per candle: they are elementwise, so equal to a whole-frame computation)."""
         assert self.state is not None
         self.state, out = B.advance(self.state, new, self._params, inplace=True)
-        prev_close = self._inputs["close"][-1] if len(self._time) else np.nan
-        self._time = np.concatenate([self._time, new.time_s])
-        for f in _FIELDS:
-            self._inputs[f] = np.concatenate([self._inputs[f], getattr(new, f)])
-        for f in _RAW:
-            self._raw[f] = np.concatenate([self._raw[f], raw.ohlcv[f][start:]])
+        rows = self._rows
+        prev_close = rows["input_close"][-1] if len(self._time) else np.nan
         new_atr = self._new_atr(raw, frame_atr, start, prev_close)
-        self._atr = np.concatenate([self._atr, new_atr])
-        self._out = np.concatenate([self._out, out])
-        self._stale = np.concatenate([self._stale, stale])
         cols = feature_values(out, new.close, stale, self.config, atr=new_atr, oi=new.oi)
-        block = np.column_stack([cols[c] for c in self._float_cols]) if len(out) else None
-        if block is not None:
-            self._feat = np.concatenate([self._feat, block])
-        self._mode = np.concatenate([self._mode, mode_codes(out)])
-        self._cov = np.concatenate([self._cov, cols[C.COVERAGE]])
+        add = {
+            "time": new.time_s,
+            "stale": stale,
+            "atr": new_atr,
+            "out": out,
+            "mode": mode_codes(out),
+            "cov": cols[C.COVERAGE],
+            **{f"input_{f}": getattr(new, f) for f in _FIELDS},
+            **{f"raw_{f}": raw.ohlcv[f][start:] for f in _RAW},
+        }
+        if len(out):
+            add["feat"] = np.column_stack([cols[c] for c in self._float_cols])
+        for k, v in add.items():
+            rows[k] = np.concatenate([rows[k], v])
 
     def _frame(self, candles: pd.DataFrame, raw: _Raw | None) -> pd.DataFrame:
         """``candles`` + the cached feature columns of its rows, built in one go (the
@@ -652,12 +758,13 @@ class IncrementalFeatures:
             rows = np.searchsorted(self._time, t)
         idx = candles.index
         # copies: the caller may write into the frame (the provider flags staleness)
-        floats = pd.DataFrame(self._feat[rows], index=idx, columns=self._float_index, copy=True)
+        r = self._rows
+        floats = pd.DataFrame(r["feat"][rows], index=idx, columns=self._float_index, copy=True)
         rest = pd.DataFrame(
             {
-                C.MODE: pd.Categorical.from_codes(self._mode[rows], dtype=MODE_DTYPE),
-                C.COVERAGE: self._cov[rows].copy(),
-                C.STALE: self._stale[rows].astype(bool),
+                C.MODE: pd.Categorical.from_codes(r["mode"][rows], dtype=MODE_DTYPE),
+                C.COVERAGE: r["cov"][rows].copy(),
+                C.STALE: r["stale"][rows].astype(bool),
             },
             index=idx,
             columns=self._rest_index,
@@ -675,7 +782,8 @@ class IncrementalFeatures:
         a window sliding before the first ``atr_period`` candles were seen gives the
         window's ATR).  See :func:`liq_signals.features.atr.continue_atr` for how close the
         continued values are to TA-Lib's."""
-        prev_atr = self._atr[-1] if len(self._atr) else np.nan
+        atr = self._rows["atr"]
+        prev_atr = atr[-1] if len(atr) else np.nan
         h, lo, c = raw.ohlcv["high"], raw.ohlcv["low"], raw.ohlcv["close"]
         if not np.isfinite(prev_atr):
             if frame_atr is None:
@@ -694,15 +802,7 @@ class IncrementalFeatures:
         """
         cut = int(np.searchsorted(self._time, time_s))
         if cut:
-            self._time = self._time[cut:]
-            self._inputs = {f: v[cut:] for f, v in self._inputs.items()}
-            self._out = self._out[cut:]
-            self._stale = self._stale[cut:]
-            self._atr = self._atr[cut:]
-            self._raw = {f: v[cut:] for f, v in self._raw.items()}
-            self._feat = self._feat[cut:]
-            self._mode = self._mode[cut:]
-            self._cov = self._cov[cut:]
+            self._rows = {k: v[cut:] for k, v in self._rows.items()}
 
 
 def _with_quarantined(candles: pd.DataFrame, out: pd.DataFrame, bad: np.ndarray) -> pd.DataFrame:

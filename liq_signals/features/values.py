@@ -12,6 +12,7 @@ import pandas as pd
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
 from liq_signals.engine import book as B
+from liq_signals.engine.kernel import Out
 
 #: dtype of the ``liq_mode`` column (codes 0 = volume, 1 = oi).
 MODE_DTYPE = pd.CategoricalDtype([C.MODE_VOLUME, C.MODE_OI])
@@ -23,7 +24,7 @@ def mode_codes(out: np.ndarray) -> np.ndarray:
     :param out: engine output rows.
     :return: int8 codes.
     """
-    return (out[:, B.O_MODE_OI] == 1.0).astype(np.int8)
+    return (out[:, Out.MODE_OI] == 1.0).astype(np.int8)
 
 
 def feature_values(
@@ -59,38 +60,38 @@ def feature_values(
         return (1.0 - price / close) * 100.0
 
     cols: dict[str, np.ndarray] = {
-        C.LONG_SWEPT_USD: out[:, B.O_LONG_SWEPT_USD],
-        C.SHORT_SWEPT_USD: out[:, B.O_SHORT_SWEPT_USD],
-        C.MAGNET_UP_PRICE: out[:, B.O_MAGNET_UP_PRICE],
-        C.MAGNET_UP_DIST_PCT: up(out[:, B.O_MAGNET_UP_PRICE]),
-        C.MAGNET_UP_USD: out[:, B.O_MAGNET_UP_USD],
-        C.MAGNET_DOWN_PRICE: out[:, B.O_MAGNET_DOWN_PRICE],
-        C.MAGNET_DOWN_DIST_PCT: down(out[:, B.O_MAGNET_DOWN_PRICE]),
-        C.MAGNET_DOWN_USD: out[:, B.O_MAGNET_DOWN_USD],
-        C.NEAREST_UP_PRICE: out[:, B.O_NEAREST_UP_PRICE],
-        C.NEAREST_UP_DIST_PCT: up(out[:, B.O_NEAREST_UP_PRICE]),
-        C.NEAREST_UP_USD: out[:, B.O_NEAREST_UP_USD],
-        C.NEAREST_DOWN_PRICE: out[:, B.O_NEAREST_DOWN_PRICE],
-        C.NEAREST_DOWN_DIST_PCT: down(out[:, B.O_NEAREST_DOWN_PRICE]),
-        C.NEAREST_DOWN_USD: out[:, B.O_NEAREST_DOWN_USD],
+        C.LONG_SWEPT_USD: out[:, Out.LONG_SWEPT_USD],
+        C.SHORT_SWEPT_USD: out[:, Out.SHORT_SWEPT_USD],
+        C.MAGNET_UP_PRICE: out[:, Out.MAGNET_UP_PRICE],
+        C.MAGNET_UP_DIST_PCT: up(out[:, Out.MAGNET_UP_PRICE]),
+        C.MAGNET_UP_USD: out[:, Out.MAGNET_UP_USD],
+        C.MAGNET_DOWN_PRICE: out[:, Out.MAGNET_DOWN_PRICE],
+        C.MAGNET_DOWN_DIST_PCT: down(out[:, Out.MAGNET_DOWN_PRICE]),
+        C.MAGNET_DOWN_USD: out[:, Out.MAGNET_DOWN_USD],
+        C.NEAREST_UP_PRICE: out[:, Out.NEAREST_UP_PRICE],
+        C.NEAREST_UP_DIST_PCT: up(out[:, Out.NEAREST_UP_PRICE]),
+        C.NEAREST_UP_USD: out[:, Out.NEAREST_UP_USD],
+        C.NEAREST_DOWN_PRICE: out[:, Out.NEAREST_DOWN_PRICE],
+        C.NEAREST_DOWN_DIST_PCT: down(out[:, Out.NEAREST_DOWN_PRICE]),
+        C.NEAREST_DOWN_USD: out[:, Out.NEAREST_DOWN_USD],
     }
     rows = len(out)
     atr_ = np.full(rows, np.nan) if atr is None else np.asarray(atr, dtype=np.float64)
     oi_ = np.full(rows, np.nan) if oi is None else np.asarray(oi, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        oi_usd = np.where((out[:, B.O_MODE_OI] == 1.0) & (oi_ > 0), oi_ * close, np.nan)
+        oi_usd = np.where((out[:, Out.MODE_OI] == 1.0) & (oi_ > 0), oi_ * close, np.nan)
         for name, price, sign in (
-            (C.MAGNET_UP_DIST_ATR, out[:, B.O_MAGNET_UP_PRICE], 1.0),
-            (C.MAGNET_DOWN_DIST_ATR, out[:, B.O_MAGNET_DOWN_PRICE], -1.0),
-            (C.NEAREST_UP_DIST_ATR, out[:, B.O_NEAREST_UP_PRICE], 1.0),
-            (C.NEAREST_DOWN_DIST_ATR, out[:, B.O_NEAREST_DOWN_PRICE], -1.0),
+            (C.MAGNET_UP_DIST_ATR, out[:, Out.MAGNET_UP_PRICE], 1.0),
+            (C.MAGNET_DOWN_DIST_ATR, out[:, Out.MAGNET_DOWN_PRICE], -1.0),
+            (C.NEAREST_UP_DIST_ATR, out[:, Out.NEAREST_UP_PRICE], 1.0),
+            (C.NEAREST_DOWN_DIST_ATR, out[:, Out.NEAREST_DOWN_PRICE], -1.0),
         ):
             cols[name] = np.where(atr_ > 0, sign * (price - close) / atr_, np.nan)
         for name, usd in (
-            (C.MAGNET_UP_OI_FRAC, out[:, B.O_MAGNET_UP_USD]),
-            (C.MAGNET_DOWN_OI_FRAC, out[:, B.O_MAGNET_DOWN_USD]),
-            (C.NEAREST_UP_OI_FRAC, out[:, B.O_NEAREST_UP_USD]),
-            (C.NEAREST_DOWN_OI_FRAC, out[:, B.O_NEAREST_DOWN_USD]),
+            (C.MAGNET_UP_OI_FRAC, out[:, Out.MAGNET_UP_USD]),
+            (C.MAGNET_DOWN_OI_FRAC, out[:, Out.MAGNET_DOWN_USD]),
+            (C.NEAREST_UP_OI_FRAC, out[:, Out.NEAREST_UP_USD]),
+            (C.NEAREST_DOWN_OI_FRAC, out[:, Out.NEAREST_DOWN_USD]),
         ):
             cols[name] = usd / oi_usd
     for b, band in enumerate(cfg.bands_pct):
@@ -102,12 +103,12 @@ def feature_values(
         cols[C.imbalance_log(band)] = np.log(
             (out[:, B.o_short_above(b)] + floor) / (out[:, B.o_long_below(b, nb)] + floor)
         )
-    cols[C.CASCADE_UP_USD_PER_PCT] = out[:, B.O_CASCADE_UP]
-    cols[C.CASCADE_DOWN_USD_PER_PCT] = out[:, B.O_CASCADE_DOWN]
-    cols[C.SWEPT_LONG_USD_RECENT] = out[:, B.O_LONG_SWEPT_RECENT_USD]
-    cols[C.SWEPT_SHORT_USD_RECENT] = out[:, B.O_SHORT_SWEPT_RECENT_USD]
+    cols[C.CASCADE_UP_USD_PER_PCT] = out[:, Out.CASCADE_UP]
+    cols[C.CASCADE_DOWN_USD_PER_PCT] = out[:, Out.CASCADE_DOWN]
+    cols[C.SWEPT_LONG_USD_RECENT] = out[:, Out.LONG_SWEPT_RECENT_USD]
+    cols[C.SWEPT_SHORT_USD_RECENT] = out[:, Out.SHORT_SWEPT_RECENT_USD]
     cols[C.MODE] = pd.Categorical.from_codes(mode_codes(out), dtype=MODE_DTYPE)
-    cols[C.COVERAGE] = out[:, B.O_COVERAGE]
+    cols[C.COVERAGE] = out[:, Out.COVERAGE]
     cols[C.STALE] = stale.astype(bool)
     return cols
 

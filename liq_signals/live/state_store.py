@@ -80,25 +80,13 @@ import pandas as pd
 from liq_signals import __version__
 from liq_signals.atomic import atomic_write_bytes, remove_stale_temps
 from liq_signals.config import ModelConfig
-from liq_signals.engine import book as B
-from liq_signals.engine.kernel import (
-    _NONE_HI,
-    _NONE_LO,
-    F_LONG_SCALE,
-    F_LONG_TOTAL,
-    F_PREV_OI,
-    F_SHORT_SCALE,
-    F_SHORT_TOTAL,
-    I_K0,
-    I_LONG_HI,
-    I_RING_POS,
-    I_SEEN,
-    I_SHORT_LO,
-    N_F,
-    N_I,
-)
+from liq_signals.engine.kernel import NONE_HI, NONE_LO, FScal, IScal
 from liq_signals.errors import InputError, LiqSignalsError
-from liq_signals.features.incremental import IncrementalFeatures
+from liq_signals.features.incremental import (
+    SAVED_SCALARS,
+    IncrementalFeatures,
+    saved_arrays,
+)
 from liq_signals.live.failures import FailureLog
 
 logger = logging.getLogger(__name__)
@@ -111,7 +99,7 @@ SUFFIX = ".liqstate"
 SCHEMA = 1
 #: Processed candles stored with the state and required, identical, in the resumed frame.
 FINGERPRINT_CANDLES = 3
-#: Candle columns of the fingerprint (besides the date).
+#: Candle columns of the fingerprint (besides the date), as ``raw_<column>`` arrays hold them.
 _OHLCV = ("open", "high", "low", "close", "volume")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _MAGIC = b"LIQSTATE"
@@ -119,8 +107,6 @@ _FIRST_LINE = re.compile(rb"LIQSTATE (\d{1,3}) (\d{1,9}) ([0-9a-f]{64})\n")
 #: Upper bounds that no genuine state reaches (a few MB): refuse before reading more.
 _MAX_HEADER = 1 << 20
 _MAX_PAYLOAD = 1 << 28
-#: Per-candle arrays of :class:`IncrementalFeatures` (besides ``time``), by dtype.
-_INPUT_FIELDS = ("high", "low", "close", "typical", "volume", "oi", "taker_share")
 #: A side's running total vs the sum of its bins, and vs the open-interest cap: the kernel
 #: keeps them equal to ~1e-15 relative (measured over thousands of candles, both modes);
 #: the margin leaves room for rounding drift over months and a nearly empty book
@@ -276,8 +262,7 @@ def state_path(state_dir: Path, strategy: str, pair: str, timeframe: str) -> Pat
 def fingerprint(inc: IncrementalFeatures, strategy: str) -> Fingerprint:
     """Fingerprint of ``inc``'s current state: strategy, pair, timeframe, configuration
     and the date + raw OHLCV of the last candles it processed (as the frame gave them)."""
-    times = inc._time[-FINGERPRINT_CANDLES:]  # noqa: SLF001 - the processed candles
-    ohlcv = np.column_stack([inc._raw[c][-FINGERPRINT_CANDLES:] for c in _OHLCV])  # noqa: SLF001
+    times, ohlcv = inc.last_candles(FINGERPRINT_CANDLES)
     return Fingerprint(
         strategy=strategy,
         version=__version__,
@@ -291,62 +276,10 @@ def fingerprint(inc: IncrementalFeatures, strategy: str) -> Fingerprint:
 
 # ---------------------------------------------------------------------------- to arrays
 def snapshot(inc: IncrementalFeatures, strategy: str) -> StateRecord:
-    """``inc``'s state as plain arrays (copies: the book advances in place), without its
-    last-call frame snapshot (whole input frames, only a shortcut: the first update after
-    a resume validates the whole frame once).  Runs on the thread that updates ``inc``."""
-    state = inc.state
-    assert state is not None
-    arrays: dict[str, np.ndarray] = {
-        "time": inc._time,  # noqa: SLF001
-        "stale": inc._stale,  # noqa: SLF001
-        "atr": inc._atr,  # noqa: SLF001
-        "out": inc._out,  # noqa: SLF001
-        "feat": inc._feat,  # noqa: SLF001
-        "mode": inc._mode,  # noqa: SLF001
-        "cov": inc._cov,  # noqa: SLF001
-        "book_long_q": state.long_q,
-        "book_short_q": state.short_q,
-        "book_price": state.price,
-        "book_fscal": state.fscal,
-        "book_iscal": state.iscal,
-        "book_ring": state.ring,
-    }
-    for f in _INPUT_FIELDS:
-        arrays[f"input_{f}"] = inc._inputs[f]  # noqa: SLF001
-    for f in _OHLCV:
-        arrays[f"raw_{f}"] = inc._raw[f]  # noqa: SLF001
-    return StateRecord(
-        fingerprint(inc, strategy),
-        {
-            "grid_step": float(state.grid_step),
-            "recomputes": int(inc.recomputes),
-            "full_updates": int(inc.full_updates),
-        },
-        {k: np.array(v, copy=True) for k, v in arrays.items()},
-    )
-
-
-def _expected() -> dict[str, tuple[str, int]]:
-    """Array name -> (dtype, number of dimensions) of every array a state holds (widths
-    and lengths are checked in :func:`restore`, which knows the model)."""
-    want = {
-        "time": ("int64", 1),
-        "stale": ("bool", 1),
-        "atr": ("float64", 1),
-        "out": ("float64", 2),
-        "feat": ("float64", 2),
-        "mode": ("int8", 1),
-        "cov": ("float64", 1),
-        "book_long_q": ("float64", 1),
-        "book_short_q": ("float64", 1),
-        "book_price": ("float64", 1),
-        "book_fscal": ("float64", 1),
-        "book_iscal": ("int64", 1),
-        "book_ring": ("float64", 2),
-    }
-    want.update({f"input_{f}": ("float64", 1) for f in _INPUT_FIELDS})
-    want.update({f"raw_{f}": ("float64", 1) for f in _OHLCV})
-    return want
+    """``inc``'s state as :meth:`IncrementalFeatures.save` gives it (copies: the book
+    advances in place).  Runs on the thread that updates ``inc``."""
+    arrays, scalars = inc.save()
+    return StateRecord(fingerprint(inc, strategy), scalars, arrays)
 
 
 # ---------------------------------------------------------------------------- encoding
@@ -448,33 +381,22 @@ def decode(data: bytes) -> StateRecord:
         last_ohlcv=tuple(tuple(float(v) for v in row) for row in fp_raw["last_ohlcv"]),
     )
     scalars = header["scalars"]
-    if not isinstance(scalars, dict) or set(scalars) != {"grid_step", "recomputes", "full_updates"}:
+    if not isinstance(scalars, dict) or set(scalars) != set(SAVED_SCALARS):
         raise StateCorrupt("book scalars differ")
     if not all(
         isinstance(scalars[k], int) and scalars[k] >= 0 for k in ("recomputes", "full_updates")
     ):
         raise StateCorrupt("update counters are not non-negative integers")
-    arrays = _read_npz(payload, _expected())
+    arrays = _read_npz(payload, saved_arrays())
     return StateRecord(fp, scalars, arrays)
 
 
-def _check_candles(a: dict[str, np.ndarray], fp: Fingerprint, n_out: int, n_feat: int) -> None:
-    """Per-candle arrays: same length, expected widths, increasing times, valid mode
-    codes, and the header's last candles equal to the arrays'.
+def _check_last_candles(a: dict[str, np.ndarray], fp: Fingerprint) -> None:
+    """The header's last candles equal to the arrays' (lengths were checked by
+    :meth:`IncrementalFeatures.restore`).
 
-    :raise StateCorrupt: they do not fit.
+    :raise StateCorrupt: they differ.
     """
-    n = len(a["time"])
-    per_candle = ["stale", "atr", "mode", "cov"]
-    per_candle += [f"input_{f}" for f in _INPUT_FIELDS] + [f"raw_{f}" for f in _OHLCV]
-    if n < 1 or any(len(a[k]) != n for k in per_candle):
-        raise StateCorrupt("per-candle arrays of different lengths")
-    if a["out"].shape != (n, n_out) or a["feat"].shape != (n, n_feat):
-        raise StateCorrupt(f"engine outputs {a['out'].shape}, features {a['feat'].shape}")
-    if not (np.diff(a["time"]) > 0).all():
-        raise StateCorrupt("candle times not increasing")
-    if not np.isin(a["mode"], (0, 1)).all():
-        raise StateCorrupt("mode codes out of range")
     k = len(fp.last_time_s)
     ohlcv = np.column_stack([a[f"raw_{f}"][-k:] for f in _OHLCV])
     if tuple(int(t) for t in a["time"][-k:]) != fp.last_time_s or not np.array_equal(
@@ -498,8 +420,7 @@ def _check_values(a: dict[str, np.ndarray]) -> None:
     for key, v in a.items():
         if v.dtype.kind == "f" and np.isinf(v).any():
             raise StateCorrupt(f"{key}: infinite values")
-    non_negative = ["atr", "cov"] + [f"input_{f}" for f in _INPUT_FIELDS]
-    non_negative += [f"raw_{f}" for f in _OHLCV]
+    non_negative = [k for k in a if k in ("atr", "cov") or k.startswith(("input_", "raw_"))]
     for key in non_negative:
         v = a[key]
         if (v[~np.isnan(v)] < 0).any():
@@ -515,10 +436,10 @@ def _check_totals(long_q: np.ndarray, short_q: np.ndarray, fscal: np.ndarray) ->
     :raise StateCorrupt: they do not fit.
     """
     sides = (
-        ("long", long_q, fscal[F_LONG_SCALE], fscal[F_LONG_TOTAL]),
-        ("short", short_q, fscal[F_SHORT_SCALE], fscal[F_SHORT_TOTAL]),
+        ("long", long_q, fscal[FScal.LONG_SCALE], fscal[FScal.LONG_TOTAL]),
+        ("short", short_q, fscal[FScal.SHORT_SCALE], fscal[FScal.SHORT_TOTAL]),
     )
-    prev_oi = fscal[F_PREV_OI]
+    prev_oi = fscal[FScal.PREV_OI]
     if prev_oi < 0:  # NaN compares False: an unknown open interest is allowed
         raise StateCorrupt("negative open interest in the book scalars")
     for side, q, scale, total in sides:
@@ -533,8 +454,8 @@ def _check_totals(long_q: np.ndarray, short_q: np.ndarray, fscal: np.ndarray) ->
             raise StateCorrupt(f"{side} book {total:.6g} above the open interest {prev_oi:.6g}")
 
 
-def _book(a: dict[str, np.ndarray], grid_step: float, n: int, config: ModelConfig) -> B.BookState:
-    """The book, after checking what the numba kernel trusts without bounds checks: sides
+def _check_book(a: dict[str, np.ndarray], grid_step: float, n: int, config: ModelConfig) -> None:
+    """Check what the numba kernel trusts in a book without bounds checks: sides
     and scalars of the right sizes, both edges inside the book (or empty), the ring
     position inside the ring, prices on the model's grid.
 
@@ -544,53 +465,42 @@ def _book(a: dict[str, np.ndarray], grid_step: float, n: int, config: ModelConfi
     iscal, fscal, ring = a["book_iscal"], a["book_fscal"], a["book_ring"]
     if len(a["book_long_q"]) != size or len(a["book_short_q"]) != size:
         raise StateCorrupt("book sides of different lengths")
-    if fscal.shape != (N_F,) or iscal.shape != (N_I,):
+    if fscal.shape != (len(FScal),) or iscal.shape != (len(IScal),):
         raise StateCorrupt("book scalars")
     _check_values(a)
     if ring.shape != (2, config.recent_sweep_candles):
         raise StateCorrupt(f"sweep ring {ring.shape}")
-    k0 = int(iscal[I_K0])
-    hi, lo = int(iscal[I_LONG_HI]), int(iscal[I_SHORT_LO])
-    if hi != _NONE_HI and not (size and k0 <= hi < k0 + size):
+    k0 = int(iscal[IScal.K0])
+    hi, lo = int(iscal[IScal.LONG_HI]), int(iscal[IScal.SHORT_LO])
+    if hi != NONE_HI and not (size and k0 <= hi < k0 + size):
         raise StateCorrupt("long book edge outside the book")
-    if lo != _NONE_LO and not (size and k0 <= lo < k0 + size):
+    if lo != NONE_LO and not (size and k0 <= lo < k0 + size):
         raise StateCorrupt("short book edge outside the book")
-    if not 0 <= int(iscal[I_RING_POS]) < max(config.recent_sweep_candles, 1):
+    if not 0 <= int(iscal[IScal.RING_POS]) < max(config.recent_sweep_candles, 1):
         raise StateCorrupt("sweep ring position outside the ring")
-    if int(iscal[I_SEEN]) < n:
+    if int(iscal[IScal.SEEN]) < n:
         raise StateCorrupt("book has seen fewer candles than it holds")
     if grid_step != config.grid_step:
         raise StateCorrupt("grid step differs from the model's")
     grid = np.exp(np.arange(k0, k0 + size, dtype=np.float64) * grid_step)
     if size and not np.allclose(a["book_price"], grid, rtol=1e-12):
         raise StateCorrupt("book prices are not the grid's")
-    return B.BookState(
-        a["book_long_q"], a["book_short_q"], a["book_price"], fscal, iscal, ring, grid_step
-    )
 
 
 def restore(record: StateRecord, config: ModelConfig) -> IncrementalFeatures:
-    """A new :class:`IncrementalFeatures` holding the record's book, once the arrays were
-    checked to fit together (:func:`_check_candles`, :func:`_book`).
+    """A new :class:`IncrementalFeatures` holding the record's book
+    (:meth:`IncrementalFeatures.restore`), once the arrays were checked to fit together,
+    with the header and with the model (:func:`_check_last_candles`, :func:`_check_book`).
 
     :raise StateCorrupt: they do not.
     """
     fp, a, s = record.fingerprint, record.arrays, record.scalars
-    inc = IncrementalFeatures(fp.pair, fp.timeframe, config)
-    n_feat = len(inc._float_cols)  # noqa: SLF001
-    _check_candles(a, fp, B.n_outputs(len(config.bands_pct)), n_feat)
-    inc.state = _book(a, float(s["grid_step"]), len(a["time"]), config)
-    inc._time = a["time"]  # noqa: SLF001
-    inc._stale = a["stale"]  # noqa: SLF001
-    inc._atr = a["atr"]  # noqa: SLF001
-    inc._out = a["out"]  # noqa: SLF001
-    inc._feat = a["feat"]  # noqa: SLF001
-    inc._mode = a["mode"]  # noqa: SLF001
-    inc._cov = a["cov"]  # noqa: SLF001
-    inc._inputs = {f: a[f"input_{f}"] for f in _INPUT_FIELDS}  # noqa: SLF001
-    inc._raw = {f: a[f"raw_{f}"] for f in _OHLCV}  # noqa: SLF001
-    inc.recomputes = int(s["recomputes"])
-    inc.full_updates = int(s["full_updates"])
+    try:
+        inc = IncrementalFeatures.restore(fp.pair, fp.timeframe, config, a, s)
+    except InputError as exc:
+        raise StateCorrupt(str(exc)) from exc
+    _check_last_candles(a, fp)
+    _check_book(a, float(s["grid_step"]), len(a["time"]), config)
     return inc
 
 

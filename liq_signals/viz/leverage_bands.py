@@ -153,8 +153,8 @@ def _replay(
     scale = {K.LONG: 1.0, K.SHORT: 1.0}
     ratio = {K.LONG: mix.long_log_ratio, K.SHORT: mix.short_log_ratio}
     col = {
-        K.LONG: (K.O_LONG_SWEPT_Q, K.O_LONG_CAPPED_Q),
-        K.SHORT: (K.O_SHORT_SWEPT_Q, K.O_SHORT_CAPPED_Q),
+        K.LONG: (K.Out.LONG_SWEPT_Q, K.Out.LONG_CAPPED_Q),
+        K.SHORT: (K.Out.SHORT_SWEPT_Q, K.Out.SHORT_CAPPED_Q),
     }
     rows = list(keep)
     snap = {K.LONG: np.zeros((len(at), size)), K.SHORT: np.zeros((len(at), size))}
@@ -181,8 +181,8 @@ def _replay(
         prev_t = t
         # 3. flow: a new open-interest row reconciles both books
         oi = float(inputs.oi[i])
-        opens = float(out[i, K.O_OPENED_Q])
-        liquidated = out[i, K.O_LONG_SWEPT_Q] + out[i, K.O_SHORT_SWEPT_Q]
+        opens = float(out[i, K.Out.OPENED_Q])
+        liquidated = out[i, K.Out.LONG_SWEPT_Q] + out[i, K.Out.SHORT_SWEPT_Q]
         keep_share = _reconcile_keep(flow, oi, opens, liquidated, cfg.oi_reconcile)
         share = float(inputs.taker_share[i])
         g = _tilt(cfg, share, inputs.high[i], inputs.low[i], inputs.close[i])

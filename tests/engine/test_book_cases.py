@@ -10,6 +10,7 @@ import pytest
 from liq_signals.config import ModelConfig
 from liq_signals.data.tiers import load_tiers
 from liq_signals.engine import book as B
+from liq_signals.engine.kernel import Out
 from liq_signals.engine.leverage import (
     build_leverage_mix,
     liquidation_ratio_long,
@@ -42,17 +43,17 @@ def test_one_cohort_is_opened_then_swept_at_its_liquidation_price() -> None:
     _, out = B.run(inputs_from_rows(rows), params(cfg))
     liq_long = 100 * 0.9 / 0.996  # 90.3614…, docs/model.md with m=0.004, cum=0
     k = round(math.log(liq_long) / cfg.grid_step)
-    assert out[:, B.O_OPENED_Q].tolist() == [2.0, 0.0, 0.0]
-    assert out[:, B.O_LONG_SWEPT_Q] == pytest.approx([0, 0, 2.0], rel=1e-9)
-    assert out[2, B.O_LONG_SWEPT_USD] == pytest.approx(2.0 * math.exp(k * cfg.grid_step), rel=1e-9)
+    assert out[:, Out.OPENED_Q].tolist() == [2.0, 0.0, 0.0]
+    assert out[:, Out.LONG_SWEPT_Q] == pytest.approx([0, 0, 2.0], rel=1e-9)
+    assert out[2, Out.LONG_SWEPT_USD] == pytest.approx(2.0 * math.exp(k * cfg.grid_step), rel=1e-9)
     assert abs(math.exp(k * cfg.grid_step) / liq_long - 1) <= cfg.grid_step / 2 + 1e-12
-    assert out[2, B.O_LONG_TOTAL_Q] == pytest.approx(0.0, abs=1e-12)
+    assert out[2, Out.LONG_TOTAL_Q] == pytest.approx(0.0, abs=1e-12)
     # the short side (liq at 100·1.1/1.004 = 109.56) is untouched and still 2 contracts
-    assert out[2, B.O_SHORT_TOTAL_Q] == pytest.approx(2.0, rel=1e-9)
-    assert out[:, B.O_SHORT_SWEPT_Q].sum() == 0.0
+    assert out[2, Out.SHORT_TOTAL_Q] == pytest.approx(2.0, rel=1e-9)
+    assert out[:, Out.SHORT_SWEPT_Q].sum() == 0.0
     # while it lived, it was the magnet below: price ≈ 90.36, 2·90.36 USD
-    assert out[0, B.O_MAGNET_DOWN_PRICE] == pytest.approx(liq_long, rel=1e-3)
-    assert out[0, B.O_MAGNET_DOWN_USD] == pytest.approx(2 * liq_long, rel=1e-3)
+    assert out[0, Out.MAGNET_DOWN_PRICE] == pytest.approx(liq_long, rel=1e-3)
+    assert out[0, Out.MAGNET_DOWN_USD] == pytest.approx(2 * liq_long, rel=1e-3)
 
 
 def test_short_cohort_is_swept_when_high_reaches_it() -> None:
@@ -64,9 +65,9 @@ def test_short_cohort_is_swept_when_high_reaches_it() -> None:
         dict(t=T0 + 600, high=104.7, low=104, close=104.6, volume=0.0),
     ]
     _, out = B.run(inputs_from_rows(rows), params(cfg))
-    assert out[:, B.O_SHORT_SWEPT_Q] == pytest.approx([0, 0, 1.0])
-    assert out[1, B.O_NEAREST_UP_PRICE] == pytest.approx(liq_short, rel=1e-3)
-    assert out[1, B.O_NEAREST_UP_USD] == pytest.approx(liq_short, rel=1e-3)
+    assert out[:, Out.SHORT_SWEPT_Q] == pytest.approx([0, 0, 1.0])
+    assert out[1, Out.NEAREST_UP_PRICE] == pytest.approx(liq_short, rel=1e-3)
+    assert out[1, Out.NEAREST_UP_USD] == pytest.approx(liq_short, rel=1e-3)
 
 
 @pytest.mark.parametrize("reconcile", [1.0, 0.5, 0.0])
@@ -82,20 +83,20 @@ def test_a_new_oi_row_rescales_both_books_by_the_unexplained_change(reconcile: f
     ]
     state1, out1 = B.run(inputs_from_rows(rows[:2]), params(cfg))
     state2, out2 = B.advance(state1, inputs_from_rows(rows[2:]), params(cfg))
-    assert out1[:, B.O_MODE_OI].tolist() == [1.0, 1.0]
-    assert out1[:, B.O_OPENED_Q].tolist() == [100.0, 0.0]
-    assert out1[:, B.O_LONG_CLOSED_Q].tolist() == [0.0, 0.0]  # no new row, nothing reconciled
+    assert out1[:, Out.MODE_OI].tolist() == [1.0, 1.0]
+    assert out1[:, Out.OPENED_Q].tolist() == [100.0, 0.0]
+    assert out1[:, Out.LONG_CLOSED_Q].tolist() == [0.0, 0.0]  # no new row, nothing reconciled
     # OI rose 50 while the model opened 100: 50 closes it did not see, gap = −50
     kept = 100.0 * (1 - reconcile * 50 / 1050)
-    assert out2[0, B.O_LONG_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-9, abs=1e-12)
-    assert out2[0, B.O_SHORT_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-9, abs=1e-12)
-    assert out2[0, B.O_LONG_TOTAL_Q] == pytest.approx(kept, rel=1e-9)
+    assert out2[0, Out.LONG_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-9, abs=1e-12)
+    assert out2[0, Out.SHORT_CLOSED_Q] == pytest.approx(100.0 - kept, rel=1e-9, abs=1e-12)
+    assert out2[0, Out.LONG_TOTAL_Q] == pytest.approx(kept, rel=1e-9)
     _, l1, s1 = state1.books()
     _, l2, s2 = state2.books()
     np.testing.assert_allclose(l2, l1 * kept / 100, rtol=1e-9)
     np.testing.assert_allclose(s2, s1 * kept / 100, rtol=1e-9)
     # coverage = mean book / OI
-    assert out2[0, B.O_COVERAGE] == pytest.approx(kept / 1050, rel=1e-9)
+    assert out2[0, Out.COVERAGE] == pytest.approx(kept / 1050, rel=1e-9)
 
 
 def test_a_shortfall_adds_to_both_books_and_is_reported_as_negative_closes() -> None:
@@ -108,9 +109,9 @@ def test_a_shortfall_adds_to_both_books_and_is_reported_as_negative_closes() -> 
     ]
     _, out = B.run(inputs_from_rows(rows), params(cfg))
     grown = 100.0 * (1 + 110 / 1210)
-    assert out[1, B.O_LONG_TOTAL_Q] == pytest.approx(grown, rel=1e-9)
-    assert out[1, B.O_SHORT_TOTAL_Q] == pytest.approx(grown, rel=1e-9)
-    assert out[1, B.O_LONG_CLOSED_Q] == pytest.approx(100.0 - grown, rel=1e-9)
+    assert out[1, Out.LONG_TOTAL_Q] == pytest.approx(grown, rel=1e-9)
+    assert out[1, Out.SHORT_TOTAL_Q] == pytest.approx(grown, rel=1e-9)
+    assert out[1, Out.LONG_CLOSED_Q] == pytest.approx(100.0 - grown, rel=1e-9)
 
 
 def test_liquidated_contracts_count_in_the_models_own_oi_change() -> None:
@@ -123,9 +124,9 @@ def test_liquidated_contracts_count_in_the_models_own_oi_change() -> None:
         dict(t=T0 + 600, high=91.2, low=90.8, close=91, typical=91.0, volume=0.0, oi=1010.0),
     ]
     _, out = B.run(inputs_from_rows(rows), params(cfg))
-    assert out[1, B.O_LONG_SWEPT_Q] == pytest.approx(40.0)
+    assert out[1, Out.LONG_SWEPT_Q] == pytest.approx(40.0)
     # net since the first row: +40 opened, −40 liquidated -> gap = +10
-    assert out[2, B.O_SHORT_TOTAL_Q] == pytest.approx(40.0 * (1 + 10 / 1010), rel=1e-9)
+    assert out[2, Out.SHORT_TOTAL_Q] == pytest.approx(40.0 * (1 + 10 / 1010), rel=1e-9)
 
 
 def test_an_oi_outage_runs_volume_mode_and_the_next_row_only_anchors() -> None:
@@ -138,10 +139,10 @@ def test_an_oi_outage_runs_volume_mode_and_the_next_row_only_anchors() -> None:
         dict(t=T0 + 600, high=100.2, low=99.8, close=100, volume=0.0, oi=500.0),
     ]
     _, out = B.run(inputs_from_rows(rows), params(cfg))
-    assert out[:, B.O_MODE_OI].tolist() == [1.0, 0.0, 1.0]
+    assert out[:, Out.MODE_OI].tolist() == [1.0, 0.0, 1.0]
     # the row after the outage has no previous row to differ from: no rescale
-    assert out[2, B.O_LONG_CLOSED_Q] == 0.0
-    assert out[2, B.O_LONG_TOTAL_Q] == pytest.approx(110.0, rel=1e-9)
+    assert out[2, Out.LONG_CLOSED_Q] == 0.0
+    assert out[2, Out.LONG_TOTAL_Q] == pytest.approx(110.0, rel=1e-9)
 
 
 def test_decay_halves_the_book_after_one_half_life_including_a_data_gap() -> None:
@@ -152,9 +153,9 @@ def test_decay_halves_the_book_after_one_half_life_including_a_data_gap() -> Non
         dict(t=T0 + 3 * 3600, high=100.2, low=99.8, close=100, volume=0.0),  # 2 h later
     ]
     _, out = B.run(inputs_from_rows(rows), params(cfg))
-    assert out[:, B.O_LONG_TOTAL_Q] == pytest.approx([10.0, 5.0, 1.25], rel=1e-12)
-    assert out[1, B.O_LONG_DECAYED_Q] == pytest.approx(5.0, rel=1e-12)
-    assert out[2, B.O_SHORT_DECAYED_Q] == pytest.approx(3.75, rel=1e-12)
+    assert out[:, Out.LONG_TOTAL_Q] == pytest.approx([10.0, 5.0, 1.25], rel=1e-12)
+    assert out[1, Out.LONG_DECAYED_Q] == pytest.approx(5.0, rel=1e-12)
+    assert out[2, Out.SHORT_DECAYED_Q] == pytest.approx(3.75, rel=1e-12)
 
 
 def test_book_is_capped_at_open_interest() -> None:
@@ -164,9 +165,9 @@ def test_book_is_capped_at_open_interest() -> None:
         dict(t=T0 + 300, high=100.2, low=99.8, close=100, volume=0.0, oi=200.0),
     ]
     _, out = B.run(inputs_from_rows(rows), params(cfg))
-    assert out[1, B.O_LONG_TOTAL_Q] == pytest.approx(200.0)
-    assert out[1, B.O_LONG_CAPPED_Q] == pytest.approx(300.0)
-    assert out[1, B.O_SHORT_CAPPED_Q] == pytest.approx(300.0)
+    assert out[1, Out.LONG_TOTAL_Q] == pytest.approx(200.0)
+    assert out[1, Out.LONG_CAPPED_Q] == pytest.approx(300.0)
+    assert out[1, Out.SHORT_CAPPED_Q] == pytest.approx(300.0)
 
 
 def test_taker_buying_puts_higher_leverage_on_longs() -> None:

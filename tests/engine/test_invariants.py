@@ -10,6 +10,7 @@ import pytest
 
 from liq_signals.engine import book as B
 from liq_signals.engine.history import book_history
+from liq_signals.engine.kernel import Out
 from tests.engine.helpers import params, random_inputs, symmetric
 
 CFG = symmetric(leverage_count=12, decay_half_life_hours=6.0, oi_reconcile=1.0)
@@ -26,10 +27,10 @@ def run_random():
 def test_notional_is_conserved_between_candles(run_random, side) -> None:
     """total_k = total_{k−1} + opened − swept − decayed − closed − capped, every candle."""
     _, _, out = run_random
-    o = lambda name: out[:, getattr(B, f"O_{side}_{name}")]  # noqa: E731
+    o = lambda name: out[:, Out[f"{side}_{name}"]]  # noqa: E731
     prev = np.concatenate([[0.0], o("TOTAL_Q")[:-1]])
     expected = (
-        prev + out[:, B.O_OPENED_Q] - o("SWEPT_Q") - o("DECAYED_Q") - o("CLOSED_Q") - o("CAPPED_Q")
+        prev + out[:, Out.OPENED_Q] - o("SWEPT_Q") - o("DECAYED_Q") - o("CLOSED_Q") - o("CAPPED_Q")
     )
     np.testing.assert_allclose(o("TOTAL_Q"), expected, rtol=1e-9, atol=1e-6)
     assert o("SWEPT_Q").sum() > 0
@@ -40,17 +41,17 @@ def test_notional_is_conserved_between_candles(run_random, side) -> None:
 def test_running_totals_equal_the_sum_of_the_bins(run_random) -> None:
     _, state, out = run_random
     _, long_q, short_q = state.books()
-    assert long_q.sum() == pytest.approx(out[-1, B.O_LONG_TOTAL_Q], rel=1e-9)
-    assert short_q.sum() == pytest.approx(out[-1, B.O_SHORT_TOTAL_Q], rel=1e-9)
+    assert long_q.sum() == pytest.approx(out[-1, Out.LONG_TOTAL_Q], rel=1e-9)
+    assert short_q.sum() == pytest.approx(out[-1, Out.SHORT_TOTAL_Q], rel=1e-9)
 
 
 def test_books_never_exceed_open_interest(run_random) -> None:
     inputs, _, out = run_random
     known = np.isfinite(inputs.oi)
     assert known.sum() > 400
-    assert np.all(out[known, B.O_LONG_TOTAL_Q] <= inputs.oi[known] * (1 + 1e-12))
-    assert np.all(out[known, B.O_SHORT_TOTAL_Q] <= inputs.oi[known] * (1 + 1e-12))
-    assert np.all(np.isnan(out[out[:, B.O_MODE_OI] == 0, B.O_COVERAGE]))
+    assert np.all(out[known, Out.LONG_TOTAL_Q] <= inputs.oi[known] * (1 + 1e-12))
+    assert np.all(out[known, Out.SHORT_TOTAL_Q] <= inputs.oi[known] * (1 + 1e-12))
+    assert np.all(np.isnan(out[out[:, Out.MODE_OI] == 0, Out.COVERAGE]))
 
 
 def test_no_levels_remain_inside_the_candles_range_after_consume() -> None:
@@ -61,7 +62,7 @@ def test_no_levels_remain_inside_the_candles_range_after_consume() -> None:
     volume[-1] = 0.0  # opens come from volume: the last candle opens nothing
     x = B.EngineInputs(x.time_s, x.high, x.low, x.close, x.typical, volume, x.oi, x.taker_share)
     state, out = B.run(x, params(cfg))
-    assert out[-1, B.O_OPENED_Q] == 0.0
+    assert out[-1, Out.OPENED_Q] == 0.0
     price, long_q, short_q = state.books()
     assert long_q.sum() > 0
     assert short_q.sum() > 0

@@ -7,37 +7,38 @@ import pytest
 
 from liq_signals.config import ModelConfig
 from liq_signals.engine import book as B
+from liq_signals.engine.kernel import Out
 from tests.engine.helpers import BTC_TIER1, params, random_inputs
 from tests.engine.reference import as_array, reference_run
 
 PAIRS = [
-    ("long_swept_usd", B.O_LONG_SWEPT_USD),
-    ("short_swept_usd", B.O_SHORT_SWEPT_USD),
-    ("long_swept_q", B.O_LONG_SWEPT_Q),
-    ("short_swept_q", B.O_SHORT_SWEPT_Q),
-    ("long_decayed_q", B.O_LONG_DECAYED_Q),
-    ("short_decayed_q", B.O_SHORT_DECAYED_Q),
-    ("long_closed_q", B.O_LONG_CLOSED_Q),
-    ("short_closed_q", B.O_SHORT_CLOSED_Q),
-    ("long_capped_q", B.O_LONG_CAPPED_Q),
-    ("short_capped_q", B.O_SHORT_CAPPED_Q),
-    ("opened_q", B.O_OPENED_Q),
-    ("long_total_q", B.O_LONG_TOTAL_Q),
-    ("short_total_q", B.O_SHORT_TOTAL_Q),
-    ("mode_oi", B.O_MODE_OI),
-    ("coverage", B.O_COVERAGE),
-    ("long_recent_usd", B.O_LONG_SWEPT_RECENT_USD),
-    ("short_recent_usd", B.O_SHORT_SWEPT_RECENT_USD),
-    ("magnet_up_price", B.O_MAGNET_UP_PRICE),
-    ("magnet_up_usd", B.O_MAGNET_UP_USD),
-    ("magnet_down_price", B.O_MAGNET_DOWN_PRICE),
-    ("magnet_down_usd", B.O_MAGNET_DOWN_USD),
-    ("nearest_up_price", B.O_NEAREST_UP_PRICE),
-    ("nearest_up_usd", B.O_NEAREST_UP_USD),
-    ("nearest_down_price", B.O_NEAREST_DOWN_PRICE),
-    ("nearest_down_usd", B.O_NEAREST_DOWN_USD),
-    ("cascade_up", B.O_CASCADE_UP),
-    ("cascade_down", B.O_CASCADE_DOWN),
+    ("long_swept_usd", Out.LONG_SWEPT_USD),
+    ("short_swept_usd", Out.SHORT_SWEPT_USD),
+    ("long_swept_q", Out.LONG_SWEPT_Q),
+    ("short_swept_q", Out.SHORT_SWEPT_Q),
+    ("long_decayed_q", Out.LONG_DECAYED_Q),
+    ("short_decayed_q", Out.SHORT_DECAYED_Q),
+    ("long_closed_q", Out.LONG_CLOSED_Q),
+    ("short_closed_q", Out.SHORT_CLOSED_Q),
+    ("long_capped_q", Out.LONG_CAPPED_Q),
+    ("short_capped_q", Out.SHORT_CAPPED_Q),
+    ("opened_q", Out.OPENED_Q),
+    ("long_total_q", Out.LONG_TOTAL_Q),
+    ("short_total_q", Out.SHORT_TOTAL_Q),
+    ("mode_oi", Out.MODE_OI),
+    ("coverage", Out.COVERAGE),
+    ("long_recent_usd", Out.LONG_SWEPT_RECENT_USD),
+    ("short_recent_usd", Out.SHORT_SWEPT_RECENT_USD),
+    ("magnet_up_price", Out.MAGNET_UP_PRICE),
+    ("magnet_up_usd", Out.MAGNET_UP_USD),
+    ("magnet_down_price", Out.MAGNET_DOWN_PRICE),
+    ("magnet_down_usd", Out.MAGNET_DOWN_USD),
+    ("nearest_up_price", Out.NEAREST_UP_PRICE),
+    ("nearest_up_usd", Out.NEAREST_UP_USD),
+    ("nearest_down_price", Out.NEAREST_DOWN_PRICE),
+    ("nearest_down_usd", Out.NEAREST_DOWN_USD),
+    ("cascade_up", Out.CASCADE_UP),
+    ("cascade_down", Out.CASCADE_DOWN),
 ]
 
 
@@ -107,14 +108,14 @@ def test_engine_matches_reference_on_random_walks(seed: int, cfg: ModelConfig) -
     _, out = B.run(inputs, params(cfg))
     ref = reference_run(inputs, cfg, *BTC_TIER1)
     # the random walk must actually exercise sweeps, reconciliations both ways, both modes
-    assert out[:, B.O_LONG_SWEPT_Q].sum() > 0
-    assert out[:, B.O_SHORT_SWEPT_Q].sum() > 0
+    assert out[:, Out.LONG_SWEPT_Q].sum() > 0
+    assert out[:, Out.SHORT_SWEPT_Q].sum() > 0
     if cfg.oi_reconcile > 0:
-        assert (out[:, B.O_LONG_CLOSED_Q] > 0).any()
-        assert (out[:, B.O_LONG_CLOSED_Q] < 0).any()
+        assert (out[:, Out.LONG_CLOSED_Q] > 0).any()
+        assert (out[:, Out.LONG_CLOSED_Q] < 0).any()
     else:  # open interest only caps the book
-        assert (out[:, B.O_LONG_CLOSED_Q] == 0).all()
-    assert set(np.unique(out[:, B.O_MODE_OI])) == {0.0, 1.0}
+        assert (out[:, Out.LONG_CLOSED_Q] == 0).all()
+    assert set(np.unique(out[:, Out.MODE_OI])) == {0.0, 1.0}
     assert_matches_reference(out, ref, cfg)
 
 
@@ -136,8 +137,8 @@ def test_engine_matches_reference_with_cap_binding() -> None:
         inputs.taker_share,
     )
     _, out = B.run(inputs, params(cfg))
-    assert out[:, B.O_LONG_CAPPED_Q].sum() > 0
-    assert out[:, B.O_SHORT_CAPPED_Q].sum() > 0
+    assert out[:, Out.LONG_CAPPED_Q].sum() > 0
+    assert out[:, Out.SHORT_CAPPED_Q].sum() > 0
     assert_matches_reference(out, reference_run(inputs, cfg, *BTC_TIER1), cfg)
 
 
@@ -146,5 +147,5 @@ def test_engine_matches_reference_on_real_candles(oi_inputs) -> None:
     cfg = ModelConfig(leverage_count=16)
     inputs = oi_inputs.slice(1000, 1300)
     _, out = B.run(inputs, params(cfg))
-    assert out[:, B.O_MODE_OI].sum() > 100
+    assert out[:, Out.MODE_OI].sum() > 100
     assert_matches_reference(out, reference_run(inputs, cfg, *BTC_TIER1), cfg)

@@ -11,6 +11,7 @@ import pytest
 
 from liq_signals.config import ModelConfig
 from liq_signals.engine import book as B
+from liq_signals.engine.kernel import Out
 from tests.engine.helpers import inputs_from_rows, params, random_inputs, symmetric
 
 BASE = symmetric(leverage_count=8, participation=1.0)
@@ -72,11 +73,11 @@ def test_notional_is_conserved_with_the_biased_opens() -> None:
     cfg = replace(BASE, leverage_count=12, decay_half_life_hours=6.0, side_notional_bias=0.3)
     _, out = B.run(random_inputs(11, 600), params(cfg))
     for side, share in (("LONG", 1.0), ("SHORT", 0.7)):
-        o = lambda name, s=side: out[:, getattr(B, f"O_{s}_{name}")]  # noqa: E731
+        o = lambda name, s=side: out[:, Out[f"{s}_{name}"]]  # noqa: E731
         prev = np.concatenate([[0.0], o("TOTAL_Q")[:-1]])
         expected = (
             prev
-            + share * out[:, B.O_OPENED_Q]
+            + share * out[:, Out.OPENED_Q]
             - o("SWEPT_Q")
             - o("DECAYED_Q")
             - o("CLOSED_Q")

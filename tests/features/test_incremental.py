@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from liq_signals import columns as C
+from liq_signals.config import ModelConfig
+from liq_signals.errors import InputError
 from liq_signals.features.incremental import IncrementalFeatures
 from liq_signals.features.pipeline import compute_features
 
@@ -82,6 +84,38 @@ def test_state_pickles_and_continues(oi_data) -> None:
     inc.update(c.iloc[:300])
     clone = pickle.loads(pickle.dumps(inc))
     pd.testing.assert_frame_equal(clone.update(c), inc.update(c))
+
+
+def test_save_then_restore_continues_as_if_never_stopped(oi_data) -> None:
+    c = oi_data.candles.iloc[:340]
+    kw = dict(open_interest=oi_data.open_interest, metrics=oi_data.metrics)
+    inc = IncrementalFeatures(PAIR, "5m")
+    inc.update(c.iloc[:300], **kw)
+    arrays, scalars = inc.save()
+    want = inc.update(c, **kw)  # advances the book in place: the saved arrays must not move
+    back = IncrementalFeatures.restore(PAIR, "5m", ModelConfig(), arrays, scalars)
+    assert back.last_time_s == int(c["date"].iloc[299].timestamp())
+    pd.testing.assert_frame_equal(back.update(c, **kw), want)
+    assert back.state.candles_seen == inc.state.candles_seen == 340
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda a: a.pop("raw_open"), "not those of a saved state"),
+        (lambda a: a.update(input_oi=a["input_oi"][:-1]), "different lengths"),
+        (lambda a: a.update(feat=a["feat"][:, :-1]), "feat"),
+        (lambda a: a.update(time=a["time"][::-1].copy()), "not increasing"),
+    ],
+)
+def test_restore_refuses_arrays_that_are_no_state_of_the_model(oi_data, change, message) -> None:
+    inc = IncrementalFeatures(PAIR, "5m")
+    inc.update(oi_data.candles.iloc[:50])
+    arrays, scalars = inc.save()
+    IncrementalFeatures.restore(PAIR, "5m", ModelConfig(), dict(arrays), scalars)  # intact
+    change(arrays)
+    with pytest.raises(InputError, match=message):
+        IncrementalFeatures.restore(PAIR, "5m", ModelConfig(), arrays, scalars)
 
 
 DIST_ATR = (

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from liq_signals.data.boundary import LiqInputError
-from liq_signals.data.load import load_pair_inputs, pair_data_path
+from liq_signals.data.load import DATA_FORMATS, load_pair_inputs, pair_data_path
 from tests.conftest import DATADIR_2023, DATADIR_2025, DATADIR_OI
 
 PAIR = "BTC/USDT:USDT"
@@ -18,12 +18,14 @@ PAIR = "BTC/USDT:USDT"
     "ctype", ["spot", "futures", "mark", "funding_rate", "open_interest", "premiumIndex"]
 )
 @pytest.mark.parametrize("tf", ["5m", "1h", "1M"])
-def test_file_names_follow_freqtrade(ctype, tf) -> None:
-    from freqtrade.data.history.datahandlers.featherdatahandler import FeatherDataHandler
+@pytest.mark.parametrize("fmt", DATA_FORMATS)
+def test_file_names_follow_freqtrade(ctype, tf, fmt) -> None:
+    from freqtrade.data.history.datahandlers.idatahandler import get_datahandlerclass
     from freqtrade.enums import CandleType
 
-    want = FeatherDataHandler._pair_data_filename(Path("dd"), PAIR, tf, CandleType(ctype))
-    assert pair_data_path("dd", PAIR, tf, ctype) == want
+    handler = get_datahandlerclass(fmt)
+    want = handler._pair_data_filename(Path("dd"), PAIR, tf, CandleType(ctype))
+    assert pair_data_path("dd", PAIR, tf, ctype, fmt) == want
 
 
 @pytest.mark.parametrize("datadir", [DATADIR_OI, DATADIR_2025, DATADIR_2023])

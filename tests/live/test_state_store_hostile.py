@@ -20,7 +20,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from liq_signals.engine import kernel as K
+from liq_signals.engine.kernel import FScal
 from liq_signals.live import state_store
 from tests.live.test_state_store import (
     CFG,
@@ -168,10 +168,10 @@ def _forgeries(a: dict[str, np.ndarray]) -> dict[str, tuple[dict[str, np.ndarray
     inf_q[full], nan_q[full], neg_q[full] = np.inf, np.nan, -long_q[full]
     # a consistent book (bins and total) far above the open interest it was capped at
     big_total = fscal.copy()
-    big_total[K.F_LONG_TOTAL] = fscal[K.F_PREV_OI] * 1e3
-    big_q = long_q * (big_total[K.F_LONG_TOTAL] / fscal[K.F_LONG_TOTAL])
+    big_total[FScal.LONG_TOTAL] = fscal[FScal.PREV_OI] * 1e3
+    big_q = long_q * (big_total[FScal.LONG_TOTAL] / fscal[FScal.LONG_TOTAL])
     inf_total = fscal.copy()
-    inf_total[K.F_LONG_TOTAL] = np.inf
+    inf_total[FScal.LONG_TOTAL] = np.inf
     oi = a["input_oi"].copy()
     oi[-1] = np.inf
     return {
@@ -196,7 +196,7 @@ def test_a_forged_state_with_fresh_checksums_is_refused(data, tmp_path, caplog) 
     path = state_store.state_path(state_dir, STRATEGY, PAIR, "5m")
     record = state_store.decode(path.read_bytes())
     frame = candles.iloc[:610]
-    assert np.isfinite(record.arrays["book_fscal"][K.F_PREV_OI])
+    assert np.isfinite(record.arrays["book_fscal"][FScal.PREV_OI])
     path.write_bytes(_forge(record))  # re-encoding alone changes nothing
     assert state_store.load(path, STRATEGY, PAIR, "5m", CFG, frame)[0] is not None
     for name, (changes, reason) in _forgeries(record.arrays).items():
