@@ -1,12 +1,14 @@
 """liq-signals: liquidation maps rebuilt from public exchange data, for freqtrade.
 
-The curated public API: everything a strategy of your own needs (``strategy_features``,
-``ModelConfig`` / ``load_model_config``, the metrics sidecar, the column names) imports from
-here, so the package's inner layout can change without breaking strategies.  Names are
-resolved lazily (PEP 562) so that ``import liq_signals`` and ``liq-signals --help`` stay
-fast: pandas, the engine (numba), freqtrade and plotting libraries load only when a name
-that needs them is first used.  :mod:`liq_signals.freqtrade` adds the three calls a
-strategy of your own needs (informative pairs, the features, the model of the config).
+The curated public API of the library (features, inputs, the model's parameters, the
+metrics sidecar, the column names), so that scripts and notebooks do not depend on the
+package's inner layout.  Names are resolved lazily (PEP 562) so that ``import liq_signals``
+and ``liq-signals --help`` stay fast: pandas, the engine (numba), freqtrade and plotting
+libraries load only when a name that needs them is first used.
+
+A freqtrade strategy imports :mod:`liq_signals.freqtrade` (and :mod:`liq_signals.columns`
+for the names) instead: everything it needs is there, and the shipped strategies use
+nothing else (docs/own-strategy.md).
 """
 
 from __future__ import annotations

@@ -13,55 +13,147 @@
     the model the config asks for (``"liq_signals": {"model_config": FILE}``), so the
     strategy trades the map ``liq-signals`` commands draw with the same config.
 
-``strategy_features`` (also ``liq_signals.strategy_features``, which the shipped strategy
-calls) is the provider's, plus one warning per pair in backtesting/hyperopt when the map
-cannot signal on most candles after the strategy's startup, and why: a history no longer
-than ``startup_candle_count``, or stale inputs (an open-interest outage), with their span.
-A backtest with no trades then says why in its log.
+A strategy that wants its hands on the inputs (the shipped ``LiquidationMagnetStrategy``
+does) reads them with :func:`pair_open_interest`, :func:`pair_mark` and
+:func:`pair_metrics` and passes them to :func:`strategy_features`, which returns the
+feature columns alone; the same call appends them in :func:`liquidation_features`.  In
+backtesting/hyperopt it warns once per pair when the map cannot signal on most candles
+after the strategy's startup, and why: a history no longer than ``startup_candle_count``,
+or stale inputs (an open-interest outage), with their span.  A backtest with no trades
+then says why in its log.
 
 ``check_strategy_data(strategy, model)`` (optional, from the strategy's ``__init__``) checks
 the whitelisted pairs' files before freqtrade's loader reads them, so a bad file ends the
 run with one line naming file, pair and fix instead of a traceback; ``startup_candles``
-gives a ``startup_candle_count`` that follows the model's half-life.
+gives a ``startup_candle_count`` that follows the model's half-life.  ``liquidation_terms``
+(the study's ``liq_term_*`` columns) and ``cluster_bands`` (FreqUI annotations of the
+clusters) are the shipped strategy's.
 
-Walk-through: ``docs/own-strategy.md``.  The shipped ``LiquidationMagnetStrategy`` uses
-the same pieces.
+**One model per strategy instance.**  liq_signals keeps what it needs between calls in one
+:class:`StrategyContext` per strategy instance (the attribute :data:`CONTEXT_ATTRIBUTE`):
+the model, the feature provider of each timeframe, the pairs whose files were checked and
+the warnings already given.  The first call that names a model (or, without one, reads
+the config's, :func:`model_config`) fixes it; a later call with a different model raises
+:class:`ModelConflictError` instead of being ignored.
+
+Walk-through: ``docs/own-strategy.md``.  The shipped strategies import only this module
+and :mod:`liq_signals.columns`, as a strategy of your own does.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
+from freqtrade.exceptions import OperationalException
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
-from liq_signals.data.preflight import check_strategy_data
-from liq_signals.live.provider import strategy_features as _provider_features
+from liq_signals.data import preflight
+from liq_signals.errors import ConfigError
+from liq_signals.live.provider import LIVE_RUNMODES, LiveFeatureProvider, provider_for
+from liq_signals.study.terms import liquidation_terms
+from liq_signals.viz.annotations import cluster_bands
 
 __all__ = [
+    "CONTEXT_ATTRIBUTE",
+    "ModelConfig",
+    "ModelConflictError",
+    "StrategyContext",
     "check_strategy_data",
+    "cluster_bands",
     "informative_pairs",
     "liquidation_features",
+    "liquidation_terms",
     "model_config",
     "open_interest_timeframes",
+    "pair_mark",
+    "pair_metrics",
+    "pair_open_interest",
+    "pair_series",
     "startup_candles",
+    "strategy_context",
     "strategy_features",
-    "ModelConfig",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: the candle columns the model reads from the strategy's dataframe
 CANDLE_COLUMNS = ["date", "open", "high", "low", "close", "volume"]
-#: freqtrade run modes (``RunMode.value``) in which mark candles are fetched live
-_LIVE = frozenset({"dry_run", "live"})
 #: run modes whose whole history is analysed at once, where :func:`why_no_signal` is asked
 _BATCH = frozenset({"backtest", "hyperopt"})
 #: warn when fewer than this share of the candles after the startup can signal
 CAN_SIGNAL_WARN_SHARE = 0.5
+#: the one attribute liq_signals sets on a strategy instance (a :class:`StrategyContext`)
+CONTEXT_ATTRIBUTE = "_liq_signals"
+
+
+class ModelConflictError(ConfigError, OperationalException):
+    """A second, different model for a strategy instance whose features already run on
+    one: its provider's state and checked files belong to the first.  Also a freqtrade
+    ``OperationalException``, so freqtrade prints the one-line message and stops."""
+
+
+@dataclass
+class StrategyContext:
+    """What liq_signals keeps for one strategy instance, created once
+    (:func:`strategy_context`)."""
+
+    #: the map's model: fixed by the first call that needs one (:meth:`use_model`)
+    model: ModelConfig | None = None
+    #: the feature provider (batch, or per-pair incremental state) of each timeframe
+    providers: dict[str, LiveFeatureProvider] = field(default_factory=dict)
+    #: ``(pair, timeframe)`` whose files passed :func:`check_strategy_data`'s check
+    checked: set[tuple[str, str]] = field(default_factory=set)
+    #: ``(what, pair)`` of the once-per-pair warnings already given
+    warned: set[tuple[str, str]] = field(default_factory=set)
+
+    def use_model(self, strategy: Any, model: ModelConfig | None) -> ModelConfig:
+        """The context's model, fixed on first use to ``model`` (``None``: the model of
+        ``strategy.config``, :func:`model_config`).
+
+        :raise ModelConflictError: ``model`` differs from the one already fixed
+        """
+        if self.model is None:
+            self.model = model if model is not None else model_config(strategy.config)
+        elif model is not None and model != self.model:
+            changed = ", ".join(
+                f"{f.name} {getattr(self.model, f.name)!r} -> {getattr(model, f.name)!r}"
+                for f in fields(ModelConfig)
+                if getattr(self.model, f.name) != getattr(model, f.name)
+            )
+            raise ModelConflictError(
+                f"{type(strategy).__name__}: a second model for the same strategy instance "
+                f"({changed}); its features already run on the first — pass one "
+                "ModelConfig to every liq_signals call, or none (the config's)"
+            )
+        return self.model
+
+    def provider(self, strategy: Any, timeframe: str) -> LiveFeatureProvider:
+        """The feature provider of ``timeframe``'s candles (created on first use)."""
+        provider = self.providers.get(timeframe)
+        if provider is None:
+            provider = provider_for(strategy, self.use_model(strategy, None), timeframe)
+            self.providers[timeframe] = provider
+        return provider
+
+    def warn_once(self, what: str, pair: str) -> bool:
+        """True the first time ``(what, pair)`` is asked (then give the warning)."""
+        first = (what, pair) not in self.warned
+        self.warned.add((what, pair))
+        return first
+
+
+def strategy_context(strategy: Any) -> StrategyContext:
+    """The strategy instance's :class:`StrategyContext`, created on first use."""
+    context = vars(strategy).get(CONTEXT_ATTRIBUTE)
+    if context is None:
+        context = StrategyContext()
+        setattr(strategy, CONTEXT_ATTRIBUTE, context)
+    return context
 
 
 def open_interest_timeframes(timeframe: str) -> list[str]:
@@ -107,8 +199,71 @@ def informative_pairs(strategy: Any) -> list[tuple[str, str, str]]:
     return oi + [(pair, strategy.timeframe, "mark") for pair in pairs]
 
 
-def _series(strategy: Any, pair: str, timeframe: str, candle_type: str) -> pd.DataFrame | None:
-    frame = strategy.dp.get_pair_dataframe(pair, timeframe, candle_type=candle_type)
+def pair_series(
+    strategy: Any, pair: str, candle_type: str, timeframe: str | None = None
+) -> pd.DataFrame | None:
+    """A declared extra series of ``pair`` (``open_interest``, ``mark``, ...) as freqtrade's
+    DataProvider holds it, of ``timeframe`` (default: the strategy's); None when it has no
+    rows, and always on spot (freqtrade has none there)."""
+    if not _futures(strategy):
+        return None
+    frame = strategy.dp.get_pair_dataframe(
+        pair, timeframe or strategy.timeframe, candle_type=candle_type
+    )
+    return frame if len(frame) else None
+
+
+def pair_open_interest(strategy: Any, pair: str) -> pd.DataFrame | None:
+    """The first open-interest series of :func:`open_interest_timeframes` that has rows,
+    in backtest and dry-run alike.  None: the map runs in volume-flow mode, which is
+    logged once per pair (a warning on futures, where open interest should exist)."""
+    frame = next(
+        (
+            f
+            for tf in open_interest_timeframes(strategy.timeframe)
+            if (f := pair_series(strategy, pair, "open_interest", tf)) is not None
+        ),
+        None,
+    )
+    if frame is None and strategy_context(strategy).warn_once("no open interest", pair):
+        if _futures(strategy):
+            logger.warning(
+                "%s: no open interest (candle type 'open_interest'; declare "
+                "liq_signals.freqtrade.informative_pairs; backtests: freqtrade download-data "
+                "--candle-types open_interest) — the liquidation map runs in volume-flow mode.",
+                pair,
+            )
+        else:
+            logger.info("%s: spot has no open interest; the map runs in volume-flow mode.", pair)
+    return frame
+
+
+def pair_mark(strategy: Any, pair: str) -> pd.DataFrame | None:
+    """Mark candles of the strategy's timeframe, in dry-run/live only.
+
+    Liquidations trigger on the mark price, and the engine uses mark candles of the
+    candles' own timeframe.  Binance serves 5m mark klines live; recorded datadirs usually
+    hold 1h mark only (freqtrade's funding-fee timeframe), so backtests use the trade
+    candles' high/low instead of asking for a file that is not there.
+    """
+    if _runmode(strategy) not in LIVE_RUNMODES:
+        return None
+    return pair_series(strategy, pair, "mark")
+
+
+def pair_metrics(strategy: Any, pair: str) -> pd.DataFrame | None:
+    """The taker-flow sidecar beside the pair's candles (freqtrade has no candle type for
+    it; ``liq-signals import-binance-metrics`` writes it), futures only as in
+    :func:`liq_signals.data.load.load_pair_inputs`; None when there is none.
+
+    :raise SidecarError: the file exists but cannot be read (the message names it)
+    """
+    from liq_signals.data.sidecar import read_sidecar
+
+    datadir = strategy.config.get("datadir")
+    if not _futures(strategy) or not datadir:
+        return None
+    frame = read_sidecar(datadir, pair, strategy.timeframe)
     return frame if len(frame) else None
 
 
@@ -119,7 +274,19 @@ def _runmode(strategy: Any) -> str:
     return str(getattr(runmode, "value", runmode) or "")
 
 
-_warned: set[tuple[int, str]] = set()
+def check_strategy_data(strategy: Any, config: ModelConfig | None = None) -> None:
+    """Check the files of every whitelisted pair of the strategy before freqtrade's loader
+    reads them, in the run modes where freqtrade loads the datadir itself; call it from the
+    strategy's ``__init__`` (:func:`liq_signals.data.preflight.check_strategy_data`).  A
+    pair checked here is not read again by :func:`strategy_features`.
+
+    :param config: the strategy's model (fixes the context's, :class:`StrategyContext`)
+    :raise LiqInputError: a pair's files fail the boundary (one line: file, pair, fix)
+    :raise ModelConflictError: ``config`` differs from the model the strategy already uses
+    """
+    context = strategy_context(strategy)
+    model = context.use_model(strategy, config)
+    preflight.check_strategy_data(strategy, model, checked=context.checked)
 
 
 def strategy_features(
@@ -130,33 +297,44 @@ def strategy_features(
     open_interest: pd.DataFrame | None = None,
     mark: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
-    timeframe: str = "5m",
+    timeframe: str | None = None,
     config: ModelConfig | None = None,
 ) -> pd.DataFrame:
-    """Drop-in for ``compute_features`` inside a freqtrade strategy: batch in backtests,
-    incremental per pair in dry-run/live (:func:`liq_signals.live.provider.strategy_features`).
+    """Drop-in for ``compute_features`` inside a freqtrade strategy: one batch run in
+    backtests (after the pair's files are checked once,
+    :func:`liq_signals.data.preflight.check_strategy_pair`), an incremental update per pair
+    in dry-run/live (:class:`liq_signals.live.provider.LiveFeatureProvider`, one per
+    timeframe); run mode read from ``strategy.dp``.
 
     In backtesting and hyperopt, the first call for a pair logs one warning when the map
     cannot signal on most candles after the strategy's startup, and why
     (:func:`why_no_signal`); dry-run/live flag each stale candle instead.
 
-    :raise LiqInputError: outside dry-run/live, the pair's files fail the boundary
+    :param strategy: the ``IStrategy`` instance (its :class:`StrategyContext` holds the
+        per-pair state)
+    :param timeframe: the timeframe of ``candles`` (default: the strategy's); an
+        informative timeframe gets its own provider and state
+    :param config: the model (default: the strategy's, :meth:`StrategyContext.use_model`)
+    :return: as :func:`liq_signals.features.compute_features`
+    :raise LiqInputError: outside dry-run/live, the pair's files fail the boundary:
+        freqtrade prints the one-line message and exits non-zero
+    :raise ModelConflictError: ``config`` differs from the model the strategy already uses
     """
-    features = _provider_features(
-        strategy,
-        candles,
-        pair=pair,
-        open_interest=open_interest,
-        mark=mark,
-        metrics=metrics,
-        timeframe=timeframe,
-        config=config,
+    context = strategy_context(strategy)
+    model = context.use_model(strategy, config)
+    timeframe = timeframe or strategy.timeframe
+    runmode = _runmode(strategy)
+    if runmode not in LIVE_RUNMODES:  # dry-run/live quarantine row by row instead
+        preflight.check_strategy_pair(
+            strategy, pair, model, timeframe=timeframe, checked=context.checked
+        )
+    features = context.provider(strategy, timeframe).features(
+        candles, pair=pair, runmode=runmode, open_interest=open_interest, mark=mark, metrics=metrics
     )
-    key = (id(strategy), f"signal {pair}")
-    if key not in _warned and _runmode(strategy) in _BATCH:
-        _warned.add(key)
+    own = timeframe == strategy.timeframe  # startup_candle_count counts these candles
+    if own and runmode in _BATCH and context.warn_once("no signal", pair):
         startup = int(getattr(strategy, "startup_candle_count", 0) or 0)
-        why = why_no_signal(features, startup, strategy.timeframe)
+        why = why_no_signal(features, startup, timeframe)
         if why:
             logger.warning("%s %s: %s", type(strategy).__name__, pair, why)
     return features
@@ -207,54 +385,24 @@ def liquidation_features(
 ) -> pd.DataFrame:
     """``dataframe`` with the liquidation-map columns appended, for ``populate_indicators``.
 
-    Reads the declared series through ``strategy.dp`` (open interest: the first of
-    :func:`open_interest_timeframes` that has rows; mark candles in dry-run/live only, as
-    recorded datadirs rarely hold them at the strategy's timeframe) and the taker-flow
-    sidecar next to the candles when there is one.  Never raises for missing data: no open
-    interest means volume mode (warned once per pair), and a failed live update gives NaN
-    features flagged ``liq_stale``.
+    Reads the declared series through ``strategy.dp`` (:func:`pair_open_interest`,
+    :func:`pair_mark`) and the taker-flow sidecar next to the candles when there is one
+    (:func:`pair_metrics`).  Never raises for missing data: no open interest means volume
+    mode (warned once per pair), and a failed live update gives NaN features flagged
+    ``liq_stale``.
 
     :param config: the model (default: :func:`model_config` of the strategy's config,
-        read once and kept on the strategy)
+        read once and kept in the strategy's :class:`StrategyContext`)
+    :raise ModelConflictError: ``config`` differs from the model the strategy already uses
     """
-    from liq_signals.data.sidecar import read_sidecar
-
     pair = metadata["pair"]
-    if config is None:
-        config = getattr(strategy, "_liq_signals_model", None)
-        if config is None:
-            config = model_config(strategy.config)
-            strategy._liq_signals_model = config
-    open_interest = mark = metrics = None
-    if _futures(strategy):
-        open_interest = next(
-            (
-                f
-                for tf in open_interest_timeframes(strategy.timeframe)
-                if (f := _series(strategy, pair, tf, "open_interest")) is not None
-            ),
-            None,
-        )
-        if _runmode(strategy) in _LIVE:
-            mark = _series(strategy, pair, strategy.timeframe, "mark")
-        if strategy.config.get("datadir"):
-            sidecar = read_sidecar(strategy.config["datadir"], pair, strategy.timeframe)
-            metrics = sidecar if len(sidecar) else None
-        if open_interest is None and (id(strategy), pair) not in _warned:
-            _warned.add((id(strategy), pair))
-            logger.warning(
-                "%s: no open interest (declare liq_signals.freqtrade.informative_pairs; "
-                "backtests: freqtrade download-data --candle-types open_interest) — the "
-                "liquidation map runs in volume mode.",
-                pair,
-            )
     features = strategy_features(
         strategy,
         dataframe[CANDLE_COLUMNS],
         pair=pair,
-        open_interest=open_interest,
-        mark=mark,
-        metrics=metrics,
+        open_interest=pair_open_interest(strategy, pair),
+        mark=pair_mark(strategy, pair),
+        metrics=pair_metrics(strategy, pair),
         timeframe=strategy.timeframe,
         config=config,
     )
@@ -265,17 +413,19 @@ def liquidation_features(
 def model_config(config: dict[str, Any], base: ModelConfig | None = None) -> ModelConfig:
     """The model a freqtrade config asks for: ``base`` (default ``ModelConfig()``), or the
     file named by its ``liq_signals`` section laid over it (relative paths: the current
-    directory, then ``user_data_dir``; JSON with comments, as freqtrade configs).
+    directory, then ``user_data_dir``; JSON with comments, as freqtrade configs).  A file
+    read is logged with the model it gives.
 
     :raise OperationalException: an unknown key in the section, a missing or invalid
         file — freqtrade then stops with that message instead of trading another map
     """
-    from freqtrade.exceptions import OperationalException
-
-    from liq_signals.config import model_config_from_freqtrade
-    from liq_signals.errors import ConfigError
+    from liq_signals.config import model_config_from_freqtrade, model_config_path
 
     try:
-        return model_config_from_freqtrade(config, base=base)
+        model = model_config_from_freqtrade(config, base=base)
+        path = model_config_path(config)
     except ConfigError as exc:
         raise OperationalException(str(exc)) from exc
+    if path is not None:
+        logger.info("model config from %s: %s", path, model)
+    return model

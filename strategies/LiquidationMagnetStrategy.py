@@ -46,28 +46,31 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from BaselineStrategy import BaselineStrategy
-from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import DecimalParameter
 from pandas import DataFrame
 
-from liq_signals import (
+from liq_signals import columns as C
+from liq_signals.freqtrade import (
     ModelConfig,
+    check_strategy_data,
     cluster_bands,
+    informative_pairs,
     liquidation_terms,
-    load_model_config,
-    read_sidecar,
+    model_config,
+    open_interest_timeframes,
+    pair_mark,
+    pair_metrics,
+    pair_open_interest,
+    pair_series,
+    startup_candles,
     strategy_features,
 )
-from liq_signals import columns as C
-from liq_signals.freqtrade import check_strategy_data, startup_candles
-from liq_signals.freqtrade import model_config as configured_model
 
 logger = logging.getLogger(__name__)
 
@@ -80,51 +83,25 @@ MODEL = ModelConfig()
 MOMENTUM_DAYS = 3
 #: Imbalance bands of the ``liq_term_imbalance_*`` columns (must be in MODEL.bands_pct).
 IMBALANCE_BANDS = ("2", "5", "10")
-#: Freqtrade config section of this strategy, and its key naming a model parameter file.
-CONFIG_SECTION = "liq_signals"
-CONFIG_MODEL_KEY = "model_config"
 
 
 def model_from_config(config: dict[str, Any]) -> ModelConfig:
     """The model the strategy runs: ``MODEL``, or the file ``config[liq_signals][model_config]``
-    laid over it.
+    laid over it (relative paths: the current directory, then ``user_data_dir``;
+    :func:`liq_signals.freqtrade.model_config`).
 
-    A relative path is tried against the current directory, then ``user_data_dir`` (where
-    freqtrade users keep their files), so both ``user_data/liq_model.json`` run from the
-    repository and ``liq_model.json`` next to the configs resolve.
-
-    :raise OperationalException: the file is missing or invalid (freqtrade must not start
+    :raise OperationalException: an unknown key in the section, the file is missing or
+        invalid, or its ``bands_pct`` lacks the imbalance bands (freqtrade must not start
         trading a different map than the one asked for)
     """
-    section = config.get(CONFIG_SECTION) or {}
-    if not isinstance(section, dict):
-        raise OperationalException(
-            f"config {CONFIG_SECTION!r} must be an object, e.g. "
-            f'{{"{CONFIG_MODEL_KEY}": "user_data/liq_model.json"}}; got {section!r}'
-        )
-    # a typo in the section (``model_confg``) must not silently run the default map: the
-    # public helper refuses unknown keys, listing the valid ones (the file is read below)
-    configured_model({CONFIG_SECTION: {k: v for k, v in section.items() if k != CONFIG_MODEL_KEY}})
-    name = section.get(CONFIG_MODEL_KEY)
-    if not name:
-        return MODEL
-    path = Path(name)
-    if not path.is_absolute() and not path.exists() and config.get("user_data_dir"):
-        path = Path(config["user_data_dir"]) / path
-    try:
-        model = load_model_config(path, base=MODEL)
-    except ValueError as exc:
-        raise OperationalException(
-            f"{CONFIG_SECTION}.{CONFIG_MODEL_KEY} = {name!r} (relative paths: current "
-            f"directory, then user_data_dir): {exc}"
-        ) from exc
+    model = model_config(config, base=MODEL)
     missing = [b for b in IMBALANCE_BANDS if float(b) not in model.bands_pct]
     if missing:
+        name = config["liq_signals"]["model_config"]  # MODEL has them all: a file was named
         raise OperationalException(
-            f"{path}: bands_pct {list(model.bands_pct)} lacks the strategy's imbalance "
-            f"band(s) {missing}"
+            f"liq_signals.model_config = {name!r}: bands_pct {list(model.bands_pct)} lacks "
+            f"the strategy's imbalance band(s) {missing}"
         )
-    logger.info("model config from %s: %s", path, model)
     return model
 
 
@@ -187,57 +164,23 @@ class LiquidationMagnetStrategy(BaselineStrategy):
 
     def informative_pairs(self) -> list[tuple[str, str, str]]:
         """Declare the extra series so dry-run fetches them (undeclared ones come back empty)."""
-        if self.config.get("trading_mode", "spot") == "spot":
-            return []
-        pairs = self.dp.current_whitelist()
-        return [(p, tf, "open_interest") for p in pairs for tf in self._oi_timeframes()] + [
-            (p, self.timeframe, "mark") for p in pairs
-        ]
+        return informative_pairs(self)
 
+    # --- inputs (hooks: the placebo and the planted strategies of the tests override them)
     def _oi_timeframes(self) -> list[str]:
-        """Open-interest timeframes, in the order tried: the strategy's own, then 1h when
-        it is a coarser whole multiple (the engine uses a coarser row from the end of its
-        period on; same order as ``liq_signals.data.load.open_interest_timeframes``)."""
-        own = timeframe_to_seconds(self.timeframe)
-        coarser = [
-            tf
-            for tf in ("1h",)
-            if timeframe_to_seconds(tf) > own and timeframe_to_seconds(tf) % own == 0
-        ]
-        return [self.timeframe, *coarser]
+        return open_interest_timeframes(self.timeframe)
+
+    def _extra_series(self, pair: str, candle_type: str, timeframe: str) -> DataFrame | None:
+        return pair_series(self, pair, candle_type, timeframe)
 
     def _open_interest(self, pair: str) -> DataFrame | None:
-        """The first open-interest series that exists, of :meth:`_oi_timeframes`, in
-        backtest and dry-run alike."""
-        for tf in self._oi_timeframes():
-            frame = self._extra_series(pair, "open_interest", tf)
-            if frame is not None:
-                return frame
-        return None
-
-    # --- inputs ---------------------------------------------------------------------------
-    def _extra_series(self, pair: str, candle_type: str, timeframe: str) -> DataFrame | None:
-        if self.config.get("trading_mode", "spot") == "spot":
-            return None
-        frame = self.dp.get_pair_dataframe(pair, timeframe, candle_type=candle_type)
-        return frame if len(frame) else None
+        return pair_open_interest(self, pair)
 
     def _mark(self, pair: str) -> DataFrame | None:
-        """Mark candles of the strategy timeframe, in dry-run/live only.
-
-        Liquidations trigger on the mark price, and the engine uses mark candles of the
-        candles' own timeframe.  Binance serves 5m mark klines live; recorded datadirs
-        usually hold 1h mark only (freqtrade's funding-fee timeframe), so backtests use
-        the trade candles' high/low instead of asking for a file that is not there.
-        """
-        if self.dp.runmode not in (RunMode.DRY_RUN, RunMode.LIVE):
-            return None
-        return self._extra_series(pair, "mark", self.timeframe)
+        return pair_mark(self, pair)
 
     def _metrics(self, pair: str) -> DataFrame | None:
-        """Taker-flow sidecar beside the candles, if any (freqtrade has no candle type for it)."""
-        frame = read_sidecar(self.config["datadir"], pair, self.timeframe)
-        return frame if len(frame) else None
+        return pair_metrics(self, pair)
 
     # --- indicators: the map, once per pair -----------------------------------------------
     def _map_features(self, dataframe: DataFrame, pair: str) -> DataFrame:
@@ -246,19 +189,11 @@ class LiquidationMagnetStrategy(BaselineStrategy):
         compute_features over the whole frame in backtests; in dry-run/live the book is
         advanced over new candles only, and stale/failed updates are flagged (no entries).
         """
-        open_interest = self._open_interest(pair)
-        if open_interest is None:
-            logger.warning(
-                "%s: no open interest (candle type 'open_interest'); the liquidation map "
-                "runs in volume-flow mode. Get it with `freqtrade download-data "
-                "--candle-types open_interest`.",
-                pair,
-            )
         return strategy_features(
             self,
             dataframe[["date", "open", "high", "low", "close", "volume"]],
             pair=pair,
-            open_interest=open_interest,
+            open_interest=self._open_interest(pair),
             mark=self._mark(pair),
             metrics=self._metrics(pair),
             timeframe=self.timeframe,

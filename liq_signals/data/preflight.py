@@ -80,34 +80,53 @@ def check_pair_files(
     prepare_inputs(inputs, pair=pair, timeframe=timeframe, config=config)
 
 
-def check_strategy_pair(strategy: Any, pair: str, config: ModelConfig | None = None) -> None:
-    """:func:`check_pair_files` for ``pair`` of a freqtrade strategy, once per pair and
-    strategy instance (its datadir, timeframe, trading mode and fallback setting come from
-    ``strategy.config``); nothing without a ``datadir`` in the config."""
-    checked: set[str] = strategy.__dict__.setdefault("_liq_checked_pairs", set())
+def check_strategy_pair(
+    strategy: Any,
+    pair: str,
+    config: ModelConfig | None = None,
+    *,
+    timeframe: str | None = None,
+    checked: set[tuple[str, str]] | None = None,
+) -> None:
+    """:func:`check_pair_files` for ``pair`` of a freqtrade strategy (its datadir, trading
+    mode and fallback setting come from ``strategy.config``); nothing without a
+    ``datadir`` in the config.
+
+    :param timeframe: the candles' timeframe (default: the config's, else the strategy's)
+    :param checked: ``(pair, timeframe)`` already checked, skipped; a pair that passes is
+        added (the caller keeps it per strategy instance: ``liq_signals.freqtrade``'s
+        ``StrategyContext``).  None: check every time.
+    """
     ft_config = getattr(strategy, "config", None) or {}
     datadir = ft_config.get("datadir")
-    if pair in checked or not datadir:
+    # the config's timeframe overrides the class attribute (freqtrade sets it on the
+    # instance only after constructing it)
+    timeframe = timeframe or ft_config.get("timeframe") or strategy.timeframe
+    if not datadir or (checked is not None and (pair, timeframe) in checked):
         return
     mode = ft_config.get("trading_mode") or "spot"  # a str or freqtrade's TradingMode
     check_pair_files(
         datadir,
         pair,
-        # the config's timeframe overrides the class attribute (freqtrade sets it on the
-        # instance only after constructing it)
-        ft_config.get("timeframe") or strategy.timeframe,
+        timeframe,
         trading_mode=str(getattr(mode, "value", mode)),
         config=config,
         volume_fallback=oi_volume_fallback(ft_config),
     )
-    checked.add(pair)
+    if checked is not None:
+        checked.add((pair, timeframe))
 
 
 def _literal_pairs(pairs: Sequence[str]) -> list[str]:
     return [p for p in pairs if isinstance(p, str) and not _PATTERN.search(p)]
 
 
-def check_strategy_data(strategy: Any, config: ModelConfig | None = None) -> None:
+def check_strategy_data(
+    strategy: Any,
+    config: ModelConfig | None = None,
+    *,
+    checked: set[tuple[str, str]] | None = None,
+) -> None:
     """:func:`check_strategy_pair` for every pair of the strategy's whitelist, in the run
     modes where freqtrade loads the datadir itself (:data:`BATCH_RUNMODES`); call it from
     the strategy's ``__init__`` — freqtrade constructs the strategy before it loads data.
@@ -116,6 +135,7 @@ def check_strategy_data(strategy: Any, config: ModelConfig | None = None) -> Non
     reach the feature path.  So is a pair without any candle file: freqtrade says "No
     history" and backtests the other pairs, as it would without this check.
 
+    :param checked: as :func:`check_strategy_pair`'s
     :raise LiqInputError: a pair's files fail the boundary (one line: file, pair, fix).
     """
     ft_config = getattr(strategy, "config", None) or {}
@@ -132,4 +152,4 @@ def check_strategy_data(strategy: Any, config: ModelConfig | None = None) -> Non
     for pair in _literal_pairs(whitelist):
         paths = (pair_data_path(datadir, pair, timeframe, ctype, fmt) for fmt in DATA_FORMATS)
         if any(path.exists() for path in paths):
-            check_strategy_pair(strategy, pair, config)
+            check_strategy_pair(strategy, pair, config, timeframe=timeframe, checked=checked)

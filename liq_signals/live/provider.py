@@ -1,5 +1,10 @@
 """The features the strategy asks for in ``populate_indicators``, in every run mode.
 
+A strategy reaches a provider through :func:`liq_signals.freqtrade.strategy_features`
+(which checks the pair's files first in batch modes); its
+:class:`~liq_signals.freqtrade.StrategyContext` keeps one provider per timeframe
+(:func:`provider_for`), on the strategy's one model.
+
 * backtesting / hyperopt / lookahead / recursive / plot: one batch
   :func:`liq_signals.features.compute_features` over the whole frame (fastest there).
 * dry-run / live: freqtrade hands over the whole (growing) frame every new candle; an
@@ -53,7 +58,6 @@ import pandas as pd
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
-from liq_signals.data.preflight import check_strategy_pair
 from liq_signals.display import ratio_text as display_ratio
 from liq_signals.features.incremental import IncrementalFeatures
 from liq_signals.features.pipeline import compute_features
@@ -494,66 +498,27 @@ def _live_series_for(strategy: Any, timeframe: str) -> Any | None:
         return None
 
 
-def provider_for(strategy: Any, config: ModelConfig) -> LiveFeatureProvider:
-    """The provider attached to a strategy instance (created on first use).
+def provider_for(
+    strategy: Any, config: ModelConfig, timeframe: str | None = None
+) -> LiveFeatureProvider:
+    """A new provider for a strategy instance's candles of ``timeframe`` (default: the
+    strategy's).  :class:`liq_signals.freqtrade.StrategyContext` keeps one per timeframe.
 
     In dry-run/live its state is persisted under ``<user_data_dir>/liq_signals_state`` (so a
-    restart resumes the book); never in backtesting/hyperopt (one batch computation there).
+    restart resumes the book) and the taker flow is polled from the exchange; never in
+    backtesting/hyperopt (one batch computation there).
     """
-    provider = getattr(strategy, "_liq_feature_provider", None)
-    if provider is None:
-        runmode = _runmode_value(
-            getattr(getattr(strategy, "dp", None), "runmode", None)
-            or strategy.config.get("runmode", "other")
-        )
-        series = (
-            _live_series_for(strategy, strategy.timeframe) if runmode in LIVE_RUNMODES else None
-        )
-        user_data = strategy.config.get("user_data_dir")
-        state_dir = (
-            Path(user_data) / state_store.STATE_DIRNAME
-            if runmode in LIVE_RUNMODES and user_data
-            else None
-        )
-        provider = LiveFeatureProvider(
-            config,
-            strategy.timeframe,
-            live_series=series,
-            state_dir=state_dir,
-            strategy=type(strategy).__name__,
-        )
-        strategy._liq_feature_provider = provider
-    return provider
-
-
-def strategy_features(
-    strategy: Any,
-    candles: pd.DataFrame,
-    *,
-    pair: str,
-    open_interest: pd.DataFrame | None = None,
-    mark: pd.DataFrame | None = None,
-    metrics: pd.DataFrame | None = None,
-    timeframe: str = "5m",  # noqa: ARG001 - see :param timeframe:
-    config: ModelConfig | None = None,
-) -> pd.DataFrame:
-    """Drop-in for ``compute_features`` inside a freqtrade strategy: batch in backtests,
-    incremental per pair in dry-run/live (run mode read from ``strategy.dp``).
-
-    :param strategy: the ``IStrategy`` instance (holds the per-pair state).
-    :param timeframe: accepted so that calls read like ``compute_features``; the provider
-        runs on ``strategy.timeframe``.
-    :return: as :func:`liq_signals.features.compute_features`.
-    :raise LiqInputError: outside dry-run/live, the pair's files fail the boundary
-        (:func:`liq_signals.data.preflight.check_strategy_pair`, once per pair): freqtrade
-        prints the one-line message and exits non-zero.
-    """
-    cfg = config or ModelConfig()
-    dp = getattr(strategy, "dp", None)
-    runmode = getattr(dp, "runmode", None) or strategy.config.get("runmode", "other")
-    provider = provider_for(strategy, cfg)
-    if _runmode_value(runmode) not in LIVE_RUNMODES:  # dry-run/live quarantine instead
-        check_strategy_pair(strategy, pair, cfg)
-    return provider.features(
-        candles, pair=pair, runmode=runmode, open_interest=open_interest, mark=mark, metrics=metrics
+    timeframe = timeframe or strategy.timeframe
+    runmode = _runmode_value(
+        getattr(getattr(strategy, "dp", None), "runmode", None)
+        or strategy.config.get("runmode", "other")
+    )
+    live = runmode in LIVE_RUNMODES
+    user_data = strategy.config.get("user_data_dir")
+    return LiveFeatureProvider(
+        config,
+        timeframe,
+        live_series=_live_series_for(strategy, timeframe) if live else None,
+        state_dir=Path(user_data) / state_store.STATE_DIRNAME if live and user_data else None,
+        strategy=type(strategy).__name__,
     )
