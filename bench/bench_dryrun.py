@@ -40,6 +40,7 @@ sys.path.insert(0, str(REPO))
 
 from liq_signals import columns as C  # noqa: E402
 from liq_signals.config import ModelConfig  # noqa: E402
+from liq_signals.data.frames import PairFrames  # noqa: E402
 from liq_signals.features.pipeline import compute_features  # noqa: E402
 from liq_signals.live import state_store  # noqa: E402
 from liq_signals.live.provider import LiveFeatureProvider  # noqa: E402
@@ -113,9 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         frame = candles.iloc[:stop]
         clock_s[0] = frame["date"].iloc[-1].timestamp() + 2 * 300 + 1
         got = provider.features(
-            frame, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=metrics
+            PairFrames(frame, open_interest=oi, metrics=metrics), pair=PAIR, runmode="dry_run"
         )
-        saving.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=metrics)
+        saving.features(
+            PairFrames(frame, open_interest=oi, metrics=metrics), pair=PAIR, runmode="dry_run"
+        )
         t0 = time.perf_counter()
         ref = compute_features(
             frame, pair=PAIR, open_interest=oi, metrics=metrics, timeframe="5m", config=cfg
@@ -138,11 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg, "5m", export_dir=None, clock=lambda: clock_s[0], state_dir=state_dir
     )
     resumed = restarted.features(
-        window, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=metrics
+        PairFrames(window, open_interest=oi, metrics=metrics), pair=PAIR, runmode="dry_run"
     )
     restarted.close()
     never_stopped = provider.features(
-        window, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=metrics
+        PairFrames(window, open_interest=oi, metrics=metrics), pair=PAIR, runmode="dry_run"
     )
     resume_ok = resumed.equals(never_stopped)
     state_tmp.cleanup()

@@ -39,7 +39,6 @@ INCREMENTAL_STEPS = 300
 CHILD = """
 import resource, sys, time
 t0 = time.perf_counter()
-from liq_signals.data.frames import PairFrames
 from liq_signals.data.load import load_pair_inputs
 from liq_signals.features.pipeline import compute_features
 d = load_pair_inputs(sys.argv[1], sys.argv[2], "5m")
@@ -126,11 +125,11 @@ def main() -> int:
 
     inc = IncrementalFeatures(PAIR, "5m", cfg)
     frame = data.candles.iloc[: INCREMENTAL_WARM + INCREMENTAL_STEPS]
-    inc.update(frame.iloc[:INCREMENTAL_WARM])
+    inc.update(PairFrames(frame.iloc[:INCREMENTAL_WARM]))
     upd = []
     for k in range(INCREMENTAL_WARM + 1, INCREMENTAL_WARM + INCREMENTAL_STEPS + 1):
         t = time.perf_counter()
-        inc.update(frame.iloc[:k])
+        inc.update(PairFrames(frame.iloc[:k]))
         upd.append(time.perf_counter() - t)
     p50, p95 = np.percentile(upd, [50, 95]) * 1e3
     per_candle_batch = batch / n
@@ -148,11 +147,11 @@ def main() -> int:
     oframe = oi.candles.iloc[: INCREMENTAL_WARM + INCREMENTAL_STEPS]
     full = best_of(3, lambda: compute_features(oframe.iloc[:INCREMENTAL_WARM], pair=PAIR, **kw))
     inc = IncrementalFeatures(PAIR, "5m", cfg)
-    inc.update(oframe.iloc[:INCREMENTAL_WARM], **kw)
+    inc.update(PairFrames(oframe.iloc[:INCREMENTAL_WARM], **kw))
     upd = []
     for k in range(INCREMENTAL_WARM + 1, INCREMENTAL_WARM + INCREMENTAL_STEPS + 1):
         t = time.perf_counter()
-        inc.update(oframe.iloc[:k], **kw)
+        inc.update(PairFrames(oframe.iloc[:k], **kw))
         upd.append(time.perf_counter() - t)
     p50, p95 = np.percentile(upd, [50, 95]) * 1e3
     print(

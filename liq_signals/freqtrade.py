@@ -53,6 +53,7 @@ from freqtrade.exceptions import OperationalException
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
 from liq_signals.data import preflight
+from liq_signals.data.frames import PairFrames
 from liq_signals.errors import ConfigError
 from liq_signals.live.provider import LIVE_RUNMODES, LiveFeatureProvider, provider_for
 from liq_signals.study.terms import liquidation_terms
@@ -328,9 +329,8 @@ def strategy_features(
         preflight.check_strategy_pair(
             strategy, pair, model, timeframe=timeframe, checked=context.checked
         )
-    features = context.provider(strategy, timeframe).features(
-        candles, pair=pair, runmode=runmode, open_interest=open_interest, mark=mark, metrics=metrics
-    )
+    frames = PairFrames(candles, open_interest, mark, metrics)
+    features = context.provider(strategy, timeframe).features(frames, pair=pair, runmode=runmode)
     own = timeframe == strategy.timeframe  # startup_candle_count counts these candles
     if own and runmode in _BATCH and context.warn_once("no signal", pair):
         startup = int(getattr(strategy, "startup_candle_count", 0) or 0)

@@ -127,6 +127,15 @@ def add_data_arguments(
     )
 
 
+def add_timerange_argument(
+    parser: argparse.ArgumentParser, help: str, *, required: bool = False
+) -> None:
+    """``--timerange`` as freqtrade spells it (``YYYYMMDD-YYYYMMDD``, end exclusive),
+    checked before any work by :func:`resolve_data_arguments` and read with
+    :func:`liq_signals.timeframes.parse_timerange`; ``help`` says what it selects."""
+    parser.add_argument("--timerange", default=None, required=required, help=help)
+
+
 def add_fetch_arguments(
     parser: argparse.ArgumentParser, *, pairs_help: str, check_pairs: bool = True
 ) -> None:

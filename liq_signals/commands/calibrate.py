@@ -7,6 +7,7 @@ import logging
 import math
 from pathlib import Path
 
+from liq_signals.commands._data_args import add_timerange_argument
 from liq_signals.errors import ConfigError
 
 HELP = (
@@ -44,10 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from liq_signals.commands.validate import add_window_arguments
 
     add_window_arguments(parser)
-    parser.add_argument(
-        "--timerange",
-        default="",
-        help="YYYYMMDD-YYYYMMDD span cut into the walk-forward folds (default: where the "
+    add_timerange_argument(
+        parser,
+        "YYYYMMDD-YYYYMMDD span cut into the walk-forward folds (default: where the "
         "record and the candles overlap)",
     )
     parser.add_argument(

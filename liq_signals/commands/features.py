@@ -7,7 +7,11 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
+from liq_signals.commands._data_args import (
+    add_data_arguments,
+    add_timerange_argument,
+    resolve_data_arguments,
+)
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.errors import ConfigError
 
@@ -36,10 +40,9 @@ def with_file(exc: LiqInputError, inputs: PairInputs) -> LiqInputError:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
-    parser.add_argument(
-        "--timerange",
-        default=None,
-        help="YYYYMMDD-YYYYMMDD: only these rows are written; the book is still built from "
+    add_timerange_argument(
+        parser,
+        "YYYYMMDD-YYYYMMDD: only these rows are written; the book is still built from "
         "the first candle on file, so values never depend on the range",
     )
     parser.add_argument("--out", type=Path, required=True, help="output file, .feather or .csv")

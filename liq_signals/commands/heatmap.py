@@ -8,7 +8,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
+from liq_signals.commands._data_args import (
+    add_data_arguments,
+    add_timerange_argument,
+    resolve_data_arguments,
+)
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.errors import ConfigError, InputError
 
@@ -25,10 +29,9 @@ logger = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser, trading_mode=False)
-    parser.add_argument(
-        "--timerange",
-        default=None,
-        help="freqtrade timerange shown, e.g. 20250901-20251001 (default: all candles)",
+    add_timerange_argument(
+        parser,
+        "freqtrade timerange shown, e.g. 20250901-20251001 (default: all candles)",
     )
     parser.add_argument(
         "--out",

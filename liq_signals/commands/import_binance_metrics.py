@@ -6,7 +6,11 @@ from __future__ import annotations
 import argparse
 import logging
 
-from liq_signals.commands._data_args import add_fetch_arguments, resolve_data_arguments
+from liq_signals.commands._data_args import (
+    add_fetch_arguments,
+    add_timerange_argument,
+    resolve_data_arguments,
+)
 from liq_signals.errors import ConfigError
 
 HELP = (
@@ -26,11 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         pairs_help="freqtrade futures pairs, e.g. BTC/USDT:USDT ETH/USDT:USDT "
         "(default: the config's whitelist)",
     )
-    parser.add_argument(
-        "--timerange",
-        required=True,
-        help="YYYYMMDD-[YYYYMMDD], end exclusive as in freqtrade "
+    add_timerange_argument(
+        parser,
+        "YYYYMMDD-[YYYYMMDD], end exclusive as in freqtrade "
         "(open end = up to today; today's file is not published yet)",
+        required=True,
     )
     parser.add_argument(
         "--base-url",

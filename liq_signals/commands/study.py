@@ -13,7 +13,11 @@ import logging
 import time
 from pathlib import Path
 
-from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
+from liq_signals.commands._data_args import (
+    add_data_arguments,
+    add_timerange_argument,
+    resolve_data_arguments,
+)
 from liq_signals.commands._model import (
     add_model_config_argument,
     changed_fields,
@@ -33,10 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         pairs_help="freqtrade pairs, e.g. -p BTC/USDT:USDT ETH/USDT:USDT (or --pair "
         "repeated; default: the config's whitelist)",
     )
-    parser.add_argument(
-        "--timerange",
-        default=None,
-        help="YYYYMMDD-YYYYMMDD of the rows studied; the book is built from the "
+    add_timerange_argument(
+        parser,
+        "YYYYMMDD-YYYYMMDD of the rows studied; the book is built from the "
         "first candle on file, so values never depend on the range",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")

@@ -8,7 +8,11 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from liq_signals.commands._data_args import add_data_arguments, resolve_data_arguments
+from liq_signals.commands._data_args import (
+    add_data_arguments,
+    add_timerange_argument,
+    resolve_data_arguments,
+)
 from liq_signals.commands._model import add_model_config_argument, model_config_from_args
 from liq_signals.errors import ConfigError, InputError
 
@@ -101,10 +105,9 @@ def coverage_arg(args: argparse.Namespace) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_window_arguments(parser, realized_required=False, model_role="the model scored")
-    parser.add_argument(
-        "--timerange",
-        default="",
-        help="YYYYMMDD-YYYYMMDD: score only this part of the record (default: all of it)",
+    add_timerange_argument(
+        parser,
+        "YYYYMMDD-YYYYMMDD: score only this part of the record (default: all of it)",
     )
     parser.add_argument(
         "--skip-empty-periods",

@@ -178,6 +178,11 @@ def _first_bad(mask: np.ndarray) -> int:
     return int(np.argmax(mask))
 
 
+def _first_row(mask: np.ndarray) -> int | None:
+    """The first row that breaks a rule (``mask`` True), or None when none does."""
+    return int(np.argmax(mask)) if mask.any() else None
+
+
 # ---------------------------------------------------------------- the rules, one each
 # Masks over already-extracted arrays (True = the row breaks the rule).  The whole-frame
 # validators below and the dry-run fast path
@@ -457,6 +462,44 @@ def _log_gaps(ns: np.ndarray, timeframe_s: int, pair: str, source: str, first_da
         )
 
 
+def _check_candle_values(candles: pd.DataFrame, pair: str, source: str) -> None:
+    """The per-row rules of :func:`validate_candles`, in order: prices, high ≥ low, open
+    and close inside the range, no implausible jump, volume."""
+    fix = "re-download the candles (freqtrade download-data --erase) or drop the row"
+
+    def refuse(what: str, pos: int) -> LiqInputError:
+        return _fail(pair, source, f"{what} at {_where(candles, pos)}", fix)
+
+    def prices(col: str) -> np.ndarray:
+        return candles[col].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    for col in ("open", "high", "low", "close"):
+        vals = prices(col)
+        if (pos := _first_row(bad_prices(vals))) is not None:
+            raise refuse(f"{col}={float(vals[pos])!r} (NaN/non-positive)", pos)
+    high, low, close = prices("high"), prices("low"), prices("close")
+    if (pos := _first_row(high_below_low(high, low))) is not None:
+        raise refuse(f"high {high[pos]} < low {low[pos]}", pos)
+    for col in ("open", "close"):
+        vals = prices(col)
+        if (pos := _first_row(outside_range(vals, high, low))) is not None:
+            raise refuse(f"{col} {vals[pos]} outside [low {low[pos]}, high {high[pos]}]", pos)
+    median = past_median(close)
+    for col in ("open", "high", "low", "close"):
+        vals = prices(col)
+        if (pos := _first_row(implausible_jumps(vals, median=median))) is not None:
+            raise _fail(
+                pair,
+                source,
+                f"{col}={float(vals[pos])!r} at {_where(candles, pos)} is beyond "
+                f"{JUMP_MAX_RATIO:g}× the median of the {JUMP_WINDOW} closes before",
+                fix,
+            )
+    vol = prices("volume")
+    if (pos := _first_row(bad_volumes(vol))) is not None:
+        raise refuse(f"volume={float(vol[pos])!r} (NaN/negative)", pos)
+
+
 def validate_candles(
     candles: pd.DataFrame, *, pair: str, source: str = "candles", timeframe_s: int | None = None
 ) -> np.ndarray:
@@ -475,62 +518,7 @@ def validate_candles(
         raise _fail(pair, source, "no candles", "download data first (freqtrade download-data)")
     ns = _check_dates(candles, pair, source)
     _check_numeric(candles, CANDLE_COLUMNS[1:], pair, source)
-    fix = "re-download the candles (freqtrade download-data --erase) or drop the row"
-    for col in ("open", "high", "low", "close"):
-        vals = candles[col].to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = bad_prices(vals)
-        if bad.any():
-            pos = _first_bad(bad)
-            raise _fail(
-                pair,
-                source,
-                f"{col}={float(vals[pos])!r} (NaN/non-positive) at {_where(candles, pos)}",
-                fix,
-            )
-    high = candles["high"].to_numpy(dtype=np.float64)
-    low = candles["low"].to_numpy(dtype=np.float64)
-    inverted = high_below_low(high, low)
-    if inverted.any():
-        pos = _first_bad(inverted)
-        raise _fail(
-            pair, source, f"high {high[pos]} < low {low[pos]} at {_where(candles, pos)}", fix
-        )
-    close = candles["close"].to_numpy(dtype=np.float64)
-    for col in ("open", "close"):
-        vals = candles[col].to_numpy(dtype=np.float64)
-        bad = outside_range(vals, high, low)
-        if bad.any():
-            pos = _first_bad(bad)
-            raise _fail(
-                pair,
-                source,
-                f"{col} {vals[pos]} outside [low {low[pos]}, high {high[pos]}] at "
-                f"{_where(candles, pos)}",
-                fix,
-            )
-    median = past_median(close)
-    for col in ("open", "high", "low", "close"):
-        vals = candles[col].to_numpy(dtype=np.float64)
-        bad = implausible_jumps(vals, median=median)
-        if bad.any():
-            pos = _first_bad(bad)
-            raise _fail(
-                pair,
-                source,
-                f"{col}={float(vals[pos])!r} at {_where(candles, pos)} is beyond "
-                f"{JUMP_MAX_RATIO:g}× the median of the {JUMP_WINDOW} closes before",
-                fix,
-            )
-    vol = candles["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = bad_volumes(vol)
-    if bad.any():
-        pos = _first_bad(bad)
-        raise _fail(
-            pair,
-            source,
-            f"volume={float(vol[pos])!r} (NaN/negative) at {_where(candles, pos)}",
-            fix,
-        )
+    _check_candle_values(candles, pair, source)
     if timeframe_s and len(ns) > 1:
         _log_gaps(ns, timeframe_s, pair, source, lambda pos: candles["date"].iloc[pos])
     return ns

@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -515,6 +516,16 @@ def calibrate(
         final = span
     else:
         raise ValidationError("give a span for the folds, or a fit and a test range")
+    study = partial(
+        run_study,
+        evaluator,
+        trials=trials,
+        jobs=jobs,
+        seed=seed,
+        space=space,
+        grid=grid,
+        report=report,
+    )
     fold_results = []
     for i, (fit, test) in enumerate(plan):
         label = f"fold {i + 1}/{len(plan)}"
@@ -522,17 +533,7 @@ def calibrate(
             f"{label}: fit {fit[0]:%Y-%m-%d} → {fit[1]:%Y-%m-%d}, "
             f"test {test[0]:%Y-%m-%d} → {test[1]:%Y-%m-%d}"
         )
-        params, _, n = run_study(
-            evaluator,
-            fit,
-            trials=trials,
-            jobs=jobs,
-            seed=seed,
-            space=space,
-            grid=grid,
-            label=label,
-            report=report,
-        )
+        params, _, n = study(fit, label=label)
         cfg = replace(base, **params)
         fold_results.append(
             FoldResult(
@@ -554,17 +555,7 @@ def calibrate(
         params = fold_results[0].params
     else:
         report(f"final: fit {final[0]:%Y-%m-%d} → {final[1]:%Y-%m-%d}")
-        params, _, _ = run_study(
-            evaluator,
-            final,
-            trials=trials,
-            jobs=jobs,
-            seed=seed,
-            space=space,
-            grid=grid,
-            label="final",
-            report=report,
-        )
+        params, _, _ = study(final, label="final")
     best = replace(base, **params)
     fitted = list(params)
     best_span = evaluator.scores(best, final)

@@ -113,11 +113,8 @@ class _Raw:
     whatever differs (or cannot be read) sends the update down the full, validating path.
     """
 
-    def __init__(
-        self,
-        candles: pd.DataFrame,
-        aux: dict[str, pd.DataFrame | None],
-    ) -> None:
+    def __init__(self, frames: PairFrames) -> None:
+        candles = frames.candles
         dates = candles["date"]
         if not isinstance(dates.dtype, pd.DatetimeTZDtype):
             raise TypeError("naive or non-date 'date' column")  # full path names it
@@ -128,7 +125,7 @@ class _Raw:
         self.aux_cols: dict[str, dict[str, np.ndarray]] = {}
         self.aux_ok = True
         try:
-            for name, frame in aux.items():
+            for name, frame in frames.optional().items():
                 if frame is None or not len(frame):
                     self.aux_ns[name] = None
                     continue
@@ -176,16 +173,11 @@ class _Raw:
         return True
 
 
-def _raw_frames(
-    candles: pd.DataFrame,
-    open_interest: pd.DataFrame | None,
-    mark: pd.DataFrame | None,
-    metrics: pd.DataFrame | None,
-) -> _Raw | None:
+def _raw_frames(frames: PairFrames) -> _Raw | None:
     """:class:`_Raw` of the frames, or None if the candles cannot even be read (the full
     path then raises the validation error naming the problem)."""
     try:
-        return _Raw(candles, {"oi": open_interest, "mark": mark, "metrics": metrics})
+        return _Raw(frames)
     except Exception:  # noqa: BLE001 - see docstring
         return None
 
@@ -477,14 +469,8 @@ class IncrementalFeatures:
                 return False
         return True
 
-    def update(
-        self,
-        candles: pd.DataFrame,
-        open_interest: pd.DataFrame | None = None,
-        mark: pd.DataFrame | None = None,
-        metrics: pd.DataFrame | None = None,
-    ) -> pd.DataFrame:
-        """Process the closed candles of ``candles`` not yet seen; return all features.
+    def update(self, frames: PairFrames) -> pd.DataFrame:
+        """Process the closed candles of ``frames`` not yet seen; return all features.
 
         Input is checked once at the boundary: when the frame only extends what was
         processed (same open times, same raw OHLCV, same open-interest / metrics / mark
@@ -494,10 +480,8 @@ class IncrementalFeatures:
         a frame that does not line up) takes the full path: the whole frame is validated
         and aligned, and the book is recomputed if processed candles changed.
 
-        :param candles: closed candles (freqtrade's frame; the forming candle is not in it).
-        :param open_interest: open-interest frame, as for ``compute_features``.
-        :param mark: mark candles of the same timeframe.
-        :param metrics: metrics sidecar frame.
+        :param frames: the closed candles (freqtrade's frame; the forming candle is not
+            in it) and the optional series, as for :func:`~liq_signals.features.run`.
         A candle breaking a per-row rule (:func:`liq_signals.data.boundary.bad_candle_rows`)
         is quarantined, not an error: it gets NaN features flagged stale and the book runs
         as if it were missing (see :meth:`_bad_candles`).
@@ -507,10 +491,11 @@ class IncrementalFeatures:
             whole frame on the full path, which also runs when a new row is bad, so the
             error names the row within the whole frame).
         """
+        candles = frames.candles
         bad = self._bad_candles(candles)
         if bad is None:
-            return self._update(candles, open_interest, mark, metrics)
-        out = self._update(candles[~bad], open_interest, mark, metrics)
+            return self._update(frames)
+        out = self._update(frames.with_candles(candles[~bad]))
         return _with_quarantined(candles, out, bad)
 
     def _bad_candles(self, candles: pd.DataFrame) -> np.ndarray | None:
@@ -559,22 +544,16 @@ class IncrementalFeatures:
             self._bad_candle_ns = np.union1d(keep, ns[new])
         return bad if bad.any() else None
 
-    def _update(
-        self,
-        candles: pd.DataFrame,
-        open_interest: pd.DataFrame | None,
-        mark: pd.DataFrame | None,
-        metrics: pd.DataFrame | None,
-    ) -> pd.DataFrame:
+    def _update(self, frames: PairFrames) -> pd.DataFrame:
         """:meth:`update` on candles that passed the per-row quarantine."""
-        raw = _raw_frames(candles, open_interest, mark, metrics)
+        raw = _raw_frames(frames)
         why = self._tail_update(raw)
         if why is not None:
             if self.state is not None:
                 logger.info("%s: whole frame validated and aligned: %s.", self.pair, why)
-            raw = self._full_update(candles, open_interest, mark, metrics, raw)
+            raw = self._full_update(frames, raw)
         self._snapshot = raw
-        return self._frame(candles, raw)
+        return self._frame(frames.candles, raw)
 
     # ------------------------------------------------------------------ tail path
     def _tail_update(self, raw: _Raw | None) -> str | None:
@@ -659,21 +638,14 @@ class IncrementalFeatures:
             return None
 
     # ------------------------------------------------------------------ full path
-    def _full_update(
-        self,
-        candles: pd.DataFrame,
-        open_interest: pd.DataFrame | None,
-        mark: pd.DataFrame | None,
-        metrics: pd.DataFrame | None,
-        raw: _Raw | None,
-    ) -> _Raw:
+    def _full_update(self, frames: PairFrames, raw: _Raw | None) -> _Raw:
         """Validate and align the whole frame; recompute if processed candles changed.
 
         :return: the frames' raw numbers (for the next call's comparison).
         """
         self.full_updates += 1
         prep = prepare_inputs(
-            PairFrames(candles, open_interest, mark, metrics),
+            frames,
             pair=self.pair,
             timeframe=self.timeframe,
             config=self.config,
@@ -682,7 +654,7 @@ class IncrementalFeatures:
         inputs = prep.inputs
         t = inputs.time_s
         if raw is None:  # prepare_inputs accepted the frame, so it can be read now
-            raw = _Raw(candles, {"oi": open_interest, "mark": mark, "metrics": metrics})
+            raw = _Raw(frames)
         if self.state is not None and len(self._time):
             pos = np.searchsorted(self._time, t)
             known = (pos < len(self._time)) & (
@@ -696,7 +668,7 @@ class IncrementalFeatures:
                     "%s: already-processed candles changed (history rewritten or late data); "
                     "recomputing the book from %s.",
                     self.pair,
-                    candles["date"].iloc[0],
+                    frames.candles["date"].iloc[0],
                 )
                 self.reset()
                 self.recomputes += 1

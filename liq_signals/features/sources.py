@@ -14,6 +14,8 @@ to the full path).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from liq_signals.data.boundary import (
@@ -33,6 +35,20 @@ from liq_signals.features.align import has_taker_values, mark_step_s, oi_step_s
 
 #: rows already logged by :func:`liq_signals.data.boundary.quarantine`
 Seen = set[tuple[str, int]]
+
+
+def _quarantine_rows(
+    ns: np.ndarray, a: int, b: int, *, pair: str, source: str, seen: Seen | None
+) -> Callable[[np.ndarray, np.ndarray, str], np.ndarray]:
+    """:func:`~liq_signals.data.boundary.quarantine` for rows ``a:b`` of one series:
+    ``(values, drop, column) -> values`` with the dropped rows NaN, each logged once."""
+
+    def drop_rows(values: np.ndarray, drop: np.ndarray, column: str) -> np.ndarray:
+        return quarantine(
+            values, drop, ns[a:b], pair=pair, source=source, column=column, first=a, seen=seen
+        )
+
+    return drop_rows
 
 
 def oi_rows(
@@ -69,17 +85,8 @@ def oi_rows(
             amt[need] = amount_from_value(
                 value[lo:b][need], ns[lo:b][need] + oi_as_of_ns(ns, tf_s), *candles
             )
-    drop = quarantined_oi(amt, a - lo)
-    amt = quarantine(
-        amt[a - lo :],
-        drop,
-        ns[a:b],
-        pair=pair,
-        source=source,
-        column=OI_AMOUNT,
-        first=a,
-        seen=seen,
-    )
+    drop_rows = _quarantine_rows(ns, a, b, pair=pair, source=source, seen=seen)
+    amt = drop_rows(amt[a - lo :], quarantined_oi(amt, a - lo), OI_AMOUNT)
     return ns[a:b], amt, oi_step_s(ns, tf_s)
 
 
@@ -98,8 +105,8 @@ def mark_rows(
     uses trade high/low); the step is the whole frame's smallest."""
     lo = max(a - JUMP_WINDOW, 0)
     drop = quarantined_mark(high[lo:b], low[lo:b], a - lo)
-    out_high = quarantine(
-        high[a:b], drop, ns[a:b], pair=pair, source=source, column="high/low", first=a, seen=seen
+    out_high = _quarantine_rows(ns, a, b, pair=pair, source=source, seen=seen)(
+        high[a:b], drop, "high/low"
     )
     return ns[a:b], out_high, np.where(drop, np.nan, low[a:b]), mark_step_s(ns)
 
@@ -120,28 +127,12 @@ def metrics_rows(
     if not has_taker_values(list(columns.values())):
         return None
     lo = max(a - JUMP_WINDOW, 0)
+    drop_rows = _quarantine_rows(ns, a, b, pair=pair, source=source, seen=seen)
     ratio = net = None
     if TAKER_RATIO in columns:
-        ratio = quarantine(
-            columns[TAKER_RATIO][a:b],
-            quarantined_taker_ratios(columns[TAKER_RATIO][lo:b], a - lo),
-            ns[a:b],
-            pair=pair,
-            source=source,
-            column=TAKER_RATIO,
-            first=a,
-            seen=seen,
-        )
+        r = columns[TAKER_RATIO]
+        ratio = drop_rows(r[a:b], quarantined_taker_ratios(r[lo:b], a - lo), TAKER_RATIO)
     if TAKER_NET_BASE in columns:
         v = columns[TAKER_NET_BASE][a:b]
-        net = quarantine(
-            v,
-            np.isinf(v),
-            ns[a:b],
-            pair=pair,
-            source=source,
-            column=TAKER_NET_BASE,
-            first=a,
-            seen=seen,
-        )
+        net = drop_rows(v, np.isinf(v), TAKER_NET_BASE)
     return ns[a:b], ratio, net

@@ -6,7 +6,7 @@ A strategy reaches a provider through :func:`liq_signals.freqtrade.strategy_feat
 (:func:`provider_for`), on the strategy's one model.
 
 * backtesting / hyperopt / lookahead / recursive / plot: one batch
-  :func:`liq_signals.features.compute_features` over the whole frame (fastest there).
+  :func:`liq_signals.features.run` over the whole frame (fastest there).
 * dry-run / live: freqtrade hands over the whole (growing) frame every new candle; an
   :class:`~liq_signals.features.incremental.IncrementalFeatures` per pair advances the book over the
   new closed candles only, and gives the same values as the batch run on the same frame
@@ -49,7 +49,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +58,10 @@ import pandas as pd
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.display import ratio_text as display_ratio
 from liq_signals.features.incremental import IncrementalFeatures
-from liq_signals.features.pipeline import compute_features
+from liq_signals.features.pipeline import run
 from liq_signals.live import state_store
 from liq_signals.live.failures import FailureLog
 from liq_signals.timeframes import timeframe_seconds
@@ -205,47 +206,29 @@ class LiveFeatureProvider:
         self._failures = FailureLog(logger)
 
     # ------------------------------------------------------------------ public
-    def features(
-        self,
-        candles: pd.DataFrame,
-        *,
-        pair: str,
-        runmode: Any,
-        open_interest: pd.DataFrame | None = None,
-        mark: pd.DataFrame | None = None,
-        metrics: pd.DataFrame | None = None,
-    ) -> pd.DataFrame:
-        """Feature columns for ``candles`` (a copy with them appended).
+    def features(self, frames: PairFrames, *, pair: str, runmode: Any) -> pd.DataFrame:
+        """Feature columns for ``frames.candles`` (a copy with them appended).
 
-        :param candles: freqtrade's analysed frame (closed candles, ``date`` column).
+        :param frames: freqtrade's analysed frame (closed candles, ``date`` column) and the
+            pair's open interest, mark candles of the provider's timeframe and metrics
+            sidecar, where there are any.
         :param pair: freqtrade pair name.
         :param runmode: freqtrade ``RunMode`` (or its value string).
-        :param open_interest: freqtrade ``open_interest`` candles, if any.
-        :param mark: mark candles of the strategy timeframe, if any.
-        :param metrics: metrics sidecar frame (taker flow), if any.
-        :return: ``candles`` + :func:`liq_signals.columns.feature_columns` columns.
+        :return: the candles + :func:`liq_signals.columns.feature_columns` columns.
         :raise LiqInputError: bad input in batch modes (the run should stop and say why);
             never in dry-run/live.
         """
         if _runmode_value(runmode) not in LIVE_RUNMODES:
-            return compute_features(
-                candles,
-                pair=pair,
-                open_interest=open_interest,
-                mark=mark,
-                metrics=metrics,
-                timeframe=self.timeframe,
-                config=self.config,
-            )
+            return run(frames, pair=pair, timeframe=self.timeframe, config=self.config).features
         try:
-            out = self._live(candles, pair, open_interest, mark, metrics)
+            out = self._live(frames, pair)
         except Exception as exc:  # noqa: BLE001 - a dry-run must outlive any bad answer
             # the traceback as text, once per distinct error: a record holding it would pin
             # this call's frames in freqtrade's in-memory log buffer (failures.py)
             self._failures.failed(
                 pair, f"feature update failed; features flagged {C.STALE} (no entries)", exc
             )
-            return stale_features(candles, self.config)
+            return stale_features(frames.candles, self.config)
         self._failures.succeeded(pair, "feature update")
         return out
 
@@ -341,16 +324,10 @@ class LiveFeatureProvider:
             self._failures.failed(pair, f"could not save the feature state to {state.path}", exc)
         state.save_ms.append((time.perf_counter() - t0) * 1000.0)
 
-    def _live(
-        self,
-        candles: pd.DataFrame,
-        pair: str,
-        open_interest: pd.DataFrame | None,
-        mark: pd.DataFrame | None,
-        metrics: pd.DataFrame | None,
-    ) -> pd.DataFrame:
+    def _live(self, frames: PairFrames, pair: str) -> pd.DataFrame:
+        candles = frames.candles
         state = self._state(pair, candles)
-        metrics = self._extend_metrics(pair, metrics)
+        frames = replace(frames, metrics=self._extend_metrics(pair, frames.metrics))
         before = state.incremental.last_time_s
         recomputes = state.incremental.recomputes
         # later updates: one line per candle; the first one logs the history's notes
@@ -362,9 +339,7 @@ class LiveFeatureProvider:
         t0 = time.perf_counter()
         _QUIET.local.quiet = quiet
         try:
-            out = state.incremental.update(
-                candles, open_interest=open_interest, mark=mark, metrics=metrics
-            )
+            out = state.incremental.update(frames)
         finally:
             _QUIET.local.quiet = False
         times_s = pd.DatetimeIndex(candles["date"]).as_unit("s").asi8

@@ -313,7 +313,7 @@ def test_incremental_equals_batch_with_hourly_oi(btc_dec, caplog) -> None:
     for k in range(start, start + 100):
         part = candles.iloc[: k + 1]
         close = part["date"].iloc[-1] + M5
-        got = inc.update(part, open_interest=known_at(oi, close))
+        got = inc.update(PairFrames(part, open_interest=known_at(oi, close)))
     assert inc.full_updates < 10  # mostly the fast path
     want = compute_features(part, pair=PAIR, open_interest=known_at(oi, close), config=cfg)
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
@@ -326,7 +326,7 @@ def test_incremental_equals_batch_with_hourly_oi(btc_dec, caplog) -> None:
         )
     )
     n = inc.full_updates
-    got = inc.update(part, open_interest=late)
+    got = inc.update(PairFrames(part, open_interest=late))
     assert inc.full_updates == n + 1
     want = compute_features(part, pair=PAIR, open_interest=late, config=cfg)
     pd.testing.assert_frame_equal(got[exact], want[exact])
@@ -357,7 +357,7 @@ def test_usd_only_hourly_rows_are_priced_at_the_end_of_their_hour(btc_dec) -> No
     inc = IncrementalFeatures(PAIR, "5m", ModelConfig())
     for k in range(len(part) - 30, len(part) + 1):
         sub = part.iloc[:k]
-        got = inc.update(sub, open_interest=known_at(usd, sub["date"].iloc[-1] + M5))
+        got = inc.update(PairFrames(sub, open_interest=known_at(usd, sub["date"].iloc[-1] + M5)))
     assert inc.full_updates < 5
     want_f = compute_features(
         sub, pair=PAIR, open_interest=known_at(usd, sub["date"].iloc[-1] + M5)

@@ -10,6 +10,7 @@ import pytest
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.errors import InputError
 from liq_signals.features.incremental import IncrementalFeatures
 from liq_signals.features.pipeline import compute_features
@@ -22,10 +23,10 @@ def test_candle_by_candle_equals_batch(oi_data) -> None:
     kw = dict(open_interest=oi_data.open_interest, metrics=oi_data.metrics)
     batch = compute_features(c, pair=PAIR, **kw)
     inc = IncrementalFeatures(PAIR, "5m")
-    first = inc.update(c.iloc[:500], **kw)
+    first = inc.update(PairFrames(c.iloc[:500], **kw))
     pd.testing.assert_frame_equal(first, batch.iloc[:500])
     for k in range(501, 701):
-        out = inc.update(c.iloc[:k], **kw)
+        out = inc.update(PairFrames(c.iloc[:k], **kw))
         pd.testing.assert_frame_equal(out.iloc[-1:], batch.iloc[k - 1 : k])
     pd.testing.assert_frame_equal(out, batch)
     assert inc.recomputes == 0
@@ -41,9 +42,9 @@ def test_late_open_interest_triggers_a_recompute_matching_batch(oi_data) -> None
     ).all()
     late = oi[oi["date"] != stamp]
     inc = IncrementalFeatures(PAIR, "5m")
-    early = inc.update(c, open_interest=late)
+    early = inc.update(PairFrames(c, open_interest=late))
     assert early[C.STALE].iloc[301]  # OI of candle 300 missing -> candle 301 stale
-    out = inc.update(c, open_interest=oi)  # the row arrives
+    out = inc.update(PairFrames(c, open_interest=oi))  # the row arrives
     assert inc.recomputes == 1
     pd.testing.assert_frame_equal(out, compute_features(c, pair=PAIR, open_interest=oi))
     assert not out[C.STALE].iloc[301]
@@ -53,9 +54,9 @@ def test_late_open_interest_triggers_a_recompute_matching_batch(oi_data) -> None
 def test_rewritten_history_triggers_a_recompute(oi_data) -> None:
     c = oi_data.candles.iloc[:300].copy()
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c)
+    inc.update(PairFrames(c))
     c.loc[c.index[100], "low"] *= 0.98
-    out = inc.update(c)
+    out = inc.update(PairFrames(c))
     assert inc.recomputes == 1
     pd.testing.assert_frame_equal(out, compute_features(c, pair=PAIR))
 
@@ -66,14 +67,14 @@ def test_sliding_window_keeps_the_longer_history(oi_data) -> None:
     kw = dict(open_interest=oi_data.open_interest, metrics=oi_data.metrics)
     batch = compute_features(c, pair=PAIR, **kw)
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:500], **kw)
+    inc.update(PairFrames(c.iloc[:500], **kw))
     for start in range(1, 400, 7):  # a window of 500 rows sliding by 7 candles
-        out = inc.update(c.iloc[start : start + 500], **kw)
+        out = inc.update(PairFrames(c.iloc[start : start + 500], **kw))
         pd.testing.assert_frame_equal(out, batch.iloc[start : start + 500])
     assert inc.recomputes == 0
     assert len(inc._time) == 500  # records older than the window are forgotten
     # a frame reaching back before what was kept is recomputed from its own first candle
-    back = inc.update(c.iloc[:600], **kw)
+    back = inc.update(PairFrames(c.iloc[:600], **kw))
     assert inc.recomputes == 1
     pd.testing.assert_frame_equal(back, batch.iloc[:600])
 
@@ -81,21 +82,23 @@ def test_sliding_window_keeps_the_longer_history(oi_data) -> None:
 def test_state_pickles_and_continues(oi_data) -> None:
     c = oi_data.candles.iloc[:320]
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:300])
+    inc.update(PairFrames(c.iloc[:300]))
     clone = pickle.loads(pickle.dumps(inc))
-    pd.testing.assert_frame_equal(clone.update(c), inc.update(c))
+    pd.testing.assert_frame_equal(clone.update(PairFrames(c)), inc.update(PairFrames(c)))
 
 
 def test_save_then_restore_continues_as_if_never_stopped(oi_data) -> None:
     c = oi_data.candles.iloc[:340]
     kw = dict(open_interest=oi_data.open_interest, metrics=oi_data.metrics)
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:300], **kw)
+    inc.update(PairFrames(c.iloc[:300], **kw))
     arrays, scalars = inc.save()
-    want = inc.update(c, **kw)  # advances the book in place: the saved arrays must not move
+    want = inc.update(
+        PairFrames(c, **kw)
+    )  # advances the book in place: the saved arrays must not move
     back = IncrementalFeatures.restore(PAIR, "5m", ModelConfig(), arrays, scalars)
     assert back.last_time_s == int(c["date"].iloc[299].timestamp())
-    pd.testing.assert_frame_equal(back.update(c, **kw), want)
+    pd.testing.assert_frame_equal(back.update(PairFrames(c, **kw)), want)
     assert back.state.candles_seen == inc.state.candles_seen == 340
 
 
@@ -110,7 +113,7 @@ def test_save_then_restore_continues_as_if_never_stopped(oi_data) -> None:
 )
 def test_restore_refuses_arrays_that_are_no_state_of_the_model(oi_data, change, message) -> None:
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(oi_data.candles.iloc[:50])
+    inc.update(PairFrames(oi_data.candles.iloc[:50]))
     arrays, scalars = inc.save()
     IncrementalFeatures.restore(PAIR, "5m", ModelConfig(), dict(arrays), scalars)  # intact
     change(arrays)
@@ -149,9 +152,9 @@ def test_new_candles_only_path_is_bit_identical_to_batch(oi_data) -> None:
     kw = dict(open_interest=oi_data.open_interest, metrics=oi_data.metrics)
     batch = compute_features(c, pair=PAIR, **kw)
     inc = IncrementalFeatures(PAIR, "5m")
-    _assert_batch_equal(inc.update(c.iloc[:500], **kw), batch.iloc[:500])
+    _assert_batch_equal(inc.update(PairFrames(c.iloc[:500], **kw)), batch.iloc[:500])
     for k in range(501, 701, 3):  # one to three new candles per call
-        _assert_batch_equal(inc.update(c.iloc[:k], **kw), batch.iloc[:k])
+        _assert_batch_equal(inc.update(PairFrames(c.iloc[:k], **kw)), batch.iloc[:k])
     assert inc.full_updates == 1  # only the first call was full
     assert inc.recomputes == 0
 
@@ -164,11 +167,13 @@ def test_fast_path_with_value_only_open_interest_and_sliding_frames(oi_data) -> 
     batch = compute_features(c, pair=PAIR, open_interest=oi, metrics=oi_data.metrics)
     assert (batch[C.MODE] == C.MODE_OI).sum() > 600  # the conversion did happen
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:500], open_interest=oi, metrics=oi_data.metrics)
+    inc.update(PairFrames(c.iloc[:500], open_interest=oi, metrics=oi_data.metrics))
     for end in range(501, 800, 5):
         lo = end - 500
         window_oi = oi[oi["date"] >= c["date"].iloc[lo - 1]]
-        out = inc.update(c.iloc[lo:end], open_interest=window_oi, metrics=oi_data.metrics)
+        out = inc.update(
+            PairFrames(c.iloc[lo:end], open_interest=window_oi, metrics=oi_data.metrics)
+        )
         _assert_batch_equal(out, batch.iloc[lo:end])
     assert inc.full_updates == 1
     assert inc.recomputes == 0
@@ -179,15 +184,15 @@ def test_bad_new_candle_is_named_by_its_row_in_the_whole_frame(oi_data) -> None:
 
     c = oi_data.candles.iloc[:301].copy()
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:300])
+    inc.update(PairFrames(c.iloc[:300]))
     c.loc[c.index[300], "close"] = np.nan
-    out = inc.update(c)  # the dry-run quarantines a bad candle (no features, stale)
+    out = inc.update(PairFrames(c))  # the dry-run quarantines a bad candle (no features, stale)
     assert out[C.STALE].iloc[300]
     assert np.isnan(out[C.IMBALANCE_LOG_5PCT].iloc[300])
     assert inc.last_time_s == int(c["date"].iloc[299].timestamp())
     dup = pd.concat([oi_data.candles.iloc[:300], oi_data.candles.iloc[299:300]])
     with pytest.raises(LiqInputError, match=r"duplicate date at row 300 "):
-        inc.update(dup)
+        inc.update(PairFrames(dup))
 
 
 def test_late_metrics_row_for_a_processed_candle_triggers_a_recompute(oi_data) -> None:
@@ -195,8 +200,8 @@ def test_late_metrics_row_for_a_processed_candle_triggers_a_recompute(oi_data) -
     m = oi_data.metrics
     stamp = c["date"].iloc[350]
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:399], metrics=m[m["date"] != stamp])
-    out = inc.update(c, metrics=m)  # the row arrives with the next candle
+    inc.update(PairFrames(c.iloc[:399], metrics=m[m["date"] != stamp]))
+    out = inc.update(PairFrames(c, metrics=m))  # the row arrives with the next candle
     assert inc.recomputes == 1
     _assert_batch_equal(out, compute_features(c, pair=PAIR, metrics=m))
 
@@ -204,11 +209,11 @@ def test_late_metrics_row_for_a_processed_candle_triggers_a_recompute(oi_data) -
 def test_writing_into_the_returned_frame_leaves_the_next_one_alone(oi_data) -> None:
     c = oi_data.candles.iloc[:302]
     inc = IncrementalFeatures(PAIR, "5m")
-    first = inc.update(c.iloc[:301])
+    first = inc.update(PairFrames(c.iloc[:301]))
     first.loc[first.index[-1], C.STALE] = True  # as the provider flags an outdated feed
     first[C.MAGNET_UP_PRICE] = -1.0
     first.loc[first.index[5], C.COVERAGE] = -1.0
-    _assert_batch_equal(inc.update(c), compute_features(c, pair=PAIR))
+    _assert_batch_equal(inc.update(PairFrames(c)), compute_features(c, pair=PAIR))
 
 
 def test_continued_atr_stays_within_a_few_ulps_of_talib(data_2023) -> None:
@@ -256,9 +261,9 @@ def test_candle_by_candle_equals_batch_on_files_with_bad_rows(oi_data, caplog) -
     batch = compute_features(c, pair=PAIR, **kw)
     caplog.clear()
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:200], **kw)
+    inc.update(PairFrames(c.iloc[:200], **kw))
     for k in range(201, 421):
-        out = inc.update(c.iloc[:k], **kw)
+        out = inc.update(PairFrames(c.iloc[:k], **kw))
     pd.testing.assert_frame_equal(out, batch)
     assert inc.full_updates == 1  # every bad row went through the new-rows-only path
     dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
@@ -279,9 +284,9 @@ def test_one_zero_open_interest_row_costs_one_stale_candle_then_normal_features(
     )
     missing = oi[oi["date"] != stamp]
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:250], open_interest=zero)
+    inc.update(PairFrames(c.iloc[:250], open_interest=zero))
     for k in range(251, 401):
-        out = inc.update(c.iloc[:k], open_interest=zero)
+        out = inc.update(PairFrames(c.iloc[:k], open_interest=zero))
     clean = compute_features(c, pair=PAIR, open_interest=oi)
     stale_new = out[C.STALE].to_numpy() & ~clean[C.STALE].to_numpy()
     assert np.flatnonzero(stale_new).tolist() == [301]
@@ -301,9 +306,9 @@ def test_bad_candle_is_quarantined_in_the_dry_run_and_stays_so(oi_data, caplog) 
         c.loc[c.index[300], col] *= 1000
     clean = oi_data.candles.iloc[:500].drop(index=c.index[300])
     inc = IncrementalFeatures(PAIR, "5m")
-    inc.update(c.iloc[:290])
+    inc.update(PairFrames(c.iloc[:290]))
     for k in range(291, 401):
-        out = inc.update(c.iloc[:k])
+        out = inc.update(PairFrames(c.iloc[:k]))
     assert out[C.STALE].iloc[300]
     assert out[C.IMBALANCE_LOG_5PCT].isna().iloc[300]
     ref = compute_features(clean.iloc[:399], pair=PAIR)
@@ -311,7 +316,7 @@ def test_bad_candle_is_quarantined_in_the_dry_run_and_stays_so(oi_data, caplog) 
         out.drop(index=c.index[300])[ref.columns], ref, check_exact=False, rtol=1e-9
     )
     for start in range(250, 301, 10):  # the window slides over the bad candle
-        out = inc.update(c.iloc[start:450])
+        out = inc.update(PairFrames(c.iloc[start:450]))
         assert out[C.STALE].loc[c.index[300]]
     assert inc.recomputes == 0
     assert sum("dropped" in r.getMessage() for r in caplog.records) == 1

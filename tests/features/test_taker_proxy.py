@@ -62,9 +62,9 @@ def test_proxy_features_are_causal_and_incremental_matches_batch(gross) -> None:
             compute_features(c.iloc[: k + 1], pair=PAIR, config=PROXY), full.iloc[: k + 1]
         )
     inc = IncrementalFeatures(PAIR, "5m", PROXY)
-    inc.update(c.iloc[:700])
+    inc.update(PairFrames(c.iloc[:700]))
     for start in range(1, 400, 37):  # a sliding window shorter than the proxy's history
-        out = inc.update(c.iloc[start : start + 700])
+        out = inc.update(PairFrames(c.iloc[start : start + 700]))
         pd.testing.assert_frame_equal(out, full.iloc[start : start + 700])
     assert inc.recomputes == 0
 

@@ -14,6 +14,7 @@ import pytest
 
 from liq_signals import columns as C
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.features.pipeline import compute_features
 from liq_signals.live.provider import LiveFeatureProvider, ratio_text
 
@@ -37,7 +38,7 @@ def _clock_after(frame: pd.DataFrame) -> float:
 def test_backtest_modes_are_one_batch_computation(data) -> None:
     candles, oi = data
     provider = LiveFeatureProvider(CFG, export_dir=None)
-    got = provider.features(candles, pair=PAIR, runmode="backtest", open_interest=oi)
+    got = provider.features(PairFrames(candles, open_interest=oi), pair=PAIR, runmode="backtest")
     ref = compute_features(candles, pair=PAIR, open_interest=oi, config=CFG)
     pd.testing.assert_frame_equal(got, ref)
     assert provider.update_times_ms(PAIR) == []  # no per-pair state in batch modes
@@ -51,7 +52,7 @@ def test_dry_run_advances_only_new_candles_and_matches_batch(data, tmp_path, cap
     for stop in range(600, 611):
         frame = candles.iloc[:stop]
         now[0] = _clock_after(frame)
-        got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        got = provider.features(PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run")
     ref = compute_features(candles.iloc[:610], pair=PAIR, open_interest=oi, config=CFG)
     np.testing.assert_allclose(
         got[_numeric()].to_numpy(float), ref[_numeric()].to_numpy(float), rtol=1e-12, equal_nan=True
@@ -76,12 +77,14 @@ def test_candles_behind_the_clock_are_flagged_stale(data) -> None:
     provider = LiveFeatureProvider(
         CFG, export_dir=None, clock=lambda: _clock_after(frame) + 3 * TF_S
     )
-    got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+    got = provider.features(PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run")
     assert bool(got[C.STALE].iloc[-1])
     assert not bool(got[C.STALE].iloc[-2])
     on_time = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: _clock_after(frame))
     assert not bool(
-        on_time.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)[C.STALE].iloc[-1]
+        on_time.features(PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run")[
+            C.STALE
+        ].iloc[-1]
     )
 
 
@@ -90,7 +93,7 @@ def test_missing_open_interest_flags_the_candles_stale(data) -> None:
     frame = candles.iloc[:600]
     cut = oi[oi["date"] < frame["date"].iloc[-4]]  # an outage: the last rows never arrived
     provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: _clock_after(frame))
-    got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=cut)
+    got = provider.features(PairFrames(frame, open_interest=cut), pair=PAIR, runmode="dry_run")
     assert got[C.STALE].iloc[-3:].all()
     assert not got[C.STALE].iloc[-6]
     assert (got[C.MODE].iloc[-3:] == C.MODE_VOLUME).all()
@@ -102,13 +105,13 @@ def test_a_failing_update_never_raises_and_blocks_entries(data, caplog) -> None:
     bad = pd.concat([candles.iloc[:600], candles.iloc[599:600]], ignore_index=True)
     provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: _clock_after(bad))
     with caplog.at_level(logging.ERROR, logger="liq_signals.live.provider"):
-        got = provider.features(bad, pair=PAIR, runmode="dry_run", open_interest=oi)
+        got = provider.features(PairFrames(bad, open_interest=oi), pair=PAIR, runmode="dry_run")
     assert "feature update failed" in caplog.text
     assert got[C.STALE].all()
     assert got[_numeric()].isna().all().all()
     assert set(C.feature_columns(CFG.bands_pct)) <= set(got.columns)
     with pytest.raises(Exception, match="duplicate date"):  # backtests stop and say why
-        provider.features(bad, pair=PAIR, runmode="backtest", open_interest=oi)
+        provider.features(PairFrames(bad, open_interest=oi), pair=PAIR, runmode="backtest")
 
 
 @pytest.mark.parametrize(
@@ -157,7 +160,9 @@ def test_live_series_extends_an_old_sidecar_so_new_candles_are_not_stale(data) -
     old_file = sidecar[sidecar["date"] < frame["date"].iloc[-10]]
     clock = _clock_after(frame)
     without = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: clock)
-    got = without.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=old_file)
+    got = without.features(
+        PairFrames(frame, open_interest=oi, metrics=old_file), pair=PAIR, runmode="dry_run"
+    )
     assert got[C.STALE].iloc[-8:].all()
     with Emulator(FUTURES.parent, replay_start=int(clock * 1000)) as emu:
         exchange = {
@@ -172,7 +177,7 @@ def test_live_series_extends_an_old_sidecar_so_new_candles_are_not_stale(data) -
             CFG, export_dir=None, clock=lambda: clock, live_series=series
         )
         got = with_live.features(
-            frame, pair=PAIR, runmode="dry_run", open_interest=oi, metrics=old_file
+            PairFrames(frame, open_interest=oi, metrics=old_file), pair=PAIR, runmode="dry_run"
         )
         assert emu.requests("takerlongshortRatio"), "the poller never asked the exchange"
     assert not got[C.STALE].iloc[-8:].any()
@@ -199,7 +204,9 @@ def test_one_info_line_per_candle_and_no_contradicting_note(data, caplog) -> Non
         now[0] = _clock_after(frame)
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="liq_signals"):
-            out = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=gappy)
+            out = provider.features(
+                PairFrames(frame, open_interest=gappy), pair=PAIR, runmode="dry_run"
+            )
         per_update.append(_liq_info(caplog.records))
         stale.append(bool(out[C.STALE].iloc[-1]))
     assert any(stale)  # the hole did make candles stale (the test can see notes)
@@ -214,12 +221,14 @@ def test_one_info_line_per_candle_and_no_contradicting_note(data, caplog) -> Non
     with caplog.at_level(logging.DEBUG, logger="liq_signals"):
         frame = candles.iloc[:606]
         LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0).features(
-            candles.iloc[:605], pair=PAIR, runmode="dry_run", open_interest=gappy
+            PairFrames(candles.iloc[:605], open_interest=gappy), pair=PAIR, runmode="dry_run"
         )
         p2 = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0)
-        p2.features(candles.iloc[:603], pair=PAIR, runmode="dry_run", open_interest=gappy)
+        p2.features(
+            PairFrames(candles.iloc[:603], open_interest=gappy), pair=PAIR, runmode="dry_run"
+        )
         caplog.clear()
-        p2.features(frame, pair=PAIR, runmode="dry_run", open_interest=gappy)
+        p2.features(PairFrames(frame, open_interest=gappy), pair=PAIR, runmode="dry_run")
     assert any(r.name == "liq_signals.features.align" for r in _liq_info(caplog.records))
 
 
@@ -246,17 +255,23 @@ def test_a_failure_repeated_every_candle_pins_no_frame_and_logs_once(data, monke
     root.setLevel(logging.INFO)
     try:
         provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0)
-        provider.features(candles.iloc[:600], pair=PAIR, runmode="dry_run", open_interest=oi)
+        provider.features(
+            PairFrames(candles.iloc[:600], open_interest=oi), pair=PAIR, runmode="dry_run"
+        )
         monkeypatch.setattr(IncrementalFeatures, "update", broken)
         refs = []
         for stop in range(601, 605):
             frame = candles.iloc[:stop].copy()
             refs.append(weakref.ref(frame))
-            out = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+            out = provider.features(
+                PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run"
+            )
             assert out[C.STALE].all()
             del frame, out
         monkeypatch.undo()
-        provider.features(candles.iloc[:606], pair=PAIR, runmode="dry_run", open_interest=oi)
+        provider.features(
+            PairFrames(candles.iloc[:606], open_interest=oi), pair=PAIR, runmode="dry_run"
+        )
         gc.collect()
         assert all(r() is None for r in refs), "a log record keeps a failed update's frame"
         failed = [r for r in buffer.buffer if "feature update failed" in r.getMessage()]
@@ -297,7 +312,9 @@ def test_the_candle_after_a_quarantined_oi_row_is_usable_again(data) -> None:
     oi.loc[oi["date"] == bad, "open_interest_amount"] = 0.0
     provider = LiveFeatureProvider(CFG, export_dir=None, clock=lambda: 0.0)
     for stop in range(640, 656):
-        got = provider.features(candles.iloc[:stop], pair=PAIR, runmode="dry_run", open_interest=oi)
+        got = provider.features(
+            PairFrames(candles.iloc[:stop], open_interest=oi), pair=PAIR, runmode="dry_run"
+        )
     rows = got.set_index("date").loc[candles["date"].iloc[650:654]]
     # the OI lag puts the missing row on candle 651
     assert list(rows[C.MODE]) == [C.MODE_OI, C.MODE_VOLUME, C.MODE_OI, C.MODE_OI]

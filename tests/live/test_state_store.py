@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.live import state_store
 from liq_signals.live.provider import LiveFeatureProvider, provider_for
 
@@ -44,7 +45,7 @@ def _run(
 ) -> pd.DataFrame:
     out = None
     for frame in frames:
-        out = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        out = provider.features(PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run")
     assert out is not None
     return out
 
@@ -119,10 +120,12 @@ def test_another_config_rebuilds_and_says_why(data, tmp_path, caplog) -> None:
     frame = candles.iloc[:610]
     with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
         got = _provider(state_dir, other).features(
-            frame, pair=PAIR, runmode="dry_run", open_interest=oi
+            PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run"
         )
     assert "model config changed (decay_half_life_hours); rebuilding the book" in caplog.text
-    fresh = _provider(None, other).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+    fresh = _provider(None, other).features(
+        PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run"
+    )
     pd.testing.assert_frame_equal(got, fresh, check_exact=True)
 
 
@@ -132,15 +135,19 @@ def test_a_rewritten_candle_rebuilds_and_says_why(data, tmp_path, caplog) -> Non
     frame = candles.iloc[:610].copy()
     frame.loc[frame.index[603], "close"] += 1.0  # the exchange revised a saved candle
     with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
-        got = _provider(state_dir).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        got = _provider(state_dir).features(
+            PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run"
+        )
     assert "a saved candle differs in the new frame" in caplog.text
-    fresh = _provider(None).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+    fresh = _provider(None).features(
+        PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run"
+    )
     pd.testing.assert_frame_equal(got, fresh, check_exact=True)
     # a window that no longer holds the saved candles cannot continue them either
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="liq_signals.live.provider"):
         _provider(state_dir).features(
-            candles.iloc[610:690], pair=PAIR, runmode="dry_run", open_interest=oi
+            PairFrames(candles.iloc[610:690], open_interest=oi), pair=PAIR, runmode="dry_run"
         )
     assert "is not in the new frame; rebuilding the book" in caplog.text
 
@@ -179,10 +186,12 @@ def test_a_corrupt_state_file_is_a_warning_and_a_rebuild(data, tmp_path, caplog,
     frame = candles.iloc[:610]
     provider = _provider(state_dir)
     with caplog.at_level(logging.INFO):
-        got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        got = provider.features(PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run")
     assert _rejected(caplog)
     assert "feature update failed" not in caplog.text
-    fresh = _provider(None).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+    fresh = _provider(None).features(
+        PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run"
+    )
     pd.testing.assert_frame_equal(got, fresh, check_exact=True)
     provider.close()  # and the bad file is replaced by a good state
     assert state_store.load(path, STRATEGY, PAIR, "5m", CFG, frame)[1].startswith("resumed")
@@ -206,7 +215,7 @@ def test_a_malicious_state_file_never_runs(data, tmp_path, caplog) -> None:
     frame = candles.iloc[:610]
     provider = _provider(state_dir)
     with caplog.at_level(logging.INFO):
-        got = provider.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        got = provider.features(PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run")
     assert not marker.exists()
     assert _rejected(caplog)
     legacy = [r for r in caplog.records if "old pickle state file" in r.getMessage()]
@@ -214,7 +223,7 @@ def test_a_malicious_state_file_never_runs(data, tmp_path, caplog) -> None:
     assert "never loaded" in legacy[0].getMessage()
     pd.testing.assert_frame_equal(
         got,
-        _provider(None).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi),
+        _provider(None).features(PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run"),
         check_exact=True,
     )
     # a well-formed file (valid checksums) whose payload carries a pickled object array
@@ -231,7 +240,9 @@ def test_a_malicious_state_file_never_runs(data, tmp_path, caplog) -> None:
     path.write_bytes(_reencode(record, buf.getvalue()))
     caplog.clear()
     with caplog.at_level(logging.INFO):
-        _provider(state_dir).features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        _provider(state_dir).features(
+            PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run"
+        )
     assert _rejected(caplog)
     assert "array time: object" in caplog.text
     assert not marker.exists()
@@ -334,7 +345,9 @@ def test_stale_temp_files_are_removed_when_the_lock_is_taken(data, tmp_path) -> 
     other = state_dir / ".someone-else.liqstate.0123456789ab.tmp"
     other.write_bytes(b"not ours")
     provider = _provider(state_dir)
-    provider.features(candles.iloc[:606], pair=PAIR, runmode="dry_run", open_interest=oi)
+    provider.features(
+        PairFrames(candles.iloc[:606], open_interest=oi), pair=PAIR, runmode="dry_run"
+    )
     assert not left.exists()
     assert other.exists()
     provider.close()
@@ -345,6 +358,7 @@ import sys, time
 import pandas as pd
 from pathlib import Path
 from liq_signals.config import ModelConfig
+from liq_signals.data.frames import PairFrames
 from liq_signals.live.provider import LiveFeatureProvider
 futures, state_dir, strategy = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 candles = pd.read_feather(futures / "BTC_USDT_USDT-5m-futures.feather").iloc[:700]
@@ -352,7 +366,8 @@ oi = pd.read_feather(futures / "BTC_USDT_USDT-5m-open_interest.feather")
 p = LiveFeatureProvider(ModelConfig(decay_half_life_hours=24.0), clock=lambda: 0.0,
                         state_dir=state_dir, strategy=strategy)
 for stop in range(600, 606):
-    p.features(candles.iloc[:stop], pair="BTC/USDT:USDT", runmode="dry_run", open_interest=oi)
+    p.features(PairFrames(candles.iloc[:stop], open_interest=oi), pair="BTC/USDT:USDT",
+               runmode="dry_run")
 p.flush_state()
 print("ready", flush=True)
 time.sleep(300)
@@ -403,7 +418,7 @@ def test_two_bots_on_one_directory(data, tmp_path, caplog) -> None:
         other = LiveFeatureProvider(
             CFG, clock=lambda: 0.0, state_dir=state_dir, strategy="OtherStrategy"
         )
-        other.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        other.features(PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run")
         other.close()
         assert state_store.state_path(state_dir, "OtherStrategy", PAIR, "5m").exists()
     finally:
@@ -413,7 +428,7 @@ def test_two_bots_on_one_directory(data, tmp_path, caplog) -> None:
     caplog.clear()
     successor = _provider(state_dir)
     with caplog.at_level(logging.INFO):
-        successor.features(frame, pair=PAIR, runmode="dry_run", open_interest=oi)
+        successor.features(PairFrames(frame, open_interest=oi), pair=PAIR, runmode="dry_run")
     assert "resumed the saved book at" in caplog.text
     assert not [r for r in caplog.records if r.levelno == logging.ERROR]
     successor.close()
@@ -424,7 +439,9 @@ def test_backtest_writes_no_state(data, tmp_path) -> None:
     state_dir = tmp_path / "state"
     provider = _provider(state_dir)
     for runmode in ("backtest", "hyperopt"):
-        provider.features(candles.iloc[:600], pair=PAIR, runmode=runmode, open_interest=oi)
+        provider.features(
+            PairFrames(candles.iloc[:600], open_interest=oi), pair=PAIR, runmode=runmode
+        )
     assert provider.flush_state()
     assert not state_dir.exists()
 

@@ -20,6 +20,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
+from liq_signals.data.frames import PairFrames
 from liq_signals.engine.kernel import FScal
 from liq_signals.live import state_store
 from tests.live.test_state_store import (
@@ -74,7 +75,7 @@ def test_a_hard_linked_lock_file_is_not_truncated(data, tmp_path, caplog) -> Non
     os.link(victim, path.with_name(path.name + ".lock"))
     with caplog.at_level(logging.INFO):
         _provider(state_dir).features(
-            candles.iloc[:600], pair=PAIR, runmode="dry_run", open_interest=oi
+            PairFrames(candles.iloc[:600], open_interest=oi), pair=PAIR, runmode="dry_run"
         )
     assert victim.read_text() == "keep me\n"
     assert any("has 2 hard links" in e for e in _errors(caplog))
@@ -126,7 +127,9 @@ def test_the_state_folder_is_private_and_a_foreign_one_is_refused(data, tmp_path
     candles, oi = data
     state_dir = tmp_path / "state"
     provider = _provider(state_dir)
-    provider.features(candles.iloc[:600], pair=PAIR, runmode="dry_run", open_interest=oi)
+    provider.features(
+        PairFrames(candles.iloc[:600], open_interest=oi), pair=PAIR, runmode="dry_run"
+    )
     provider.close()
     assert state_dir.stat().st_mode & 0o777 == 0o700
     assert state_store.state_path(state_dir, STRATEGY, PAIR, "5m").exists()
@@ -145,7 +148,9 @@ def test_the_state_folder_is_private_and_a_foreign_one_is_refused(data, tmp_path
         caplog.clear()
         provider = _provider(folder)
         with caplog.at_level(logging.INFO):
-            provider.features(candles.iloc[:600], pair=PAIR, runmode="dry_run", open_interest=oi)
+            provider.features(
+                PairFrames(candles.iloc[:600], open_interest=oi), pair=PAIR, runmode="dry_run"
+            )
         assert provider.flush_state()
         errors = _errors(caplog)
         assert len(errors) == 1, errors
@@ -232,7 +237,9 @@ def test_the_writer_thread_ends_when_idle_and_the_provider_can_be_collected(data
         time.sleep(0.01)
     assert len(_writer_threads()) == before
     # it starts again for the next save, and the file follows
-    provider.features(candles.iloc[:603], pair=PAIR, runmode="dry_run", open_interest=oi)
+    provider.features(
+        PairFrames(candles.iloc[:603], open_interest=oi), pair=PAIR, runmode="dry_run"
+    )
     assert provider.flush_state()
     path = state_store.state_path(tmp_path / "state", STRATEGY, PAIR, "5m")
     assert state_store.decode(path.read_bytes()).fingerprint.last_time_s[-1] == int(
