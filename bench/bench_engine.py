@@ -88,7 +88,7 @@ def main() -> int:
         f"process warm JIT (disk cache):  import+load+features {warm_total:.2f} s, "
         f"features call {warm_feat:.2f} s"
     )
-    print(f"peak RSS warm process: {rss:.0f} MB (target <= 500 MB)")
+    print(f"peak RSS warm process: {rss:.0f} MB (target <= 400 MB)")
 
     from liq_signals.config import ModelConfig
     from liq_signals.data.frames import PairFrames

@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "ModelConfig": "liq_signals.config",
     "compute_features": "liq_signals.features",
     "IncrementalFeatures": "liq_signals.features.incremental",
+    "PairFrames": "liq_signals.data.frames",
     "load_pair_inputs": "liq_signals.data.load",
     "LiqInputError": "liq_signals.data.boundary",
     "read_sidecar": "liq_signals.data.sidecar",
@@ -40,6 +41,7 @@ __all__ = [
     "ModelConfig",
     "compute_features",
     "IncrementalFeatures",
+    "PairFrames",
     "load_pair_inputs",
     "LiqInputError",
     "read_sidecar",
@@ -56,6 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from liq_signals import columns
     from liq_signals.config import ModelConfig, load_model_config
     from liq_signals.data.boundary import LiqInputError
+    from liq_signals.data.frames import PairFrames
     from liq_signals.data.load import load_pair_inputs
     from liq_signals.data.oi_sources import taker_buy_share_proxy
     from liq_signals.data.sidecar import read_sidecar, write_sidecar

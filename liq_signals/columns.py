@@ -16,6 +16,24 @@ OI_AMOUNT = "open_interest_amount"
 #: ``sumOpenInterestValue``; turned into contracts where only it is known.
 OI_VALUE = "open_interest_value"
 
+#: The metrics sidecar's value columns (:mod:`liq_signals.data.sidecar`, docs/data.md),
+#: per candle: taker buy/sell volume ratio, top traders' long/short ratios (accounts,
+#: positions), all accounts' long/short ratio, and the taker net flow in base units
+#: (buy − sell; the recorder's, where no ratio is published).
+TAKER_RATIO = "taker_buy_sell_ratio"
+TOP_TRADER_LS_RATIO_ACCOUNTS = "top_trader_long_short_ratio_accounts"
+TOP_TRADER_LS_RATIO_POSITIONS = "top_trader_long_short_ratio_positions"
+GLOBAL_LS_RATIO = "global_long_short_ratio"
+TAKER_NET_BASE = "taker_net_base"
+#: the sidecar's value columns in file order
+SIDECAR_VALUE_COLUMNS: tuple[str, ...] = (
+    TAKER_RATIO,
+    TOP_TRADER_LS_RATIO_ACCOUNTS,
+    TOP_TRADER_LS_RATIO_POSITIONS,
+    GLOBAL_LS_RATIO,
+    TAKER_NET_BASE,
+)
+
 #: Band widths (percent of close) that give the default band column names.
 DEFAULT_BANDS_PCT: tuple[float, ...] = (2.0, 5.0, 10.0)
 

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from freqtrade.exceptions import OperationalException
 
-from liq_signals.columns import OI_AMOUNT, OI_VALUE
+from liq_signals.columns import OI_AMOUNT, OI_VALUE, TAKER_NET_BASE, TAKER_RATIO
 from liq_signals.data.oi_sources import fill_open_interest_amount
 from liq_signals.errors import InputError
 
@@ -62,8 +62,6 @@ logger = logging.getLogger(__name__)
 CANDLE_COLUMNS = ("date", "open", "high", "low", "close", "volume")
 OI_COLUMNS = ("date", OI_AMOUNT)
 MARK_COLUMNS = ("date", "high", "low")
-TAKER_RATIO = "taker_buy_sell_ratio"
-TAKER_NET_BASE = "taker_net_base"
 #: frame attribute (``DataFrame.attrs``) naming the file a frame was read from; set by
 #: :mod:`liq_signals.data.load` and the sidecar reader, so messages name the file
 FILE_ATTR = "file"

@@ -47,25 +47,16 @@ import pandas as pd
 from freqtrade.exceptions import OperationalException
 
 from liq_signals.atomic import atomic_path
+from liq_signals.columns import (
+    SIDECAR_VALUE_COLUMNS,
+)
 from liq_signals.errors import InputError
 
 logger = logging.getLogger(__name__)
 
 DATE = "date"
-TAKER_BUY_SELL_RATIO = "taker_buy_sell_ratio"
-TOP_TRADER_LS_RATIO_ACCOUNTS = "top_trader_long_short_ratio_accounts"
-TOP_TRADER_LS_RATIO_POSITIONS = "top_trader_long_short_ratio_positions"
-GLOBAL_LS_RATIO = "global_long_short_ratio"
-TAKER_NET_BASE = "taker_net_base"
-
-#: Value columns of the sidecar, in file order.
-VALUE_COLUMNS: tuple[str, ...] = (
-    TAKER_BUY_SELL_RATIO,
-    TOP_TRADER_LS_RATIO_ACCOUNTS,
-    TOP_TRADER_LS_RATIO_POSITIONS,
-    GLOBAL_LS_RATIO,
-    TAKER_NET_BASE,
-)
+#: Value columns of the sidecar, in file order (names declared in :mod:`liq_signals.columns`).
+VALUE_COLUMNS: tuple[str, ...] = SIDECAR_VALUE_COLUMNS
 #: All columns of the sidecar, in file order.
 SIDECAR_COLUMNS: tuple[str, ...] = (DATE, *VALUE_COLUMNS)
 #: Suffix used in place of freqtrade's candle type in the file name.

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from liq_signals import columns as C
 from liq_signals.data import sidecar
 from liq_signals.live.failures import FailureLog
 
@@ -47,9 +48,9 @@ ENDPOINTS: dict[str, str] = {
 }
 #: long/short series -> sidecar column (``longShortRatio`` of the answer).
 _RATIO_COLUMN = {
-    GLOBAL_ACCOUNTS: sidecar.GLOBAL_LS_RATIO,
-    TOP_ACCOUNTS: sidecar.TOP_TRADER_LS_RATIO_ACCOUNTS,
-    TOP_POSITIONS: sidecar.TOP_TRADER_LS_RATIO_POSITIONS,
+    GLOBAL_ACCOUNTS: C.GLOBAL_LS_RATIO,
+    TOP_ACCOUNTS: C.TOP_TRADER_LS_RATIO_ACCOUNTS,
+    TOP_POSITIONS: C.TOP_TRADER_LS_RATIO_POSITIONS,
 }
 _PERIODS = ("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d")
 _MAX_LIMIT = 500  # Binance's maximum rows per call on these endpoints
@@ -288,9 +289,7 @@ def _parse(name: str, rows: Any) -> pd.DataFrame:
         # volumes "0"/"0" next to a non-zero ratio carry no information (some mirrors
         # publish the ratio only): net unknown, not zero
         net = np.where(buy + sell > 0, buy - sell, np.nan)
-        frame = pd.DataFrame(
-            {sidecar.TAKER_BUY_SELL_RATIO: ratio, sidecar.TAKER_NET_BASE: net}, index=index
-        )
+        frame = pd.DataFrame({C.TAKER_RATIO: ratio, C.TAKER_NET_BASE: net}, index=index)
     else:
         frame = pd.DataFrame(
             {_RATIO_COLUMN[name]: [float(r["longShortRatio"]) for r in rows]}, index=index

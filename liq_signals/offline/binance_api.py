@@ -13,6 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from liq_signals.columns import (
+    GLOBAL_LS_RATIO,
+    TAKER_RATIO,
+    TOP_TRADER_LS_RATIO_ACCOUNTS,
+    TOP_TRADER_LS_RATIO_POSITIONS,
+)
 from liq_signals.errors import LiqSignalsError
 from liq_signals.offline import market_data as md
 from liq_signals.offline.market_data import MarketData, Series
@@ -50,15 +56,14 @@ INTEREST_RATE = 0.0001  # Binance's fixed 8h interest component of funding
 FUNDING_INTERVAL_MS = 8 * 3_600_000
 DAY_MS = 86_400_000
 
-# metrics-sidecar columns (liq_signals.data.sidecar schema) -> the /futures/data endpoint
-# serving them.  Names repeated here, not imported, so the emulator has no dependency on
-# the data package; tests/offline checks they match.
+# metrics-sidecar columns (names in liq_signals.columns, which has no dependencies) -> the
+# /futures/data endpoint serving them
 RATIO_COLUMNS = {
-    "globalLongShortAccountRatio": "global_long_short_ratio",
-    "topLongShortAccountRatio": "top_trader_long_short_ratio_accounts",
-    "topLongShortPositionRatio": "top_trader_long_short_ratio_positions",
+    "globalLongShortAccountRatio": GLOBAL_LS_RATIO,
+    "topLongShortAccountRatio": TOP_TRADER_LS_RATIO_ACCOUNTS,
+    "topLongShortPositionRatio": TOP_TRADER_LS_RATIO_POSITIONS,
 }
-COL_TAKER_VOL_RATIO = "taker_buy_sell_ratio"
+COL_TAKER_VOL_RATIO = TAKER_RATIO
 
 
 class ApiError(LiqSignalsError):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from liq_signals.columns import OI_AMOUNT, OI_VALUE
+from liq_signals.columns import OI_AMOUNT, OI_VALUE, TAKER_NET_BASE
 from liq_signals.timeframes import timeframe_ms
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ COL_DATE = "date"
 COL_FUNDING_RATE = "funding_rate"
 COL_OI_AMOUNT = OI_AMOUNT
 COL_OI_VALUE = OI_VALUE
-COL_TAKER_NET_BASE = "taker_net_base"
+COL_TAKER_NET_BASE = TAKER_NET_BASE
 
 _FILE_RE = re.compile(
     r"^(?P<pair>[A-Za-z0-9]+_[A-Za-z0-9]+_[A-Za-z0-9]+)-(?P<tf>\d+[smhdw])-"

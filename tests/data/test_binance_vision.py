@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from vision_helpers import SYMBOL, sample_rows, synthetic_ratios
 
+from liq_signals import columns as C
 from liq_signals.data import sidecar
 from liq_signals.data.importers import binance_vision as bv
 from liq_signals.data.importers import vision_mirror as vm
@@ -74,7 +75,7 @@ def test_real_format_day_roundtrips_exactly():
         day.own[bv.OI_AMOUNT].to_numpy(), rows[bv.SUM_OPEN_INTEREST].to_numpy()
     )
     np.testing.assert_allclose(
-        day.own[sidecar.TAKER_BUY_SELL_RATIO].to_numpy(),
+        day.own[C.TAKER_RATIO].to_numpy(),
         rows[bv.SUM_TAKER_LS_VOL_RATIO].to_numpy(),
         rtol=0,
         atol=5e-9,
@@ -121,7 +122,7 @@ def test_zero_open_interest_is_missing_not_zero():
     assert day.own[bv.OI_AMOUNT].iloc[5:8].isna().all()
     assert day.own[bv.OI_VALUE].iloc[5:8].isna().all()
     # the ratios of those rows are still data
-    assert day.own[sidecar.GLOBAL_LS_RATIO].iloc[5:8].notna().all()
+    assert day.own[C.GLOBAL_LS_RATIO].iloc[5:8].notna().all()
     assert "3 rows with zero/empty open interest" in " ".join(day.counts.summary())
 
 
@@ -141,11 +142,11 @@ def test_empty_ratio_columns_are_counted_per_column():
     rows.loc[:9, bv.SUM_TAKER_LS_VOL_RATIO] = np.nan
     day = _parse_clean(rows)
     assert day.counts.empty_ratio_cells == {
-        sidecar.GLOBAL_LS_RATIO: 288,
-        sidecar.TAKER_BUY_SELL_RATIO: 10,
+        C.GLOBAL_LS_RATIO: 288,
+        C.TAKER_RATIO: 10,
     }
-    assert day.counts.empty_ratio_days == {sidecar.GLOBAL_LS_RATIO: 1}
-    assert day.own[sidecar.GLOBAL_LS_RATIO].isna().all()
+    assert day.counts.empty_ratio_days == {C.GLOBAL_LS_RATIO: 1}
+    assert day.own[C.GLOBAL_LS_RATIO].isna().all()
 
 
 def test_off_grid_rows_are_dropped_and_counted():

@@ -32,6 +32,7 @@ from vision_helpers import (
     write_mirror,
 )
 
+from liq_signals import columns as C
 from liq_signals.cli import main as cli_main
 from liq_signals.data import sidecar
 from liq_signals.data.importers import binance_vision as bv
@@ -249,8 +250,8 @@ def test_each_quirk_is_repaired_and_counted(tmp_path, quirky):
     assert c.zero_open_interest_rows == planted["zero"]
     assert c.spill_rows == planted["spill"]
     assert c.empty_ratio_days == {
-        sidecar.GLOBAL_LS_RATIO: 1,
-        sidecar.TOP_TRADER_LS_RATIO_POSITIONS: 1,
+        C.GLOBAL_LS_RATIO: 1,
+        C.TOP_TRADER_LS_RATIO_POSITIONS: 1,
     }
     assert (c.gaps, c.missing_slots) == (2, 6 + 1679)
     oi = _read_oi(datadir)
@@ -262,12 +263,12 @@ def test_each_quirk_is_repaired_and_counted(tmp_path, quirky):
     truth_sorted = truth.sort_values(bv.CREATE_TIME).reset_index(drop=True)
     assert len(side) == len(truth_sorted)
     np.testing.assert_allclose(
-        side[sidecar.TAKER_BUY_SELL_RATIO], truth_sorted[bv.SUM_TAKER_LS_VOL_RATIO], atol=5e-9
+        side[C.TAKER_RATIO], truth_sorted[bv.SUM_TAKER_LS_VOL_RATIO], atol=5e-9
     )
     # the 3 zero-OI rows are absent from open_interest but their ratios are in the sidecar
     zero_dates = truth.loc[truth[bv.SUM_OPEN_INTEREST] == 0, bv.CREATE_TIME]
     assert not oi["date"].isin(zero_dates).any()
-    assert side.loc[side[sidecar.DATE].isin(zero_dates), sidecar.GLOBAL_LS_RATIO].notna().all()
+    assert side.loc[side[sidecar.DATE].isin(zero_dates), C.GLOBAL_LS_RATIO].notna().all()
 
 
 def _run(datadir: Path, url: str, first: date, last: date) -> None:

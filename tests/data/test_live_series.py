@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from vision_helpers import PAIR, REPO
 
+from liq_signals import columns as C
 from liq_signals.data import sidecar
 from liq_signals.live.series import ENDPOINTS, LiveSeries, LiveSeriesConfig
 from liq_signals.offline import Emulator
@@ -48,9 +49,9 @@ def truth() -> pd.DataFrame:
     real = sidecar.read_sidecar(DATADIR_OI, PAIR, "5m")
     rng = np.random.default_rng(3)
     for col in (
-        sidecar.GLOBAL_LS_RATIO,
-        sidecar.TOP_TRADER_LS_RATIO_ACCOUNTS,
-        sidecar.TOP_TRADER_LS_RATIO_POSITIONS,
+        C.GLOBAL_LS_RATIO,
+        C.TOP_TRADER_LS_RATIO_ACCOUNTS,
+        C.TOP_TRADER_LS_RATIO_POSITIONS,
     ):
         real[col] = np.round(rng.uniform(0.6, 2.4, len(real)), 4)
     return real
@@ -63,7 +64,7 @@ def datadir(tmp_path_factory, truth) -> Path:
     (root / "futures").mkdir()
     src = DATADIR_OI / "futures" / "BTC_USDT_USDT-5m-futures.feather"
     (root / "futures" / src.name).write_bytes(src.read_bytes())
-    frame = truth.drop(columns=[sidecar.TAKER_BUY_SELL_RATIO])
+    frame = truth.drop(columns=[C.TAKER_RATIO])
     sidecar.write_sidecar(root, PAIR, "5m", frame)
     # the emulator also looks for the older -metrics.feather name
     sidecar.legacy_sidecar_path(root, PAIR, "5m").write_bytes(
@@ -102,22 +103,22 @@ def test_series_match_the_served_data(emu, truth):
     want = truth.set_index(sidecar.DATE)
     # first fetch asks for Binance's maximum; the taker series lags one candle (a candle's
     # flow is known at its close), so the union has one more row
-    assert frame[sidecar.GLOBAL_LS_RATIO].notna().sum() == 500
+    assert frame[C.GLOBAL_LS_RATIO].notna().sum() == 500
     assert len(frame) == 501
     assert frame.index.max() <= NOW
     for col in (
-        sidecar.GLOBAL_LS_RATIO,
-        sidecar.TOP_TRADER_LS_RATIO_ACCOUNTS,
-        sidecar.TOP_TRADER_LS_RATIO_POSITIONS,
+        C.GLOBAL_LS_RATIO,
+        C.TOP_TRADER_LS_RATIO_ACCOUNTS,
+        C.TOP_TRADER_LS_RATIO_POSITIONS,
     ):
         got = frame[col].dropna()
         assert len(got) > 400
         np.testing.assert_allclose(got, want.loc[got.index, col], rtol=1e-9)
-    net = frame[sidecar.TAKER_NET_BASE].dropna()
+    net = frame[C.TAKER_NET_BASE].dropna()
     assert len(net) > 400
     # the emulator rebuilds buy/sell volumes from net flow and candle volume
-    np.testing.assert_allclose(net, want.loc[net.index, sidecar.TAKER_NET_BASE], atol=1e-6)
-    assert frame.loc[net.index, sidecar.TAKER_BUY_SELL_RATIO].notna().all()
+    np.testing.assert_allclose(net, want.loc[net.index, C.TAKER_NET_BASE], atol=1e-6)
+    assert frame.loc[net.index, C.TAKER_RATIO].notna().all()
     paths = {r.path for r in emu.requests()}
     assert paths == {f"/futures/data/{k}" for k in ENDPOINT_KEYS}
 

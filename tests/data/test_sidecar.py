@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from liq_signals import columns as C
 from liq_signals.data import sidecar as sc
 
 PAIR = "BTC/USDT:USDT"
@@ -35,8 +36,8 @@ def test_roundtrip_fills_absent_columns_with_nan(tmp_path):
     assert list(back.columns) == list(sc.SIDECAR_COLUMNS)
     assert str(back[sc.DATE].dtype) == "datetime64[ms, UTC]"
     assert all(back[c].dtype == np.float64 for c in sc.VALUE_COLUMNS)
-    assert back[sc.TAKER_NET_BASE].tolist() == [1.0, -2.0, 3.5]
-    assert back[sc.GLOBAL_LS_RATIO].isna().all()
+    assert back[C.TAKER_NET_BASE].tolist() == [1.0, -2.0, 3.5]
+    assert back[C.GLOBAL_LS_RATIO].isna().all()
 
 
 def test_missing_file_gives_typed_empty_frame(tmp_path):
@@ -64,15 +65,15 @@ def test_merge_on_date_never_duplicates_and_nan_never_erases(tmp_path):
     back = sc.read_sidecar(tmp_path, PAIR, "5m")
     assert len(back) == 6
     assert back[sc.DATE].is_unique
-    assert back[sc.TAKER_NET_BASE].tolist() == [1.0, 2.0, 3.0, 40.0, 50.0, 60.0]
-    assert back[sc.GLOBAL_LS_RATIO].tolist()[2:] == [1.1, 1.2, 1.3, 1.4]
+    assert back[C.TAKER_NET_BASE].tolist() == [1.0, 2.0, 3.0, 40.0, 50.0, 60.0]
+    assert back[C.GLOBAL_LS_RATIO].tolist()[2:] == [1.1, 1.2, 1.3, 1.4]
 
 
 def test_merge_fill_only_keeps_existing_values():
     old = sc.validate_sidecar(_frame("2024-01-01", 2, taker_net_base=[1.0, np.nan]), "old")
     new = sc.validate_sidecar(_frame("2024-01-01", 2, taker_net_base=[9.0, 8.0]), "new")
     merged = sc.merge_sidecar(old, new, new_wins=False)
-    assert merged[sc.TAKER_NET_BASE].tolist() == [1.0, 8.0]
+    assert merged[C.TAKER_NET_BASE].tolist() == [1.0, 8.0]
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,7 @@ def test_merge_fill_only_keeps_existing_values():
             pd.DataFrame(
                 {
                     sc.DATE: pd.date_range("2024-01-01", periods=2, freq="5min"),
-                    sc.TAKER_NET_BASE: [1.0, 2.0],
+                    C.TAKER_NET_BASE: [1.0, 2.0],
                 }
             ),
             "must be a UTC datetime",
@@ -138,7 +139,7 @@ def test_legacy_feather_name_is_still_read(tmp_path):
     sc.atomic_write_feather(real, legacy)
     back = sc.read_sidecar(tmp_path, PAIR, "5m")
     assert len(back) == 4406
-    assert back[sc.TAKER_NET_BASE].notna().sum() > 4000
+    assert back[C.TAKER_NET_BASE].notna().sum() > 4000
     pd.testing.assert_frame_equal(back, real)
 
 

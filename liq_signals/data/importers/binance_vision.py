@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from liq_signals import columns as C
 from liq_signals.columns import OI_AMOUNT, OI_VALUE
 from liq_signals.data import sidecar
 from liq_signals.errors import ConfigError, FetchError
@@ -64,10 +65,10 @@ OI_COLUMNS: tuple[str, ...] = (OI_AMOUNT, OI_VALUE)
 #: topLongShortAccountRatio, topLongShortPositionRatio, globalLongShortAccountRatio and
 #: takerlongshortRatio publish the same numbers).
 RATIO_TO_SIDECAR: dict[str, str] = {
-    SUM_TAKER_LS_VOL_RATIO: sidecar.TAKER_BUY_SELL_RATIO,
-    COUNT_TOPTRADER_LS_RATIO: sidecar.TOP_TRADER_LS_RATIO_ACCOUNTS,
-    SUM_TOPTRADER_LS_RATIO: sidecar.TOP_TRADER_LS_RATIO_POSITIONS,
-    COUNT_LS_RATIO: sidecar.GLOBAL_LS_RATIO,
+    SUM_TAKER_LS_VOL_RATIO: C.TAKER_RATIO,
+    COUNT_TOPTRADER_LS_RATIO: C.TOP_TRADER_LS_RATIO_ACCOUNTS,
+    SUM_TOPTRADER_LS_RATIO: C.TOP_TRADER_LS_RATIO_POSITIONS,
+    COUNT_LS_RATIO: C.GLOBAL_LS_RATIO,
 }
 #: Columns of a cleaned day: date, OI amount/value, the sidecar ratio columns.
 CLEAN_COLUMNS: tuple[str, ...] = (sidecar.DATE, *OI_COLUMNS, *RATIO_TO_SIDECAR.values())
