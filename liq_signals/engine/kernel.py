@@ -537,7 +537,7 @@ def advance_kernel(book, x, lev, bands, par, out):
         typical, volume, oi, taker_share)``.
     :param lev: ``(long_log_ratio, short_log_ratio, log_leverage)`` of the leverage mix.
     :param bands: ``(band_up, band_down)``, log offsets of the bands.
-    :param par: float64 parameters, slots ``P_*``.
+    :param par: float64 parameters, slots :class:`Par`.
     :param out: ``(candles, n_outputs)`` array, every cell written.
     """
     long_q, short_q, price, fscal, iscal, ring = book

@@ -87,7 +87,7 @@ ROW_ARRAYS: dict[str, tuple[str, int]] = {
     "time": ("int64", 1),  # open time, s
     "stale": ("bool", 1),  # the liq_stale column
     "atr": ("float64", 1),
-    "out": ("float64", 2),  # engine outputs (liq_signals.engine.layout.Out)
+    "out": ("float64", 2),  # engine outputs (liq_signals.engine.kernel.Out)
     "feat": ("float64", 2),  # the float feature columns
     "mode": ("int8", 1),  # the liq_mode column's codes
     "cov": ("float64", 1),  # the coverage column

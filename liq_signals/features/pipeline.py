@@ -8,7 +8,7 @@ timing rules (:mod:`liq_signals.features.align`), runs the engine
 (:func:`compute_features`), the validation runner, ``liq-signals snapshot`` and the
 heatmap all call it, so they describe the same model run.
 
-Two repairs happen on the way, each logged with its extent:
+Three repairs happen on the way, each logged with its extent:
 
 * open interest known only in USD (``open_interest_value``; freqtrade allows either
   column to be all-NaN) is turned into contracts
@@ -193,7 +193,7 @@ class ModelRun:
         :func:`liq_signals.engine.book_history` for map snapshots and heatmaps).
     :param params: the engine parameters used.
     :param state: the book after the last candle (the map at that candle).
-    :param out: the engine's raw per-candle output rows (``engine.book.O_*`` columns).
+    :param out: the engine's raw per-candle output rows (columns :class:`liq_signals.engine.kernel.Out`).
     """
 
     features: pd.DataFrame

@@ -7,7 +7,7 @@ verify, parse, repair the archive's quirks (counted, see
 * freqtrade's own ``<PAIR>-5m-open_interest.feather`` (written by freqtrade's data handler;
   ``open_interest_amount`` = ``sum_open_interest`` in contracts/base units,
   ``open_interest_value`` = ``sum_open_interest_value`` in USD), and
-* the sidecar ``<PAIR>-5m-metrics.feather`` for the ratios (:mod:`liq_signals.data.sidecar`).
+* the sidecar ``<PAIR>-5m-metrics.arrow`` for the ratios (:mod:`liq_signals.data.sidecar`).
 
 Resuming: a small manifest per symbol (``<datadir>/futures/.binance-vision/<SYMBOL>-metrics.json``)
 lists the days whose rows are on disk; it is written after the data files, so a crash
