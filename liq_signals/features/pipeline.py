@@ -193,7 +193,8 @@ class ModelRun:
         :func:`liq_signals.engine.book_history` for map snapshots and heatmaps).
     :param params: the engine parameters used.
     :param state: the book after the last candle (the map at that candle).
-    :param out: the engine's raw per-candle output rows (columns :class:`liq_signals.engine.kernel.Out`).
+    :param out: the engine's raw per-candle output rows (columns:
+        :class:`liq_signals.engine.kernel.Out`).
     """
 
     features: pd.DataFrame
