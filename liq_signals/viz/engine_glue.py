@@ -1,4 +1,7 @@
-"""The figures' only contact with the data loader, the feature layer and the engine.
+"""Where the figures load a pair's frames and run the model and the books over them.
+
+Other viz modules reach the engine only for its cluster search (``engine.clusters``) and,
+in ``leverage_bands.py``, the leverage mix and the kernel's output layout.
 
 The feature frame and the engine inputs come from one :func:`liq_signals.features.run`
 (the run behind the strategy's features); the books come from
