@@ -18,7 +18,7 @@ A candle is labelled by its open time and known only at its close, so:
   longer, the candles have no OI (volume mode, ``liq_stale``), never a zero;
 * the metrics sidecar (taker flow) is lagged the same way by ``metrics_lag_candles``;
 * mark candles are used for the consume step only when they have the candles'
-  timeframe (same open time); a coarser mark candle's extreme could lie after levels
+  timeframe (same open time); a coarser mark candle's extreme may lie before levels
   opened inside it, so trade high/low is used instead (logged once per call);
 * a taker-buy share from ``taker_net_base`` is only accepted when the net flow is
   smaller than the candle's volume (net taker flow cannot exceed gross volume; when it
