@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +49,17 @@ def test_the_configs_list_exactly_the_shipped_pairs() -> None:
         assert (DATADIR_2025 / "futures" / f"{name}-5m-futures.feather").is_file()
 
 
-def test_backtest_trades_every_shipped_pair(freqtrade_offline, tmp_path: Path) -> None:
-    results = tmp_path / "results"
-    results.mkdir()
+@pytest.fixture(scope="module")
+def shipped_backtest(tmp_path_factory: pytest.TempPathFactory):
+    """One ``freqtrade backtesting`` of both strategies on every shipped pair (as the
+    ``freqtrade_offline`` fixture runs it), read by both tests below: ``(result, folder)``."""
+    from liq_signals.offline.runner import run_freqtrade
 
-    result = freqtrade_offline(
+    root = tmp_path_factory.mktemp("multipair")
+    results = root / "results"
+    results.mkdir()
+    (root / "user_data").mkdir()
+    result = run_freqtrade(
         [
             "backtesting",
             "--config",
@@ -67,12 +74,20 @@ def test_backtest_trades_every_shipped_pair(freqtrade_offline, tmp_path: Path) -
             str(results),
             "--cache",
             "none",
+            "--user-data-dir",
+            str(root / "user_data"),
         ],
         datadir=DATADIR_2025,
         timeout=300,
+        cwd=REPO,
+        overlay_dir=root / "overlay",
     )
-
     assert result.ok, f"freqtrade failed ({result.returncode}):\n{result.output[-4000:]}"
+    return result, results
+
+
+def test_backtest_trades_every_shipped_pair(shipped_backtest) -> None:
+    result, results = shipped_backtest
     stats = backtest_stats(results)
     for name in STRATEGIES:
         per_pair = {r["key"]: r["trades"] for r in stats[name]["results_per_pair"]}
@@ -91,31 +106,11 @@ def test_backtest_trades_every_shipped_pair(freqtrade_offline, tmp_path: Path) -
 
 
 def test_demo_table_has_strategy_twin_median_placebo_and_buy_and_hold(
-    freqtrade_offline, tmp_path: Path, capsys
+    shipped_backtest, tmp_path: Path, capsys
 ) -> None:
     """The demo's four columns, from one real backtest and the placebos it runs itself."""
-    results = tmp_path / "results"
-    results.mkdir()
-    result = freqtrade_offline(
-        [
-            "backtesting",
-            "--config",
-            str(CONFIG_BACKTEST),
-            "--strategy-list",
-            *STRATEGIES,
-            "--timerange",
-            TIMERANGE,
-            "--export",
-            "trades",
-            "--backtest-directory",
-            str(results),
-            "--cache",
-            "none",
-        ],
-        datadir=DATADIR_2025,
-        timeout=300,
-    )
-    assert result.ok, result.output[-4000:]
+    results = tmp_path / "results"  # a copy: the placebos are written beside the result
+    shutil.copytree(shipped_backtest[1], results)
     summary = _demo_summary()
 
     assert summary.main([str(results), "--shifts", "10", "20"]) == 0
