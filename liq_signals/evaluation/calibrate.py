@@ -12,8 +12,8 @@ What is fitted, and on what (docs/validation.md, "Calibration"):
   sweep), so they cannot tell parameters apart;
 * the **search** is Optuna's TPE sampler over wide ranges (:data:`SPACE`: leverage slope
   from 0, half-life from 2 hours, the side-asymmetry switches), or, with an explicit
-  grid, Optuna's exhaustive grid sampler; trials run in ``jobs`` worker processes
-  sharing one journal file;
+  grid, every combination of it; the sampler asks ``jobs`` trials at a time and ``jobs``
+  worker processes score them, so a run is reproducible from its seed;
 * **walk-forward folds**: the span is cut into ``folds + 1`` consecutive parts; fold i
   fits on parts 0…i and scores the fitted and the starting configuration on part i+1,
   which its fit never saw.  The configuration returned is fitted on the whole span;
@@ -27,15 +27,16 @@ The engine inputs are validated and aligned once; each trial only re-runs the en
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import math
 import multiprocessing
-import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -219,58 +220,28 @@ def _suggest(trial: Any, space: dict[str, tuple[float, float, bool]], grid: dict
     return {k: trial.suggest_float(k, lo, hi, log=log) for k, (lo, hi, log) in space.items()}
 
 
-def _worker(
-    evaluator: Evaluator,
-    storage_path: str,
-    name: str,
-    n_trials: int,
-    seed: int,
-    space: dict,
-    grid: dict | None,
-    window: tuple[pd.Timestamp, pd.Timestamp],
-    label: str,
-    total: int,
-    report: Callable[[str], None] | None = None,
+#: the evaluator of the search running in this process; a worker gets it by fork
+_EVALUATOR: Evaluator | None = None
+
+
+def _install(evaluator: Evaluator | None) -> None:
+    global _EVALUATOR  # one per process: set at a worker's start, or around a jobs=1 run
+    _EVALUATOR = evaluator
+
+
+def _objective(params: dict[str, Any], window: tuple[pd.Timestamp, pd.Timestamp]) -> float:
+    """One trial, in a worker process."""
+    if _EVALUATOR is None:
+        raise RuntimeError("calibration worker started without an evaluator")
+    return _EVALUATOR.scores(replace(_EVALUATOR.base, **params), window).objective
+
+
+def _report_progress(
+    values: list[float], label: str, total: int, report: Callable[[str], None]
 ) -> None:
-    import optuna
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = JournalStorage(JournalFileBackend(storage_path))
-    sampler = (
-        optuna.samplers.GridSampler({k: list(v) for k, v in grid.items()}, seed=seed)
-        if grid is not None
-        else optuna.samplers.TPESampler(seed=seed, n_startup_trials=20, multivariate=True)
-    )
-    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
-
-    def objective(trial: Any) -> float:
-        cfg = replace(evaluator.base, **_suggest(trial, space, grid))
-        return evaluator.scores(cfg, window).objective
-
-    callbacks = []
-    if report is not None:
-
-        def progress(study: Any, _trial: Any) -> None:
-            _progress(study, label, total, report)
-
-        callbacks.append(progress)
-    study.optimize(objective, n_trials=n_trials, callbacks=callbacks)
-
-
-def _progress(
-    study: Any, label: str, total: int, report: Callable[[str], None], every: bool = False
-) -> int:
-    """Report every tenth finished trial and the last (``every``: now); return the
-    number finished."""
-    done = [t for t in study.get_trials(deepcopy=False) if t.value is not None]
-    if done and (every or len(done) % 10 == 0 or len(done) == total):
-        report(
-            f"{label}: trial {len(done)}/{total}, objective {done[-1].value:.4f}, "
-            f"best {min(t.value for t in done):.4f}"
-        )
-    return len(done)
+    finite = [v for v in values if math.isfinite(v)]
+    best = f"{min(finite):.4f}" if finite else "none"
+    report(f"{label}: trial {len(values)}/{total}, objective {values[-1]:.4f}, best {best}")
 
 
 def run_study(
@@ -287,56 +258,59 @@ def run_study(
 ) -> tuple[dict[str, Any], float, int]:
     """Minimise the objective on ``window``; ``(best params, best value, trials run)``.
 
-    ``jobs`` > 1 runs worker processes on one journal file (each with its own sampler
-    seed, so results then depend on scheduling; ``jobs=1`` is reproducible).
+    One sampler, in this process, asks ``jobs`` trials at a time; ``jobs`` worker
+    processes score them and the results are told back in the order asked.  The sampler
+    therefore sees the same history whichever worker finishes first: a run is
+    reproducible from ``(seed, jobs)``.  (``jobs`` itself changes the result: a batch of
+    two is sampled before either is scored.)  Progress every ten trials and at the end.
     """
     import optuna
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
 
     space = dict(SPACE if space is None else space)
-    if grid is not None:
-        trials = int(np.prod([len(v) for v in grid.values()]))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="liq-calibrate-") as tmp:
-        path = str(Path(tmp) / "journal.log")
-        storage = JournalStorage(JournalFileBackend(path))
-        name = f"{label}-{seed}"
-        optuna.create_study(study_name=name, storage=storage, direction="minimize")
-        jobs = 1 if grid is not None else max(1, min(jobs, trials))
-        shares = [trials // jobs + (1 if i < trials % jobs else 0) for i in range(jobs)]
-        args = [
-            (evaluator, path, name, n, seed + i, space, grid, window, label, trials)
-            for i, n in enumerate(shares)
-        ]
-        if jobs == 1:
-            _worker(*args[0], report=report)
-        else:
+    if grid is None:
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=20, multivariate=True)
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+    else:  # every combination, queued in order (the sampler is never asked)
+        study = optuna.create_study(direction="minimize")
+        for combination in itertools.product(*grid.values()):
+            study.enqueue_trial(dict(zip(grid, combination, strict=True)))
+        trials = len(study.get_trials(deepcopy=False))
+    jobs = max(1, min(jobs, trials))
+    values: list[float] = []
+    with contextlib.ExitStack() as stack:
+        _install(evaluator)
+        stack.callback(_install, None)
+        pool = None
+        if jobs > 1:
             # fork: the workers inherit the evaluator instead of unpickling a copy each;
-            # this process reports their progress from the shared journal
-            ctx = multiprocessing.get_context("fork")
-            procs = [ctx.Process(target=_worker, args=a) for a in args]
-            for p in procs:
-                p.start()
-            watch = optuna.load_study(study_name=name, storage=storage)
-            seen = 0
-            while any(p.is_alive() for p in procs):
-                time.sleep(1.0)
-                n = len([t for t in watch.get_trials(deepcopy=False) if t.value is not None])
-                if n // 10 > seen // 10:
-                    seen = _progress(watch, label, trials, report, every=True)
-            for p in procs:
-                p.join()
-            if seen < trials:
-                _progress(watch, label, trials, report, every=True)
-            failed = [p.exitcode for p in procs if p.exitcode != 0]
-            if failed:
-                raise ValidationError(f"calibration worker(s) failed, exit codes {failed}")
-        study = optuna.load_study(study_name=name, storage=storage)
-        done = [t for t in study.trials if t.value is not None]
-        if not done or not math.isfinite(study.best_value):
-            raise ValidationError(f"{label}: no trial gave a finite objective")
-        return dict(study.best_params), float(study.best_value), len(done)
+            # a worker that dies raises BrokenProcessPool here instead of hanging
+            pool = stack.enter_context(
+                ProcessPoolExecutor(
+                    jobs,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_install,
+                    initargs=(evaluator,),
+                )
+            )
+        while len(values) < trials:
+            asked = [study.ask() for _ in range(min(jobs, trials - len(values)))]
+            batch = [_suggest(t, space, grid) for t in asked]
+            windows = [window] * len(batch)
+            scored = list(
+                map(_objective, batch, windows)
+                if pool is None
+                else pool.map(_objective, batch, windows)
+            )
+            for trial, value in zip(asked, scored, strict=True):
+                study.tell(trial, value)
+                values.append(value)
+                if len(values) % 10 == 0 or len(values) == trials:
+                    _report_progress(values, label, trials, report)
+    done = [t for t in study.trials if t.value is not None]
+    if not done or not math.isfinite(study.best_value):
+        raise ValidationError(f"{label}: no trial gave a finite objective")
+    return dict(study.best_params), float(study.best_value), len(done)
 
 
 # ---- folds and the whole calibration -------------------------------------------------------
