@@ -230,7 +230,7 @@ def _install(evaluator: Evaluator | None) -> None:
 
 
 def _objective(params: dict[str, Any], window: tuple[pd.Timestamp, pd.Timestamp]) -> float:
-    """One trial, in a worker process."""
+    """One trial: in a worker process, or in this one when ``jobs`` is 1."""
     if _EVALUATOR is None:
         raise RuntimeError("calibration worker started without an evaluator")
     return _EVALUATOR.scores(replace(_EVALUATOR.base, **params), window).objective
@@ -261,8 +261,8 @@ def run_study(
     One sampler, in this process, asks ``jobs`` trials at a time; ``jobs`` worker
     processes score them and the results are told back in the order asked.  The sampler
     therefore sees the same history whichever worker finishes first: a run is
-    reproducible from ``(seed, jobs)``.  (``jobs`` itself changes the result: a batch of
-    two is sampled before either is scored.)  Progress every ten trials and at the end.
+    reproducible from ``(seed, jobs)``.  (``jobs`` itself changes the result: a whole
+    batch is sampled before any of it is scored.)  Progress every ten trials and at the end.
     """
     import optuna
 
