@@ -137,6 +137,30 @@ def engine_run():
 
 
 @pytest.fixture(scope="session")
+def run_until(engine_run):
+    """``run_until(when)``: the session run cut after the candle at ``when`` (the map as
+    it stood then), and that candle's position in the frame."""
+    import numpy as np
+    import pandas as pd
+
+    from liq_signals.viz.engine_glue import EngineRun
+
+    def cut(when: str):
+        frame = engine_run.frame
+        pos = int(np.flatnonzero(frame["date"] == pd.Timestamp(when, tz="UTC"))[0])
+        return EngineRun(
+            engine_run.pair,
+            engine_run.timeframe,
+            frame.iloc[: pos + 1],
+            engine_run.show,
+            engine_run.inputs.slice(0, pos + 1),
+            engine_run.params,
+        ), pos
+
+    return cut
+
+
+@pytest.fixture(scope="session")
 def heatmap_data(engine_run):
     from liq_signals.viz.render import heatmap_data_for
 

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
@@ -69,7 +68,7 @@ def test_png_threshold_and_saturation_flags_change_the_colours(tmp_path: Path):
     assert brightness(bright) > brightness(default) + 5
 
 
-def test_at_draws_the_cumulative_map_of_that_candle(tmp_path: Path, engine_run):
+def test_at_draws_the_cumulative_map_of_that_candle(tmp_path: Path, run_until):
     from liq_signals import columns as C
 
     out = tmp_path / "at.html"
@@ -83,22 +82,12 @@ def test_at_draws_the_cumulative_map_of_that_candle(tmp_path: Path, engine_run):
 
     # the map's totals agree with the engine's own band features at that candle (same
     # warm-up: the session run starts 2025-10-07 00:00, two days before 2025-10-09)
-    from liq_signals.viz.engine_glue import EngineRun
     from liq_signals.viz.render import liqmap_data_for
 
-    frame = engine_run.frame
-    pos = int(np.flatnonzero(frame["date"] == pd.Timestamp("2025-10-11T12:00", tz="UTC"))[0])
-    cut = EngineRun(
-        engine_run.pair,
-        engine_run.timeframe,
-        frame.iloc[: pos + 1],
-        engine_run.show,
-        engine_run.inputs.slice(0, pos + 1),
-        engine_run.params,
-    )
+    cut, pos = run_until("2025-10-11T12:00")
     data = liqmap_data_for(cut, window_pct=10.0)
-    shorts_feature = frame[C.short_above_usd(10.0)].iloc[pos]
-    longs_feature = frame[C.long_below_usd(10.0)].iloc[pos]
+    shorts_feature = cut.frame[C.short_above_usd(10.0)].iloc[pos]
+    longs_feature = cut.frame[C.long_below_usd(10.0)].iloc[pos]
     assert shorts_feature > 0
     assert longs_feature > 0
     # rows are whole 0.1 % bins, so the window edge may differ by up to one bin's notional

@@ -12,7 +12,6 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
@@ -96,20 +95,11 @@ def test_bands_add_up_to_the_engine_book_in_oi_mode():
         assert (bands.sum(axis=1) > 0).all(), name  # every band holds notional
 
 
-def test_at_png_draws_the_engines_band_notional(engine_run, tmp_path: Path):
+def test_at_png_draws_the_engines_band_notional(run_until, tmp_path: Path):
     from liq_signals.viz.matplotlib_figure import write_liqmap_png
     from liq_signals.viz.render import liqmap_data_for
 
-    frame = engine_run.frame
-    pos = int(np.flatnonzero(frame["date"] == pd.Timestamp("2025-10-10T18:00", tz="UTC"))[0])
-    cut = engine_glue.EngineRun(
-        engine_run.pair,
-        engine_run.timeframe,
-        frame.iloc[: pos + 1],
-        engine_run.show,
-        engine_run.inputs.slice(0, pos + 1),
-        engine_run.params,
-    )
+    cut, _ = run_until("2025-10-10T18:00")
     data = liqmap_data_for(cut, window_pct=15.0)
     out = tmp_path / "at.png"
     drawn = write_liqmap_png(data, out, width=1200, height=700)

@@ -159,19 +159,10 @@ def test_cluster_labels_sit_right_of_the_cells(heatmap_data):
         assert box.x1 < ax.get_window_extent().x1, t.get_text()  # inside the plot
 
 
-def test_at_png_legends_cover_no_curve(engine_run):
+def test_at_png_legends_cover_no_curve(run_until):
     from liq_signals.viz.matplotlib_figure import liqmap_figure
 
-    frame = engine_run.frame
-    pos = int(np.flatnonzero(frame["date"] == pd.Timestamp("2025-10-10T18:00", tz="UTC"))[0])
-    cut = engine_glue.EngineRun(
-        engine_run.pair,
-        engine_run.timeframe,
-        frame.iloc[: pos + 1],
-        engine_run.show,
-        engine_run.inputs.slice(0, pos + 1),
-        engine_run.params,
-    )
+    cut, _ = run_until("2025-10-10T18:00")
     fig, _ = liqmap_figure(liqmap_data_for(cut, window_pct=15.0), width=1600, height=900)
     fig.canvas.draw()
     legends = [ax.get_legend().get_window_extent() for ax in fig.axes if ax.get_legend()]
